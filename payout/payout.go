@@ -1,0 +1,221 @@
+// Package payout holds the domain of a payout: the request a backend sends, its validation, the masked view of a
+// destination and the states a payout goes through. It knows no provider and no Temporal.
+package payout
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Provider names accepted in a request.
+const (
+	ProviderBank131  = "bank131"
+	ProviderBePaid   = "bepaid"
+	ProviderMandarin = "mandarin"
+)
+
+// Destination types accepted in a request.
+const (
+	DestinationCard = "card"
+	DestinationSBP  = "sbp"
+)
+
+// Request is what a backend asks for: one payout of an amount to a destination through a provider.
+type Request struct {
+	Provider    string            `json:"provider"`
+	Amount      Amount            `json:"amount"`
+	Destination Destination       `json:"destination"`
+	Recipient   Recipient         `json:"recipient"`
+	Description string            `json:"description,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+}
+
+// Amount is a sum in minor units of an ISO 4217 currency (10000 RUB means 100.00 roubles).
+type Amount struct {
+	Value    int64  `json:"value"`
+	Currency string `json:"currency"`
+}
+
+// Destination is where the money goes; exactly one of its parts is set, named by Type.
+type Destination struct {
+	Type string `json:"type"`
+	Card *Card  `json:"card,omitempty"`
+	SBP  *SBP   `json:"sbp,omitempty"`
+}
+
+// Card is a bank card given by its number (PAN) or by a provider's token.
+type Card struct {
+	Number string `json:"number,omitempty"`
+	Token  string `json:"token,omitempty"`
+}
+
+// SBP is a payout by phone number through the Faster Payments System.
+type SBP struct {
+	Phone  string `json:"phone"`
+	BankID string `json:"bank_id"`
+}
+
+// Recipient is the person who receives the money.
+type Recipient struct {
+	FullName string `json:"full_name"`
+}
+
+// Method names the way the money travels, for display and search: card_number, card_token or sbp.
+func (r Request) Method() string {
+	switch {
+	case r.Destination.Card != nil && r.Destination.Card.Number != "":
+		return "card_number"
+	case r.Destination.Card != nil:
+		return "card_token"
+	case r.Destination.SBP != nil:
+		return "sbp"
+	}
+	return ""
+}
+
+// Masked returns the destination as it may be shown: never a full card number.
+func (d Destination) Masked() MaskedDestination {
+	m := MaskedDestination{Type: d.Type}
+	if d.Card != nil {
+		m.Card = &MaskedCard{}
+		if d.Card.Number != "" {
+			m.Card.Brand = CardBrand(d.Card.Number)
+			m.Card.Last4 = last4(d.Card.Number)
+		} else {
+			m.Card.Tokenized = true
+		}
+	}
+	if d.SBP != nil {
+		m.SBP = &MaskedSBP{PhoneLast4: last4(d.SBP.Phone), BankID: d.SBP.BankID}
+	}
+	return m
+}
+
+// MaskedDestination is a destination safe to show, log and keep in plain text.
+type MaskedDestination struct {
+	Type string      `json:"type"`
+	Card *MaskedCard `json:"card,omitempty"`
+	SBP  *MaskedSBP  `json:"sbp,omitempty"`
+}
+
+// MaskedCard shows a card by brand and last four digits only.
+type MaskedCard struct {
+	Brand     string `json:"brand,omitempty"`
+	Last4     string `json:"last4,omitempty"`
+	Tokenized bool   `json:"tokenized,omitempty"`
+}
+
+// MaskedSBP shows an SBP destination without the full phone number.
+type MaskedSBP struct {
+	PhoneLast4 string `json:"phone_last4"`
+	BankID     string `json:"bank_id"`
+}
+
+// String reads like "Visa •4242".
+func (c MaskedCard) String() string {
+	switch {
+	case c.Last4 != "" && c.Brand != "":
+		return brandTitle(c.Brand) + " •" + c.Last4
+	case c.Last4 != "":
+		return "card •" + c.Last4
+	case c.Tokenized:
+		return "tokenized card"
+	}
+	return "card"
+}
+
+func last4(s string) string {
+	if len(s) < 4 {
+		return s
+	}
+	return s[len(s)-4:]
+}
+
+// Fingerprint is a keyed hash of the request, to tell a repeated request from a different one under the same
+// idempotency key. It is keyed so that the hash cannot be used to guess the card number.
+func (r Request) Fingerprint(key []byte) string {
+	b, _ := json.Marshal(r) // a Request always marshals: plain fields, string maps
+	m := hmac.New(sha256.New, key)
+	m.Write(b)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// ID derives the payout ID from the backend's idempotency key: the same key always gives the same ID, and the ID
+// reveals nothing of the key, which a backend might have built from sensitive data.
+func ID(idempotencyKey string) string {
+	sum := sha256.Sum256([]byte("payoutflow/v1\x00" + idempotencyKey))
+	return "po_" + hex.EncodeToString(sum[:16])
+}
+
+// Status is where a payout stands.
+type Status string
+
+// The statuses of a payout. Final ones are succeeded, failed and cancelled.
+const (
+	StatusCreated          Status = "created"
+	StatusSubmitted        Status = "submitted"
+	StatusAwaitingApproval Status = "awaiting_approval"
+	StatusConfirmed        Status = "confirmed"
+	StatusSucceeded        Status = "succeeded"
+	StatusFailed           Status = "failed"
+	StatusCancelled        Status = "cancelled"
+	StatusNeedsAttention   Status = "needs_attention"
+)
+
+// Final reports whether nothing more can happen to a payout in this status.
+func (s Status) Final() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusCancelled
+}
+
+// Decision is an approval or a refusal, by a person or by policy.
+type Decision struct {
+	By     string `json:"by"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// State is everything known of a payout, safe to show: destinations are masked.
+type State struct {
+	ID          string            `json:"id"`
+	Status      Status            `json:"status"`
+	Provider    string            `json:"provider"`
+	Method      string            `json:"method"`
+	Amount      Amount            `json:"amount"`
+	Destination MaskedDestination `json:"destination"`
+	Recipient   Recipient         `json:"recipient"`
+	Description string            `json:"description,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	// ProviderRefs are the provider's own identifiers of this payout, such as Bank 131's session and payout ids.
+	ProviderRefs map[string]string `json:"provider_refs,omitempty"`
+	Approval     *Approval         `json:"approval,omitempty"`
+	Failure      *Failure          `json:"failure,omitempty"`
+	// Attention says why an operator must look at this payout, while its status is needs_attention.
+	Attention string     `json:"attention,omitempty"`
+	Timeline  []Entry    `json:"timeline"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Deadline  *time.Time `json:"approval_deadline,omitempty"`
+}
+
+// Approval records who decided on the payout, how and when.
+type Approval struct {
+	Approved bool      `json:"approved"`
+	By       string    `json:"by"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Failure is why a payout failed, in the provider's words where it gave them.
+type Failure struct {
+	Code        string `json:"code"`
+	Description string `json:"description,omitempty"`
+}
+
+// Entry is one step in a payout's timeline.
+type Entry struct {
+	At     time.Time `json:"at"`
+	Status Status    `json:"status"`
+	Note   string    `json:"note,omitempty"`
+}

@@ -1,0 +1,287 @@
+package payout
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// FieldError says which field of a request is wrong and how, with a stable code for machines.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+func fieldErr(field, code, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Limits of free-text fields.
+const (
+	MaxDescription   = 255
+	MaxFullName      = 255
+	MaxMetadataKeys  = 20
+	MaxMetadataKey   = 40
+	MaxMetadataValue = 500
+	MaxCardToken     = 255
+)
+
+// currencies are the ISO 4217 codes the engine accepts, with their minor-unit exponent.
+var currencies = map[string]int{
+	"RUB": 2, "USD": 2, "EUR": 2, "BYN": 2, "KZT": 2, "UZS": 2, "AMD": 2, "GEL": 2, "CNY": 2, "GBP": 2, "TRY": 2,
+	"AED": 2, "KGS": 2, "TJS": 2, "AZN": 2,
+}
+
+// KnownCurrency reports whether code is an ISO 4217 currency the engine accepts.
+func KnownCurrency(code string) bool { _, ok := currencies[code]; return ok }
+
+// providerMethods lists, per provider, the destination types it can pay to today.
+var providerMethods = map[string][]string{
+	ProviderBank131: {"card_number"},
+}
+
+// Validate checks a request; the error is a *FieldError naming the first wrong field.
+func (r Request) Validate() error {
+	switch r.Provider {
+	case "":
+		return fieldErr("provider", "required", "provider is required")
+	case ProviderBank131, ProviderBePaid, ProviderMandarin:
+	default:
+		return fieldErr("provider", "unknown_provider", "provider %q is not one of bank131, bepaid, mandarin", r.Provider)
+	}
+	if err := r.Amount.validate(); err != nil {
+		return err
+	}
+	if err := r.Destination.validate(); err != nil {
+		return err
+	}
+	if _, ok := providerMethods[r.Provider]; !ok {
+		return fieldErr("provider", "provider_not_available", "provider %q is not available yet", r.Provider)
+	}
+	if !contains(providerMethods[r.Provider], r.Method()) {
+		return fieldErr("destination.type", "method_not_supported",
+			"provider %s does not support %s payouts yet", r.Provider, r.Method())
+	}
+	if r.Provider == ProviderBank131 && r.Amount.Currency != "RUB" {
+		return fieldErr("amount.currency", "currency_not_supported", "bank131 card payouts are paid in RUB only")
+	}
+	name := strings.TrimSpace(r.Recipient.FullName)
+	switch {
+	case name == "":
+		return fieldErr("recipient.full_name", "required", "recipient full name is required")
+	case utf8.RuneCountInString(name) > MaxFullName:
+		return fieldErr("recipient.full_name", "too_long", "recipient full name is longer than %d characters", MaxFullName)
+	}
+	if utf8.RuneCountInString(r.Description) > MaxDescription {
+		return fieldErr("description", "too_long", "description is longer than %d characters", MaxDescription)
+	}
+	if len(r.Metadata) > MaxMetadataKeys {
+		return fieldErr("metadata", "too_many_keys", "metadata has more than %d keys", MaxMetadataKeys)
+	}
+	for k, v := range r.Metadata {
+		if k == "" || len(k) > MaxMetadataKey {
+			return fieldErr("metadata", "invalid_key", "metadata keys must be 1 to %d bytes long", MaxMetadataKey)
+		}
+		if len(v) > MaxMetadataValue {
+			return fieldErr("metadata."+k, "too_long", "metadata value is longer than %d bytes", MaxMetadataValue)
+		}
+		if LooksLikeCardNumber(v) {
+			return fieldErr("metadata."+k, "card_number_not_allowed", "metadata must not carry a card number")
+		}
+	}
+	if LooksLikeCardNumber(r.Description) {
+		return fieldErr("description", "card_number_not_allowed", "description must not carry a card number")
+	}
+	return nil
+}
+
+func (a Amount) validate() error {
+	if a.Value <= 0 {
+		return fieldErr("amount.value", "must_be_positive", "amount must be a positive number of minor units")
+	}
+	switch {
+	case a.Currency == "":
+		return fieldErr("amount.currency", "required", "currency is required")
+	case !KnownCurrency(a.Currency):
+		return fieldErr("amount.currency", "unknown_currency", "currency %q is not a supported ISO 4217 code (use upper case, e.g. RUB)", a.Currency)
+	}
+	return nil
+}
+
+func (d Destination) validate() error {
+	switch d.Type {
+	case "":
+		return fieldErr("destination.type", "required", "destination type is required")
+	case DestinationCard:
+		if d.SBP != nil {
+			return fieldErr("destination.sbp", "unexpected", "a card destination takes no sbp object")
+		}
+		return d.Card.validate()
+	case DestinationSBP:
+		if d.Card != nil {
+			return fieldErr("destination.card", "unexpected", "an sbp destination takes no card object")
+		}
+		if d.SBP == nil {
+			return fieldErr("destination.sbp", "required", "sbp destination needs an sbp object with phone and bank_id")
+		}
+		return nil
+	default:
+		return fieldErr("destination.type", "unknown_destination_type", "destination type %q is not one of card, sbp", d.Type)
+	}
+}
+
+func (c *Card) validate() error {
+	switch {
+	case c == nil:
+		return fieldErr("destination.card", "required", "card destination needs a card object with number or token")
+	case c.Number != "" && c.Token != "":
+		return fieldErr("destination.card", "ambiguous", "give either card number or card token, not both")
+	case c.Number == "" && c.Token == "":
+		return fieldErr("destination.card.number", "required", "card number or token is required")
+	case c.Token != "":
+		if len(c.Token) > MaxCardToken {
+			return fieldErr("destination.card.token", "too_long", "card token is longer than %d characters", MaxCardToken)
+		}
+		return nil
+	}
+	if err := CheckCardNumber(c.Number); err != nil {
+		return fieldErr("destination.card.number", err.Error(), "%s", cardErrMessages[err.Error()])
+	}
+	return nil
+}
+
+var cardErrMessages = map[string]string{
+	"not_digits":     "card number must be 13 to 19 digits, with no spaces or dashes",
+	"invalid_length": "card number must be 13 to 19 digits long",
+	"invalid_luhn":   "card number fails the Luhn check",
+}
+
+// CheckCardNumber checks that a PAN is 13 to 19 digits and passes the Luhn check. Its errors never hold the number.
+func CheckCardNumber(pan string) error {
+	for _, r := range pan {
+		if r < '0' || r > '9' {
+			return errors.New("not_digits")
+		}
+	}
+	if len(pan) < 13 || len(pan) > 19 {
+		return errors.New("invalid_length")
+	}
+	if !Luhn(pan) {
+		return errors.New("invalid_luhn")
+	}
+	return nil
+}
+
+// Luhn reports whether a string of digits passes the Luhn checksum.
+func Luhn(digits string) bool {
+	sum := 0
+	double := false
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if d < 0 || d > 9 {
+			return false
+		}
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return len(digits) > 0 && sum%10 == 0
+}
+
+// LooksLikeCardNumber reports whether s holds a run of 13 to 19 digits (spaces and dashes between them allowed)
+// that passes the Luhn check: a card number where none belongs.
+func LooksLikeCardNumber(s string) bool {
+	var run []byte
+	check := func() bool {
+		for start := 0; start < len(run); start++ {
+			for n := 13; n <= 19 && start+n <= len(run); n++ {
+				if Luhn(string(run[start : start+n])) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			run = append(run, c)
+		case (c == ' ' || c == '-') && len(run) > 0:
+		default:
+			if check() {
+				return true
+			}
+			run = run[:0]
+		}
+	}
+	return check()
+}
+
+// CardBrand names a card's payment system from its number: visa, mastercard, mir, maestro, amex, unionpay or
+// unknown.
+func CardBrand(pan string) string {
+	if len(pan) < 6 {
+		return "unknown"
+	}
+	p2, p4 := atoi(pan[:2]), atoi(pan[:4])
+	switch {
+	case pan[0] == '4':
+		return "visa"
+	case p4 >= 2200 && p4 <= 2204:
+		return "mir"
+	case (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720):
+		return "mastercard"
+	case p2 == 34 || p2 == 37:
+		return "amex"
+	case p2 == 62:
+		return "unionpay"
+	case p2 == 50 || (p2 >= 56 && p2 <= 69):
+		return "maestro"
+	}
+	return "unknown"
+}
+
+func brandTitle(b string) string {
+	switch b {
+	case "visa":
+		return "Visa"
+	case "mastercard":
+		return "Mastercard"
+	case "mir":
+		return "Mir"
+	case "maestro":
+		return "Maestro"
+	case "amex":
+		return "Amex"
+	case "unionpay":
+		return "UnionPay"
+	}
+	return "Card"
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,156 @@
+// Package providers defines what every payout provider implements: the calls the payout workflow drives, the
+// webhooks the receiver turns into signals, and errors that say whether a call's outcome is known.
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/payoutflow/payoutflow/payout"
+)
+
+// Provider is one payout provider, as the payout workflow's activities use it. Every call carries our payout ID
+// (Ref.PayoutID) to the provider as its reference, so that a webhook or a lookup leads back to the payout.
+type Provider interface {
+	// Name is the provider's name in requests: bank131, bepaid or mandarin.
+	Name() string
+	// Open registers the payout with the provider without moving money (Bank 131: session/create) and returns the
+	// references that later calls need. A provider without such a step returns ref unchanged.
+	Open(ctx context.Context, ref Ref) (Ref, error)
+	// Submit hands the payout to the provider. With a confirm step at the provider no money moves until Confirm.
+	Submit(ctx context.Context, ref Ref, req payout.Request) (Outcome, error)
+	// Confirm tells the provider to execute a payout that waits for confirmation.
+	Confirm(ctx context.Context, ref Ref) (Outcome, error)
+	// Cancel tells the provider to drop a payout that waits for confirmation.
+	Cancel(ctx context.Context, ref Ref) (Outcome, error)
+	// Status asks the provider where the payout stands; it moves no money and is safe to repeat.
+	Status(ctx context.Context, ref Ref) (Outcome, error)
+}
+
+// Webhooks verifies a provider's webhook and translates it into events for payout workflows.
+type Webhooks interface {
+	// Translate verifies the request's signature over the raw body before it parses anything. It returns
+	// ErrBadSignature when the signature is missing or wrong, and a *MalformedError when the body cannot be read.
+	Translate(header http.Header, body []byte) ([]Event, error)
+}
+
+// Ref holds our payout ID and the provider's identifiers of it.
+type Ref struct {
+	PayoutID string `json:"payout_id"`
+	// SessionID is the provider's session or transaction id (Bank 131: ps_...).
+	SessionID string `json:"session_id,omitempty"`
+	// PaymentID is the provider's id of the payout itself (Bank 131: po_...).
+	PaymentID string `json:"payment_id,omitempty"`
+}
+
+// State is where a payout stands at the provider.
+type State string
+
+// The provider-side states. Succeeded, Failed and Cancelled are final.
+const (
+	// StateCreated: the provider knows the payout but nothing is submitted (Bank 131: a session without a payout).
+	StateCreated State = "created"
+	// StatePending: the provider is working on it.
+	StatePending State = "pending"
+	// StateAwaitingConfirm: the provider is ready and waits for Confirm or Cancel.
+	StateAwaitingConfirm State = "awaiting_confirm"
+	StateSucceeded       State = "succeeded"
+	StateFailed          State = "failed"
+	StateCancelled       State = "cancelled"
+)
+
+// Final reports whether the provider will not change this state any more.
+func (s State) Final() bool {
+	return s == StateSucceeded || s == StateFailed || s == StateCancelled
+}
+
+// Outcome is what a provider said of a payout.
+type Outcome struct {
+	Ref   Ref   `json:"ref"`
+	State State `json:"state"`
+	// Card is the card the provider pays to, as it shows it (brand and last four digits).
+	Card *payout.MaskedCard `json:"card,omitempty"`
+	// Amount is the amount the provider reports, when it reports one.
+	Amount *payout.Amount `json:"amount,omitempty"`
+	// ErrorCode and ErrorDescription are the provider's words for a failure.
+	ErrorCode        string `json:"error_code,omitempty"`
+	ErrorDescription string `json:"error_description,omitempty"`
+}
+
+// Event kinds a webhook can carry; each is the name of the signal sent to the payout's workflow.
+const (
+	EventReadyToConfirm  = "ready_to_confirm"
+	EventPaymentFinished = "payment_finished"
+	EventSBPStatus       = "sbp_status"
+)
+
+// Event is a verified webhook, translated: what happened to which payout.
+type Event struct {
+	// Kind is one of the Event* constants, and the signal name.
+	Kind     string  `json:"kind"`
+	Provider string  `json:"provider"`
+	Outcome  Outcome `json:"outcome"`
+}
+
+// ErrBadSignature means a webhook's signature is missing or does not verify: nothing in it may be believed.
+var ErrBadSignature = errors.New("webhook signature missing or invalid")
+
+// MalformedError means a verified webhook's body could not be understood.
+type MalformedError struct{ Reason string }
+
+func (e *MalformedError) Error() string { return "malformed webhook: " + e.Reason }
+
+// Certainty says whether the outcome of a failed call is known.
+type Certainty string
+
+const (
+	// Known: the provider definitely did not do what was asked (a rejection); nothing happened.
+	Known Certainty = "known"
+	// Unknown: the request may or may not have taken effect (timeout, 5xx, connection lost after sending). Ask the
+	// provider before trying again.
+	Unknown Certainty = "unknown"
+)
+
+// Error is a failed provider call. Its message never holds a card number: it carries only the provider's error
+// code and description and the transport error.
+type Error struct {
+	Provider string
+	// Op is the provider's method, for example "session/start/payout".
+	Op string
+	// Certainty says whether the call's outcome is known.
+	Certainty Certainty
+	// HTTPStatus is the HTTP status answered, 0 when none came.
+	HTTPStatus int
+	// Code and Description are the provider's own, when it gave them.
+	Code        string
+	Description string
+	// Err is the underlying transport error, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s: %s: outcome %s", e.Provider, e.Op, e.Certainty)
+	if e.HTTPStatus != 0 {
+		msg += fmt.Sprintf(", http %d", e.HTTPStatus)
+	}
+	if e.Code != "" {
+		msg += ": " + e.Code
+	}
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsUnknown reports whether err is a provider call whose outcome is unknown.
+func IsUnknown(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Certainty == Unknown
+}
