@@ -1,0 +1,131 @@
+// Package activities holds the Temporal activities of a payout: thin wrappers that call a provider and report its
+// errors in a form the workflow can act on.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+// Error types the workflow tells apart.
+const (
+	// ErrRejected: the provider definitely refused; nothing happened. Details hold a Rejection.
+	ErrRejected = "ProviderRejected"
+	// ErrUnknownOutcome: the call may or may not have taken effect; ask the provider before anything else.
+	ErrUnknownOutcome = "OutcomeUnknown"
+	// ErrConfig: the worker cannot serve this payout (for example the provider is not configured).
+	ErrConfig = "Configuration"
+)
+
+// Rejection is the provider's reason for refusing a call.
+type Rejection struct {
+	Code        string `json:"code"`
+	Description string `json:"description,omitempty"`
+}
+
+// Activities calls providers on behalf of payout workflows.
+type Activities struct {
+	providers map[string]providers.Provider
+}
+
+// New returns the activities for the given providers.
+func New(ps ...providers.Provider) *Activities {
+	a := &Activities{providers: make(map[string]providers.Provider, len(ps))}
+	for _, p := range ps {
+		a.providers[p.Name()] = p
+	}
+	return a
+}
+
+// Call is the input of every provider activity: which provider, which payout.
+type Call struct {
+	Provider string        `json:"provider"`
+	Ref      providers.Ref `json:"ref"`
+}
+
+// SubmitCall is the input of Submit: the call and the payout request (it holds the card number, and travels
+// encrypted by the codec).
+type SubmitCall struct {
+	Call
+	Request payout.Request `json:"request"`
+}
+
+// Open registers the payout with its provider; it moves no money and may be retried.
+func (a *Activities) Open(ctx context.Context, c Call) (providers.Ref, error) {
+	p, err := a.provider(c.Provider)
+	if err != nil {
+		return providers.Ref{}, err
+	}
+	ref, err := p.Open(ctx, c.Ref)
+	return ref, classify(err)
+}
+
+// Submit hands the payout to its provider. The workflow runs it once: an error of unknown outcome is resolved with
+// Status, never by running Submit again blindly.
+func (a *Activities) Submit(ctx context.Context, c SubmitCall) (providers.Outcome, error) {
+	p, err := a.provider(c.Provider)
+	if err != nil {
+		return providers.Outcome{}, err
+	}
+	out, err := p.Submit(ctx, c.Ref, c.Request)
+	return out, classify(err)
+}
+
+// Confirm tells the provider to execute the payout. Run once, like Submit.
+func (a *Activities) Confirm(ctx context.Context, c Call) (providers.Outcome, error) {
+	p, err := a.provider(c.Provider)
+	if err != nil {
+		return providers.Outcome{}, err
+	}
+	out, err := p.Confirm(ctx, c.Ref)
+	return out, classify(err)
+}
+
+// Cancel tells the provider to drop the payout. Run once, like Submit.
+func (a *Activities) Cancel(ctx context.Context, c Call) (providers.Outcome, error) {
+	p, err := a.provider(c.Provider)
+	if err != nil {
+		return providers.Outcome{}, err
+	}
+	out, err := p.Cancel(ctx, c.Ref)
+	return out, classify(err)
+}
+
+// Status asks the provider where the payout stands; it is safe to retry.
+func (a *Activities) Status(ctx context.Context, c Call) (providers.Outcome, error) {
+	p, err := a.provider(c.Provider)
+	if err != nil {
+		return providers.Outcome{}, err
+	}
+	out, err := p.Status(ctx, c.Ref)
+	return out, classify(err)
+}
+
+func (a *Activities) provider(name string) (providers.Provider, error) {
+	p, ok := a.providers[name]
+	if !ok {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("provider %q is not configured on this worker", name), ErrConfig, nil)
+	}
+	return p, nil
+}
+
+// classify turns a provider error into an application error whose type tells the workflow whether the outcome is
+// known.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *providers.Error
+	if errors.As(err, &pe) && pe.Certainty == providers.Known {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrRejected, err,
+			Rejection{Code: pe.Code, Description: pe.Description})
+	}
+	return temporal.NewApplicationError(err.Error(), ErrUnknownOutcome, err)
+}

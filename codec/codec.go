@@ -1,0 +1,176 @@
+// Package codec encrypts Temporal payloads with AES-256-GCM, so that card numbers and other personal data never sit
+// in plain text in workflow history, and serves the codec endpoint Temporal UI uses to show operators decoded data.
+package codec
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+)
+
+const (
+	metadataEncoding = "encoding"
+	metadataKeyID    = "encryption-key-id"
+	encodingName     = "binary/encrypted"
+)
+
+// KeySize is the length of a codec key in bytes (AES-256).
+const KeySize = 32
+
+// Codec is a converter.PayloadCodec that encrypts every payload with AES-256-GCM.
+type Codec struct {
+	keyID string
+	aead  cipher.AEAD
+}
+
+// New returns a codec for a 32-byte key.
+func New(key []byte) (*Codec, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("codec: key must be %d bytes, got %d", KeySize, len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("codec: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("codec: %w", err)
+	}
+	sum := sha256.Sum256(key)
+	return &Codec{keyID: "k-" + base64.RawURLEncoding.EncodeToString(sum[:6]), aead: aead}, nil
+}
+
+// Encode encrypts each payload whole (metadata and data) into a new payload.
+func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		plain, err := p.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("codec: encode: %w", err)
+		}
+		nonce := make([]byte, c.aead.NonceSize())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, fmt.Errorf("codec: encode: %w", err)
+		}
+		out[i] = &commonpb.Payload{
+			Metadata: map[string][]byte{
+				metadataEncoding: []byte(encodingName),
+				metadataKeyID:    []byte(c.keyID),
+			},
+			Data: c.aead.Seal(nonce, nonce, plain, nil),
+		}
+	}
+	return out, nil
+}
+
+// Decode decrypts payloads this codec encrypted and passes others through unchanged, so that plain JSON typed by an
+// operator into Temporal UI still reaches the workflow.
+func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		if string(p.GetMetadata()[metadataEncoding]) != encodingName {
+			out[i] = p
+			continue
+		}
+		if id := string(p.GetMetadata()[metadataKeyID]); id != c.keyID {
+			return nil, fmt.Errorf("codec: decode: payload encrypted with key %q, have %q", id, c.keyID)
+		}
+		n := c.aead.NonceSize()
+		if len(p.Data) < n {
+			return nil, errors.New("codec: decode: payload too short")
+		}
+		plain, err := c.aead.Open(nil, p.Data[:n], p.Data[n:], nil)
+		if err != nil {
+			return nil, fmt.Errorf("codec: decode: %w", err)
+		}
+		var decoded commonpb.Payload
+		if err := decoded.Unmarshal(plain); err != nil {
+			return nil, fmt.Errorf("codec: decode: %w", err)
+		}
+		out[i] = &decoded
+	}
+	return out, nil
+}
+
+// DataConverter returns the default data converter with every payload passing through c.
+func DataConverter(c *Codec) converter.DataConverter {
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+}
+
+// FailureConverter returns a failure converter that moves error messages and stack traces into encrypted payloads,
+// so that an error message can never leak personal data into history.
+func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter:          dc,
+		EncodeCommonAttributes: true,
+	})
+}
+
+// Handler serves POST .../encode and .../decode for Temporal UI and the CLI. allowedOrigin is the UI's origin
+// (for example http://127.0.0.1:8233), answered in CORS headers; the browser calls the endpoint directly.
+func Handler(c *Codec, allowedOrigin string) http.Handler {
+	inner := converter.NewPayloadCodecHTTPHandler(c)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" && origin == allowedOrigin {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type,X-Namespace,Authorization,Authorization-Extras")
+			w.Header().Set("Access-Control-Allow-Methods", "POST,OPTIONS")
+			w.Header().Add("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// LoadOrCreateKey reads a base64 key from path, or writes a new random one there (mode 0600) if the file does not
+// exist. It is for development: production passes the key in configuration.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return ParseKey(string(b))
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("codec: read key: %w", err)
+	}
+	key := make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("codec: new key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("codec: write key: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("codec: write key: %w", err)
+	}
+	return key, nil
+}
+
+// ParseKey decodes a base64 (standard or URL alphabet) 32-byte key.
+func ParseKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if key, err := enc.DecodeString(s); err == nil {
+			if len(key) != KeySize {
+				return nil, fmt.Errorf("codec: key must be %d bytes of base64, got %d bytes", KeySize, len(key))
+			}
+			return key, nil
+		}
+	}
+	return nil, errors.New("codec: key is not valid base64")
+}

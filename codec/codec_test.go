@@ -1,0 +1,116 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+const pan = "4242424242424242"
+
+func testCodec(t *testing.T) *Codec {
+	t.Helper()
+	c, err := New(bytes.Repeat([]byte{7}, KeySize))
+	require.NoError(t, err)
+	return c
+}
+
+func TestCodec_EncryptedPayloadHidesCardNumberAndRoundTrips(t *testing.T) {
+	dc := DataConverter(testCodec(t))
+	p, err := dc.ToPayload(map[string]string{"number": pan})
+	require.NoError(t, err)
+	require.NotContains(t, string(p.Data), pan)
+	require.Equal(t, encodingName, string(p.Metadata[metadataEncoding]))
+
+	var back map[string]string
+	require.NoError(t, dc.FromPayload(p, &back))
+	require.Equal(t, pan, back["number"])
+}
+
+func TestCodec_PlainPayloadPassesThrough(t *testing.T) {
+	c := testCodec(t)
+	plain, err := converter.GetDefaultDataConverter().ToPayload(map[string]string{"by": "alice"})
+	require.NoError(t, err)
+	out, err := c.Decode([]*commonpb.Payload{plain})
+	require.NoError(t, err)
+	require.Equal(t, plain, out[0])
+}
+
+func TestCodec_WrongKeyIsRefused(t *testing.T) {
+	enc, err := testCodec(t).Encode([]*commonpb.Payload{{Data: []byte("x")}})
+	require.NoError(t, err)
+	other, err := New(bytes.Repeat([]byte{8}, KeySize))
+	require.NoError(t, err)
+	_, err = other.Decode(enc)
+	require.Error(t, err)
+}
+
+func TestFailureConverter_EncodesErrorMessage(t *testing.T) {
+	fc := FailureConverter(DataConverter(testCodec(t)))
+	f := fc.ErrorToFailure(&testErr{"card " + pan + " declined"})
+	raw, err := protojson.Marshal(f)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), pan)
+	require.Contains(t, fc.FailureToError(f).Error(), pan)
+}
+
+type testErr struct{ msg string }
+
+func (e *testErr) Error() string { return e.msg }
+
+func TestHandler_DecodesForTheUIOriginAndAnswersPreflight(t *testing.T) {
+	c := testCodec(t)
+	srv := httptest.NewServer(Handler(c, "http://127.0.0.1:8233"))
+	defer srv.Close()
+
+	pre, err := http.NewRequest(http.MethodOptions, srv.URL+"/decode", nil)
+	require.NoError(t, err)
+	pre.Header.Set("Origin", "http://127.0.0.1:8233")
+	res, err := http.DefaultClient.Do(pre)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "http://127.0.0.1:8233", res.Header.Get("Access-Control-Allow-Origin"))
+
+	enc, err := DataConverter(c).ToPayload("hello")
+	require.NoError(t, err)
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{enc}})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/decode", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", "http://evil.example")
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Empty(t, res.Header.Get("Access-Control-Allow-Origin"), "a foreign origin gets no CORS grant")
+	var out commonpb.Payloads
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(res.Body)
+	require.NoError(t, err)
+	require.NoError(t, protojson.Unmarshal(buf.Bytes(), &out))
+	var s string
+	require.NoError(t, json.Unmarshal(out.Payloads[0].Data, &s))
+	require.Equal(t, "hello", s)
+}
+
+func TestLoadOrCreateKey_CreatesOnceThenReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys", "codec.key")
+	k1, err := LoadOrCreateKey(path)
+	require.NoError(t, err)
+	k2, err := LoadOrCreateKey(path)
+	require.NoError(t, err)
+	require.Equal(t, k1, k2)
+	_, err = ParseKey(strings.Repeat("A", 10))
+	require.Error(t, err)
+}

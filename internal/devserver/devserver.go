@@ -1,0 +1,470 @@
+// Package devserver runs, in the current process, a Temporal server persisted in a SQLite file
+// and the Temporal Web UI, for local development (`make run`). It is modelled on the Temporal
+// CLI's `temporal server start-dev`. SQLite persistence is for development only.
+//
+// Namespaces are created with a 24h retention (sqliteschema.NewNamespaceConfig): closed
+// workflows are purged a day after they close, even though the database file persists.
+package devserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+const (
+	defaultFrontendAddr = "127.0.0.1:7233"
+	defaultUIAddr       = "127.0.0.1:8233"
+	defaultNamespace    = "default"
+	dbFileName          = "temporal.db"
+	clusterName         = "active"
+	loopback            = "127.0.0.1"
+	readyTimeout        = 30 * time.Second
+)
+
+// Options configures Start; the zero value of each field selects its default.
+type Options struct {
+	DataDir          string                              // SQLite file is DataDir/temporal.db; the dir is created if missing (required)
+	FrontendAddr     string                              // frontend gRPC host:port; default 127.0.0.1:7233; empty host means 127.0.0.1
+	UIAddr           string                              // Web UI host:port; default 127.0.0.1:8233; empty host means 127.0.0.1
+	DisableUI        bool                                // do not start the Web UI
+	Namespace        string                              // namespace created besides "default"; default "default"
+	SearchAttributes map[string]enumspb.IndexedValueType // custom search attributes registered on the namespaces
+	CodecEndpoint    string                              // codec server URL for the UI, e.g. http://127.0.0.1:8080/codec
+	Logger           *slog.Logger                        // receives server logs at LogLevel and above; nil discards them
+	LogLevel         slog.Leveler                        // minimum level of server logs; nil means slog.LevelWarn
+}
+
+// Server is a running embedded Temporal server and, unless disabled, its Web UI.
+type Server struct {
+	srv          temporal.Server
+	ui           *uiserver.Server
+	uiDone       chan struct{}
+	frontendAddr string
+	uiURL        string
+	stopOnce     sync.Once
+	stopErr      error
+}
+
+// Start starts the server and the UI and returns once both answer (or ctx ends, or 30s pass).
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("devserver: DataDir is required")
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = defaultNamespace
+	}
+	namespaces := []string{defaultNamespace}
+	if opts.Namespace != defaultNamespace {
+		namespaces = append(namespaces, opts.Namespace)
+	}
+
+	feHost, fePort, err := splitAddr(opts.FrontendAddr, defaultFrontendAddr)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: frontend address (TEMPORAL_ADDRESS): %w", err)
+	}
+	if err := checkPortFree(feHost, fePort); err != nil {
+		return nil, fmt.Errorf("devserver: Temporal frontend port %d is not free: %w; stop whatever listens there or set TEMPORAL_ADDRESS to another host:port", fePort, err)
+	}
+	var uiHost string
+	var uiPort int
+	if !opts.DisableUI {
+		if uiHost, uiPort, err = splitAddr(opts.UIAddr, defaultUIAddr); err != nil {
+			return nil, fmt.Errorf("devserver: UI address (UI_ADDR): %w", err)
+		}
+		if uiPort == fePort {
+			return nil, fmt.Errorf("devserver: UI port %d is the frontend port; set UI_ADDR to another host:port", uiPort)
+		}
+		if err := checkPortFree(uiHost, uiPort); err != nil {
+			return nil, uiPortError(uiPort, err)
+		}
+	}
+
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("devserver: create data dir: %w", err)
+	}
+	sqlConf, err := prepareDB(filepath.Join(opts.DataDir, dbFileName), namespaces, opts.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	conf, hosts, err := buildConfig(feHost, fePort, sqlConf)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(newServerLogger(opts.Logger, opts.LogLevel)),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: create server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		_ = srv.Stop()
+		return nil, fmt.Errorf("devserver: start server: %w", err)
+	}
+	s := &Server{srv: srv, frontendAddr: net.JoinHostPort(dialHost(feHost), strconv.Itoa(fePort))}
+
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := s.awaitFrontend(ctx, namespaces, opts.SearchAttributes); err != nil {
+		_ = s.Stop()
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	if !opts.DisableUI {
+		if err := s.startUI(ctx, uiHost, uiPort, opts.Namespace, opts.CodecEndpoint); err != nil {
+			_ = s.Stop()
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// FrontendAddr returns the host:port clients dial, e.g. "127.0.0.1:7233".
+func (s *Server) FrontendAddr() string { return s.frontendAddr }
+
+// UIURL returns the Web UI base URL, e.g. "http://127.0.0.1:8233", or "" if the UI is disabled.
+func (s *Server) UIURL() string { return s.uiURL }
+
+// Stop stops the UI and the server; it is safe to call more than once.
+func (s *Server) Stop() error {
+	s.stopOnce.Do(func() {
+		if s.ui != nil {
+			s.ui.Stop()
+			select {
+			case <-s.uiDone:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		s.stopErr = s.srv.Stop()
+	})
+	return s.stopErr
+}
+
+// prepareDB creates the schema if the file is new and the namespaces if missing, and returns the SQL config.
+func prepareDB(path string, namespaces []string, sas map[string]enumspb.IndexedValueType) (*config.SQL, error) {
+	conf := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: path,
+		ConnectAttributes: map[string]string{
+			"mode":         "rwc",
+			"journal_mode": "wal",
+			"synchronous":  "normal",
+			"busy_timeout": "10000",
+		},
+		// Several connections are safe with WAL (the plugin warns otherwise).
+		MaxConns:     4,
+		MaxIdleConns: 4,
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				_ = os.Remove(path + suffix) // do not leave a half-made schema behind
+			}
+			return nil, fmt.Errorf("set up SQLite schema in %s: %w", path, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	nsConfs := make([]*sqliteschema.NamespaceConfig, 0, len(namespaces))
+	for _, ns := range namespaces {
+		nsConf, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, sas)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %q: %w", ns, err)
+		}
+		nsConfs = append(nsConfs, nsConf)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, nsConfs...); err != nil {
+		return nil, fmt.Errorf("create namespaces in %s: %w", path, err)
+	}
+	return conf, nil
+}
+
+// buildConfig returns the server config: one process, one shard, internal services on free loopback ports.
+func buildConfig(feHost string, fePort int, sqlConf *config.SQL) (*config.Config, map[primitives.ServiceName]static.Hosts, error) {
+	ports := map[string]int{}
+	for _, name := range []string{"frontend-http", "history", "matching", "worker"} {
+		p, err := freePort()
+		if err != nil {
+			return nil, nil, fmt.Errorf("pick a free port for %s: %w", name, err)
+		}
+		ports[name] = p
+	}
+	feAddr := net.JoinHostPort(dialHost(feHost), strconv.Itoa(fePort))
+	local := func(port int) string { return net.JoinHostPort(loopback, strconv.Itoa(port)) }
+
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = loopback
+	conf.Persistence.DefaultStore = "sqlite-default"
+	conf.Persistence.VisibilityStore = "sqlite-default"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	conf.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{clusterName: {
+			Enabled:                true,
+			InitialFailoverVersion: 1,
+			RPCAddress:             feAddr,
+			HTTPAddress:            local(ports["frontend-http"]),
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	service := func(port int) config.Service {
+		var svc config.Service
+		svc.RPC.GRPCPort = port
+		svc.RPC.BindOnIP = loopback
+		return svc
+	}
+	frontend := service(fePort)
+	frontend.RPC.BindOnIP = feHost
+	frontend.RPC.HTTPPort = ports["frontend-http"]
+	conf.Services = map[string]config.Service{
+		"frontend": frontend,
+		"history":  service(ports["history"]),
+		"matching": service(ports["matching"]),
+		"worker":   service(ports["worker"]),
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = feAddr // the server's internal worker dials this
+
+	hosts := map[primitives.ServiceName]static.Hosts{
+		primitives.FrontendService: static.SingleLocalHost(feAddr),
+		primitives.HistoryService:  static.SingleLocalHost(local(ports["history"])),
+		primitives.MatchingService: static.SingleLocalHost(local(ports["matching"])),
+		primitives.WorkerService:   static.SingleLocalHost(local(ports["worker"])),
+	}
+	return &conf, hosts, nil
+}
+
+// dynamicConfig returns the dynamic config the Temporal CLI's dev server uses.
+func dynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true, // new attributes visible at once
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+		dynamicconfig.FrontendPersistenceMaxQPS.Key():                    10000,
+		dynamicconfig.HistoryPersistenceMaxQPS.Key():                     45000,
+		dynamicconfig.EnableServerVersionCheck.Key():                     false, // no phoning home
+	}
+}
+
+// awaitFrontend polls until the frontend answers health checks, then registers missing search attributes.
+func (s *Server) awaitFrontend(ctx context.Context, namespaces []string, sas map[string]enumspb.IndexedValueType) error {
+	var c client.Client
+	var lastErr error
+	for c == nil {
+		attemptCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		cl, err := client.DialContext(attemptCtx, client.Options{
+			HostPort: s.frontendAddr,
+			Logger:   sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+		})
+		if err == nil {
+			if _, err = cl.CheckHealth(attemptCtx, &client.CheckHealthRequest{}); err == nil {
+				c = cl
+			} else {
+				cl.Close()
+			}
+		}
+		cancel()
+		if err != nil {
+			lastErr = err
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("frontend %s did not become ready: %w (last error: %v)", s.frontendAddr, ctx.Err(), lastErr)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	defer c.Close()
+	for _, ns := range namespaces {
+		if _, err := ensureSearchAttributes(ctx, c.OperatorService(), ns, sas); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureSearchAttributes adds the attributes in want that namespace ns lacks and returns their sorted names.
+// It fails if an attribute exists with another type (reset it by deleting the data dir).
+func ensureSearchAttributes(ctx context.Context, op operatorservice.OperatorServiceClient, ns string, want map[string]enumspb.IndexedValueType) ([]string, error) {
+	if len(want) == 0 {
+		return nil, nil
+	}
+	resp, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
+	if err != nil {
+		return nil, fmt.Errorf("list search attributes of namespace %q: %w", ns, err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range want {
+		if have, ok := resp.GetCustomAttributes()[name]; ok {
+			if have != typ {
+				return nil, fmt.Errorf("search attribute %q of namespace %q has type %s, want %s (delete the data dir to reset it)", name, ns, have, typ)
+			}
+			continue
+		}
+		if _, ok := resp.GetSystemAttributes()[name]; ok {
+			return nil, fmt.Errorf("search attribute %q clashes with a system search attribute", name)
+		}
+		missing[name] = typ
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	if _, err := op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: ns, SearchAttributes: missing}); err != nil {
+		return nil, fmt.Errorf("add search attributes to namespace %q: %w", ns, err)
+	}
+	names := make([]string, 0, len(missing))
+	for name := range missing {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// startUI starts the Web UI in a goroutine and waits until it serves its root page.
+func (s *Server) startUI(ctx context.Context, host string, port int, namespace, codecEndpoint string) error {
+	// The UI server exits the process on a listen error, so re-check the port right before.
+	if err := checkPortFree(host, port); err != nil {
+		return uiPortError(port, err)
+	}
+	uiHost := host
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		uiHost = "[" + host + "]" // the UI server formats "%s:%d"
+	}
+	ui, err := newUIServer(&uiconfig.Config{
+		Host:                uiHost,
+		Port:                port,
+		TemporalGRPCAddress: s.frontendAddr,
+		EnableUI:            true,
+		DefaultNamespace:    namespace,
+		Codec:               uiconfig.Codec{Endpoint: codecEndpoint},
+		CORS:                uiconfig.CORS{CookieInsecure: true}, // CSRF cookie over plain http
+		HideLogs:            true,
+		DisableNewsFetch:    true,
+	})
+	if err != nil {
+		return err
+	}
+	s.ui, s.uiDone = ui, make(chan struct{})
+	s.uiURL = "http://" + net.JoinHostPort(dialHost(host), strconv.Itoa(port))
+	go func() {
+		defer close(s.uiDone)
+		_ = ui.Start() // blocks; returns nil after Stop
+	}()
+
+	httpClient := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.uiURL+"/", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := httpClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("GET / returned %s", resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("UI %s did not become ready: %w (last error: %v)", s.uiURL, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// newUIServer builds the UI server, turning its panics on bad config into errors.
+func newUIServer(cfg *uiconfig.Config) (ui *uiserver.Server, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("create UI server: %v", r)
+		}
+	}()
+	return uiserver.NewServer(uiserveroptions.WithConfigProvider(cfg)), nil
+}
+
+func uiPortError(port int, err error) error {
+	return fmt.Errorf("devserver: Temporal UI port %d is not free: %w; stop whatever listens there or set UI_ADDR to another host:port (or disable the UI)", port, err)
+}
+
+// splitAddr parses host:port (def if addr is empty); an empty host means 127.0.0.1.
+func splitAddr(addr, def string) (string, int, error) {
+	if addr == "" {
+		addr = def
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("invalid port in %q", addr)
+	}
+	if host == "" {
+		host = loopback
+	}
+	return host, port, nil
+}
+
+// dialHost returns host, or 127.0.0.1 if host is a wildcard address such as 0.0.0.0.
+func dialHost(host string) string {
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return loopback
+	}
+	return host
+}
+
+// checkPortFree returns an error if host:port cannot be listened on.
+func checkPortFree(host string, port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	return l.Close()
+}
+
+// freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

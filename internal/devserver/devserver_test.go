@@ -1,0 +1,231 @@
+package devserver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc"
+)
+
+func TestServer_PersistsWorkflowsAcrossRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	const codec = "http://127.0.0.1:8080/codec"
+	opts := Options{
+		DataDir:      t.TempDir(),
+		FrontendAddr: freeAddr(t),
+		UIAddr:       freeAddr(t),
+		SearchAttributes: map[string]enumspb.IndexedValueType{
+			"PayoutStatus": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+			"PayoutAmount": enumspb.INDEXED_VALUE_TYPE_INT,
+		},
+		CodecEndpoint: codec,
+		Logger:        slog.New(slog.NewTextHandler(newTestWriter(t), nil)),
+	}
+
+	start := time.Now()
+	s, err := Start(ctx, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Stop() })
+	t.Logf("first start took %s", time.Since(start))
+	require.Equal(t, opts.FrontendAddr, s.FrontendAddr())
+	require.Equal(t, "http://"+opts.UIAddr, s.UIURL())
+
+	c := dial(t, s.FrontendAddr())
+	requireSearchAttributes(ctx, t, c, opts.SearchAttributes)
+
+	// UI serves its page and shows the codec endpoint in its settings.
+	require.Contains(t, httpGet(t, s.UIURL()+"/"), "<html")
+	require.Contains(t, httpGet(t, s.UIURL()+"/api/v1/settings"), codec)
+
+	// A tiny workflow runs to completion.
+	const taskQueue = "devserver-test"
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(func(_ workflow.Context, name string) (string, error) {
+		return "hello " + name, nil
+	}, workflow.RegisterOptions{Name: "Greet"})
+	require.NoError(t, w.Start())
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        "devserver-test-greet",
+		TaskQueue: taskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword("PayoutStatus").ValueSet("PAID"),
+			temporal.NewSearchAttributeKeyInt64("PayoutAmount").ValueSet(1250),
+		),
+	}, "Greet", "payout")
+	require.NoError(t, err)
+	var greeting string
+	require.NoError(t, run.Get(ctx, &greeting))
+	require.Equal(t, "hello payout", greeting)
+	w.Stop()
+	c.Close()
+
+	start = time.Now()
+	require.NoError(t, s.Stop())
+	t.Logf("stop took %s", time.Since(start))
+
+	// Restart on the same data dir, with one search attribute more (as a later version would add).
+	opts.SearchAttributes["PayoutCurrency"] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	start = time.Now()
+	s2, err := Start(ctx, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s2.Stop() })
+	t.Logf("restart took %s", time.Since(start))
+
+	c2 := dial(t, s2.FrontendAddr())
+	desc, err := c2.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.GetWorkflowExecutionInfo().GetStatus())
+	requireSearchAttributes(ctx, t, c2, opts.SearchAttributes)
+	require.Contains(t, httpGet(t, s2.UIURL()+"/api/v1/settings"), codec)
+	require.NoError(t, s2.Stop())
+}
+
+func TestEnsureSearchAttributes(t *testing.T) {
+	ctx := context.Background()
+	op := &fakeOperator{have: map[string]enumspb.IndexedValueType{"PayoutStatus": enumspb.INDEXED_VALUE_TYPE_KEYWORD}}
+
+	added, err := ensureSearchAttributes(ctx, op, "default", map[string]enumspb.IndexedValueType{
+		"PayoutStatus":   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"PayoutCurrency": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"PayoutAmount":   enumspb.INDEXED_VALUE_TYPE_INT,
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"PayoutAmount", "PayoutCurrency"}, added)
+	require.Equal(t, map[string]enumspb.IndexedValueType{
+		"PayoutCurrency": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"PayoutAmount":   enumspb.INDEXED_VALUE_TYPE_INT,
+	}, op.added)
+
+	op.added = nil
+	added, err = ensureSearchAttributes(ctx, op, "default", map[string]enumspb.IndexedValueType{
+		"PayoutStatus": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	})
+	require.NoError(t, err)
+	require.Empty(t, added)
+	require.Nil(t, op.added, "nothing to add must not call AddSearchAttributes")
+
+	_, err = ensureSearchAttributes(ctx, op, "default", map[string]enumspb.IndexedValueType{
+		"PayoutStatus": enumspb.INDEXED_VALUE_TYPE_INT,
+	})
+	require.ErrorContains(t, err, `"PayoutStatus"`)
+
+	_, err = ensureSearchAttributes(ctx, op, "default", map[string]enumspb.IndexedValueType{
+		"WorkflowId": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	})
+	require.ErrorContains(t, err, "system")
+}
+
+func TestStart_PortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = l.Close() }()
+
+	_, err = Start(context.Background(), Options{DataDir: t.TempDir(), FrontendAddr: l.Addr().String(), DisableUI: true})
+	require.ErrorContains(t, err, "TEMPORAL_ADDRESS")
+
+	_, err = Start(context.Background(), Options{DataDir: t.TempDir(), FrontendAddr: freeAddr(t), UIAddr: l.Addr().String()})
+	require.ErrorContains(t, err, "UI_ADDR")
+}
+
+type fakeOperator struct {
+	operatorservice.OperatorServiceClient // nil: other methods panic
+	have                                  map[string]enumspb.IndexedValueType
+	added                                 map[string]enumspb.IndexedValueType
+}
+
+func (f *fakeOperator) ListSearchAttributes(context.Context, *operatorservice.ListSearchAttributesRequest, ...grpc.CallOption) (*operatorservice.ListSearchAttributesResponse, error) {
+	return &operatorservice.ListSearchAttributesResponse{
+		CustomAttributes: f.have,
+		SystemAttributes: map[string]enumspb.IndexedValueType{"WorkflowId": enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	}, nil
+}
+
+func (f *fakeOperator) AddSearchAttributes(_ context.Context, req *operatorservice.AddSearchAttributesRequest, _ ...grpc.CallOption) (*operatorservice.AddSearchAttributesResponse, error) {
+	if req.GetNamespace() == "" {
+		return nil, errors.New("namespace is required")
+	}
+	f.added = req.GetSearchAttributes()
+	return &operatorservice.AddSearchAttributesResponse{}, nil
+}
+
+func requireSearchAttributes(ctx context.Context, t *testing.T, c client.Client, want map[string]enumspb.IndexedValueType) {
+	t.Helper()
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	require.NoError(t, err)
+	for name, typ := range want {
+		require.Equal(t, typ, resp.GetCustomAttributes()[name], "search attribute %s", name)
+	}
+}
+
+func dial(t *testing.T, addr string) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{
+		HostPort:  addr,
+		Namespace: "default",
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", url, body)
+	return string(body)
+}
+
+// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// testWriter sends server logs (warn and above) to the test log until the test ends.
+type testWriter struct {
+	t    *testing.T
+	mu   sync.Mutex
+	done bool
+}
+
+func newTestWriter(t *testing.T) *testWriter {
+	w := &testWriter{t: t}
+	t.Cleanup(func() { w.mu.Lock(); w.done = true; w.mu.Unlock() })
+	return w
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}

@@ -1,0 +1,64 @@
+package devserver
+
+import (
+	"context"
+	"log/slog"
+
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
+)
+
+// slogLogger adapts a *slog.Logger to the Temporal server's log.Logger.
+//
+// DPanic, Panic and Fatal are logged at error level and do not panic or exit, as in the
+// Temporal CLI's embedded dev server: the server calls Fatal from goroutines in places where
+// crashing the whole process (our HTTP API included) would be worse than a logged error.
+type slogLogger struct {
+	l   *slog.Logger
+	min slog.Leveler
+}
+
+var (
+	_ log.Logger     = slogLogger{}
+	_ log.WithLogger = slogLogger{}
+)
+
+// newServerLogger returns a server logger writing to l at min and above, or a no-op logger if l is nil.
+func newServerLogger(l *slog.Logger, min slog.Leveler) log.Logger {
+	if l == nil {
+		return log.NewNoopLogger()
+	}
+	if min == nil {
+		min = slog.LevelWarn
+	}
+	return slogLogger{l: l, min: min}
+}
+
+func (s slogLogger) Debug(msg string, tags ...tag.Tag)  { s.log(slog.LevelDebug, msg, tags) }
+func (s slogLogger) Info(msg string, tags ...tag.Tag)   { s.log(slog.LevelInfo, msg, tags) }
+func (s slogLogger) Warn(msg string, tags ...tag.Tag)   { s.log(slog.LevelWarn, msg, tags) }
+func (s slogLogger) Error(msg string, tags ...tag.Tag)  { s.log(slog.LevelError, msg, tags) }
+func (s slogLogger) DPanic(msg string, tags ...tag.Tag) { s.log(slog.LevelError, msg, tags) }
+func (s slogLogger) Panic(msg string, tags ...tag.Tag)  { s.log(slog.LevelError, msg, tags) }
+func (s slogLogger) Fatal(msg string, tags ...tag.Tag)  { s.log(slog.LevelError, msg, tags) }
+
+// With returns a logger that adds tags to every record.
+func (s slogLogger) With(tags ...tag.Tag) log.Logger {
+	args := make([]any, len(tags))
+	for i, t := range tags {
+		args[i] = slog.Any(t.Key(), t.Value())
+	}
+	return slogLogger{l: s.l.With(args...), min: s.min}
+}
+
+func (s slogLogger) log(level slog.Level, msg string, tags []tag.Tag) {
+	ctx := context.Background()
+	if level < s.min.Level() || !s.l.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, len(tags))
+	for i, t := range tags {
+		attrs[i] = slog.Any(t.Key(), t.Value())
+	}
+	s.l.LogAttrs(ctx, level, msg, attrs...)
+}

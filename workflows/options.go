@@ -1,0 +1,59 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/payoutflow/payoutflow/activities"
+)
+
+// TaskQueue is the default task queue of payout workflows and their activities.
+const TaskQueue = "payouts"
+
+// Register registers the payout workflow and its activities on a worker.
+func Register(w worker.Registry, a *activities.Activities) {
+	w.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+	w.RegisterActivity(a)
+}
+
+// withOneAttempt is for calls that move money or change the payout at the provider: never retried by Temporal.
+// The client's own timeout is 30 s; the activity gets a little more.
+func withOneAttempt(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+}
+
+// withSafeRetries is for calls that move no money: retried with back-off for a few minutes.
+func withSafeRetries(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrRejected, activities.ErrConfig},
+		},
+	})
+}
+
+// withLookupRetries is for status lookups: retried for up to an hour before the payout is handed to an operator.
+func withLookupRetries(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrConfig},
+		},
+	})
+}
+
+func workflowRegisterOptions() workflow.RegisterOptions { return workflow.RegisterOptions{Name: WorkflowName} }

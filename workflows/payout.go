@@ -1,0 +1,539 @@
+// Package workflows holds PayoutWorkflow: one durable workflow per payout, from the backend's request to a final
+// state, driven by provider activities, provider webhooks (as signals) and human or policy decisions (as signals).
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/payoutflow/payoutflow/activities"
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+// Names of the workflow type, its query and its signals, as clients and Temporal UI use them.
+const (
+	WorkflowName         = "PayoutWorkflow"
+	QueryState           = "state"
+	SignalReadyToConfirm = providers.EventReadyToConfirm
+	SignalPaymentFinish  = providers.EventPaymentFinished
+	SignalConfirm        = "confirm"
+	SignalCancel         = "cancel"
+)
+
+// Defaults for the timing of a payout, used when Input leaves them zero.
+const (
+	DefaultApprovalTimeout = 24 * time.Hour
+	DefaultPollAfter       = 2 * time.Minute
+	maxPollInterval        = 30 * time.Minute
+	maxAttempts            = 3
+)
+
+// SystemActor is who decides when no person did (the approval deadline).
+const SystemActor = "payoutflow"
+
+// Input starts a payout.
+type Input struct {
+	ID      string         `json:"id"`
+	Request payout.Request `json:"request"`
+	// ApprovalTimeout is how long a payout waits for confirm or cancel before it is cancelled.
+	ApprovalTimeout time.Duration `json:"approval_timeout"`
+	// PollAfter is how long to wait for a webhook before asking the provider; the wait doubles after each ask.
+	PollAfter time.Duration `json:"poll_after"`
+}
+
+// PayoutWorkflow pays out one payout. Its story, for a provider with a confirm step (Bank 131):
+// open a session → submit the payout → wait until the bank is ready (ready_to_confirm) → wait for a person's or
+// policy's confirm or cancel, cancelling at the deadline → confirm or cancel at the bank → wait for the result
+// (payment_finished) → succeeded, failed or cancelled.
+func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
+	p, err := newRun(ctx, in)
+	if err != nil {
+		return payout.State{}, err
+	}
+
+	// 1. Open the payout at the provider: no money moves.
+	if !p.open(ctx) {
+		return p.state, nil
+	}
+	if p.cancelRequested() {
+		return p.cancelAtProvider(ctx), nil
+	}
+
+	// 2. Submit it.
+	if !p.submit(ctx) {
+		return p.state, nil
+	}
+
+	// 3. Wait until the provider is ready to execute, or has finished on its own, or the payout is cancelled.
+	p.waitAtProvider(ctx, func() bool {
+		return p.at.State == providers.StateAwaitingConfirm || p.at.State.Final() || p.cancelRequested()
+	})
+	if p.at.State.Final() {
+		return p.finish(ctx), nil
+	}
+	if p.cancelRequested() {
+		return p.cancelAtProvider(ctx), nil
+	}
+	if reason := p.mismatch(); reason != "" {
+		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: reason})
+		return p.cancelAtProvider(ctx), nil
+	}
+
+	// 4. Wait for approval, until the deadline.
+	p.setStatus(ctx, payout.StatusAwaitingApproval, "ready at "+payout.ProviderTitle(p.state.Provider)+", waiting for approval")
+	if !p.awaitDecision(ctx) {
+		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: "approval deadline passed"})
+	}
+	if p.cancelRequested() {
+		return p.cancelAtProvider(ctx), nil
+	}
+
+	// 5. Confirm at the provider, then wait for the result.
+	if !p.confirm(ctx) {
+		return p.state, nil
+	}
+	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() })
+	return p.finish(ctx), nil
+}
+
+// run is one payout's state, kept by the workflow and read by its query.
+type run struct {
+	in    Input
+	state payout.State
+	// at is the latest word from the provider.
+	at providers.Outcome
+	// decision is the first accepted confirm or cancel.
+	decision *payout.Approval
+	// claim is a webhook's word that the payout is final; it counts only once the provider confirms it.
+	claim *providers.Outcome
+}
+
+func newRun(ctx workflow.Context, in Input) (*run, error) {
+	if in.ApprovalTimeout <= 0 {
+		in.ApprovalTimeout = DefaultApprovalTimeout
+	}
+	if in.PollAfter <= 0 {
+		in.PollAfter = DefaultPollAfter
+	}
+	now := workflow.Now(ctx)
+	p := &run{
+		in: in,
+		at: providers.Outcome{Ref: providers.Ref{PayoutID: in.ID}},
+		state: payout.State{
+			ID:          in.ID,
+			Status:      payout.StatusCreated,
+			Provider:    in.Request.Provider,
+			Method:      in.Request.Method(),
+			Amount:      in.Request.Amount,
+			Destination: in.Request.Destination.Masked(),
+			Recipient:   in.Request.Recipient,
+			Description: in.Request.Description,
+			Metadata:    in.Request.Metadata,
+			Timeline:    []payout.Entry{{At: now, Status: payout.StatusCreated, Note: "payout created"}},
+			CreatedAt:   now,
+			UpdatedAt:   now,
+		},
+	}
+	err := workflow.SetQueryHandlerWithOptions(ctx, QueryState, func() (payout.State, error) { return p.state, nil },
+		workflow.QueryHandlerOptions{Description: "The payout's full state: status, masked destination, provider ids, timeline."})
+	if err != nil {
+		return nil, fmt.Errorf("set query handler: %w", err)
+	}
+	p.listen(ctx)
+	p.publish(ctx)
+	return p, nil
+}
+
+// listen starts one handler per signal. Handlers only record what arrived; the main flow acts on it.
+func (p *run) listen(ctx workflow.Context) {
+	onEvent := func(name, desc string) {
+		ch := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: desc})
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var ev providers.Event
+				ch.Receive(ctx, &ev)
+				p.onProviderEvent(ctx, name, ev)
+			}
+		})
+	}
+	onDecision := func(name string, approve bool, desc string) {
+		ch := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: desc})
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var d payout.Decision
+				ch.Receive(ctx, &d)
+				p.onDecision(ctx, approve, d)
+			}
+		})
+	}
+	onEvent(SignalReadyToConfirm, "Sent by the webhook receiver: the provider is ready and waits for confirm or cancel.")
+	onEvent(SignalPaymentFinish, "Sent by the webhook receiver: the provider says the payout finished.")
+	onDecision(SignalConfirm, true, `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`)
+	onDecision(SignalCancel, false, `Cancel this payout before it is confirmed. JSON: {"by": "your name", "reason": "why"}`)
+}
+
+// onProviderEvent takes a verified webhook. Webhooks are hints: only forward moves count, repeats and late or
+// foreign ones change nothing.
+func (p *run) onProviderEvent(ctx workflow.Context, name string, ev providers.Event) {
+	o := ev.Outcome
+	if p.at.Ref.SessionID != "" && o.Ref.SessionID != "" && o.Ref.SessionID != p.at.Ref.SessionID {
+		p.note(ctx, fmt.Sprintf("%s for another session (%s) ignored", name, o.Ref.SessionID))
+		return
+	}
+	switch {
+	case p.at.State.Final() || p.claim != nil:
+		return // already final or being checked: a repeat
+	case o.State.Final():
+		p.claim = &o
+	case name == SignalReadyToConfirm && o.State == providers.StateAwaitingConfirm:
+		if p.at.State == providers.StateAwaitingConfirm || p.state.Status == payout.StatusConfirmed {
+			return // a repeat, or late after our confirm
+		}
+		p.absorb(o)
+	}
+}
+
+// absorb takes what the provider said, keeping references already known.
+func (p *run) absorb(o providers.Outcome) {
+	ref := p.at.Ref
+	if o.Ref.SessionID != "" {
+		ref.SessionID = o.Ref.SessionID
+	}
+	if o.Ref.PaymentID != "" {
+		ref.PaymentID = o.Ref.PaymentID
+	}
+	o.Ref = ref
+	p.at = o
+	p.state.ProviderRefs = refs(ref)
+	if o.Card != nil && p.state.Destination.Card != nil && p.state.Destination.Card.Last4 == "" {
+		p.state.Destination.Card = o.Card
+	}
+}
+
+func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) {
+	verb := "cancel"
+	if approve {
+		verb = "confirm"
+	}
+	switch {
+	case d.By == "":
+		p.note(ctx, verb+` ignored: it must say who decides, as {"by": "name", "reason": "..."}`)
+	case p.decision != nil:
+		p.note(ctx, fmt.Sprintf("%s by %s ignored: already decided by %s", verb, d.By, p.decision.By))
+	case approve && p.state.Status != payout.StatusAwaitingApproval:
+		p.note(ctx, fmt.Sprintf("confirm by %s ignored: payout is %s, not awaiting_approval", d.By, p.state.Status))
+	case !approve && !cancellable(p.state.Status):
+		p.note(ctx, fmt.Sprintf("cancel by %s ignored: payout is %s", d.By, p.state.Status))
+	default:
+		p.decide(ctx, approve, d)
+	}
+}
+
+func cancellable(s payout.Status) bool {
+	return s == payout.StatusCreated || s == payout.StatusSubmitted || s == payout.StatusAwaitingApproval
+}
+
+func (p *run) decide(ctx workflow.Context, approve bool, d payout.Decision) {
+	p.decision = &payout.Approval{Approved: approve, By: d.By, Reason: d.Reason, At: workflow.Now(ctx)}
+	p.state.Approval = p.decision
+	what := "cancelled"
+	if approve {
+		what = "approved"
+	}
+	note := what + " by " + d.By
+	if d.Reason != "" {
+		note += ": " + d.Reason
+	}
+	p.note(ctx, note)
+}
+
+// mismatch says why the payout the provider is ready to execute is not the one requested, or "" when it is.
+func (p *run) mismatch() string {
+	if a := p.at.Amount; a != nil && *a != p.in.Request.Amount {
+		return fmt.Sprintf("the provider is ready to pay %s, but %s was requested", a, p.in.Request.Amount)
+	}
+	return ""
+}
+
+func (p *run) cancelRequested() bool { return p.decision != nil && !p.decision.Approved }
+
+// awaitDecision waits for confirm or cancel until the approval deadline; false means the deadline passed.
+func (p *run) awaitDecision(ctx workflow.Context) bool {
+	deadline := workflow.Now(ctx).Add(p.in.ApprovalTimeout)
+	p.state.Deadline = &deadline
+	p.publish(ctx)
+	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout:      p.in.ApprovalTimeout,
+		TimerOptions: workflow.TimerOptions{Summary: "approval deadline"},
+	}, func() bool { return p.decision != nil })
+	return ok
+}
+
+// open registers the payout at the provider. It moves no money, so its activity retries on its own.
+func (p *run) open(ctx workflow.Context) bool {
+	var ref providers.Ref
+	err := workflow.ExecuteActivity(withSafeRetries(ctx), (*activities.Activities).Open, p.call()).Get(ctx, &ref)
+	if err != nil {
+		return p.failFromError(ctx, err, "could not open the payout at the provider")
+	}
+	p.absorb(providers.Outcome{Ref: ref, State: providers.StateCreated})
+	p.note(ctx, "opened at "+payout.ProviderTitle(p.state.Provider))
+	return true
+}
+
+// submit hands the payout to the provider once; an unknown outcome is resolved by asking before any new attempt.
+func (p *run) submit(ctx workflow.Context) bool {
+	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
+	for attempt := 1; ; attempt++ {
+		var out providers.Outcome
+		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
+		if err == nil {
+			p.absorb(out)
+			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
+			return !p.at.State.Final() || p.finishNow(ctx)
+		}
+		if isRejected(err) {
+			return p.failFromError(ctx, err, "the provider refused the payout")
+		}
+		// Unknown outcome: did the payout reach the provider?
+		p.note(ctx, "submit outcome unknown, asking the provider")
+		out = p.lookup(ctx)
+		if out.State != providers.StateCreated {
+			p.absorb(out)
+			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout (found by lookup)")
+			return !p.at.State.Final() || p.finishNow(ctx)
+		}
+		if attempt == maxAttempts {
+			p.attention(ctx, fmt.Sprintf("submit failed %d times with unknown outcome; the provider has no payout", attempt))
+			return false
+		}
+	}
+}
+
+// confirm tells the provider to execute the payout once; an unknown outcome is resolved by asking.
+func (p *run) confirm(ctx workflow.Context) bool {
+	for attempt := 1; ; attempt++ {
+		var out providers.Outcome
+		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Confirm, p.call()).Get(ctx, &out)
+		if err == nil {
+			p.absorb(out)
+			p.setStatus(ctx, payout.StatusConfirmed, "confirmed at "+payout.ProviderTitle(p.state.Provider))
+			return true
+		}
+		p.note(ctx, "confirm did not succeed, asking the provider: "+errorCode(err))
+		out = p.lookup(ctx)
+		if out.State.Final() {
+			p.absorb(out)
+			return true
+		}
+		if out.State != providers.StateAwaitingConfirm {
+			p.absorb(out)
+			p.setStatus(ctx, payout.StatusConfirmed, "the provider took the confirmation (found by lookup)")
+			return true
+		}
+		if isRejected(err) || attempt == maxAttempts {
+			p.attention(ctx, "the provider did not take the confirmation: "+errorCode(err))
+			return false
+		}
+	}
+}
+
+// cancelAtProvider drops the payout at the provider, if it got that far, and ends it cancelled.
+func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
+	if p.at.Ref.SessionID != "" {
+		var out providers.Outcome
+		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Cancel, p.call()).Get(ctx, &out)
+		if err != nil {
+			p.note(ctx, "cancel did not succeed, asking the provider: "+errorCode(err))
+			out = p.lookup(ctx)
+			if out.State == providers.StateSucceeded || out.State == providers.StatePending {
+				// The provider went on without us: the money moved or is moving. Say so, never pretend.
+				p.absorb(out)
+				p.attention(ctx, "cancel was refused and the provider is executing the payout")
+				p.waitAtProvider(ctx, func() bool { return p.at.State.Final() })
+				return p.finish(ctx)
+			}
+		}
+		p.absorb(out)
+	}
+	p.setStatus(ctx, payout.StatusCancelled, "cancelled")
+	return p.state
+}
+
+// waitAtProvider waits until done holds, taking webhooks as they come; when none comes in time, it asks the
+// provider, waiting twice as long each time. A webhook's final claim is checked with the provider before it counts.
+func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
+	wait := p.in.PollAfter
+	for !done() {
+		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      wait,
+			TimerOptions: workflow.TimerOptions{Summary: "wait for the provider's webhook"},
+		}, func() bool { return done() || p.claim != nil })
+		if ok && p.claim == nil {
+			return
+		}
+		if !ok {
+			wait = min(wait*2, maxPollInterval)
+		}
+		claim := p.claim
+		out := p.lookup(ctx)
+		p.claim = nil
+		if out.State.Final() || out.State == providers.StateAwaitingConfirm {
+			p.absorb(out)
+		} else if claim != nil {
+			p.note(ctx, fmt.Sprintf("a webhook said %s, the provider says %s: waiting", claim.State, out.State))
+		}
+	}
+}
+
+// lookup asks the provider where the payout stands. It does not give up: while the provider cannot tell, the payout
+// is marked for an operator and asked again later, never assumed failed or resent.
+func (p *run) lookup(ctx workflow.Context) providers.Outcome {
+	for {
+		var out providers.Outcome
+		err := workflow.ExecuteActivity(withLookupRetries(ctx), (*activities.Activities).Status, p.call()).Get(ctx, &out)
+		if err == nil {
+			return out
+		}
+		if p.state.Status != payout.StatusNeedsAttention {
+			p.attention(ctx, "the provider could not tell where the payout stands: "+errorCode(err))
+		}
+		_ = workflow.NewTimerWithOptions(ctx, maxPollInterval, workflow.TimerOptions{Summary: "ask the provider again"}).Get(ctx, nil)
+	}
+}
+
+// finish ends the payout in the provider's final state.
+func (p *run) finish(ctx workflow.Context) payout.State {
+	switch p.at.State {
+	case providers.StateSucceeded:
+		p.setStatus(ctx, payout.StatusSucceeded, "paid out")
+	case providers.StateCancelled:
+		p.setStatus(ctx, payout.StatusCancelled, "cancelled at the provider")
+	default:
+		p.state.Failure = &payout.Failure{Code: p.at.ErrorCode, Description: p.at.ErrorDescription}
+		if p.state.Failure.Code == "" {
+			p.state.Failure.Code = "provider_failed"
+		}
+		p.setStatus(ctx, payout.StatusFailed, "failed at the provider: "+p.state.Failure.Code)
+	}
+	return p.state
+}
+
+// finishNow ends the payout at once; it returns false so that callers stop.
+func (p *run) finishNow(ctx workflow.Context) bool {
+	p.finish(ctx)
+	return false
+}
+
+func (p *run) failFromError(ctx workflow.Context, err error, note string) bool {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrRejected {
+		var r activities.Rejection
+		_ = appErr.Details(&r)
+		if r.Code == "" {
+			r.Code = "provider_rejected"
+		}
+		p.state.Failure = &payout.Failure{Code: r.Code, Description: r.Description}
+		p.setStatus(ctx, payout.StatusFailed, note+": "+r.Code)
+		return false
+	}
+	p.attention(ctx, note+": "+errorCode(err))
+	return false
+}
+
+// attention marks the payout for an operator: its outcome is not known and nothing will be retried blindly.
+func (p *run) attention(ctx workflow.Context, why string) {
+	p.state.Attention = why
+	p.setStatus(ctx, payout.StatusNeedsAttention, why)
+}
+
+func (p *run) call() activities.Call {
+	return activities.Call{Provider: p.state.Provider, Ref: p.at.Ref}
+}
+
+func (p *run) note(ctx workflow.Context, note string) {
+	now := workflow.Now(ctx)
+	p.state.Timeline = append(p.state.Timeline, payout.Entry{At: now, Status: p.state.Status, Note: note})
+	p.state.UpdatedAt = now
+}
+
+func (p *run) setStatus(ctx workflow.Context, s payout.Status, note string) {
+	p.state.Status = s
+	if s != payout.StatusAwaitingApproval {
+		p.state.Deadline = nil
+	}
+	if s != payout.StatusNeedsAttention {
+		p.state.Attention = ""
+	}
+	p.note(ctx, note)
+	p.publish(ctx)
+}
+
+// publish shows the status to operators: search attributes for filtering, current details in plain words.
+func (p *run) publish(ctx workflow.Context) {
+	err := workflow.UpsertTypedSearchAttributes(ctx, SearchAttributes(p.state)...)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
+	}
+	details := fmt.Sprintf("%s — %s", p.state.Summary(), describe(p.state))
+	workflow.SetCurrentDetails(ctx, details)
+}
+
+func describe(s payout.State) string {
+	switch s.Status {
+	case payout.StatusAwaitingApproval:
+		since := s.UpdatedAt.UTC().Format("15:04 UTC")
+		if s.Deadline != nil {
+			return fmt.Sprintf("waiting for approval since %s (cancelled at %s if nobody decides). "+
+				`Send the "confirm" or "cancel" signal with {"by": "your name", "reason": "why"}.`,
+				since, s.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		return "waiting for approval since " + since
+	case payout.StatusFailed:
+		if s.Failure != nil {
+			return "failed: " + s.Failure.Code
+		}
+	case payout.StatusNeedsAttention:
+		return "needs attention: " + s.Attention
+	}
+	return string(s.Status)
+}
+
+func refs(r providers.Ref) map[string]string {
+	m := map[string]string{}
+	if r.SessionID != "" {
+		m["session_id"] = r.SessionID
+	}
+	if r.PaymentID != "" {
+		m["payment_id"] = r.PaymentID
+	}
+	return m
+}
+
+func isRejected(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrRejected
+}
+
+// errorCode names an activity error without its message, which may be long; the message stays in history,
+// encrypted.
+func errorCode(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		var r activities.Rejection
+		if appErr.Type() == activities.ErrRejected && appErr.Details(&r) == nil && r.Code != "" {
+			return r.Code
+		}
+		return appErr.Type()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "timeout"
+	}
+	return "error"
+}

@@ -1,0 +1,299 @@
+package workflows
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/payoutflow/payoutflow/activities"
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+// These tests drive the workflow's state machine in the SDK test environment, with the provider activities
+// stubbed. The integration tests prove the same paths against the Bank 131 sandbox on a real Temporal server.
+
+var acts *activities.Activities
+
+const (
+	payoutID  = "po_test"
+	sessionID = "ps_1"
+)
+
+func request() payout.Request {
+	return payout.Request{
+		Provider:    payout.ProviderBank131,
+		Amount:      payout.Amount{Value: 10000, Currency: "RUB"},
+		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Number: "4242424242424242"}},
+		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"},
+		Description: "Payout for order 123",
+	}
+}
+
+func ref() providers.Ref { return providers.Ref{PayoutID: payoutID, SessionID: sessionID} }
+
+func outcome(s providers.State) providers.Outcome {
+	r := ref()
+	r.PaymentID = "po_2018"
+	return providers.Outcome{Ref: r, State: s, Amount: &payout.Amount{Value: 10000, Currency: "RUB"}}
+}
+
+func event(kind string, s providers.State) providers.Event {
+	return providers.Event{Kind: kind, Provider: payout.ProviderBank131, Outcome: outcome(s)}
+}
+
+func failed(code string) providers.Outcome {
+	o := outcome(providers.StateFailed)
+	o.ErrorCode, o.ErrorDescription = code, "said the bank"
+	return o
+}
+
+type env struct {
+	*testsuite.TestWorkflowEnvironment
+	t *testing.T
+}
+
+func newEnv(t *testing.T) env {
+	var s testsuite.WorkflowTestSuite
+	e := s.NewTestWorkflowEnvironment()
+	e.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+	e.RegisterActivity(acts)
+	e.OnActivity(acts.Open, mock.Anything, mock.Anything).Return(ref(), nil).Once()
+	return env{e, t}
+}
+
+func (e env) at(d time.Duration, name string, arg any) {
+	e.RegisterDelayedCallback(func() { e.SignalWorkflow(name, arg) }, d)
+}
+
+func (e env) run() payout.State {
+	e.ExecuteWorkflow(PayoutWorkflow, Input{ID: payoutID, Request: request(), ApprovalTimeout: time.Hour, PollAfter: 10 * time.Minute})
+	require.True(e.t, e.IsWorkflowCompleted())
+	require.NoError(e.t, e.GetWorkflowError())
+	var st payout.State
+	require.NoError(e.t, e.GetWorkflowResult(&st))
+	e.AssertExpectations(e.t)
+	return st
+}
+
+func notes(st payout.State) []string {
+	var out []string
+	for _, e := range st.Timeline {
+		out = append(out, e.Note)
+	}
+	return out
+}
+
+func TestPayout_ConfirmedPayoutSucceeds(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice", Reason: "checked"})
+	e.at(2*time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+
+	st := e.run()
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.NotNil(t, st.Approval)
+	require.True(t, st.Approval.Approved)
+	require.Equal(t, "alice", st.Approval.By)
+	require.Equal(t, map[string]string{"session_id": sessionID, "payment_id": "po_2018"}, st.ProviderRefs)
+	require.Equal(t, &payout.MaskedCard{Brand: "visa", Last4: "4242"}, st.Destination.Card)
+	var statuses []payout.Status
+	for _, en := range st.Timeline {
+		if len(statuses) == 0 || statuses[len(statuses)-1] != en.Status {
+			statuses = append(statuses, en.Status)
+		}
+	}
+	require.Equal(t, []payout.Status{payout.StatusCreated, payout.StatusSubmitted, payout.StatusAwaitingApproval,
+		payout.StatusConfirmed, payout.StatusSucceeded}, statuses)
+}
+
+func TestPayout_CancelledWhileAwaitingApproval(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalCancel, payout.Decision{By: "bob", Reason: "wrong card"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Equal(t, &payout.Approval{Approved: false, By: "bob", Reason: "wrong card", At: st.Approval.At}, st.Approval)
+}
+
+func TestPayout_ApprovalDeadlineCancelsAtProvider(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+
+	start := e.Now()
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Equal(t, SystemActor, st.Approval.By)
+	require.Equal(t, "approval deadline passed", st.Approval.Reason)
+	require.GreaterOrEqual(t, st.Approval.At.Sub(start), time.Hour)
+}
+
+func TestPayout_FailedAtProviderKeepsTheProvidersReason(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(failed("provider_issuer_unavailable"), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(2*time.Minute, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Outcome: failed("provider_issuer_unavailable")})
+
+	st := e.run()
+	require.Equal(t, payout.StatusFailed, st.Status)
+	require.Equal(t, &payout.Failure{Code: "provider_issuer_unavailable", Description: "said the bank"}, st.Failure)
+}
+
+func TestPayout_DuplicateAndOutOfOrderSignalsChangeNothing(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	ready := event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm)
+	foreign := ready
+	foreign.Outcome.Ref.SessionID = "ps_other"
+	e.at(time.Second, SignalConfirm, payout.Decision{By: "early", Reason: "too soon"})
+	e.at(2*time.Second, SignalReadyToConfirm, foreign)
+	e.at(3*time.Second, SignalReadyToConfirm, ready)
+	e.at(4*time.Second, SignalReadyToConfirm, ready)
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(time.Minute+time.Second, SignalConfirm, payout.Decision{By: "carol"})
+	e.at(time.Minute+2*time.Second, SignalCancel, payout.Decision{By: "dave"})
+	e.at(time.Minute+3*time.Second, SignalReadyToConfirm, ready)
+	e.at(2*time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+	e.at(2*time.Minute+time.Second, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+
+	st := e.run()
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Equal(t, "alice", st.Approval.By)
+	all := notes(st)
+	require.Contains(t, all, "confirm by early ignored: payout is submitted, not awaiting_approval")
+	require.Contains(t, all, "ready_to_confirm for another session (ps_other) ignored")
+	require.Contains(t, all, "confirm by carol ignored: already decided by alice")
+	require.Contains(t, all, "cancel by dave ignored: already decided by alice")
+}
+
+func TestPayout_DecisionWithoutNameIsIgnored(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{})
+	e.at(2*time.Minute, SignalCancel, payout.Decision{By: "bob"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Contains(t, notes(st), `confirm ignored: it must say who decides, as {"by": "name", "reason": "..."}`)
+}
+
+func TestPayout_RejectedSubmitFailsWithoutConfirm(t *testing.T) {
+	e := newEnv(t)
+	rejection := temporal.NewNonRetryableApplicationError("declined", activities.ErrRejected, nil,
+		activities.Rejection{Code: "declined_by_issuer_bank", Description: "Declined by issuer bank"})
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, rejection).Once()
+
+	st := e.run()
+	require.Equal(t, payout.StatusFailed, st.Status)
+	require.Equal(t, "declined_by_issuer_bank", st.Failure.Code)
+}
+
+func TestPayout_UnknownSubmitOutcomeIsLookedUpNotResent(t *testing.T) {
+	e := newEnv(t)
+	unknown := temporal.NewApplicationError("timeout", activities.ErrUnknownOutcome, errors.New("read timeout"))
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(2*time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+
+	st := e.run()
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Contains(t, notes(st), "the provider has the payout (found by lookup)")
+}
+
+func TestPayout_UnknownSubmitWithNothingAtProviderIsRetried(t *testing.T) {
+	e := newEnv(t)
+	unknown := temporal.NewApplicationError("502", activities.ErrUnknownOutcome, nil)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: ref(), State: providers.StateCreated}, nil).Once()
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalCancel, payout.Decision{By: "bob"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+}
+
+func TestPayout_NoWebhookFallsBackToPolling(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StateCreated), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateAwaitingConfirm), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	e.at(50*time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+}
+
+func TestPayout_WebhookFinalClaimIsCheckedWithProvider(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(failed("declined_by_issuer_bank"), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(2*time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+
+	st := e.run()
+	require.Equal(t, payout.StatusFailed, st.Status, "the provider's word wins over the webhook's")
+	require.Contains(t, notes(st), "a webhook said succeeded, the provider says pending: waiting")
+}
+
+func TestPayout_AmountMismatchAtProviderIsCancelled(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	ready := event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm)
+	ready.Outcome.Amount = &payout.Amount{Value: 1000000, Currency: "RUB"}
+	e.at(time.Second, SignalReadyToConfirm, ready)
+
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Equal(t, SystemActor, st.Approval.By)
+	require.Contains(t, st.Approval.Reason, "10000.00 RUB")
+}
+
+func TestPayout_QueryShowsAwaitingApprovalWithDeadline(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.RegisterDelayedCallback(func() {
+		v, err := e.QueryWorkflow(QueryState)
+		require.NoError(t, err)
+		var st payout.State
+		require.NoError(t, v.Get(&st))
+		require.Equal(t, payout.StatusAwaitingApproval, st.Status)
+		require.NotNil(t, st.Deadline)
+		require.Equal(t, "Visa •4242", st.Destination.Card.String())
+		e.SignalWorkflow(SignalCancel, payout.Decision{By: "bob"})
+	}, time.Minute)
+
+	require.Equal(t, payout.StatusCancelled, e.run().Status)
+}
