@@ -199,6 +199,24 @@ type State struct {
 	Deadline  *time.Time `json:"approval_deadline,omitempty"`
 }
 
+// NewState is the state of a payout just created from a request.
+func NewState(id string, r Request, now time.Time) State {
+	return State{
+		ID:          id,
+		Status:      StatusCreated,
+		Provider:    r.Provider,
+		Method:      r.Method(),
+		Amount:      r.Amount,
+		Destination: r.Destination.Masked(),
+		Recipient:   r.Recipient,
+		Description: r.Description,
+		Metadata:    r.Metadata,
+		Timeline:    []Entry{{At: now, Status: StatusCreated, Note: "payout created"}},
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+}
+
 // Approval records who decided on the payout, how and when.
 type Approval struct {
 	Approved bool      `json:"approved"`

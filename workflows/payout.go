@@ -124,20 +124,7 @@ func newRun(ctx workflow.Context, in Input) (*run, error) {
 	p := &run{
 		in: in,
 		at: providers.Outcome{Ref: providers.Ref{PayoutID: in.ID}},
-		state: payout.State{
-			ID:          in.ID,
-			Status:      payout.StatusCreated,
-			Provider:    in.Request.Provider,
-			Method:      in.Request.Method(),
-			Amount:      in.Request.Amount,
-			Destination: in.Request.Destination.Masked(),
-			Recipient:   in.Request.Recipient,
-			Description: in.Request.Description,
-			Metadata:    in.Request.Metadata,
-			Timeline:    []payout.Entry{{At: now, Status: payout.StatusCreated, Note: "payout created"}},
-			CreatedAt:   now,
-			UpdatedAt:   now,
-		},
+		state: payout.NewState(in.ID, in.Request, now),
 	}
 	err := workflow.SetQueryHandlerWithOptions(ctx, QueryState, func() (payout.State, error) { return p.state, nil },
 		workflow.QueryHandlerOptions{Description: "The payout's full state: status, masked destination, provider ids, timeline."})

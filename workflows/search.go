@@ -1,7 +1,12 @@
 package workflows
 
 import (
+	"context"
+	"fmt"
+
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/payoutflow/payoutflow/payout"
@@ -41,4 +46,29 @@ func SearchAttributes(s payout.State) []temporal.SearchAttributeUpdate {
 		AttrAwaitingApproval.ValueSet(s.Status == payout.StatusAwaitingApproval),
 		AttrNeedsAttention.ValueSet(s.Status == payout.StatusNeedsAttention),
 	}
+}
+
+// EnsureSearchAttributes registers on the namespace the payout search attributes it lacks. It is how a worker
+// prepares a fresh Temporal cluster; the embedded dev server registers them before it starts.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes of %s: %w", namespace, err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range SearchAttributeTypes {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes to %s: %w", namespace, err)
+	}
+	return nil
 }

@@ -1,0 +1,407 @@
+// Package api serves payoutflow over HTTP: the REST API backends use to create and steer payouts, the webhook
+// receiver providers call, and the codec endpoint Temporal UI uses to decode payloads.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+// Body size limits.
+const (
+	maxRequestBody = "64K"
+	maxWebhookBody = "1M"
+)
+
+// Config is what the API needs to run.
+type Config struct {
+	// Client talks to Temporal; it must use the same codec as the worker.
+	Client client.Client
+	// DataConverter is the client's data converter, to read memos.
+	DataConverter converter.DataConverter
+	TaskQueue     string
+	// Webhooks verifies and translates each provider's webhooks, by provider name.
+	Webhooks map[string]providers.Webhooks
+	// Codec, when set, is served under /codec for Temporal UI.
+	Codec http.Handler
+	// FingerprintKey keys the request hashes that tell a repeated request from a different one.
+	FingerprintKey []byte
+	// ApprovalTimeout and PollAfter are given to new payouts; zero means the workflow's defaults.
+	ApprovalTimeout time.Duration
+	PollAfter       time.Duration
+	Logger          *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns the HTTP handler of the API.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TaskQueue == "" {
+		cfg.TaskQueue = workflows.TaskQueue
+	}
+	if cfg.DataConverter == nil {
+		cfg.DataConverter = converter.GetDefaultDataConverter()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(s.log)
+	e.Use(middleware.Recover(), s.accessLog)
+
+	e.GET("/healthz", s.health)
+	v1 := e.Group("/v1", middleware.BodyLimit(maxRequestBody))
+	v1.POST("/payouts", s.createPayout)
+	v1.GET("/payouts/:id", s.getPayout)
+	v1.POST("/payouts/:id/confirm", s.decide(workflows.SignalConfirm))
+	v1.POST("/payouts/:id/cancel", s.decide(workflows.SignalCancel))
+	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
+	if cfg.Codec != nil {
+		codec := echo.WrapHandler(cfg.Codec)
+		e.Any("/codec/*", codec, middleware.BodyLimit("4M"))
+	}
+	return e
+}
+
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		var e *Error
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &e):
+			status = e.Status
+		case errors.As(err, &he):
+			status = he.Code
+		case err != nil:
+			status = http.StatusInternalServerError
+		}
+		s.log.Info("http", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+			"duration_ms", time.Since(start).Milliseconds())
+		return err
+	}
+}
+
+func (s *Server) health(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return apiError(http.StatusServiceUnavailable, "temporal_unavailable", "Temporal does not answer")
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+var idempotencyKeyRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+
+// createPayout starts one payout workflow per idempotency key.
+func (s *Server) createPayout(c echo.Context) error {
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		return fieldError(http.StatusBadRequest, "Idempotency-Key", "idempotency_key_required",
+			"the Idempotency-Key header is required: a unique key per payout, reused when retrying")
+	}
+	if !idempotencyKeyRE.MatchString(key) {
+		return fieldError(http.StatusBadRequest, "Idempotency-Key", "invalid_idempotency_key",
+			"the Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces")
+	}
+	var req payout.Request
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := req.Validate(); err != nil {
+		var fe *payout.FieldError
+		if errors.As(err, &fe) {
+			return fieldError(http.StatusUnprocessableEntity, fe.Field, fe.Code, fe.Message)
+		}
+		return err
+	}
+
+	id := payout.ID(key)
+	fingerprint := req.Fingerprint(s.cfg.FingerprintKey)
+	now := time.Now().UTC()
+	initial := payout.NewState(id, req, now)
+	opts := client.StartWorkflowOptions{
+		ID:                                       id,
+		TaskQueue:                                s.cfg.TaskQueue,
+		WorkflowIDReusePolicy:                    enumsReject,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		Memo:                                     map[string]any{memoFingerprint: fingerprint},
+		TypedSearchAttributes:                    searchAttributes(initial),
+		StaticSummary:                            initial.Summary(),
+		StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
+	}
+	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter}
+	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		s.log.Info("payout created", "payout_id", id, "provider", req.Provider, "method", req.Method(),
+			"amount", req.Amount.Value, "currency", req.Amount.Currency)
+		return c.JSON(http.StatusCreated, initial)
+	case errors.As(err, &started):
+		return s.existingPayout(c, id, fingerprint, initial)
+	default:
+		return fmt.Errorf("start payout %s: %w", id, err)
+	}
+}
+
+const memoFingerprint = "request_fingerprint"
+
+// existingPayout answers a create whose key was used before: the same payout for the same body, 409 otherwise.
+func (s *Server) existingPayout(c echo.Context, id, fingerprint string, initial payout.State) error {
+	ctx := c.Request().Context()
+	desc, err := s.cfg.Client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return fmt.Errorf("describe payout %s: %w", id, err)
+	}
+	var had string
+	if p, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoFingerprint]; ok {
+		if err := s.cfg.DataConverter.FromPayload(p, &had); err != nil {
+			return fmt.Errorf("read fingerprint of payout %s: %w", id, err)
+		}
+	}
+	if had != fingerprint {
+		return apiError(http.StatusConflict, "idempotency_key_reused",
+			"this Idempotency-Key was already used for a different payout request; use a new key for a new payout")
+	}
+	st, err := s.state(ctx, id)
+	if err != nil {
+		// The workflow has not answered yet (it has only just started): what it was created with is still true.
+		s.log.Warn("query state of an existing payout", "payout_id", id, "error", err)
+		initial.CreatedAt = desc.GetWorkflowExecutionInfo().GetStartTime().AsTime()
+		st = initial
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) getPayout(c echo.Context) error {
+	id, err := payoutID(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.state(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// state queries a payout workflow for its state, retrying briefly while a just-started workflow is not ready.
+func (s *Server) state(ctx context.Context, id string) (payout.State, error) {
+	var st payout.State
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var v converter.EncodedValue
+		v, err = s.cfg.Client.QueryWorkflow(ctx, id, "", workflows.QueryState)
+		if err == nil {
+			if err = v.Get(&st); err == nil {
+				return st, nil
+			}
+			return st, fmt.Errorf("read state of payout %s: %w", id, err)
+		}
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) {
+			return st, apiError(http.StatusNotFound, "payout_not_found", "no payout with id "+id)
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(time.Duration(100*(attempt+1)) * time.Millisecond):
+		}
+	}
+	return st, fmt.Errorf("query payout %s: %w", id, err)
+}
+
+// decide sends confirm or cancel to a payout, after checking that the payout can take it.
+func (s *Server) decide(signal string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := payoutID(c)
+		if err != nil {
+			return err
+		}
+		var d payout.Decision
+		if err := decodeJSON(c, &d); err != nil {
+			return err
+		}
+		d.By, d.Reason = strings.TrimSpace(d.By), strings.TrimSpace(d.Reason)
+		switch {
+		case d.By == "":
+			return fieldError(http.StatusUnprocessableEntity, "by", "required", "say who decides, e.g. {\"by\": \"alice\", \"reason\": \"checked\"}")
+		case len(d.By) > 100:
+			return fieldError(http.StatusUnprocessableEntity, "by", "too_long", "by is longer than 100 characters")
+		case len(d.Reason) > 500:
+			return fieldError(http.StatusUnprocessableEntity, "reason", "too_long", "reason is longer than 500 characters")
+		}
+		ctx := c.Request().Context()
+		st, err := s.state(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.Approval != nil:
+			return apiError(http.StatusConflict, "already_decided",
+				fmt.Sprintf("payout %s was already decided by %s", id, st.Approval.By))
+		case signal == workflows.SignalConfirm && st.Status != payout.StatusAwaitingApproval:
+			return apiError(http.StatusConflict, "not_awaiting_approval",
+				fmt.Sprintf("payout %s is %s; it can be confirmed only while awaiting_approval", id, st.Status))
+		case signal == workflows.SignalCancel && !cancellable(st.Status):
+			return apiError(http.StatusConflict, "not_cancellable",
+				fmt.Sprintf("payout %s is %s; it can be cancelled only before it is confirmed", id, st.Status))
+		}
+		if err := s.cfg.Client.SignalWorkflow(ctx, id, "", signal, d); err != nil {
+			return fmt.Errorf("signal %s to payout %s: %w", signal, id, err)
+		}
+		s.log.Info("decision sent", "payout_id", id, "signal", signal, "by", d.By)
+		return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": signal})
+	}
+}
+
+func cancellable(s payout.Status) bool {
+	return s == payout.StatusCreated || s == payout.StatusSubmitted || s == payout.StatusAwaitingApproval
+}
+
+var payoutIDRE = regexp.MustCompile(`^po_[0-9a-f]{32}$`)
+
+func payoutID(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if !payoutIDRE.MatchString(id) {
+		return "", apiError(http.StatusNotFound, "payout_not_found", "no payout with that id")
+	}
+	return id, nil
+}
+
+// webhook verifies a provider's webhook, then signals each event to its payout's workflow.
+func (s *Server) webhook(c echo.Context) error {
+	name := c.Param("provider")
+	wh, ok := s.cfg.Webhooks[name]
+	if !ok {
+		return apiError(http.StatusNotFound, "unknown_provider", "no webhooks are received for provider "+name)
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err // the body limit answers 413
+	}
+	events, err := wh.Translate(c.Request().Header, body)
+	var malformed *providers.MalformedError
+	switch {
+	case errors.Is(err, providers.ErrBadSignature):
+		s.log.Warn("webhook rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
+		return apiError(http.StatusUnauthorized, "invalid_signature", "the webhook signature is missing or invalid")
+	case errors.As(err, &malformed):
+		s.log.Warn("webhook rejected: malformed", "provider", name, "reason", malformed.Reason)
+		return apiError(http.StatusBadRequest, "malformed_webhook", malformed.Reason)
+	case err != nil:
+		return fmt.Errorf("webhook from %s: %w", name, err)
+	}
+	ctx := c.Request().Context()
+	for _, ev := range events {
+		id := ev.Outcome.Ref.PayoutID
+		log := s.log.With("provider", name, "kind", ev.Kind, "payout_id", id, "state", ev.Outcome.State)
+		if !payoutIDRE.MatchString(id) {
+			log.Warn("webhook for a payout that is not ours: ignored")
+			continue
+		}
+		err := s.cfg.Client.SignalWorkflow(ctx, id, "", ev.Kind, ev)
+		var notFound *serviceerror.NotFound
+		switch {
+		case errors.As(err, &notFound):
+			// Unknown or already finished: answered 200 so the provider stops resending it.
+			log.Warn("webhook for an unknown or finished payout: ignored")
+		case err != nil:
+			log.Error("webhook not delivered; the provider will resend it", "error", err)
+			return apiError(http.StatusServiceUnavailable, "unavailable", "the webhook could not be delivered now; resend it later")
+		default:
+			log.Info("webhook delivered")
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// decodeJSON reads a JSON body strictly: unknown fields and trailing data are errors that name the problem.
+func decodeJSON(c echo.Context, v any) error {
+	if ct := c.Request().Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return apiError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+		}
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apiError(http.StatusBadRequest, "invalid_json", "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return apiError(http.StatusBadRequest, "invalid_json", "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return apiError(http.StatusBadRequest, "invalid_json", fmt.Sprintf("the body is not valid JSON (at byte %d)", syntax.Offset))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return apiError(http.StatusBadRequest, "invalid_json", "the body must be a JSON object")
+		}
+		return fieldError(http.StatusBadRequest, field, "invalid_type", fmt.Sprintf("%s must be a JSON %s", field, jsonKind(typ.Type.Kind().String())))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldError(http.StatusBadRequest, field, "unknown_field", fmt.Sprintf("%s is not a field of this request", field))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apiError(http.StatusBadRequest, "invalid_json", "the body is truncated JSON")
+	}
+	return apiError(http.StatusBadRequest, "invalid_json", "the body is not valid JSON")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice":
+		return "array"
+	}
+	return "object"
+}

@@ -1,0 +1,74 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Error is the body of every error answer: {"error": {"code": "...", "message": "...", "field": "..."}}.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func apiError(status int, code, message string) *Error {
+	return &Error{Status: status, Code: code, Message: message}
+}
+
+func fieldError(status int, field, code, message string) *Error {
+	return &Error{Status: status, Code: code, Message: message, Field: field}
+}
+
+// errorHandler answers every error as JSON with a stable code, echo's own (404, 405, 413) included.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		var e *Error
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &e):
+		case errors.As(err, &he):
+			e = &Error{Status: he.Code, Code: codeForStatus(he.Code), Message: http.StatusText(he.Code)}
+			if m, ok := he.Message.(string); ok && m != "" {
+				e.Message = m
+			}
+		default:
+			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "error", err)
+			e = apiError(http.StatusInternalServerError, "internal_error", "internal error; the request may be retried")
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(e.Status)
+			return
+		}
+		_ = c.JSON(e.Status, map[string]*Error{"error": e})
+	}
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "body_too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	return "error"
+}

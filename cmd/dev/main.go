@@ -1,0 +1,174 @@
+// Command dev runs the whole payoutflow stack in one process for `make run`: an embedded Temporal server (SQLite
+// under DATA_DIR) with Temporal UI, the worker, the REST API and webhook receiver, and the Bank 131 sandbox. It needs
+// no setup: keys are generated under DATA_DIR on first start.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/payoutflow/payoutflow/internal/app"
+	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/internal/devserver"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+// devProject is the X-PARTNER-PROJECT the client and the sandbox agree on.
+const devProject = "payoutflow-dev"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "payoutflow dev:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Listen first, so that a busy port is a clear error before anything starts.
+	apiLn, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("API port: %w; set API_ADDR to a free host:port", err)
+	}
+	sandboxLn, err := net.Listen("tcp", cfg.Bank131.SandboxAddr)
+	if err != nil {
+		return fmt.Errorf("Bank 131 sandbox port: %w; set BANK131_SANDBOX_ADDR to a free host:port", err)
+	}
+
+	// Keys: ours signs requests to the bank, the sandbox's signs its webhooks. Made once, kept under DATA_DIR.
+	keys := filepath.Join(cfg.DataDir, "keys")
+	partnerKey, err := bank131.EnsureKeyPair(keys, "bank131-partner")
+	if err != nil {
+		return err
+	}
+	bankKey, err := bank131.EnsureKeyPair(keys, "bank131-sandbox")
+	if err != nil {
+		return err
+	}
+	cd, codecKey, err := cfg.Codec(true)
+	if err != nil {
+		return err
+	}
+
+	// The Bank 131 sandbox, delivering its webhooks to our receiver.
+	sandbox := bank131.NewSandbox(bank131.SandboxConfig{
+		PartnerPublicKey: &partnerKey.PublicKey,
+		BankPrivateKey:   bankKey,
+		Project:          devProject,
+		WebhookURL:       cfg.PublicURL + "/webhooks/bank131",
+		WebhookDelay:     500 * time.Millisecond,
+		Logger:           log.With("component", "bank131-sandbox"),
+	})
+	defer sandbox.Close()
+	sandboxSrv := app.Server(cfg.Bank131.SandboxAddr, sandbox)
+	go serve(sandboxSrv, sandboxLn, log)
+	defer sandboxSrv.Close()
+
+	// Temporal and its UI.
+	temporalAddr := strings.Replace(cfg.TemporalAddress, "localhost:", "127.0.0.1:", 1)
+	log.Info("starting Temporal", "address", temporalAddr, "data_dir", cfg.DataDir)
+	ts, err := devserver.Start(ctx, devserver.Options{
+		DataDir:          cfg.DataDir,
+		FrontendAddr:     temporalAddr,
+		UIAddr:           cfg.UIAddr,
+		Namespace:        cfg.Namespace,
+		SearchAttributes: workflows.SearchAttributeTypes,
+		CodecEndpoint:    cfg.PublicURL + "/codec",
+		Logger:           log.With("component", "temporal-server"),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := ts.Stop(); err != nil {
+			log.Warn("stop Temporal", "error", err)
+		}
+	}()
+	cfg.TemporalAddress = ts.FrontendAddr()
+
+	// The client, the worker and the API, configured as in production but pointed at the sandbox.
+	cfg.Bank131.BaseURL = "http://" + sandboxLn.Addr().String()
+	cfg.Bank131.Project = devProject
+	cfg.Bank131.PrivateKeyFile = filepath.Join(keys, "bank131-partner.pem")
+	cfg.Bank131.PublicKeyFile = filepath.Join(keys, "bank131-sandbox.pub.pem")
+	b131, b131Hooks, err := app.Bank131(cfg.Bank131)
+	if err != nil {
+		return err
+	}
+	c, dc, err := cfg.Dial(cd, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := app.NewWorker(c, cfg.TaskQueue, b131)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
+		Client: c, DataConverter: dc, Codec: cd, CodecKey: codecKey, Logger: log,
+		Webhooks: map[string]providers.Webhooks{"bank131": b131Hooks},
+	}))
+	go serve(apiSrv, apiLn, log)
+
+	banner(cfg, ts.UIURL(), sandboxLn.Addr().String())
+	<-ctx.Done()
+	log.Info("stopping")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = apiSrv.Shutdown(shutdown)
+	return nil
+}
+
+func serve(srv *http.Server, ln net.Listener, log *slog.Logger) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("http server stopped", "addr", ln.Addr().String(), "error", err)
+	}
+}
+
+func banner(cfg config.Config, uiURL, sandboxAddr string) {
+	fmt.Printf(`
+payoutflow is running. Ctrl-C stops everything.
+
+  REST API + webhooks   %[1]s            (API_ADDR=%[2]s)
+  Temporal UI           %[3]s      (UI_ADDR)
+  Temporal frontend     %[4]s        (TEMPORAL_ADDRESS, namespace %[5]s)
+  Bank 131 sandbox      http://%[6]s       (BANK131_SANDBOX_ADDR)
+  Data                  %[7]s  (DATA_DIR: Temporal's SQLite file, keys)
+
+Try a payout (card 4242424242424242 succeeds):
+
+  curl -s -X POST %[1]s/v1/payouts -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%%s)" \
+    -d '{"provider":"bank131","amount":{"value":10000,"currency":"RUB"},"destination":{"type":"card","card":{"number":"4242424242424242"}},"recipient":{"full_name":"Ivanov Ivan"},"description":"Payout for order 123"}'
+
+then approve it in Temporal UI (search: PayoutStatus="awaiting_approval", More Actions → Send a Signal → confirm,
+{"by": "your name", "reason": "checked"}) or by API: curl -X POST %[1]s/v1/payouts/<id>/confirm -d '{"by":"you"}'
+
+`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir))
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

@@ -1,0 +1,51 @@
+// Command worker runs payoutflow's Temporal worker against any Temporal cluster (TEMPORAL_ADDRESS): the payout
+// workflow and the provider activities. Start as many as the load needs; they share the task queue.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/payoutflow/payoutflow/internal/app"
+	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger()
+	cd, _, err := cfg.Codec(false)
+	if err != nil {
+		return err
+	}
+	b131, _, err := app.Bank131(cfg.Bank131)
+	if err != nil {
+		return err
+	}
+	c, _, err := cfg.Dial(cd, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := workflows.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
+		return err
+	}
+	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "task_queue", cfg.TaskQueue)
+	return app.NewWorker(c, cfg.TaskQueue, b131).Run(worker.InterruptCh())
+}

@@ -1,0 +1,93 @@
+// Package app wires payoutflow's parts together the same way for every process: the worker, the API, the all-in-one
+// dev command and the integration tests.
+package app
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/payoutflow/payoutflow/activities"
+	"github.com/payoutflow/payoutflow/api"
+	"github.com/payoutflow/payoutflow/codec"
+	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+// Bank131 builds the Bank 131 provider and its webhook verifier from configuration.
+func Bank131(cfg config.Bank131) (*bank131.Provider, *bank131.Webhooks, error) {
+	if cfg.PrivateKeyFile == "" || cfg.PublicKeyFile == "" {
+		return nil, nil, fmt.Errorf("bank131: set BANK131_PRIVATE_KEY_FILE (ours, signs requests) and BANK131_PUBLIC_KEY_FILE (the bank's, verifies webhooks)")
+	}
+	key, err := bank131.LoadPrivateKey(cfg.PrivateKeyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BANK131_PRIVATE_KEY_FILE: %w", err)
+	}
+	pub, err := bank131.LoadPublicKey(cfg.PublicKeyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BANK131_PUBLIC_KEY_FILE: %w", err)
+	}
+	cl, err := bank131.NewClient(bank131.Config{BaseURL: cfg.BaseURL, Project: cfg.Project, PrivateKey: key})
+	if err != nil {
+		return nil, nil, err
+	}
+	return bank131.NewProvider(cl), bank131.NewWebhooks(pub), nil
+}
+
+// NewWorker returns a worker, not yet started, for payout workflows and their activities.
+func NewWorker(c client.Client, taskQueue string, ps ...providers.Provider) worker.Worker {
+	w := worker.New(c, taskQueue, worker.Options{})
+	workflows.Register(w, activities.New(ps...))
+	return w
+}
+
+// API is what the HTTP API needs beyond configuration.
+type API struct {
+	Client        client.Client
+	DataConverter converter.DataConverter
+	Codec         *codec.Codec
+	CodecKey      []byte
+	Webhooks      map[string]providers.Webhooks
+	Logger        *slog.Logger
+}
+
+// NewAPI returns the HTTP handler of the REST API, the webhook receiver and the codec endpoint.
+func NewAPI(cfg config.Config, a API) http.Handler {
+	return api.New(api.Config{
+		Client:          a.Client,
+		DataConverter:   a.DataConverter,
+		TaskQueue:       cfg.TaskQueue,
+		Webhooks:        a.Webhooks,
+		Codec:           codec.Handler(a.Codec, cfg.UIOrigin),
+		FingerprintKey:  FingerprintKey(a.CodecKey),
+		ApprovalTimeout: cfg.ApprovalTimeout,
+		PollAfter:       cfg.PollAfter,
+		Logger:          a.Logger,
+	})
+}
+
+// FingerprintKey derives the key of request fingerprints from the codec key, so that every API process agrees.
+func FingerprintKey(codecKey []byte) []byte {
+	sum := sha256.Sum256(append([]byte("payoutflow request fingerprint\x00"), codecKey...))
+	return sum[:]
+}
+
+// Server returns an HTTP server with timeouts that guard against slow clients.
+func Server(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+}

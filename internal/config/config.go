@@ -1,0 +1,154 @@
+// Package config reads payoutflow's configuration from environment variables and builds the Temporal client every
+// process shares: same namespace, same codec.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/payoutflow/payoutflow/codec"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+// Config is payoutflow's configuration; every field has an environment variable (README, "Configuration").
+type Config struct {
+	TemporalAddress string        // TEMPORAL_ADDRESS
+	Namespace       string        // TEMPORAL_NAMESPACE
+	TaskQueue       string        // TASK_QUEUE
+	APIAddr         string        // API_ADDR
+	UIAddr          string        // UI_ADDR
+	UIOrigin        string        // UI_ORIGIN: the Temporal UI origin allowed to call the codec endpoint
+	DataDir         string        // DATA_DIR
+	PublicURL       string        // PUBLIC_URL: how the UI and providers reach the API
+	CodecKey        string        // CODEC_KEY: base64 of 32 bytes
+	CodecKeyFile    string        // CODEC_KEY_FILE
+	ApprovalTimeout time.Duration // APPROVAL_TIMEOUT
+	PollAfter       time.Duration // PROVIDER_POLL_AFTER
+	LogLevel        slog.Level    // LOG_LEVEL
+
+	Bank131 Bank131
+}
+
+// Bank131 configures the Bank 131 client and webhook verification.
+type Bank131 struct {
+	BaseURL        string // BANK131_BASE_URL
+	Project        string // BANK131_PROJECT
+	PrivateKeyFile string // BANK131_PRIVATE_KEY_FILE: our key, signs requests
+	PublicKeyFile  string // BANK131_PUBLIC_KEY_FILE: the bank's key, verifies webhooks
+	SandboxAddr    string // BANK131_SANDBOX_ADDR: where `make run` serves the sandbox
+}
+
+// Load reads the configuration from the environment.
+func Load() (Config, error) {
+	c := Config{
+		TemporalAddress: env("TEMPORAL_ADDRESS", "localhost:7233"),
+		Namespace:       env("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:       env("TASK_QUEUE", workflows.TaskQueue),
+		APIAddr:         env("API_ADDR", ":8080"),
+		UIAddr:          env("UI_ADDR", "127.0.0.1:8233"),
+		DataDir:         env("DATA_DIR", ".data"),
+		CodecKey:        os.Getenv("CODEC_KEY"),
+		CodecKeyFile:    os.Getenv("CODEC_KEY_FILE"),
+		Bank131: Bank131{
+			BaseURL:        env("BANK131_BASE_URL", "https://demo.bank131.ru"),
+			Project:        os.Getenv("BANK131_PROJECT"),
+			PrivateKeyFile: os.Getenv("BANK131_PRIVATE_KEY_FILE"),
+			PublicKeyFile:  os.Getenv("BANK131_PUBLIC_KEY_FILE"),
+			SandboxAddr:    env("BANK131_SANDBOX_ADDR", "127.0.0.1:8131"),
+		},
+	}
+	c.PublicURL = env("PUBLIC_URL", "http://"+loopback(c.APIAddr))
+	c.UIOrigin = env("UI_ORIGIN", "http://"+loopback(c.UIAddr))
+	var err error
+	if c.ApprovalTimeout, err = duration("APPROVAL_TIMEOUT", workflows.DefaultApprovalTimeout); err != nil {
+		return c, err
+	}
+	if c.PollAfter, err = duration("PROVIDER_POLL_AFTER", workflows.DefaultPollAfter); err != nil {
+		return c, err
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	return c, nil
+}
+
+// Logger returns the process's structured logger.
+func (c Config) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+}
+
+// Codec returns the payload codec from CODEC_KEY or CODEC_KEY_FILE. With neither set, dev creates a key file under
+// DATA_DIR; the worker and the API refuse to run without a key (createIfMissing false).
+func (c Config) Codec(createIfMissing bool) (*codec.Codec, []byte, error) {
+	var key []byte
+	var err error
+	switch {
+	case c.CodecKey != "":
+		key, err = codec.ParseKey(c.CodecKey)
+	case c.CodecKeyFile != "":
+		var b []byte
+		if b, err = os.ReadFile(c.CodecKeyFile); err == nil {
+			key, err = codec.ParseKey(string(b))
+		}
+	case createIfMissing:
+		key, err = codec.LoadOrCreateKey(filepath.Join(c.DataDir, "keys", "codec.key"))
+	default:
+		return nil, nil, fmt.Errorf("set CODEC_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or CODEC_KEY_FILE")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("codec key: %w", err)
+	}
+	cd, err := codec.New(key)
+	return cd, key, err
+}
+
+// Dial connects to Temporal with the codec on payloads and on failure messages.
+func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converter.DataConverter, error) {
+	dc := codec.DataConverter(cd)
+	cl, err := client.Dial(client.Options{
+		HostPort:         c.TemporalAddress,
+		Namespace:        c.Namespace,
+		DataConverter:    dc,
+		FailureConverter: codec.FailureConverter(dc),
+		Logger:           sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial temporal at %s (TEMPORAL_ADDRESS): %w", c.TemporalAddress, err)
+	}
+	return cl, dc, nil
+}
+
+func env(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func duration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30m or 24h", name, v)
+	}
+	return d, nil
+}
+
+// loopback turns a listen address like ":8080" into one a local client can dial, "127.0.0.1:8080".
+func loopback(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "127.0.0.1" + addr
+	}
+	return strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
+}
