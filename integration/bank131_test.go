@@ -1,0 +1,244 @@
+package integration
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+const (
+	cardSucceeds    = "4242424242424242"
+	cardDeclined    = "4000000000000002"
+	cardFailsLater  = "4000000000000119"
+	cardMirSucceeds = "2200000000000004"
+)
+
+func TestBank131Payout_ConfirmedByAPISucceeds(t *testing.T) {
+	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	created := r.state(t)
+	require.Equal(t, payout.ID(t.Name()), created.ID, "the payout ID derives from the idempotency key")
+	require.Equal(t, payout.StatusCreated, created.Status)
+
+	waiting := waitFor(t, created.ID, payout.StatusAwaitingApproval)
+	require.NotEmpty(t, waiting.ProviderRefs["session_id"])
+	require.NotNil(t, waiting.Deadline)
+	require.Empty(t, ledgerFor(created.ID), "no money moves before approval")
+
+	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+created.ID+"/confirm", nil, `{"by":"alice","reason":"checked"}`)
+	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+
+	done := waitFor(t, created.ID, payout.StatusSucceeded)
+	require.Equal(t, &payout.MaskedCard{Brand: "visa", Last4: "4242"}, done.Destination.Card)
+	require.Equal(t, "alice", done.Approval.By)
+	require.Equal(t, "checked", done.Approval.Reason)
+	require.True(t, done.Approval.Approved)
+	require.Equal(t, map[string]string{"order_id": "123"}, done.Metadata)
+	var statuses []payout.Status
+	for _, e := range done.Timeline {
+		require.False(t, e.At.IsZero())
+		if len(statuses) == 0 || statuses[len(statuses)-1] != e.Status {
+			statuses = append(statuses, e.Status)
+		}
+	}
+	require.Equal(t, []payout.Status{payout.StatusCreated, payout.StatusSubmitted, payout.StatusAwaitingApproval,
+		payout.StatusConfirmed, payout.StatusSucceeded}, statuses)
+
+	ledger := ledgerFor(created.ID)
+	require.Len(t, ledger, 1, "paid exactly once")
+	require.Equal(t, int64(10000), ledger[0].Amount)
+	require.Equal(t, "4242", ledger[0].CardLast4)
+}
+
+func TestBank131Payout_ConfirmSignalFromOperatorSucceeds(t *testing.T) {
+	// An operator in Temporal UI sends the signal with plain JSON; the raw client sends exactly that.
+	r := create(t, st.api.URL, t.Name(), cardPayout(cardMirSucceeds))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+
+	require.NoError(t, st.raw.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm,
+		map[string]string{"by": "operator@ui", "reason": "looks right"}))
+	done := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, "operator@ui", done.Approval.By)
+	require.Equal(t, "Mir •0004", done.Destination.Card.String())
+	require.Len(t, ledgerFor(id), 1)
+}
+
+func TestBank131Payout_CancelledByAPIMovesNoMoney(t *testing.T) {
+	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
+	id := r.state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+
+	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/cancel", nil, `{"by":"bob","reason":"wrong card"}`)
+	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+	done := waitFor(t, id, payout.StatusCancelled)
+	require.False(t, done.Approval.Approved)
+	require.Equal(t, "bob", done.Approval.By)
+	require.Empty(t, ledgerFor(id))
+
+	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`)
+	require.Equal(t, http.StatusConflict, r.Status, "a cancelled payout cannot be confirmed")
+	code, _ := r.apiError(t)
+	require.Equal(t, "already_decided", code)
+}
+
+func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
+	id := create(t, st.api.URL, t.Name(), cardPayout(cardDeclined)).state(t).ID
+	done := waitFor(t, id, payout.StatusFailed)
+	require.Equal(t, "declined_by_issuer_bank", done.Failure.Code)
+	require.NotEmpty(t, done.Failure.Description)
+	require.Nil(t, done.Approval, "nobody was asked to approve a declined payout")
+	require.Empty(t, ledgerFor(id))
+}
+
+func TestBank131Payout_FailureAfterConfirmIsReported(t *testing.T) {
+	id := create(t, st.api.URL, t.Name(), cardPayout(cardFailsLater)).state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	r := do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`)
+	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+	done := waitFor(t, id, payout.StatusFailed)
+	require.Equal(t, "provider_issuer_unavailable", done.Failure.Code)
+	require.Empty(t, ledgerFor(id))
+}
+
+func TestBank131Payout_ApprovalDeadlineCancelsAtTheBank(t *testing.T) {
+	cfg := st.cfg
+	cfg.ApprovalTimeout = 2 * time.Second
+	api := newServer(t, st.newAPI(cfg))
+	id := create(t, api, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	done := waitFor(t, id, payout.StatusCancelled)
+	require.Equal(t, workflows.SystemActor, done.Approval.By)
+	require.Equal(t, "approval deadline passed", done.Approval.Reason)
+	require.Empty(t, ledgerFor(id))
+}
+
+func TestCreatePayout_SameKeySameBodyReturnsTheSamePayout(t *testing.T) {
+	body := cardPayout(cardSucceeds)
+	first := create(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusCreated, first.Status)
+	id := first.state(t).ID
+
+	again := create(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusOK, again.Status, string(again.Body))
+	require.Equal(t, id, again.state(t).ID)
+
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	again = create(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusOK, again.Status)
+	require.Equal(t, payout.StatusAwaitingApproval, again.state(t).Status, "the repeat answers the payout's current state")
+
+	do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`)
+	waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, http.StatusOK, create(t, st.api.URL, t.Name(), body).Status, "a finished payout still answers its key")
+	require.Len(t, ledgerFor(id), 1, "one key, one payout")
+
+	var sessions int
+	for _, e := range get(t, id).Timeline {
+		if e.Note == "opened at Bank 131" {
+			sessions++
+		}
+	}
+	require.Equal(t, 1, sessions, "one session at the bank")
+}
+
+func TestCreatePayout_SameKeyOtherBodyIsConflict(t *testing.T) {
+	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
+	require.Equal(t, http.StatusCreated, r.Status)
+	other := strings.Replace(cardPayout(cardSucceeds), `"value":10000`, `"value":20000`, 1)
+	r = create(t, st.api.URL, t.Name(), other)
+	require.Equal(t, http.StatusConflict, r.Status, string(r.Body))
+	code, _ := r.apiError(t)
+	require.Equal(t, "idempotency_key_reused", code)
+	require.Equal(t, int64(10000), get(t, payout.ID(t.Name())).Amount.Value, "the first payout is untouched")
+}
+
+func TestWebhook_ForgedOrUnsignedIsRejected(t *testing.T) {
+	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	waiting := waitFor(t, id, payout.StatusAwaitingApproval)
+
+	forged := `{"type":"payment_finished","session":{"id":"` + waiting.ProviderRefs["session_id"] + `","status":"accepted",` +
+		`"payments":[{"id":"po_x","status":"succeeded","metadata":"` + id + `","amount_details":{"amount":10000,"currency":"rub"}}]}}`
+	wrongKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	sig, err := bank131.Sign(wrongKey, []byte(forged))
+	require.NoError(t, err)
+
+	for name, headers := range map[string]map[string]string{
+		"unsigned":          nil,
+		"signed by another": {"X-PARTNER-SIGN": sig},
+		"garbage signature": {"X-PARTNER-SIGN": "bm90IGEgc2lnbmF0dXJl"},
+	} {
+		r := do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, forged)
+		require.Equal(t, http.StatusUnauthorized, r.Status, name)
+		code, _ := r.apiError(t)
+		require.Equal(t, "invalid_signature", code, name)
+	}
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "nothing a forged webhook says is believed")
+	require.Contains(t, st.logs.String(), "webhook rejected: bad signature")
+
+	do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/cancel", nil, `{"by":"test"}`)
+	waitFor(t, id, payout.StatusCancelled)
+}
+
+func TestWebhook_ForAnUnknownPayoutIsAnsweredAndIgnored(t *testing.T) {
+	body := `{"type":"payment_finished","session":{"id":"ps_404","status":"accepted","payments":[{"id":"po_404",` +
+		`"status":"succeeded","metadata":"` + payout.ID("nobody") + `","amount_details":{"amount":1,"currency":"rub"}}]}}`
+	r := do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", map[string]string{"X-PARTNER-SIGN": st.bankSign(t, body)}, body)
+	require.Equal(t, http.StatusOK, r.Status, "the bank must not resend it forever")
+	require.Contains(t, st.logs.String(), "webhook for an unknown or finished payout")
+}
+
+func TestHistory_HoldsNoCardNumberInPlainText(t *testing.T) {
+	id := create(t, st.api.URL, t.Name(), cardPayout(cardDeclined)).state(t).ID
+	waitFor(t, id, payout.StatusFailed)
+
+	ctx := context.Background()
+	var raw strings.Builder
+	it := st.raw.GetWorkflowHistory(ctx, id, "", false, 0)
+	events := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		b, err := protojson.Marshal(ev)
+		require.NoError(t, err)
+		raw.Write(b)
+		events++
+	}
+	require.Greater(t, events, 5)
+	desc, err := st.raw.DescribeWorkflowExecution(ctx, id, "")
+	require.NoError(t, err)
+	b, err := protojson.Marshal(desc)
+	require.NoError(t, err)
+	raw.Write(b)
+
+	require.NotContains(t, raw.String(), cardDeclined, "history, memo and search attributes hold no card number")
+	require.NotContains(t, raw.String(), "Ivanov Ivan", "personal data is encrypted too")
+	require.NotContains(t, st.logs.String(), cardDeclined, "logs hold no card number")
+
+	// With the codec, the same history reads back.
+	it = st.client.GetWorkflowHistory(ctx, id, "", false, 0)
+	first, err := it.Next()
+	require.NoError(t, err)
+	var in workflows.Input
+	require.NoError(t, st.dc.FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in))
+	require.Equal(t, cardDeclined, in.Request.Destination.Card.Number)
+}
+
+func TestHealth_AnswersWhenTemporalIsUp(t *testing.T) {
+	r := do(t, st.api.URL, http.MethodGet, "/healthz", nil, "")
+	require.Equal(t, http.StatusOK, r.Status)
+}

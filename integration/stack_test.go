@@ -1,0 +1,281 @@
+// Package integration proves payoutflow's capabilities with real parts: an in-process Temporal server
+// (temporaltest), the worker with the codec, the REST API and webhook receiver over loopback HTTP, and the Bank 131
+// sandbox speaking the real wire format with real signatures.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/payoutflow/payoutflow/codec"
+	"github.com/payoutflow/payoutflow/internal/app"
+	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+// stack is one running payoutflow, shared by the tests of this package: starting a Temporal server costs about a
+// second and leaks goroutines, so it is started once.
+type stack struct {
+	ts       *temporaltest.TestServer
+	client   client.Client // with the codec, as the worker and the API use it
+	raw      client.Client // without the codec: what someone reading the database sees
+	dc       converter.DataConverter
+	sandbox  *bank131.Sandbox
+	api      *httptest.Server
+	cfg      config.Config
+	codec    *codec.Codec
+	codecKey []byte
+	hooks    providers.Webhooks
+	bankKey  *rsa.PrivateKey
+	logs     *syncBuffer
+}
+
+var st *stack
+
+func TestMain(m *testing.M) {
+	var code int
+	func() {
+		s, cleanup, err := startStack()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "start stack:", err)
+			code = 1
+			return
+		}
+		defer cleanup()
+		st = s
+		code = m.Run()
+	}()
+	os.Exit(code)
+}
+
+func startStack() (*stack, func(), error) {
+	s := &stack{logs: &syncBuffer{}}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	sdkLogger := sdklog.NewStructuredLogger(log)
+
+	key := make([]byte, codec.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, nil, err
+	}
+	cd, err := codec.New(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.codec, s.codecKey = cd, key
+	s.dc = codec.DataConverter(cd)
+
+	s.ts = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: sdkLogger}))
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	cleanups = append(cleanups, s.ts.Stop)
+	s.client = s.ts.NewClientWithOptions(client.Options{
+		DataConverter: s.dc, FailureConverter: codec.FailureConverter(s.dc), Logger: sdkLogger,
+	})
+	s.raw = s.ts.GetDefaultClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := workflows.EnsureSearchAttributes(ctx, s.client, s.ts.GetDefaultNamespace()); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+
+	// Bank 131: our key pair signs requests, the bank's signs webhooks; each side knows only the other's public key.
+	partnerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	bankKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	s.sandbox = bank131.NewSandbox(bank131.SandboxConfig{
+		PartnerPublicKey: &partnerKey.PublicKey,
+		BankPrivateKey:   bankKey,
+		Project:          "it-project",
+		Logger:           log.With("component", "bank131-sandbox"),
+	})
+	sandboxSrv := httptest.NewServer(s.sandbox)
+	cleanups = append(cleanups, sandboxSrv.Close, s.sandbox.Close)
+	bc, err := bank131.NewClient(bank131.Config{BaseURL: sandboxSrv.URL, Project: "it-project", PrivateKey: partnerKey})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	s.hooks = bank131.NewWebhooks(&bankKey.PublicKey)
+	s.bankKey = bankKey
+
+	s.cfg = config.Config{TaskQueue: "payouts-it", UIOrigin: "http://127.0.0.1:8233", ApprovalTimeout: time.Hour, PollAfter: time.Minute}
+	w := app.NewWorker(s.client, s.cfg.TaskQueue, bank131.NewProvider(bc))
+	if err := w.Start(); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	cleanups = append(cleanups, w.Stop)
+
+	s.api = httptest.NewServer(s.newAPI(s.cfg))
+	cleanups = append(cleanups, s.api.Close)
+	s.sandbox.SetWebhookURL(s.api.URL + "/webhooks/bank131")
+	return s, cleanup, nil
+}
+
+// newAPI returns an API handler on the shared stack with the given configuration.
+func (s *stack) newAPI(cfg config.Config) http.Handler {
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
+	return app.NewAPI(cfg, app.API{
+		Client: s.client, DataConverter: s.dc, Codec: s.codec, CodecKey: s.codecKey, Logger: log,
+		Webhooks: map[string]providers.Webhooks{"bank131": s.hooks},
+	})
+}
+
+// bankSign signs a webhook body as the bank does.
+func (s *stack) bankSign(t *testing.T, body string) string {
+	t.Helper()
+	sig, err := bank131.Sign(s.bankKey, []byte(body))
+	require.NoError(t, err)
+	return sig
+}
+
+// testLogSink shows the stack's logs with `go test -v` when PAYOUTFLOW_TEST_LOGS is set.
+func testLogSink() io.Writer {
+	if os.Getenv("PAYOUTFLOW_TEST_LOGS") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+// syncBuffer collects logs so that tests can assert what was (not) logged.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// response is an answer from the API.
+type response struct {
+	Status int
+	Body   []byte
+}
+
+func (r response) state(t *testing.T) payout.State {
+	t.Helper()
+	var s payout.State
+	require.NoError(t, json.Unmarshal(r.Body, &s), string(r.Body))
+	return s
+}
+
+func (r response) apiError(t *testing.T) (code, field string) {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &e), string(r.Body))
+	require.NotEmpty(t, e.Error.Message, "an error names its problem")
+	return e.Error.Code, e.Error.Field
+}
+
+func do(t *testing.T, base, method, path string, headers map[string]string, body string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, bytes.NewBufferString(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return response{Status: res.StatusCode, Body: b}
+}
+
+func create(t *testing.T, base, key, body string) response {
+	t.Helper()
+	return do(t, base, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": key}, body)
+}
+
+func get(t *testing.T, id string) payout.State {
+	t.Helper()
+	r := do(t, st.api.URL, http.MethodGet, "/v1/payouts/"+id, nil, "")
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	return r.state(t)
+}
+
+// waitFor polls the payout until it reaches the status, and returns its state.
+func waitFor(t *testing.T, id string, want payout.Status) payout.State {
+	t.Helper()
+	var last payout.State
+	require.Eventually(t, func() bool {
+		last = get(t, id)
+		return last.Status == want
+	}, 30*time.Second, 50*time.Millisecond, "payout %s never became %s", id, want)
+	return last
+}
+
+func cardPayout(pan string) string {
+	return fmt.Sprintf(`{"provider":"bank131","amount":{"value":10000,"currency":"RUB"},
+		"destination":{"type":"card","card":{"number":%q}},"recipient":{"full_name":"Ivanov Ivan"},
+		"description":"Payout for order 123","metadata":{"order_id":"123"}}`, pan)
+}
+
+// ledgerFor returns the sandbox's executed payouts of one payout.
+func ledgerFor(id string) []bank131.LedgerEntry {
+	var out []bank131.LedgerEntry
+	for _, e := range st.sandbox.Ledger() {
+		if e.Metadata == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// workflowExists reports whether a workflow with the payout's ID exists at all.
+func workflowExists(t *testing.T, id string) bool {
+	t.Helper()
+	_, err := st.client.DescribeWorkflowExecution(context.Background(), id, "")
+	return err == nil
+}
