@@ -3,6 +3,7 @@ package payout
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -62,7 +63,7 @@ func (r Request) Validate() error {
 	if _, ok := providerMethods[r.Provider]; !ok {
 		return fieldErr("provider", "provider_not_available", "provider %q is not available yet", r.Provider)
 	}
-	if !contains(providerMethods[r.Provider], r.Method()) {
+	if !slices.Contains(providerMethods[r.Provider], r.Method()) {
 		return fieldErr("destination.type", "method_not_supported",
 			"provider %s does not support %s payouts yet", r.Provider, r.Method())
 	}
@@ -275,13 +276,4 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,0 +1,34 @@
+# payoutflow: `make run` starts everything in one process; `make test` runs every test.
+GO        ?= go
+export GOTOOLCHAIN := local
+export GOFLAGS     := -buildvcs=false
+
+# Packages that do not import the Temporal server build and test in seconds, so they also run under the race
+# detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
+FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /cmd/)
+
+.PHONY: run test test-fast build lint bench clean
+
+run: ## start Temporal + UI, worker, API and sandboxes in one process
+	$(GO) run ./cmd/dev
+
+test: lint ## every test: unit tests (with -race) and integration tests on a real in-process Temporal server
+	$(GO) test -race -count=1 $(FAST_PKGS)
+	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/
+
+test-fast: ## the unit tests only
+	$(GO) test -count=1 $(FAST_PKGS)
+
+build: ## binaries under bin/
+	$(GO) build -o bin/ ./cmd/...
+
+lint: ## go vet and a gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench: ## benchmarks, reported as figures
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin/

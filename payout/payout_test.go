@@ -1,0 +1,125 @@
+package payout
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func validRequest() Request {
+	return Request{
+		Provider:    ProviderBank131,
+		Amount:      Amount{Value: 10000, Currency: "RUB"},
+		Destination: Destination{Type: DestinationCard, Card: &Card{Number: "4242424242424242"}},
+		Recipient:   Recipient{FullName: "Ivanov Ivan"},
+		Description: "Payout for order 123",
+		Metadata:    map[string]string{"order_id": "123"},
+	}
+}
+
+func TestValidate_AcceptsAValidRequest(t *testing.T) {
+	require.NoError(t, validRequest().Validate())
+}
+
+func TestValidate_NamesTheWrongField(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Request)
+		field  string
+		code   string
+	}{
+		{"no provider", func(r *Request) { r.Provider = "" }, "provider", "required"},
+		{"unknown provider", func(r *Request) { r.Provider = "paypal" }, "provider", "unknown_provider"},
+		{"provider not built yet", func(r *Request) { r.Provider = ProviderMandarin }, "provider", "provider_not_available"},
+		{"zero amount", func(r *Request) { r.Amount.Value = 0 }, "amount.value", "must_be_positive"},
+		{"no currency", func(r *Request) { r.Amount.Currency = "" }, "amount.currency", "required"},
+		{"unknown currency", func(r *Request) { r.Amount.Currency = "ABC" }, "amount.currency", "unknown_currency"},
+		{"no destination type", func(r *Request) { r.Destination.Type = "" }, "destination.type", "required"},
+		{"card and token", func(r *Request) { r.Destination.Card.Token = "tok" }, "destination.card", "ambiguous"},
+		{"card object missing", func(r *Request) { r.Destination.Card = nil }, "destination.card", "required"},
+		{"luhn", func(r *Request) { r.Destination.Card.Number = "4242424242424243" }, "destination.card.number", "invalid_luhn"},
+		{"length", func(r *Request) { r.Destination.Card.Number = "42424242424242424242" }, "destination.card.number", "invalid_length"},
+		{"letters", func(r *Request) { r.Destination.Card.Number = "4242x24242424242" }, "destination.card.number", "not_digits"},
+		{"sbp with card object", func(r *Request) { r.Destination.Type = DestinationSBP }, "destination.card", "unexpected"},
+		{"token not supported by bank131 yet", func(r *Request) { r.Destination.Card = &Card{Token: "tok"} }, "destination.type", "method_not_supported"},
+		{"name", func(r *Request) { r.Recipient.FullName = "" }, "recipient.full_name", "required"},
+		{"long name", func(r *Request) { r.Recipient.FullName = strings.Repeat("я", 256) }, "recipient.full_name", "too_long"},
+		{"description", func(r *Request) { r.Description = strings.Repeat("d", 256) }, "description", "too_long"},
+		{"pan in description", func(r *Request) { r.Description = "to 4242-4242-4242-4242" }, "description", "card_number_not_allowed"},
+		{"pan in metadata", func(r *Request) { r.Metadata["x"] = "4242424242424242" }, "metadata.x", "card_number_not_allowed"},
+		{"empty metadata key", func(r *Request) { r.Metadata[""] = "v" }, "metadata", "invalid_key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := validRequest()
+			tt.change(&r)
+			err := r.Validate()
+			var fe *FieldError
+			require.True(t, errors.As(err, &fe), "got %v", err)
+			require.Equal(t, tt.field, fe.Field)
+			require.Equal(t, tt.code, fe.Code)
+			require.NotEmpty(t, fe.Message)
+			require.NotContains(t, fe.Error(), "4242424242424242", "errors never hold the card number")
+		})
+	}
+}
+
+func TestLuhn(t *testing.T) {
+	for pan, ok := range map[string]bool{
+		"4242424242424242": true, "4000000000000002": true, "2200000000000004": true, "79927398713": true,
+		"4242424242424241": false, "": false, "12a4": false,
+	} {
+		require.Equal(t, ok, Luhn(pan), pan)
+	}
+}
+
+func TestLooksLikeCardNumber(t *testing.T) {
+	for s, want := range map[string]bool{
+		"4242424242424242": true, "card 4242 4242 4242 4242 ok": true, "order 123": false,
+		"+79001234567": false, "invoice 1234567890123": false, "": false,
+	} {
+		require.Equal(t, want, LooksLikeCardNumber(s), s)
+	}
+}
+
+func TestCardBrand(t *testing.T) {
+	for pan, brand := range map[string]string{
+		"4242424242424242": "visa", "5555555555554444": "mastercard", "2221000000000009": "mastercard",
+		"2200000000000004": "mir", "378282246310005": "amex", "6200000000000005": "unionpay", "123": "unknown",
+	} {
+		require.Equal(t, brand, CardBrand(pan), pan)
+	}
+}
+
+func TestMasked_ShowsBrandAndLast4Only(t *testing.T) {
+	m := validRequest().Destination.Masked()
+	require.Equal(t, &MaskedCard{Brand: "visa", Last4: "4242"}, m.Card)
+	require.Equal(t, "Visa •4242", m.Card.String())
+	tok := Destination{Type: DestinationCard, Card: &Card{Token: "abc"}}.Masked()
+	require.Equal(t, "tokenized card", tok.Card.String())
+}
+
+func TestID_IsStableAndRevealsNothingOfTheKey(t *testing.T) {
+	id := ID("order-123-4242424242424242")
+	require.Equal(t, id, ID("order-123-4242424242424242"))
+	require.NotEqual(t, id, ID("order-124"))
+	require.Regexp(t, `^po_[0-9a-f]{32}$`, id)
+	require.NotContains(t, id, "4242")
+}
+
+func TestFingerprint_ChangesWithTheBodyAndTheKey(t *testing.T) {
+	a, b := validRequest(), validRequest()
+	require.Equal(t, a.Fingerprint([]byte("k")), b.Fingerprint([]byte("k")))
+	b.Amount.Value++
+	require.NotEqual(t, a.Fingerprint([]byte("k")), b.Fingerprint([]byte("k")))
+	require.NotEqual(t, a.Fingerprint([]byte("k")), a.Fingerprint([]byte("other")))
+}
+
+func TestSummary_ReadsAsPlainWords(t *testing.T) {
+	s := NewState("po_1", validRequest(), time.Unix(0, 0))
+	require.Equal(t, "100.00 RUB to Visa •4242 via Bank 131", s.Summary())
+	require.Equal(t, "0.05 USD", Amount{Value: 5, Currency: "USD"}.String())
+}
