@@ -229,3 +229,26 @@ func (w *testWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func TestSplitAddr(t *testing.T) {
+	for _, tc := range []struct {
+		in, host string
+		port     int
+	}{
+		{"", "127.0.0.1", 7233},
+		{":9000", "127.0.0.1", 9000},
+		{"localhost:9000", "127.0.0.1", 9000},
+		{"0.0.0.0:9000", "0.0.0.0", 9000},
+		{"[::1]:9000", "::1", 9000},
+	} {
+		host, port, err := splitAddr(tc.in, defaultFrontendAddr)
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.host, host, tc.in)
+		require.Equal(t, tc.port, port, tc.in)
+	}
+	for _, bad := range []string{"example.com:7233", "127.0.0.1", "127.0.0.1:x", "127.0.0.1:0"} {
+		_, _, err := splitAddr(bad, defaultFrontendAddr)
+		require.Error(t, err, bad)
+	}
+	require.Equal(t, "127.0.0.1", dialHost("0.0.0.0"))
+}

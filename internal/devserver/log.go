@@ -3,6 +3,7 @@ package devserver
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -14,8 +15,9 @@ import (
 // Temporal CLI's embedded dev server: the server calls Fatal from goroutines in places where
 // crashing the whole process (our HTTP API included) would be worse than a logged error.
 type slogLogger struct {
-	l   *slog.Logger
-	min slog.Leveler
+	l     *slog.Logger
+	min   slog.Leveler
+	quiet *atomic.Bool // when set, only errors pass (used while stopping, which logs many warnings)
 }
 
 var (
@@ -24,14 +26,14 @@ var (
 )
 
 // newServerLogger returns a server logger writing to l at min and above, or a no-op logger if l is nil.
-func newServerLogger(l *slog.Logger, min slog.Leveler) log.Logger {
+func newServerLogger(l *slog.Logger, min slog.Leveler, quiet *atomic.Bool) log.Logger {
 	if l == nil {
 		return log.NewNoopLogger()
 	}
 	if min == nil {
 		min = slog.LevelWarn
 	}
-	return slogLogger{l: l, min: min}
+	return slogLogger{l: l, min: min, quiet: quiet}
 }
 
 func (s slogLogger) Debug(msg string, tags ...tag.Tag)  { s.log(slog.LevelDebug, msg, tags) }
@@ -48,12 +50,12 @@ func (s slogLogger) With(tags ...tag.Tag) log.Logger {
 	for i, t := range tags {
 		args[i] = slog.Any(t.Key(), t.Value())
 	}
-	return slogLogger{l: s.l.With(args...), min: s.min}
+	return slogLogger{l: s.l.With(args...), min: s.min, quiet: s.quiet}
 }
 
 func (s slogLogger) log(level slog.Level, msg string, tags []tag.Tag) {
 	ctx := context.Background()
-	if level < s.min.Level() || !s.l.Enabled(ctx, level) {
+	if level < s.min.Level() || (level < slog.LevelError && s.quiet.Load()) || !s.l.Enabled(ctx, level) {
 		return
 	}
 	attrs := make([]slog.Attr, len(tags))
