@@ -56,4 +56,6 @@ func withLookupRetries(ctx workflow.Context) workflow.Context {
 	})
 }
 
-func workflowRegisterOptions() workflow.RegisterOptions { return workflow.RegisterOptions{Name: WorkflowName} }
+func workflowRegisterOptions() workflow.RegisterOptions {
+	return workflow.RegisterOptions{Name: WorkflowName}
+}

@@ -122,8 +122,8 @@ func newRun(ctx workflow.Context, in Input) (*run, error) {
 	}
 	now := workflow.Now(ctx)
 	p := &run{
-		in: in,
-		at: providers.Outcome{Ref: providers.Ref{PayoutID: in.ID}},
+		in:    in,
+		at:    providers.Outcome{Ref: providers.Ref{PayoutID: in.ID}},
 		state: payout.NewState(in.ID, in.Request, now),
 	}
 	err := workflow.SetQueryHandlerWithOptions(ctx, QueryState, func() (payout.State, error) { return p.state, nil },
