@@ -114,3 +114,21 @@ func TestLoadOrCreateKey_CreatesOnceThenReads(t *testing.T) {
 	_, err = ParseKey(strings.Repeat("A", 10))
 	require.Error(t, err)
 }
+
+func BenchmarkCodec_EncodeDecode(b *testing.B) {
+	c, err := New(bytes.Repeat([]byte{7}, KeySize))
+	require.NoError(b, err)
+	dc := DataConverter(c)
+	in := map[string]string{"number": pan, "full_name": "Ivanov Ivan", "description": strings.Repeat("x", 200)}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := dc.ToPayload(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out map[string]string
+		if err := dc.FromPayload(p, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -123,3 +123,13 @@ func TestSummary_ReadsAsPlainWords(t *testing.T) {
 	require.Equal(t, "100.00 RUB to Visa •4242 via Bank 131", s.Summary())
 	require.Equal(t, "0.05 USD", Amount{Value: 5, Currency: "USD"}.String())
 }
+
+func BenchmarkValidate(b *testing.B) {
+	r := validRequest()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
