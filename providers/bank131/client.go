@@ -25,11 +25,11 @@ const DefaultBaseURL = "https://demo.bank131.ru"
 
 // API methods, relative to BaseURL + "/api/v1/".
 const (
-	opCreate = "session/create"
-	opStart  = "session/start/payout"
+	opCreate  = "session/create"
+	opStart   = "session/start/payout"
 	opConfirm = "session/confirm"
-	opCancel = "session/cancel"
-	opStatus = "session/status"
+	opCancel  = "session/cancel"
+	opStatus  = "session/status"
 )
 
 // Request headers.

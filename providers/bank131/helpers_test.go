@@ -1,0 +1,202 @@
+package bank131
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+const testProject = "test-project"
+
+// testKeys returns the fixed partner and bank keys.
+func testKeys(t testing.TB) (partner, bank *rsa.PrivateKey) {
+	t.Helper()
+	partner, err := ParsePrivateKeyPEM([]byte(testPartnerKeyPKCS1))
+	require.NoError(t, err)
+	bank, err = ParsePrivateKeyPEM([]byte(testBankKeyPKCS1))
+	require.NoError(t, err)
+	return partner, bank
+}
+
+// harness is a sandbox over real HTTP, a client and provider signed with the partner key, and a webhook receiver
+// that translates what it gets with Webhooks.
+type harness struct {
+	sandbox  *Sandbox
+	api      *httptest.Server
+	client   *Client
+	provider *Provider
+	partner  *rsa.PrivateKey
+	bank     *rsa.PrivateKey
+	events   chan providers.Event
+
+	mu sync.Mutex
+	// hooks holds every webhook body received, whatever was answered.
+	hooks [][]byte
+	// failNext makes the receiver answer 500 to the next n webhooks.
+	failNext int
+}
+
+type harnessOption func(*SandboxConfig)
+
+func withDelay(d time.Duration) harnessOption {
+	return func(c *SandboxConfig) { c.WebhookDelay = d }
+}
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	partner, bank := testKeys(t)
+	cfg := SandboxConfig{
+		PartnerPublicKey: &partner.PublicKey,
+		BankPrivateKey:   bank,
+		Project:          testProject,
+		WebhookDelay:     5 * time.Millisecond,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := &harness{partner: partner, bank: bank, events: make(chan providers.Event, 32)}
+	h.sandbox = NewSandbox(cfg)
+	h.api = httptest.NewServer(h.sandbox)
+
+	hooks := NewWebhooks(&bank.PublicKey)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		h.mu.Lock()
+		h.hooks = append(h.hooks, body)
+		fail := h.failNext > 0
+		if fail {
+			h.failNext--
+		}
+		h.mu.Unlock()
+		if fail {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		events, err := hooks.Translate(r.Header, body)
+		switch {
+		case errors.Is(err, providers.ErrBadSignature):
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		case err != nil:
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		for _, e := range events {
+			h.events <- e
+		}
+	}))
+	h.sandbox.SetWebhookURL(receiver.URL)
+	t.Cleanup(func() {
+		h.sandbox.Close()
+		h.api.Close()
+		receiver.Close()
+	})
+
+	h.client = h.newClient(t, partner)
+	h.provider = NewProvider(h.client)
+	return h
+}
+
+// newClient returns a client of the harness's sandbox that signs with key.
+func (h *harness) newClient(t *testing.T, key *rsa.PrivateKey) *Client {
+	t.Helper()
+	c, err := NewClient(Config{BaseURL: h.api.URL, Project: testProject, PrivateKey: key})
+	require.NoError(t, err)
+	return c
+}
+
+// nextEvent waits for the next translated webhook.
+func (h *harness) nextEvent(t *testing.T) providers.Event {
+	t.Helper()
+	select {
+	case e := <-h.events:
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no webhook event within 5s")
+		return providers.Event{}
+	}
+}
+
+// noEvent asserts that no webhook event arrives for a while.
+func (h *harness) noEvent(t *testing.T) {
+	t.Helper()
+	select {
+	case e := <-h.events:
+		t.Fatalf("unexpected webhook event %s: %+v", e.Kind, e.Outcome)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// receivedHooks returns the webhook bodies received so far.
+func (h *harness) receivedHooks() [][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([][]byte{}, h.hooks...)
+}
+
+// post sends a raw request to the sandbox, signed with key unless key is nil, and returns status and envelope.
+func (h *harness) post(t *testing.T, key *rsa.PrivateKey, project, method string, body []byte,
+	header map[string]string) (int, envelope, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, h.api.URL+"/api/v1/"+method,
+		bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if project != "" {
+		req.Header.Set(headerProject, project)
+	}
+	if key != nil {
+		sig, err := Sign(key, body)
+		require.NoError(t, err)
+		req.Header.Set(headerSign, sig)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var env envelope
+	require.NoError(t, json.Unmarshal(raw, &env), "body: %s", raw)
+	return resp.StatusCode, env, raw
+}
+
+// cardRequest is a payout request of 100.00 RUB to card.
+func cardRequest(card string) payout.Request {
+	return payout.Request{
+		Provider:    payout.ProviderBank131,
+		Amount:      payout.Amount{Value: 10000, Currency: "RUB"},
+		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Number: card}},
+		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"},
+	}
+}
+
+// requireProviderError asserts err is a *providers.Error of certainty and code, and returns it.
+func requireProviderError(t *testing.T, err error, certainty providers.Certainty, code string) *providers.Error {
+	t.Helper()
+	var pe *providers.Error
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, Name, pe.Provider)
+	require.Equal(t, certainty, pe.Certainty, "error: %v", err)
+	require.Equal(t, code, pe.Code, "error: %v", err)
+	return pe
+}

@@ -1,0 +1,157 @@
+package bank131
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+// The seed's ready_to_confirm webhook.
+const readyToConfirmHook = `{
+"type": "ready_to_confirm",
+"session": {
+  "id": "ps_3230", "status": "in_progress",
+  "created_at": "2018-05-27T02:03:00.000000Z", "updated_at": "2018-05-27T02:03:00.000000Z",
+  "next_action": "confirm",
+  "payments": [{
+    "id": "po_2018", "status": "pending", "created_at": "2018-05-27T02:03:00.000000Z",
+    "customer": {"reference": "user123", "contacts": [{"email": "user@gmail.com"}]},
+    "payment_method": {"type": "card", "card": {"last4": "4242", "brand": "visa"}},
+    "amount_details": {"amount": 10000, "currency": "rub"},
+    "metadata": "good"
+  }]
+}}`
+
+func signedHeader(t *testing.T, body string) http.Header {
+	t.Helper()
+	_, bank := testKeys(t)
+	sig, err := Sign(bank, []byte(body))
+	require.NoError(t, err)
+	return http.Header{"X-Partner-Sign": []string{sig}}
+}
+
+func TestWebhooks_ReadyToConfirmBecomesAnEvent(t *testing.T) {
+	_, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+
+	events, err := w.Translate(signedHeader(t, readyToConfirmHook), []byte(readyToConfirmHook))
+
+	require.NoError(t, err)
+	require.Equal(t, []providers.Event{{
+		Kind:     providers.EventReadyToConfirm,
+		Provider: "bank131",
+		Outcome: providers.Outcome{
+			Ref:    providers.Ref{PayoutID: "good", SessionID: "ps_3230", PaymentID: "po_2018"},
+			State:  providers.StateAwaitingConfirm,
+			Card:   &payout.MaskedCard{Brand: "visa", Last4: "4242"},
+			Amount: &payout.Amount{Value: 10000, Currency: "RUB"},
+		},
+	}}, events)
+}
+
+func TestWebhooks_PaymentFinishedBecomesAnEvent(t *testing.T) {
+	_, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+	tests := []struct {
+		name  string
+		body  string
+		state providers.State
+		code  string
+	}{
+		{"succeeded, payout ID as a string",
+			`{"type":"payment_finished","session":{"id":"ps_1","status":"accepted","payments":[{"id":"po_1","status":"succeeded","metadata":"po_ours"}]}}`,
+			providers.StateSucceeded, ""},
+		{"failed, payout ID in an object",
+			`{"type":"payment_finished","session":{"id":"ps_1","status":"error","payments":[{"id":"po_1","status":"failed","metadata":{"payout_id":"po_ours"},"error":{"code":"declined_by_issuer_bank","description":"Declined by issuer bank"}}]}}`,
+			providers.StateFailed, "declined_by_issuer_bank"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events, err := w.Translate(signedHeader(t, tt.body), []byte(tt.body))
+
+			require.NoError(t, err)
+			require.Len(t, events, 1)
+			require.Equal(t, providers.EventPaymentFinished, events[0].Kind)
+			require.Equal(t, providers.Ref{PayoutID: "po_ours", SessionID: "ps_1", PaymentID: "po_1"}, events[0].Outcome.Ref)
+			require.Equal(t, tt.state, events[0].Outcome.State)
+			require.Equal(t, tt.code, events[0].Outcome.ErrorCode)
+		})
+	}
+}
+
+func TestWebhooks_ForgedSignatureIsRejected(t *testing.T) {
+	partner, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+	byPartner, err := Sign(partner, []byte(readyToConfirmHook))
+	require.NoError(t, err)
+	tests := []struct {
+		name   string
+		header http.Header
+		body   string
+	}{
+		{"no signature", http.Header{}, readyToConfirmHook},
+		{"signed by another key", http.Header{"X-Partner-Sign": []string{byPartner}}, readyToConfirmHook},
+		{"body changed after signing", signedHeader(t, readyToConfirmHook), readyToConfirmHook + " "},
+		{"signature not base64", http.Header{"X-Partner-Sign": []string{"a4f1698616d6"}}, readyToConfirmHook},
+		{"garbage with no signature", http.Header{}, "not json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events, err := w.Translate(tt.header, []byte(tt.body))
+
+			require.ErrorIs(t, err, providers.ErrBadSignature)
+			require.Nil(t, events)
+		})
+	}
+}
+
+func TestWebhooks_WithoutBankKeyEverythingIsRejected(t *testing.T) {
+	events, err := NewWebhooks(nil).Translate(signedHeader(t, readyToConfirmHook), []byte(readyToConfirmHook))
+
+	require.ErrorIs(t, err, providers.ErrBadSignature)
+	require.Nil(t, events)
+}
+
+func TestWebhooks_SignedButMalformedBodyIsReported(t *testing.T) {
+	_, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+	tests := map[string]string{
+		"not JSON":                `not json`,
+		"no type":                 `{"session":{"id":"ps_1"}}`,
+		"no session":              `{"type":"payment_finished"}`,
+		"no session id":           `{"type":"payment_finished","session":{"status":"accepted"}}`,
+		"no payment":              `{"type":"ready_to_confirm","session":{"id":"ps_1","status":"in_progress"}}`,
+		"no metadata":             `{"type":"payment_finished","session":{"id":"ps_1","payments":[{"id":"po_1","status":"succeeded"}]}}`,
+		"metadata without ID":     `{"type":"payment_finished","session":{"id":"ps_1","payments":[{"id":"po_1","status":"succeeded","metadata":{"order":"1"}}]}}`,
+		"card number in a number": `{"type":"payment_finished","session":{"id":"ps_1","payments":[{"amount_details":{"amount":4242424242424242.5}}]}}`,
+	}
+	for name, body := range tests {
+		t.Run(name, func(t *testing.T) {
+			events, err := w.Translate(signedHeader(t, body), []byte(body))
+
+			var malformed *providers.MalformedError
+			require.ErrorAs(t, err, &malformed)
+			require.NotContains(t, err.Error(), "4242424242424242")
+			require.Nil(t, events)
+		})
+	}
+}
+
+func TestWebhooks_OtherTypesAreIgnored(t *testing.T) {
+	_, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+	for _, typ := range []string{"action_required", "ready_to_capture", "payment_refunded", "transaction_registration"} {
+		t.Run(typ, func(t *testing.T) {
+			body := `{"type":"` + typ + `","session":{"id":"ps_1","status":"in_progress"}}`
+
+			events, err := w.Translate(signedHeader(t, body), []byte(body))
+
+			require.NoError(t, err)
+			require.Empty(t, events)
+		})
+	}
+}
