@@ -267,15 +267,15 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 			return err
 		}
 		switch {
-		case st.Approval != nil:
+		case st.Approval != nil && !(signal == workflows.SignalCancel && st.Status == payout.StatusNeedsAttention):
 			return apiError(http.StatusConflict, "already_decided",
 				fmt.Sprintf("payout %s was already decided by %s", id, st.Approval.By))
 		case signal == workflows.SignalConfirm && st.Status != payout.StatusAwaitingApproval:
 			return apiError(http.StatusConflict, "not_awaiting_approval",
 				fmt.Sprintf("payout %s is %s; it can be confirmed only while awaiting_approval", id, st.Status))
-		case signal == workflows.SignalCancel && !cancellable(st.Status):
+		case signal == workflows.SignalCancel && !st.Status.Cancellable():
 			return apiError(http.StatusConflict, "not_cancellable",
-				fmt.Sprintf("payout %s is %s; it can be cancelled only before it is confirmed", id, st.Status))
+				fmt.Sprintf("payout %s is %s; it can be cancelled only before it is confirmed, or while it needs attention", id, st.Status))
 		}
 		if err := s.cfg.Client.SignalWorkflow(ctx, id, "", signal, d); err != nil {
 			return fmt.Errorf("signal %s to payout %s: %w", signal, id, err)
@@ -283,10 +283,6 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 		s.log.Info("decision sent", "payout_id", id, "signal", signal, "by", d.By)
 		return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": signal})
 	}
-}
-
-func cancellable(s payout.Status) bool {
-	return s == payout.StatusCreated || s == payout.StatusSubmitted || s == payout.StatusAwaitingApproval
 }
 
 var payoutIDRE = regexp.MustCompile(`^po_[0-9a-f]{32}$`)

@@ -170,6 +170,12 @@ func (s Status) Final() bool {
 	return s == StatusSucceeded || s == StatusFailed || s == StatusCancelled
 }
 
+// Cancellable reports whether a payout in this status takes a cancel: before confirmation, and while it needs an
+// operator (the cancel is then asked of the provider, which has the last word).
+func (s Status) Cancellable() bool {
+	return s == StatusCreated || s == StatusSubmitted || s == StatusAwaitingApproval || s == StatusNeedsAttention
+}
+
 // Decision is an approval or a refusal, by a person or by policy.
 type Decision struct {
 	By     string `json:"by"`

@@ -66,6 +66,9 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 
 	// 2. Submit it.
 	if !p.submit(ctx) {
+		if p.cancelRequested() {
+			return p.cancelAtProvider(ctx), nil
+		}
 		return p.state, nil
 	}
 
@@ -93,11 +96,13 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		return p.cancelAtProvider(ctx), nil
 	}
 
-	// 5. Confirm at the provider, then wait for the result.
-	if !p.confirm(ctx) {
-		return p.state, nil
+	// 5. Confirm at the provider, then wait for the result. Should the provider not take the confirmation, the
+	// payout waits for the provider's final word or for an operator to cancel it.
+	p.confirm(ctx)
+	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() || p.cancelRequested() })
+	if !p.at.State.Final() {
+		return p.cancelAtProvider(ctx), nil
 	}
-	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() })
 	return p.finish(ctx), nil
 }
 
@@ -210,19 +215,15 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 	switch {
 	case d.By == "":
 		p.note(ctx, verb+` ignored: it must say who decides, as {"by": "name", "reason": "..."}`)
-	case p.decision != nil:
+	case p.decision != nil && (approve || p.state.Status != payout.StatusNeedsAttention):
 		p.note(ctx, fmt.Sprintf("%s by %s ignored: already decided by %s", verb, d.By, p.decision.By))
 	case approve && p.state.Status != payout.StatusAwaitingApproval:
 		p.note(ctx, fmt.Sprintf("confirm by %s ignored: payout is %s, not awaiting_approval", d.By, p.state.Status))
-	case !approve && !cancellable(p.state.Status):
+	case !approve && !p.state.Status.Cancellable():
 		p.note(ctx, fmt.Sprintf("cancel by %s ignored: payout is %s", d.By, p.state.Status))
 	default:
 		p.decide(ctx, approve, d)
 	}
-}
-
-func cancellable(s payout.Status) bool {
-	return s == payout.StatusCreated || s == payout.StatusSubmitted || s == payout.StatusAwaitingApproval
 }
 
 func (p *run) decide(ctx workflow.Context, approve bool, d payout.Decision) {
@@ -265,8 +266,14 @@ func (p *run) awaitDecision(ctx workflow.Context) bool {
 func (p *run) open(ctx workflow.Context) bool {
 	var ref providers.Ref
 	err := workflow.ExecuteActivity(withSafeRetries(ctx), (*activities.Activities).Open, p.call()).Get(ctx, &ref)
+	if err != nil && !isRejected(err) {
+		// Nothing was submitted, so no money can have moved: the payout fails cleanly.
+		p.state.Failure = &payout.Failure{Code: "provider_unavailable", Description: "the provider could not be reached: " + errorCode(err)}
+		p.setStatus(ctx, payout.StatusFailed, "could not open the payout at the provider")
+		return false
+	}
 	if err != nil {
-		return p.failFromError(ctx, err, "could not open the payout at the provider")
+		return p.failFromError(ctx, err, "the provider refused to open the payout")
 	}
 	p.absorb(providers.Outcome{Ref: ref, State: providers.StateCreated})
 	p.note(ctx, "opened at "+payout.ProviderTitle(p.state.Provider))
@@ -296,36 +303,39 @@ func (p *run) submit(ctx workflow.Context) bool {
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
 		if attempt == maxAttempts {
-			p.attention(ctx, fmt.Sprintf("submit failed %d times with unknown outcome; the provider has no payout", attempt))
+			p.attention(ctx, fmt.Sprintf("submit failed %d times with unknown outcome and the provider has no payout; "+
+				"cancel it to close it", attempt))
+			_ = workflow.Await(ctx, p.cancelRequested)
 			return false
 		}
 	}
 }
 
-// confirm tells the provider to execute the payout once; an unknown outcome is resolved by asking.
-func (p *run) confirm(ctx workflow.Context) bool {
+// confirm tells the provider to execute the payout once; an unknown outcome is resolved by asking. A confirmation
+// the provider does not take marks the payout for an operator.
+func (p *run) confirm(ctx workflow.Context) {
 	for attempt := 1; ; attempt++ {
 		var out providers.Outcome
 		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Confirm, p.call()).Get(ctx, &out)
 		if err == nil {
 			p.absorb(out)
 			p.setStatus(ctx, payout.StatusConfirmed, "confirmed at "+payout.ProviderTitle(p.state.Provider))
-			return true
+			return
 		}
 		p.note(ctx, "confirm did not succeed, asking the provider: "+errorCode(err))
 		out = p.lookup(ctx)
 		if out.State.Final() {
 			p.absorb(out)
-			return true
+			return
 		}
 		if out.State != providers.StateAwaitingConfirm {
 			p.absorb(out)
 			p.setStatus(ctx, payout.StatusConfirmed, "the provider took the confirmation (found by lookup)")
-			return true
+			return
 		}
 		if isRejected(err) || attempt == maxAttempts {
-			p.attention(ctx, "the provider did not take the confirmation: "+errorCode(err))
-			return false
+			p.attention(ctx, "the provider did not take the confirmation ("+errorCode(err)+"); waiting for its final word")
+			return
 		}
 	}
 }

@@ -297,3 +297,71 @@ func TestPayout_QueryShowsAwaitingApprovalWithDeadline(t *testing.T) {
 
 	require.Equal(t, payout.StatusCancelled, e.run().Status)
 }
+
+func rejected(code string) error {
+	return temporal.NewNonRetryableApplicationError(code, activities.ErrRejected, nil, activities.Rejection{Code: code})
+}
+
+func TestPayout_RefusedConfirmationWaitsForTheProvidersFinalWord(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(providers.Outcome{}, rejected("session_wrong_state")).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateAwaitingConfirm), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(failed("confirm_timeout"), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusFailed, st.Status)
+	require.Equal(t, "confirm_timeout", st.Failure.Code)
+	require.Contains(t, notes(st), "the provider did not take the confirmation (session_wrong_state); waiting for its final word")
+}
+
+func TestPayout_OperatorCancelsAPayoutThatNeedsAttention(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(providers.Outcome{}, rejected("session_wrong_state")).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateAwaitingConfirm), nil)
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(5*time.Minute, SignalCancel, payout.Decision{By: "night-operator", Reason: "bank refused, closing"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Equal(t, "night-operator", st.Approval.By)
+}
+
+func TestPayout_SubmitThatNeverReachesTheProviderWaitsForAnOperator(t *testing.T) {
+	e := newEnv(t)
+	unknown := temporal.NewApplicationError("502", activities.ErrUnknownOutcome, nil)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Times(maxAttempts)
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: ref(), State: providers.StateCreated}, nil).Times(maxAttempts)
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.RegisterDelayedCallback(func() {
+		v, err := e.QueryWorkflow(QueryState)
+		require.NoError(t, err)
+		var st payout.State
+		require.NoError(t, v.Get(&st))
+		require.Equal(t, payout.StatusNeedsAttention, st.Status)
+		require.Contains(t, st.Attention, "cancel it to close it")
+		e.SignalWorkflow(SignalCancel, payout.Decision{By: "night-operator"})
+	}, 6*time.Hour)
+
+	require.Equal(t, payout.StatusCancelled, e.run().Status)
+}
+
+func TestPayout_UnreachableProviderAtOpenFailsCleanly(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	e := s.NewTestWorkflowEnvironment()
+	e.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+	e.RegisterActivity(acts)
+	e.OnActivity(acts.Open, mock.Anything, mock.Anything).Return(providers.Ref{},
+		temporal.NewApplicationError("connection refused", activities.ErrUnknownOutcome, nil))
+	e.ExecuteWorkflow(PayoutWorkflow, Input{ID: payoutID, Request: request()})
+	require.NoError(t, e.GetWorkflowError())
+	var st payout.State
+	require.NoError(t, e.GetWorkflowResult(&st))
+	require.Equal(t, payout.StatusFailed, st.Status)
+	require.Equal(t, "provider_unavailable", st.Failure.Code)
+}
