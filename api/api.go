@@ -1,5 +1,5 @@
-// Package api serves payoutflow over HTTP: the REST API backends use to create and steer payouts, the webhook
-// receiver providers call, and the codec endpoint Temporal UI uses to decode payloads.
+// Package api serves payoutflow over HTTP: the REST API backends use to create and steer payouts, and the webhook
+// receiver providers call.
 package api
 
 import (
@@ -42,8 +42,6 @@ type Config struct {
 	TaskQueue     string
 	// Webhooks verifies and translates each provider's webhooks, by provider name.
 	Webhooks map[string]providers.Webhooks
-	// Codec, when set, is served under /codec for Temporal UI.
-	Codec http.Handler
 	// FingerprintKey keys the request hashes that tell a repeated request from a different one.
 	FingerprintKey []byte
 	// ApprovalTimeout and PollAfter are given to new payouts; zero means the workflow's defaults.
@@ -83,10 +81,6 @@ func New(cfg Config) http.Handler {
 	v1.POST("/payouts/:id/confirm", s.decide(workflows.SignalConfirm))
 	v1.POST("/payouts/:id/cancel", s.decide(workflows.SignalCancel))
 	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
-	if cfg.Codec != nil {
-		codec := echo.WrapHandler(cfg.Codec)
-		e.Any("/codec/*", codec, middleware.BodyLimit("4M"))
-	}
 	return e
 }
 
@@ -313,8 +307,10 @@ func (s *Server) webhook(c echo.Context) error {
 		s.log.Warn("webhook rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
 		return apiError(http.StatusUnauthorized, "invalid_signature", "the webhook signature is missing or invalid")
 	case errors.As(err, &malformed):
-		s.log.Warn("webhook rejected: malformed", "provider", name, "reason", malformed.Reason)
-		return apiError(http.StatusBadRequest, "malformed_webhook", malformed.Reason)
+		// Signed by the provider, so resending it will not mend it: answered 200 so that it is not resent forever,
+		// and logged as an error for an operator.
+		s.log.Error("webhook ignored: signed but not understood", "provider", name, "reason", malformed.Reason)
+		return c.JSON(http.StatusOK, map[string]string{"status": "ignored", "reason": malformed.Reason})
 	case err != nil:
 		return fmt.Errorf("webhook from %s: %w", name, err)
 	}

@@ -242,3 +242,16 @@ func TestHealth_AnswersWhenTemporalIsUp(t *testing.T) {
 	r := do(t, st.api.URL, http.MethodGet, "/healthz", nil, "")
 	require.Equal(t, http.StatusOK, r.Status)
 }
+
+func TestWebhook_SignedButUnroutableIsAnsweredSoTheBankStopsResending(t *testing.T) {
+	body := `{"type":"payment_finished","session":{"id":"ps_1","status":"cancelled","payments":[]}}`
+	r := do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", map[string]string{"X-PARTNER-SIGN": st.bankSign(t, body)}, body)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.Contains(t, string(r.Body), "ignored")
+	require.Contains(t, st.logs.String(), "webhook ignored: signed but not understood")
+}
+
+func TestAPI_PublicPortDoesNotServeTheCodec(t *testing.T) {
+	r := do(t, st.api.URL, http.MethodPost, "/codec/decode", nil, `{"payloads":[]}`)
+	require.Equal(t, http.StatusNotFound, r.Status, "the codec decrypts for anyone who reaches it: never on the API port")
+}

@@ -30,7 +30,7 @@ func TestOperatorSignal_EncodedThroughTheCodecEndpointIsUnderstood(t *testing.T)
 	}}}
 	body, err := protojson.Marshal(typed)
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, st.api.URL+"/codec/encode", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, st.codecURL+"/encode", bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Namespace", st.ts.GetDefaultNamespace())

@@ -43,6 +43,7 @@ type stack struct {
 	dc       converter.DataConverter
 	sandbox  *bank131.Sandbox
 	api      *httptest.Server
+	codecURL string
 	cfg      config.Config
 	codec    *codec.Codec
 	codecKey []byte
@@ -141,6 +142,9 @@ func startStack() (*stack, func(), error) {
 
 	s.api = httptest.NewServer(s.newAPI(s.cfg))
 	cleanups = append(cleanups, s.api.Close)
+	codecSrv := httptest.NewServer(app.NewCodecHandler(s.cfg, cd))
+	cleanups = append(cleanups, codecSrv.Close)
+	s.codecURL = codecSrv.URL + "/codec"
 	s.sandbox.SetWebhookURL(s.api.URL + "/webhooks/bank131")
 	return s, cleanup, nil
 }
@@ -149,7 +153,7 @@ func startStack() (*stack, func(), error) {
 func (s *stack) newAPI(cfg config.Config) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
-		Client: s.client, DataConverter: s.dc, Codec: s.codec, CodecKey: s.codecKey, Logger: log,
+		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log,
 		Webhooks: map[string]providers.Webhooks{"bank131": s.hooks},
 	})
 }

@@ -109,3 +109,12 @@ func TestDecision_BadInputIsRejected(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, r.Status)
 	waitFor(t, id, payout.StatusCancelled)
 }
+
+func TestCreatePayout_CardNumberInTheNameIsRefused(t *testing.T) {
+	body := strings.Replace(cardPayout(cardSucceeds), `"Ivanov Ivan"`, `"Ivan 4000000000000002"`, 1)
+	r := create(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	code, field := r.apiError(t)
+	require.Equal(t, "card_number_not_allowed", code)
+	require.Equal(t, "recipient.full_name", field)
+}

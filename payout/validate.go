@@ -76,6 +76,8 @@ func (r Request) Validate() error {
 		return fieldErr("recipient.full_name", "required", "recipient full name is required")
 	case utf8.RuneCountInString(name) > MaxFullName:
 		return fieldErr("recipient.full_name", "too_long", "recipient full name is longer than %d characters", MaxFullName)
+	case LooksLikeCardNumber(name):
+		return fieldErr("recipient.full_name", "card_number_not_allowed", "recipient full name must not carry a card number")
 	}
 	if utf8.RuneCountInString(r.Description) > MaxDescription {
 		return fieldErr("description", "too_long", "description is longer than %d characters", MaxDescription)
@@ -86,6 +88,9 @@ func (r Request) Validate() error {
 	for k, v := range r.Metadata {
 		if k == "" || len(k) > MaxMetadataKey {
 			return fieldErr("metadata", "invalid_key", "metadata keys must be 1 to %d bytes long", MaxMetadataKey)
+		}
+		if LooksLikeCardNumber(k) {
+			return fieldErr("metadata", "card_number_not_allowed", "metadata keys must not carry a card number")
 		}
 		if len(v) > MaxMetadataValue {
 			return fieldErr("metadata."+k, "too_long", "metadata value is longer than %d bytes", MaxMetadataValue)

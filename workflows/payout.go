@@ -280,9 +280,11 @@ func (p *run) open(ctx workflow.Context) bool {
 	return true
 }
 
-// submit hands the payout to the provider once; an unknown outcome is resolved by asking before any new attempt.
+// submit hands the payout to the provider once per attempt. Whatever goes wrong, the provider is asked whether it
+// has the payout before anything else; a new attempt follows only when it has none.
 func (p *run) submit(ctx workflow.Context) bool {
 	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
+	unknownBefore := false
 	for attempt := 1; ; attempt++ {
 		var out providers.Outcome
 		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
@@ -291,28 +293,34 @@ func (p *run) submit(ctx workflow.Context) bool {
 			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
-		if isRejected(err) {
-			return p.failFromError(ctx, err, "the provider refused the payout")
-		}
-		// Unknown outcome: did the payout reach the provider?
-		p.note(ctx, "submit outcome unknown, asking the provider")
-		out = p.lookup(ctx)
-		if out.State != providers.StateCreated {
+		p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
+		if out = p.lookup(ctx); out.State != providers.StateCreated {
 			p.absorb(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout (found by lookup)")
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
+		// A refusal is final only when no earlier attempt might still be on its way to the provider.
+		if isRejected(err) && !unknownBefore {
+			return p.failFromError(ctx, err, "the provider refused the payout")
+		}
+		unknownBefore = unknownBefore || !isRejected(err)
 		if attempt == maxAttempts {
-			p.attention(ctx, fmt.Sprintf("submit failed %d times with unknown outcome and the provider has no payout; "+
-				"cancel it to close it", attempt))
-			_ = workflow.Await(ctx, p.cancelRequested)
+			p.attention(ctx, fmt.Sprintf("submit failed %d times and the provider has no payout; cancel it to close it", attempt))
+			p.waitAtProvider(ctx, func() bool { return p.cancelRequested() || p.at.State != providers.StateCreated })
+			if p.cancelRequested() {
+				return false
+			}
+			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout (found by lookup)")
+			return !p.at.State.Final() || p.finishNow(ctx)
+		}
+		if p.backoff(ctx, attempt, p.cancelRequested) {
 			return false
 		}
 	}
 }
 
-// confirm tells the provider to execute the payout once; an unknown outcome is resolved by asking. A confirmation
-// the provider does not take marks the payout for an operator.
+// confirm tells the provider to execute the payout once per attempt; whatever goes wrong, the provider is asked
+// before anything else. A confirmation the provider does not take marks the payout for an operator.
 func (p *run) confirm(ctx workflow.Context) {
 	for attempt := 1; ; attempt++ {
 		var out providers.Outcome
@@ -322,7 +330,7 @@ func (p *run) confirm(ctx workflow.Context) {
 			p.setStatus(ctx, payout.StatusConfirmed, "confirmed at "+payout.ProviderTitle(p.state.Provider))
 			return
 		}
-		p.note(ctx, "confirm did not succeed, asking the provider: "+errorCode(err))
+		p.note(ctx, "confirm did not succeed ("+errorCode(err)+"), asking the provider")
 		out = p.lookup(ctx)
 		if out.State.Final() {
 			p.absorb(out)
@@ -337,29 +345,56 @@ func (p *run) confirm(ctx workflow.Context) {
 			p.attention(ctx, "the provider did not take the confirmation ("+errorCode(err)+"); waiting for its final word")
 			return
 		}
+		p.backoff(ctx, attempt, func() bool { return false })
 	}
 }
 
-// cancelAtProvider drops the payout at the provider, if it got that far, and ends it cancelled.
+// cancelAtProvider drops the payout at the provider, if it got that far. It ends cancelled only when the provider
+// took the cancel; if the provider went on without us, the payout ends as the provider says.
 func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
-	if p.at.Ref.SessionID != "" {
+	for attempt := 1; p.at.Ref.SessionID != ""; attempt++ {
 		var out providers.Outcome
 		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Cancel, p.call()).Get(ctx, &out)
-		if err != nil {
-			p.note(ctx, "cancel did not succeed, asking the provider: "+errorCode(err))
-			out = p.lookup(ctx)
-			if out.State == providers.StateSucceeded || out.State == providers.StatePending {
-				// The provider went on without us: the money moved or is moving. Say so, never pretend.
-				p.absorb(out)
-				p.attention(ctx, "cancel was refused and the provider is executing the payout")
-				p.waitAtProvider(ctx, func() bool { return p.at.State.Final() })
+		if err == nil {
+			p.absorb(out)
+			break
+		}
+		p.note(ctx, "cancel did not succeed ("+errorCode(err)+"), asking the provider")
+		out = p.lookup(ctx)
+		if out.State == providers.StateCancelled {
+			p.absorb(out)
+			break
+		}
+		if out.State.Final() {
+			p.absorb(out)
+			return p.finish(ctx)
+		}
+		if out.State == providers.StatePending {
+			// The provider is executing: wait until it finishes or waits for us again, and never pretend.
+			p.absorb(out)
+			p.attention(ctx, "the provider is executing the payout; the cancel could not stop it")
+			p.waitAtProvider(ctx, func() bool { return p.at.State.Final() || p.at.State == providers.StateAwaitingConfirm })
+			if p.at.State.Final() {
 				return p.finish(ctx)
 			}
 		}
-		p.absorb(out)
+		if attempt == maxAttempts {
+			p.attention(ctx, "the provider did not take the cancel ("+errorCode(err)+"); trying again")
+		}
+		p.backoff(ctx, attempt, func() bool { return false })
 	}
 	p.setStatus(ctx, payout.StatusCancelled, "cancelled")
 	return p.state
+}
+
+// backoff waits before attempt+1: 10 s, then twice as long each time, up to maxPollInterval, or until stop holds.
+// It reports whether stop held.
+func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool {
+	wait := min(10*time.Second<<min(attempt-1, 10), maxPollInterval)
+	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: "wait before trying again"},
+	}, stop)
+	return ok
 }
 
 // waitAtProvider waits until done holds, taking webhooks as they come; when none comes in time, it asks the
@@ -378,14 +413,29 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			wait = min(wait*2, maxPollInterval)
 		}
 		claim := p.claim
+		p.claim = nil // a claim arriving during the lookup is checked on the next round
 		out := p.lookup(ctx)
-		p.claim = nil
-		if out.State.Final() || out.State == providers.StateAwaitingConfirm {
+		if advances(p.at.State, out.State) {
 			p.absorb(out)
 		} else if claim != nil {
 			p.note(ctx, fmt.Sprintf("a webhook said %s, the provider says %s: waiting", claim.State, out.State))
 		}
 	}
+}
+
+// advances reports whether the provider's state to is news after from: states only move forward.
+func advances(from, to providers.State) bool {
+	switch {
+	case from.Final():
+		return false
+	case to.Final():
+		return true
+	case to == providers.StateAwaitingConfirm:
+		return from != providers.StateAwaitingConfirm
+	case to == providers.StatePending:
+		return from == providers.StateCreated
+	}
+	return false
 }
 
 // lookup asks the provider where the payout stands. It does not give up: while the provider cannot tell, the payout

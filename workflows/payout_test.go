@@ -202,10 +202,51 @@ func TestPayout_RejectedSubmitFailsWithoutConfirm(t *testing.T) {
 	rejection := temporal.NewNonRetryableApplicationError("declined", activities.ErrRejected, nil,
 		activities.Rejection{Code: "declined_by_issuer_bank", Description: "Declined by issuer bank"})
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, rejection).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: ref(), State: providers.StateCreated}, nil).Once()
 
 	st := e.run()
 	require.Equal(t, payout.StatusFailed, st.Status)
 	require.Equal(t, "declined_by_issuer_bank", st.Failure.Code)
+}
+
+func TestPayout_RefusalAfterAnUnknownAttemptIsNotTakenAsFinal(t *testing.T) {
+	e := newEnv(t)
+	unknown := temporal.NewApplicationError("timeout", activities.ErrUnknownOutcome, nil)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: ref(), State: providers.StateCreated}, nil).Once()
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, rejected("session_wrong_state")).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Minute, SignalCancel, payout.Decision{By: "bob"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status, "the bank had the payout: it was cancelled there, not marked failed")
+	require.Contains(t, notes(st), "the provider has the payout (found by lookup)")
+}
+
+func TestPayout_CancelThatTheProviderOutranIsNotReportedAsCancelled(t *testing.T) {
+	e := newEnv(t)
+	unknown := temporal.NewApplicationError("timeout", activities.ErrUnknownOutcome, nil)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	e.at(time.Second, SignalCancel, payout.Decision{By: "bob"})
+
+	st := e.run()
+	require.Equal(t, payout.StatusSucceeded, st.Status, "the money moved: the payout says so")
+}
+
+func TestPayout_CancelWithUnknownOutcomeIsRetriedUntilTheProviderTakesIt(t *testing.T) {
+	e := newEnv(t)
+	unknown := temporal.NewApplicationError("timeout", activities.ErrUnknownOutcome, nil)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateAwaitingConfirm), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalCancel, payout.Decision{By: "bob"})
+
+	require.Equal(t, payout.StatusCancelled, e.run().Status)
 }
 
 func TestPayout_UnknownSubmitOutcomeIsLookedUpNotResent(t *testing.T) {
@@ -231,7 +272,7 @@ func TestPayout_UnknownSubmitWithNothingAtProviderIsRetried(t *testing.T) {
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: ref(), State: providers.StateCreated}, nil).Once()
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
 	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
-	e.at(time.Second, SignalCancel, payout.Decision{By: "bob"})
+	e.at(time.Minute, SignalCancel, payout.Decision{By: "bob"})
 
 	st := e.run()
 	require.Equal(t, payout.StatusCancelled, st.Status)
@@ -336,7 +377,7 @@ func TestPayout_SubmitThatNeverReachesTheProviderWaitsForAnOperator(t *testing.T
 	e := newEnv(t)
 	unknown := temporal.NewApplicationError("502", activities.ErrUnknownOutcome, nil)
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Times(maxAttempts)
-	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: ref(), State: providers.StateCreated}, nil).Times(maxAttempts)
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: ref(), State: providers.StateCreated}, nil)
 	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
 	e.RegisterDelayedCallback(func() {
 		v, err := e.QueryWorkflow(QueryState)

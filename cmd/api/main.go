@@ -45,21 +45,24 @@ func run() error {
 	defer c.Close()
 
 	srv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
-		Client: c, DataConverter: dc, Codec: cd, CodecKey: key, Logger: log,
+		Client: c, DataConverter: dc, CodecKey: key, Logger: log,
 		Webhooks: map[string]providers.Webhooks{"bank131": b131Hooks},
 	}))
+	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("api listening", "addr", cfg.APIAddr, "temporal", cfg.TemporalAddress)
+	errc := make(chan error, 2)
+	go func() { errc <- fmt.Errorf("listen on %s (API_ADDR): %w", cfg.APIAddr, srv.ListenAndServe()) }()
+	go func() { errc <- fmt.Errorf("listen on %s (CODEC_ADDR): %w", cfg.CodecAddr, codecSrv.ListenAndServe()) }()
+	log.Info("api listening", "addr", cfg.APIAddr, "codec", cfg.CodecAddr, "temporal", cfg.TemporalAddress)
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s (API_ADDR): %w", cfg.APIAddr, err)
+		return err
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	_ = codecSrv.Shutdown(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -49,11 +49,18 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("API port: %w; set API_ADDR to a free host:port", err)
 	}
+	codecLn, err := net.Listen("tcp", cfg.CodecAddr)
+	if err != nil {
+		return fmt.Errorf("codec endpoint port: %w; set CODEC_ADDR to a free host:port", err)
+	}
 	sandboxLn, err := net.Listen("tcp", cfg.Bank131.SandboxAddr)
 	if err != nil {
 		return fmt.Errorf("Bank 131 sandbox port: %w; set BANK131_SANDBOX_ADDR to a free host:port", err)
 	}
 
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
 	// Keys: ours signs requests to the bank, the sandbox's signs its webhooks. Made once, kept under DATA_DIR.
 	keys := filepath.Join(cfg.DataDir, "keys")
 	partnerKey, err := bank131.EnsureKeyPair(keys, "bank131-partner")
@@ -70,14 +77,18 @@ func run() error {
 	}
 
 	// The Bank 131 sandbox, delivering its webhooks to our receiver.
-	sandbox := bank131.NewSandbox(bank131.SandboxConfig{
+	sandbox, err := bank131.OpenSandbox(bank131.SandboxConfig{
 		PartnerPublicKey: &partnerKey.PublicKey,
 		BankPrivateKey:   bankKey,
 		Project:          devProject,
 		WebhookURL:       cfg.PublicURL + "/webhooks/bank131",
 		WebhookDelay:     500 * time.Millisecond,
 		Logger:           log.With("component", "bank131-sandbox"),
+		StateFile:        filepath.Join(cfg.DataDir, "bank131-sandbox.json"),
 	})
+	if err != nil {
+		return err
+	}
 	defer sandbox.Close()
 	sandboxSrv := app.Server(cfg.Bank131.SandboxAddr, sandbox)
 	go serve(sandboxSrv, sandboxLn, log)
@@ -92,7 +103,7 @@ func run() error {
 		UIAddr:           cfg.UIAddr,
 		Namespace:        cfg.Namespace,
 		SearchAttributes: workflows.SearchAttributeTypes,
-		CodecEndpoint:    cfg.PublicURL + "/codec",
+		CodecEndpoint:    cfg.CodecURL,
 		Logger:           log.With("component", "temporal-server"),
 	})
 	if err != nil {
@@ -125,10 +136,13 @@ func run() error {
 	}
 	defer w.Stop()
 	apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
-		Client: c, DataConverter: dc, Codec: cd, CodecKey: codecKey, Logger: log,
+		Client: c, DataConverter: dc, CodecKey: codecKey, Logger: log,
 		Webhooks: map[string]providers.Webhooks{"bank131": b131Hooks},
 	}))
 	go serve(apiSrv, apiLn, log)
+	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))
+	go serve(codecSrv, codecLn, log)
+	defer codecSrv.Close()
 
 	banner(cfg, ts.UIURL(), sandboxLn.Addr().String())
 	<-ctx.Done()
@@ -150,6 +164,7 @@ func banner(cfg config.Config, uiURL, sandboxAddr string) {
 payoutflow is running. Ctrl-C stops everything.
 
   REST API + webhooks   %[1]s            (API_ADDR=%[2]s)
+  Codec for the UI      %[8]s  (CODEC_ADDR, loopback only)
   Temporal UI           %[3]s      (UI_ADDR)
   Temporal frontend     %[4]s        (TEMPORAL_ADDRESS, namespace %[5]s)
   Bank 131 sandbox      http://%[6]s       (BANK131_SANDBOX_ADDR)
@@ -163,7 +178,7 @@ Try a payout (card 4242424242424242 succeeds):
 then approve it in Temporal UI (search: PayoutStatus="awaiting_approval", More Actions → Send a Signal → confirm,
 {"by": "your name", "reason": "checked"}) or by API: curl -X POST %[1]s/v1/payouts/<id>/confirm -d '{"by":"you"}'
 
-`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir))
+`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL)
 }
 
 func absPath(p string) string {

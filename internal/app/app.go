@@ -53,25 +53,32 @@ func NewWorker(c client.Client, taskQueue string, ps ...providers.Provider) work
 type API struct {
 	Client        client.Client
 	DataConverter converter.DataConverter
-	Codec         *codec.Codec
 	CodecKey      []byte
 	Webhooks      map[string]providers.Webhooks
 	Logger        *slog.Logger
 }
 
-// NewAPI returns the HTTP handler of the REST API, the webhook receiver and the codec endpoint.
+// NewAPI returns the HTTP handler of the REST API and the webhook receiver.
 func NewAPI(cfg config.Config, a API) http.Handler {
 	return api.New(api.Config{
 		Client:          a.Client,
 		DataConverter:   a.DataConverter,
 		TaskQueue:       cfg.TaskQueue,
 		Webhooks:        a.Webhooks,
-		Codec:           codec.Handler(a.Codec, cfg.UIOrigin),
 		FingerprintKey:  FingerprintKey(a.CodecKey),
 		ApprovalTimeout: cfg.ApprovalTimeout,
 		PollAfter:       cfg.PollAfter,
 		Logger:          a.Logger,
 	})
+}
+
+// NewCodecHandler returns the codec endpoint Temporal UI decodes payloads with, under /codec/. It decrypts for
+// whoever reaches it, so it is served on its own listener (CODEC_ADDR, loopback by default), never on the public API
+// port.
+func NewCodecHandler(cfg config.Config, cd *codec.Codec) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/codec/", http.MaxBytesHandler(codec.Handler(cd, cfg.UIOrigin), 4<<20))
+	return mux
 }
 
 // FingerprintKey derives the key of request fingerprints from the codec key, so that every API process agrees.

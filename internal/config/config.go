@@ -26,6 +26,8 @@ type Config struct {
 	APIAddr         string        // API_ADDR
 	UIAddr          string        // UI_ADDR
 	UIOrigin        string        // UI_ORIGIN: the Temporal UI origin allowed to call the codec endpoint
+	CodecAddr       string        // CODEC_ADDR: the codec endpoint's own listener, loopback by default
+	CodecURL        string        // CODEC_URL: the codec endpoint as Temporal UI reaches it
 	DataDir         string        // DATA_DIR
 	PublicURL       string        // PUBLIC_URL: how the UI and providers reach the API
 	CodecKey        string        // CODEC_KEY: base64 of 32 bytes
@@ -67,6 +69,8 @@ func Load() (Config, error) {
 	}
 	c.PublicURL = env("PUBLIC_URL", "http://"+loopback(c.APIAddr))
 	c.UIOrigin = env("UI_ORIGIN", "http://"+loopback(c.UIAddr))
+	c.CodecAddr = env("CODEC_ADDR", "127.0.0.1:8081")
+	c.CodecURL = env("CODEC_URL", "http://"+loopback(c.CodecAddr)+"/codec")
 	var err error
 	if c.ApprovalTimeout, err = duration("APPROVAL_TIMEOUT", workflows.DefaultApprovalTimeout); err != nil {
 		return c, err

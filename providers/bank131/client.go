@@ -239,6 +239,11 @@ func errorCertainty(e *APIError) providers.Certainty {
 		// well have happened. Ask for the status.
 		return providers.Unknown
 	}
+	if strings.HasPrefix(e.Code, "provider_") {
+		// provider_timeout, provider_internal_error, ...: the bank's own upstream failed; the docs say to retry
+		// later, so whether it went through is not known.
+		return providers.Unknown
+	}
 	return providers.Known
 }
 

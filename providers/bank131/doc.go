@@ -18,9 +18,14 @@
 //
 // # Sandbox
 //
-// Sandbox keeps everything in memory and is an http.Handler: the API under /api/v1/ (signed requests, same
-// paths, bodies and error codes) and the executed payouts as JSON at GET /_sandbox/ledger. It keeps no card
-// number, only brand and last four digits. The card number decides what happens:
+// Sandbox is an http.Handler: the API under /api/v1/ (signed requests, same paths, bodies and error codes) and the
+// executed payouts as JSON at GET /_sandbox/ledger. It keeps no card number, only brand and last four digits.
+// NewSandbox keeps everything in memory; OpenSandbox with SandboxConfig.StateFile also saves sessions, ledger,
+// idempotency keys and the ID counter to that JSON file (mode 0600, replaced atomically) after every change, and
+// on opening resumes what was in flight: a step not yet taken is scheduled again, a payout executes at most once,
+// and the webhook a session's state calls for (ready_to_confirm while it waits for confirmation, payment_finished
+// once final) is sent again unless it was answered 200. A state file that cannot be decoded is moved aside to
+// <name>.corrupt-<unix seconds> and the sandbox starts empty. The card number decides what happens:
 //
 //	4242424242424242 (and any other valid card)  ready_to_confirm; after confirm the payout succeeds:
 //	                                             payment_finished, payment succeeded, session accepted,

@@ -55,6 +55,10 @@ func withDelay(d time.Duration) harnessOption {
 	return func(c *SandboxConfig) { c.WebhookDelay = d }
 }
 
+func withStateFile(name string) harnessOption {
+	return func(c *SandboxConfig) { c.StateFile = name }
+}
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	partner, bank := testKeys(t)
@@ -68,9 +72,6 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		o(&cfg)
 	}
 	h := &harness{partner: partner, bank: bank, events: make(chan providers.Event, 32)}
-	h.sandbox = NewSandbox(cfg)
-	h.api = httptest.NewServer(h.sandbox)
-
 	hooks := NewWebhooks(&bank.PublicKey)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -102,16 +103,41 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 			h.events <- e
 		}
 	}))
-	h.sandbox.SetWebhookURL(receiver.URL)
-	t.Cleanup(func() {
-		h.sandbox.Close()
-		h.api.Close()
-		receiver.Close()
-	})
+	t.Cleanup(receiver.Close)
+	cfg.WebhookURL = receiver.URL
+	sb, err := OpenSandbox(cfg)
+	require.NoError(t, err)
+	h.sandbox = sb
+	h.api = httptest.NewServer(h.sandbox)
+	t.Cleanup(h.stop)
 
 	h.client = h.newClient(t, partner)
 	h.provider = NewProvider(h.client)
 	return h
+}
+
+// stop stops the sandbox and its API, as if the process ended; the webhook receiver stays.
+func (h *harness) stop() {
+	h.sandbox.Close()
+	h.api.Close()
+}
+
+// awaitSent waits until the sandbox has recorded the session's webhook of type typ as answered 200.
+func (h *harness) awaitSent(t *testing.T, sessionID, typ string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		h.sandbox.mu.Lock()
+		defer h.sandbox.mu.Unlock()
+		sess := h.sandbox.sessions[sessionID]
+		return sess != nil && sess.sent[typ]
+	}, 5*time.Second, time.Millisecond)
+}
+
+// refuseWebhooks makes the receiver answer 500 to every webhook from now on.
+func (h *harness) refuseWebhooks() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failNext = 1 << 30
 }
 
 // newClient returns a client of the harness's sandbox that signs with key.

@@ -58,6 +58,8 @@ type SandboxConfig struct {
 	HTTPClient *http.Client
 	// Logger receives delivery failures; nothing is logged when nil.
 	Logger *slog.Logger
+	// StateFile is where OpenSandbox keeps the state across restarts; NewSandbox ignores it.
+	StateFile string
 }
 
 // LedgerEntry is one payout the sandbox executed: money that "moved".
@@ -72,8 +74,9 @@ type LedgerEntry struct {
 	ExecutedAt time.Time `json:"executed_at"`
 }
 
-// Sandbox simulates Bank 131's session API for card payouts, in memory: it verifies signed requests, moves sessions
-// through their states, keeps a ledger of executed payouts and sends signed webhooks. It is an http.Handler.
+// Sandbox simulates Bank 131's session API for card payouts, in memory or saved to a file (OpenSandbox): it
+// verifies signed requests, moves sessions through their states, keeps a ledger of executed payouts and sends
+// signed webhooks. It is an http.Handler.
 type Sandbox struct {
 	partnerKey *rsa.PublicKey
 	bankKey    *rsa.PrivateKey
@@ -81,6 +84,7 @@ type Sandbox struct {
 	delay      time.Duration
 	http       *http.Client
 	log        *slog.Logger
+	stateFile  string // empty: in memory only
 
 	ctx  context.Context
 	stop context.CancelFunc
@@ -96,12 +100,12 @@ type Sandbox struct {
 }
 
 // cardBehaviour is what the sandbox does with a payout to a card.
-type cardBehaviour int
+type cardBehaviour string
 
 const (
-	cardSucceeds cardBehaviour = iota
-	cardDeclined
-	cardFailsLater
+	cardSucceeds   cardBehaviour = "succeeds"
+	cardDeclined   cardBehaviour = "declined"
+	cardFailsLater cardBehaviour = "fails_later"
 )
 
 // sandboxSession is a session's state. It never holds a card number: only its brand, last four digits and
@@ -121,6 +125,8 @@ type sandboxSession struct {
 	executed  bool
 	// delivered is closed when the session's latest webhook is delivered or abandoned.
 	delivered chan struct{}
+	// sent holds the webhook types answered 200, which are not sent again after a restart.
+	sent map[string]bool
 }
 
 type sandboxPayment struct {
@@ -151,7 +157,8 @@ func invalid(format string, args ...any) *apiFailure {
 	return fault(http.StatusBadRequest, "invalid_request", format, args...)
 }
 
-// NewSandbox returns a sandbox with no sessions. Close it to stop its pending webhooks.
+// NewSandbox returns a sandbox with no sessions that keeps its state in memory only (see OpenSandbox). Close it
+// to stop its pending webhooks.
 func NewSandbox(cfg SandboxConfig) *Sandbox {
 	if cfg.WebhookDelay <= 0 {
 		cfg.WebhookDelay = defaultWebhookDelay
@@ -270,6 +277,9 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 			s.seenKeys[op+"\x00"+key] = true
 		}
 		snap = sess.view()
+		if op != opStatus {
+			s.save()
+		}
 	}
 	s.mu.Unlock()
 
@@ -496,6 +506,7 @@ func (s *Sandbox) after(id string, step func(*sandboxSession)) {
 		defer s.mu.Unlock()
 		if sess := s.sessions[id]; sess != nil {
 			step(sess)
+			s.save()
 		}
 	}()
 }
@@ -541,6 +552,7 @@ func (s *Sandbox) deliver(sessionID, typ string, body []byte, sig string) {
 		err := s.post(body, sig)
 		if err == nil {
 			s.log.Debug("webhook delivered", "session", sessionID, "type", typ, "attempt", attempt)
+			s.markSent(sessionID, typ)
 			return
 		}
 		if s.ctx.Err() != nil {
@@ -561,6 +573,21 @@ func (s *Sandbox) deliver(sessionID, typ string, body []byte, sig string) {
 		}
 		backoff = min(2*backoff, webhookMaxBackoff)
 	}
+}
+
+// markSent records that the session's webhook of type typ was answered 200.
+func (s *Sandbox) markSent(sessionID, typ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.sessions[sessionID]
+	if sess == nil {
+		return
+	}
+	if sess.sent == nil {
+		sess.sent = make(map[string]bool)
+	}
+	sess.sent[typ] = true
+	s.save()
 }
 
 // post makes one delivery attempt.

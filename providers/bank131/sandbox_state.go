@@ -1,0 +1,264 @@
+package bank131
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// stateVersion is the version of the state file's format.
+const stateVersion = 1
+
+// sandboxState is what a Sandbox keeps in its state file. Like the sandbox, it holds no card number.
+type sandboxState struct {
+	Version  int            `json:"version"`
+	LastID   int64          `json:"last_id"`
+	Sessions []savedSession `json:"sessions"`
+	SeenKeys []string       `json:"seen_keys"` // method + "\x00" + idempotency key
+	Ledger   []LedgerEntry  `json:"ledger"`
+}
+
+type savedSession struct {
+	ID         string          `json:"id"`
+	Status     string          `json:"status"`
+	NextAction string          `json:"next_action,omitempty"`
+	Error      *APIError       `json:"error,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	FinishedAt time.Time       `json:"finished_at,omitzero"`
+	Payment    *savedPayment   `json:"payment,omitempty"`
+	Confirmed  bool            `json:"confirmed,omitempty"`
+	Executed   bool            `json:"executed,omitempty"`
+	Sent       []string        `json:"webhooks_sent,omitempty"`
+}
+
+type savedPayment struct {
+	ID         string          `json:"id"`
+	Status     string          `json:"status"`
+	Error      *APIError       `json:"error,omitempty"`
+	Brand      string          `json:"brand"`
+	Last4      string          `json:"last4"`
+	Behaviour  cardBehaviour   `json:"behaviour"`
+	Amount     int64           `json:"amount"`
+	Currency   string          `json:"currency"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
+	FinishedAt time.Time       `json:"finished_at,omitzero"`
+}
+
+// OpenSandbox returns a sandbox that keeps its state in cfg.StateFile, or in memory only when it is empty.
+//
+// It loads the file if it exists and resumes what was in flight: steps not taken yet are scheduled again, and the
+// webhook a session's state calls for is sent again unless it was answered 200. A file that cannot be decoded is
+// renamed to <name>.corrupt-<unix seconds>, logged as an error, and the sandbox starts empty. It fails when the
+// file cannot be read, moved aside or written.
+func OpenSandbox(cfg SandboxConfig) (*Sandbox, error) {
+	s := NewSandbox(cfg)
+	if cfg.StateFile == "" {
+		return s, nil
+	}
+	s.stateFile = cfg.StateFile
+	if err := s.load(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("bank131 sandbox state %s: %w", cfg.StateFile, err)
+	}
+	return s, nil
+}
+
+// load reads the state file, writes it back (so that a file that cannot be written fails now), then resumes.
+func (s *Sandbox) load() error {
+	data, err := os.ReadFile(s.stateFile)
+	var st sandboxState
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		if err := decodeState(data, &st); err != nil {
+			bad := fmt.Sprintf("%s.corrupt-%d", s.stateFile, time.Now().Unix())
+			if rerr := os.Rename(s.stateFile, bad); rerr != nil {
+				return fmt.Errorf("corrupt (%w), and cannot move it aside: %w", err, rerr)
+			}
+			s.log.Error("sandbox state file is corrupt: moved aside, starting empty", "file", s.stateFile,
+				"moved_to", bad, "err", err)
+			st = sandboxState{}
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restore(st)
+	if err := s.write(); err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
+		s.resume(s.sessions[id])
+	}
+	return nil
+}
+
+func decodeState(data []byte, st *sandboxState) error {
+	if err := json.Unmarshal(data, st); err != nil {
+		return err
+	}
+	if st.Version != stateVersion {
+		return fmt.Errorf("version %d, want %d", st.Version, stateVersion)
+	}
+	for _, ss := range st.Sessions {
+		if ss.ID == "" {
+			return errors.New("a session has no id")
+		}
+	}
+	return nil
+}
+
+// resume schedules the session's next step, if one is due, and sends again the webhook its state calls for unless
+// it was answered 200. Called with s.mu held.
+func (s *Sandbox) resume(sess *sandboxSession) {
+	p := sess.payment
+	if p == nil {
+		return
+	}
+	switch {
+	case p.status == paymentInProgress && !sess.confirmed:
+		s.after(sess.id, s.offer)
+	case sess.confirmed && !sess.executed:
+		s.after(sess.id, s.execute)
+	case p.status == paymentPending && !sess.sent[hookReadyToConfirm]:
+		s.notify(sess, hookReadyToConfirm)
+	case (p.status == paymentSucceeded || p.status == paymentFailed) && sess.status != sessionCancelled &&
+		!sess.sent[hookPaymentFinished]:
+		s.notify(sess, hookPaymentFinished)
+	}
+}
+
+// save writes the state file, if there is one, and logs a failure. Called with s.mu held.
+func (s *Sandbox) save() {
+	if s.stateFile == "" {
+		return
+	}
+	if err := s.write(); err != nil {
+		s.log.Error("sandbox state not saved", "file", s.stateFile, "err", err)
+	}
+}
+
+// write replaces the state file atomically: a private temporary file in the same directory, renamed over it.
+// Called with s.mu held.
+func (s *Sandbox) write() error {
+	data, err := json.Marshal(s.snapshot())
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(s.stateFile), filepath.Base(s.stateFile)+".tmp-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), s.stateFile)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
+}
+
+// snapshot is the state to save. Called with s.mu held.
+func (s *Sandbox) snapshot() sandboxState {
+	st := sandboxState{
+		Version:  stateVersion,
+		LastID:   s.lastID,
+		Sessions: []savedSession{},
+		SeenKeys: slices.Sorted(maps.Keys(s.seenKeys)),
+		Ledger:   append([]LedgerEntry{}, s.ledger...),
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
+		sess := s.sessions[id]
+		ss := savedSession{
+			ID:         sess.id,
+			Status:     sess.status,
+			NextAction: sess.nextAction,
+			Error:      sess.err,
+			Metadata:   sess.metadata,
+			CreatedAt:  sess.createdAt,
+			UpdatedAt:  sess.updatedAt,
+			FinishedAt: sess.finishedAt,
+			Confirmed:  sess.confirmed,
+			Executed:   sess.executed,
+			Sent:       slices.Sorted(maps.Keys(sess.sent)),
+		}
+		if p := sess.payment; p != nil {
+			ss.Payment = &savedPayment{
+				ID:         p.id,
+				Status:     p.status,
+				Error:      p.err,
+				Brand:      p.brand,
+				Last4:      p.last4,
+				Behaviour:  p.behaviour,
+				Amount:     p.amount,
+				Currency:   p.currency,
+				Metadata:   p.metadata,
+				CreatedAt:  p.createdAt,
+				FinishedAt: p.finishedAt,
+			}
+		}
+		st.Sessions = append(st.Sessions, ss)
+	}
+	return st
+}
+
+// restore replaces the sandbox's state with st. Called with s.mu held.
+func (s *Sandbox) restore(st sandboxState) {
+	s.lastID = max(s.lastID, st.LastID)
+	s.ledger = st.Ledger
+	for _, k := range st.SeenKeys {
+		s.seenKeys[k] = true
+	}
+	for _, ss := range st.Sessions {
+		sess := &sandboxSession{
+			id:         ss.ID,
+			status:     ss.Status,
+			nextAction: ss.NextAction,
+			err:        ss.Error,
+			metadata:   ss.Metadata,
+			createdAt:  ss.CreatedAt,
+			updatedAt:  ss.UpdatedAt,
+			finishedAt: ss.FinishedAt,
+			confirmed:  ss.Confirmed,
+			executed:   ss.Executed,
+			sent:       make(map[string]bool),
+		}
+		for _, typ := range ss.Sent {
+			sess.sent[typ] = true
+		}
+		if p := ss.Payment; p != nil {
+			sess.payment = &sandboxPayment{
+				id:         p.ID,
+				status:     p.Status,
+				err:        p.Error,
+				brand:      p.Brand,
+				last4:      p.Last4,
+				behaviour:  p.Behaviour,
+				amount:     p.Amount,
+				currency:   p.Currency,
+				metadata:   p.Metadata,
+				createdAt:  p.CreatedAt,
+				finishedAt: p.FinishedAt,
+			}
+		}
+		s.sessions[ss.ID] = sess
+	}
+}
