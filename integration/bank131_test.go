@@ -255,3 +255,28 @@ func TestAPI_PublicPortDoesNotServeTheCodec(t *testing.T) {
 	r := do(t, st.api.URL, http.MethodPost, "/codec/decode", nil, `{"payloads":[]}`)
 	require.Equal(t, http.StatusNotFound, r.Status, "the codec decrypts for anyone who reaches it: never on the API port")
 }
+
+func TestWebhook_DuplicateAndLateDeliveriesChangeNothing(t *testing.T) {
+	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	waiting := waitFor(t, id, payout.StatusAwaitingApproval)
+	session := waiting.ProviderRefs["session_id"]
+	ready := `{"type":"ready_to_confirm","session":{"id":"` + session + `","status":"in_progress","next_action":"confirm",` +
+		`"payments":[{"id":"` + waiting.ProviderRefs["payment_id"] + `","status":"pending","metadata":"` + id + `",` +
+		`"payment_method":{"type":"card","card":{"brand":"visa","last4":"4242"}},"amount_details":{"amount":10000,"currency":"rub"}}]}}`
+	headers := map[string]string{"X-PARTNER-SIGN": st.bankSign(t, ready)}
+
+	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "a duplicate")
+	require.Equal(t, http.StatusAccepted, do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`).Status)
+	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "late, after confirm")
+	done := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "after the end")
+
+	require.Len(t, ledgerFor(id), 1, "paid once")
+	var readies int
+	for _, e := range done.Timeline {
+		if e.Status == payout.StatusAwaitingApproval && e.Note == "ready at Bank 131, waiting for approval" {
+			readies++
+		}
+	}
+	require.Equal(t, 1, readies, "the repeats left no trace in the payout's story")
+}
