@@ -25,10 +25,12 @@ const (
 
 // Request is what a backend asks for: one payout of an amount to a destination through a provider.
 type Request struct {
-	Provider    string            `json:"provider"`
-	Amount      Amount            `json:"amount"`
-	Destination Destination       `json:"destination"`
-	Recipient   Recipient         `json:"recipient"`
+	Provider    string      `json:"provider"`
+	Amount      Amount      `json:"amount"`
+	Destination Destination `json:"destination"`
+	Recipient   Recipient   `json:"recipient"`
+	// Sender is who pays, where the provider asks for it (bePaid).
+	Sender      *Sender           `json:"sender,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
 }
@@ -50,6 +52,11 @@ type Destination struct {
 type Card struct {
 	Number string `json:"number,omitempty"`
 	Token  string `json:"token,omitempty"`
+	// Holder, ExpMonth ("01".."12") and ExpYear ("2030") go with a number where the provider asks for them
+	// (bePaid).
+	Holder   string `json:"holder,omitempty"`
+	ExpMonth string `json:"exp_month,omitempty"`
+	ExpYear  string `json:"exp_year,omitempty"`
 }
 
 // SBP is a payout by phone number through the Faster Payments System.
@@ -58,9 +65,46 @@ type SBP struct {
 	BankID string `json:"bank_id"`
 }
 
-// Recipient is the person who receives the money.
+// Recipient is the person who receives the money. Only FullName is required; providers that ask for more (bePaid)
+// take the rest.
 type Recipient struct {
-	FullName string `json:"full_name"`
+	FullName   string   `json:"full_name"`
+	Email      string   `json:"email,omitempty"`
+	IP         string   `json:"ip,omitempty"`
+	BirthDate  string   `json:"birth_date,omitempty"` // YYYY-MM-DD
+	TaxpayerID string   `json:"taxpayer_id,omitempty"`
+	Address    *Address `json:"billing_address,omitempty"`
+}
+
+// Sender is the person or company the money comes from, where the provider asks for it.
+type Sender struct {
+	Email     string    `json:"email,omitempty"`
+	IP        string    `json:"ip,omitempty"`
+	BirthDate string    `json:"birth_date,omitempty"` // YYYY-MM-DD
+	Address   *Address  `json:"billing_address,omitempty"`
+	Document  *Document `json:"document,omitempty"`
+}
+
+// Address is a billing address.
+type Address struct {
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Country   string `json:"country,omitempty"` // ISO 3166-1 alpha-2
+	City      string `json:"city,omitempty"`
+	State     string `json:"state,omitempty"`
+	Zip       string `json:"zip,omitempty"`
+	Line      string `json:"address,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+}
+
+// Document is an identity document (bePaid's additional_data.document).
+type Document struct {
+	Type       string `json:"type"` // PASSPORT or ID
+	Issuer     string `json:"issuer,omitempty"`
+	Series     string `json:"series,omitempty"`
+	Number     string `json:"number"`
+	IssuedAt   string `json:"issued_at,omitempty"`   // YYYY-MM-DD
+	ValidUntil string `json:"valid_until,omitempty"` // YYYY-MM-DD
 }
 
 // Method names the way the money travels, for display and search: card_number, card_token or sbp.
@@ -214,7 +258,7 @@ func NewState(id string, r Request, now time.Time) State {
 		Method:      r.Method(),
 		Amount:      r.Amount,
 		Destination: r.Destination.Masked(),
-		Recipient:   r.Recipient,
+		Recipient:   Recipient{FullName: r.Recipient.FullName},
 		Description: r.Description,
 		Metadata:    r.Metadata,
 		Timeline:    []Entry{{At: now, Status: StatusCreated, Note: "payout created"}},

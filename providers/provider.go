@@ -36,6 +36,34 @@ type Webhooks interface {
 	Translate(header http.Header, body []byte) ([]Event, error)
 }
 
+// Verifications answers a provider that asks, before it completes a payout, whether to go on with it (bePaid's
+// verification_url).
+type Verifications interface {
+	// ParseVerification checks the request's credentials and signature before it parses anything, like
+	// Webhooks.Translate, with the same errors.
+	ParseVerification(header http.Header, body []byte) (Verification, error)
+	// Answer is the HTTP body that carries our answer to v (sent with status 200 and Content-Type
+	// application/json).
+	Answer(v Verification, a VerificationAnswer) []byte
+}
+
+// Verification is a provider's question: may this payout go on?
+type Verification struct {
+	Provider string `json:"provider"`
+	PayoutID string `json:"payout_id"`
+	// TransactionID is the provider's id of the payout (bePaid: uid).
+	TransactionID string        `json:"transaction_id"`
+	Amount        payout.Amount `json:"amount"`
+	// CreatedAt is the provider's timestamp of the transaction, copied back in the answer where the provider wants it.
+	CreatedAt string `json:"created_at,omitempty"`
+}
+
+// VerificationAnswer is our answer to a Verification.
+type VerificationAnswer struct {
+	Approved bool   `json:"approved"`
+	Message  string `json:"message,omitempty"`
+}
+
 // Ref holds our payout ID and the provider's identifiers of it.
 type Ref struct {
 	PayoutID string `json:"payout_id"`
