@@ -29,6 +29,13 @@ type Provider interface {
 	Status(ctx context.Context, ref Ref) (Outcome, error)
 }
 
+// ConfirmsAtProvider reports whether the provider holds a submitted payout until it is confirmed (Bank 131's
+// ready_to_confirm, then session/confirm). Where it does not, approval must come before submit, so that no money
+// moves before approval.
+func ConfirmsAtProvider(req payout.Request) bool {
+	return req.Provider == payout.ProviderBank131
+}
+
 // Webhooks verifies a provider's webhook and translates it into events for payout workflows.
 type Webhooks interface {
 	// Translate verifies the request's signature over the raw body before it parses anything. It returns

@@ -23,6 +23,7 @@ const (
 	SignalPaymentFinish  = providers.EventPaymentFinished
 	SignalConfirm        = "confirm"
 	SignalCancel         = "cancel"
+	UpdateVerify         = "verify"
 )
 
 // Defaults for the timing of a payout, used when Input leaves them zero.
@@ -44,12 +45,17 @@ type Input struct {
 	ApprovalTimeout time.Duration `json:"approval_timeout"`
 	// PollAfter is how long to wait for a webhook before asking the provider; the wait doubles after each ask.
 	PollAfter time.Duration `json:"poll_after"`
+	// ApproveBeforeSubmit puts the approval before the payout is submitted, for providers that pay at once on
+	// submit (bePaid): no money moves before approval. Without it the provider holds the payout for confirmation.
+	ApproveBeforeSubmit bool `json:"approve_before_submit,omitempty"`
 }
 
 // PayoutWorkflow pays out one payout. Its story, for a provider with a confirm step (Bank 131):
 // open a session → submit the payout → wait until the bank is ready (ready_to_confirm) → wait for a person's or
 // policy's confirm or cancel, cancelling at the deadline → confirm or cancel at the bank → wait for the result
 // (payment_finished) → succeeded, failed or cancelled.
+// For a provider that pays on submit (bePaid), approval comes first: open → wait for confirm or cancel → submit →
+// wait for the result.
 func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	p, err := newRun(ctx, in)
 	if err != nil {
@@ -62,6 +68,9 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	}
 	if p.cancelRequested() {
 		return p.cancelAtProvider(ctx), nil
+	}
+	if in.ApproveBeforeSubmit {
+		return p.approveThenSubmit(ctx), nil
 	}
 
 	// 2. Submit it.
@@ -106,6 +115,27 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	return p.finish(ctx), nil
 }
 
+// approveThenSubmit is the story of a provider without a confirm step: approval, then the payout is submitted and
+// its result awaited.
+func (p *run) approveThenSubmit(ctx workflow.Context) payout.State {
+	p.setStatus(ctx, payout.StatusAwaitingApproval, "waiting for approval before it is sent to "+payout.ProviderTitle(p.state.Provider))
+	if !p.awaitDecision(ctx) {
+		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: "approval deadline passed"})
+	}
+	if p.cancelRequested() {
+		return p.cancelAtProvider(ctx)
+	}
+	p.setStatus(ctx, payout.StatusConfirmed, "approved; sending to "+payout.ProviderTitle(p.state.Provider))
+	if !p.submit(ctx) {
+		if p.cancelRequested() {
+			return p.cancelAtProvider(ctx)
+		}
+		return p.state
+	}
+	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() })
+	return p.finish(ctx)
+}
+
 // run is one payout's state, kept by the workflow and read by its query.
 type run struct {
 	in    Input
@@ -136,9 +166,43 @@ func newRun(ctx workflow.Context, in Input) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set query handler: %w", err)
 	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify, p.verify, workflow.UpdateHandlerOptions{
+		Validator: func(v providers.Verification) error {
+			if v.PayoutID != in.ID {
+				return fmt.Errorf("verification for payout %q sent to payout %q", v.PayoutID, in.ID)
+			}
+			return nil
+		},
+		Description: "Sent by the webhook receiver when the provider asks whether to go on with the payout (bePaid's verification_url).",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set update handler: %w", err)
+	}
 	p.listen(ctx)
 	p.publish(ctx)
 	return p, nil
+}
+
+// verify answers the provider's question whether to go on with the payout: only an approved payout, with the
+// amount requested, and the transaction we know, if we know one. The answer is recorded in the history.
+func (p *run) verify(ctx workflow.Context, v providers.Verification) (providers.VerificationAnswer, error) {
+	answer := providers.VerificationAnswer{Approved: true}
+	switch {
+	case p.decision == nil || !p.decision.Approved:
+		answer = providers.VerificationAnswer{Message: "the payout is not approved"}
+	case v.Amount != p.in.Request.Amount:
+		answer = providers.VerificationAnswer{Message: fmt.Sprintf("amount %s differs from the approved %s", v.Amount, p.in.Request.Amount)}
+	case p.at.Ref.SessionID != "" && v.TransactionID != p.at.Ref.SessionID:
+		answer = providers.VerificationAnswer{Message: "another transaction of this payout is known: " + p.at.Ref.SessionID}
+	case p.at.State.Final():
+		answer = providers.VerificationAnswer{Message: "the payout is already " + string(p.at.State)}
+	}
+	if answer.Approved {
+		p.note(ctx, "verification of transaction "+v.TransactionID+" accepted")
+	} else {
+		p.note(ctx, "verification of transaction "+v.TransactionID+" declined: "+answer.Message)
+	}
+	return answer, nil
 }
 
 // listen starts one handler per signal. Handlers only record what arrived; the main flow acts on it.

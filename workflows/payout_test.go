@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -405,4 +406,117 @@ func TestPayout_UnreachableProviderAtOpenFailsCleanly(t *testing.T) {
 	require.NoError(t, e.GetWorkflowResult(&st))
 	require.Equal(t, payout.StatusFailed, st.Status)
 	require.Equal(t, "provider_unavailable", st.Failure.Code)
+}
+
+func (e env) runBeforeSubmit() payout.State {
+	e.ExecuteWorkflow(PayoutWorkflow, Input{ID: payoutID, Request: request(), ApprovalTimeout: time.Hour,
+		PollAfter: 10 * time.Minute, ApproveBeforeSubmit: true})
+	require.True(e.t, e.IsWorkflowCompleted())
+	require.NoError(e.t, e.GetWorkflowError())
+	var st payout.State
+	require.NoError(e.t, e.GetWorkflowResult(&st))
+	e.AssertExpectations(e.t)
+	return st
+}
+
+func newEnvWithoutSession(t *testing.T) env {
+	var s testsuite.WorkflowTestSuite
+	e := s.NewTestWorkflowEnvironment()
+	e.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+	e.RegisterActivity(acts)
+	e.OnActivity(acts.Open, mock.Anything, mock.Anything).Return(providers.Ref{PayoutID: payoutID}, nil).Once()
+	return env{e, t}
+}
+
+// verify sends the verify update; done gets its answer or error when the workflow has handled it.
+func (e env) verify(v providers.Verification, done func(providers.VerificationAnswer, error)) {
+	e.UpdateWorkflow(UpdateVerify, "", &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) { done(providers.VerificationAnswer{}, err) },
+		OnComplete: func(result any, err error) {
+			if err != nil {
+				done(providers.VerificationAnswer{}, err)
+				return
+			}
+			done(result.(providers.VerificationAnswer), nil)
+		},
+	}, v)
+}
+
+func TestPayout_WithoutConfirmStepNothingIsSentBeforeApproval(t *testing.T) {
+	e := newEnvWithoutSession(t)
+	start := e.Now()
+	var sentAt time.Time
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.SubmitCall) (providers.Outcome, error) {
+		sentAt = e.Now()
+		return providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: "1-abc"}, State: providers.StatePending}, nil
+	}).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: "1-abc"}, State: providers.StateSucceeded}, nil).Once()
+	e.at(time.Hour/2, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Outcome: providers.Outcome{
+		Ref: providers.Ref{PayoutID: payoutID, SessionID: "1-abc"}, State: providers.StateSucceeded}})
+
+	st := e.runBeforeSubmit()
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.GreaterOrEqual(t, sentAt.Sub(start), time.Hour/2, "submitted only after approval")
+	require.Equal(t, "1-abc", st.ProviderRefs["session_id"])
+}
+
+func TestPayout_WithoutConfirmStepCancelBeforeApprovalCallsNoProvider(t *testing.T) {
+	e := newEnvWithoutSession(t)
+	e.at(time.Minute, SignalCancel, payout.Decision{By: "bob"})
+	st := e.runBeforeSubmit()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+}
+
+func TestPayout_VerificationIsAnsweredByApprovalAmountAndTransaction(t *testing.T) {
+	e := newEnvWithoutSession(t)
+	uid := "1-abc"
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: uid}, State: providers.StatePending}, nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: uid}, State: providers.StateSucceeded}, nil).Once()
+	ok := providers.Verification{Provider: "bepaid", PayoutID: payoutID, TransactionID: uid, Amount: payout.Amount{Value: 10000, Currency: "RUB"}}
+	more := ok
+	more.Amount.Value = 99999
+	other := ok
+	other.TransactionID = "1-other"
+	type answer struct {
+		approved bool
+		message  string
+	}
+	got := map[string]answer{}
+	ask := func(name string, v providers.Verification, at time.Duration) {
+		e.RegisterDelayedCallback(func() {
+			e.verify(v, func(a providers.VerificationAnswer, err error) {
+				require.NoError(t, err, name)
+				got[name] = answer{a.Approved, a.Message}
+			})
+		}, at)
+	}
+	ask("before approval", ok, time.Minute)
+	e.at(2*time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	ask("amount mismatch", more, 3*time.Minute)
+	ask("other transaction", other, 4*time.Minute)
+	ask("the approved one", ok, 5*time.Minute)
+	e.at(6*time.Minute, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Outcome: providers.Outcome{
+		Ref: providers.Ref{PayoutID: payoutID, SessionID: uid}, State: providers.StateSucceeded}})
+
+	st := e.runBeforeSubmit()
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Equal(t, answer{false, "the payout is not approved"}, got["before approval"])
+	require.False(t, got["amount mismatch"].approved)
+	require.Contains(t, got["amount mismatch"].message, "999.99 RUB")
+	require.False(t, got["other transaction"].approved)
+	require.Equal(t, answer{true, ""}, got["the approved one"])
+	require.Contains(t, notes(st), "verification of transaction 1-abc accepted")
+}
+
+func TestPayout_VerificationForAnotherPayoutIsRejected(t *testing.T) {
+	e := newEnvWithoutSession(t)
+	var rejection error
+	e.RegisterDelayedCallback(func() {
+		e.verify(providers.Verification{PayoutID: "po_other"}, func(_ providers.VerificationAnswer, err error) { rejection = err })
+	}, time.Minute)
+	e.at(2*time.Minute, SignalCancel, payout.Decision{By: "bob"})
+	require.Equal(t, payout.StatusCancelled, e.runBeforeSubmit().Status)
+	require.ErrorContains(t, rejection, "sent to payout")
 }
