@@ -42,6 +42,8 @@ type Config struct {
 	TaskQueue     string
 	// Webhooks verifies and translates each provider's webhooks, by provider name.
 	Webhooks map[string]providers.Webhooks
+	// Verifications answers providers that ask whether to go on with a payout, by provider name.
+	Verifications map[string]providers.Verifications
 	// FingerprintKey keys the request hashes that tell a repeated request from a different one.
 	FingerprintKey []byte
 	// ApprovalTimeout and PollAfter are given to new payouts; zero means the workflow's defaults.
@@ -81,6 +83,7 @@ func New(cfg Config) http.Handler {
 	v1.POST("/payouts/:id/confirm", s.decide(workflows.SignalConfirm))
 	v1.POST("/payouts/:id/cancel", s.decide(workflows.SignalCancel))
 	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
+	e.POST("/webhooks/:provider/verify", s.verification, middleware.BodyLimit(maxWebhookBody))
 	return e
 }
 
@@ -153,7 +156,8 @@ func (s *Server) createPayout(c echo.Context) error {
 		StaticSummary:                            initial.Summary(),
 		StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
 	}
-	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter}
+	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter,
+		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req)}
 	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -336,6 +340,60 @@ func (s *Server) webhook(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// verification answers a provider that asks whether to go on with a payout. The payout's workflow decides, through
+// an update recorded in its history; whatever cannot be asked is declined, so that no money moves unapproved.
+func (s *Server) verification(c echo.Context) error {
+	name := c.Param("provider")
+	vs, ok := s.cfg.Verifications[name]
+	if !ok {
+		return apiError(http.StatusNotFound, "unknown_provider", "no verifications are answered for provider "+name)
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	v, err := vs.ParseVerification(c.Request().Header, body)
+	var malformed *providers.MalformedError
+	switch {
+	case errors.Is(err, providers.ErrBadSignature):
+		s.log.Warn("verification rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
+		return apiError(http.StatusUnauthorized, "invalid_signature", "the signature or credentials are missing or invalid")
+	case errors.As(err, &malformed):
+		s.log.Warn("verification rejected: malformed", "provider", name, "reason", malformed.Reason)
+		return apiError(http.StatusBadRequest, "malformed_verification", malformed.Reason)
+	case err != nil:
+		return fmt.Errorf("verification from %s: %w", name, err)
+	}
+	answer := s.askPayout(c.Request().Context(), name, v)
+	s.log.Info("verification answered", "provider", name, "payout_id", v.PayoutID, "transaction", v.TransactionID,
+		"approved", answer.Approved, "message", answer.Message)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, vs.Answer(v, answer))
+}
+
+func (s *Server) askPayout(ctx context.Context, provider string, v providers.Verification) providers.VerificationAnswer {
+	if !payoutIDRE.MatchString(v.PayoutID) {
+		return providers.VerificationAnswer{Message: "unknown payout"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := s.cfg.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   v.PayoutID,
+		UpdateName:   workflows.UpdateVerify,
+		UpdateID:     provider + "-verify-" + v.TransactionID,
+		Args:         []any{v},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var answer providers.VerificationAnswer
+	if err == nil {
+		err = h.Get(ctx, &answer)
+	}
+	if err != nil {
+		s.log.Warn("verification declined: the payout could not answer", "payout_id", v.PayoutID, "error", err)
+		return providers.VerificationAnswer{Message: "the payout cannot be verified"}
+	}
+	return answer
 }
 
 // decodeJSON reads a JSON body strictly: unknown fields and trailing data are errors that name the problem.

@@ -133,3 +133,51 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+func bePaidRequest() Request {
+	r := validRequest()
+	r.Provider = ProviderBePaid
+	r.Amount.Currency = "BYN"
+	r.Destination.Card = &Card{Number: "4200000000000000", Holder: "IVAN IVANOV", ExpMonth: "12", ExpYear: "2030"}
+	r.Recipient = Recipient{FullName: "Ivan Ivanov", Email: "ivan@example.com", IP: "127.0.0.1", BirthDate: "1990-10-20",
+		Address: &Address{FirstName: "Ivan", LastName: "Ivanov", Country: "BY", City: "Minsk"}}
+	r.Sender = &Sender{Document: &Document{Type: "PASSPORT", Number: "MP1234567", IssuedAt: "2010-03-12"}}
+	return r
+}
+
+func TestValidate_BePaid(t *testing.T) {
+	require.NoError(t, bePaidRequest().Validate())
+	token := bePaidRequest()
+	token.Destination.Card = &Card{Token: "b4469f38-cec7-4f55-a86d-2ab2dc300e0b"}
+	require.NoError(t, token.Validate(), "a token needs no holder")
+
+	tests := []struct {
+		name   string
+		change func(*Request)
+		field  string
+		code   string
+	}{
+		{"missing holder", func(r *Request) { r.Destination.Card.Holder = "" }, "destination.card.holder", "required"},
+		{"long holder", func(r *Request) { r.Destination.Card.Holder = strings.Repeat("A", 33) }, "destination.card.holder", "too_long"},
+		{"bad month", func(r *Request) { r.Destination.Card.ExpMonth = "13" }, "destination.card.exp_month", "invalid_exp_month"},
+		{"bad year", func(r *Request) { r.Destination.Card.ExpYear = "30" }, "destination.card.exp_year", "invalid_exp_year"},
+		{"bad currency", func(r *Request) { r.Amount.Currency = "BYR" }, "amount.currency", "unknown_currency"},
+		{"description over 255", func(r *Request) { r.Description = strings.Repeat("d", 256) }, "description", "too_long"},
+		{"bad email", func(r *Request) { r.Recipient.Email = "not-an-email" }, "recipient.email", "invalid_email"},
+		{"bad ip", func(r *Request) { r.Recipient.IP = "300.1.1.1" }, "recipient.ip", "invalid_ip"},
+		{"bad birth date", func(r *Request) { r.Recipient.BirthDate = "20-10-1990" }, "recipient.birth_date", "invalid_date"},
+		{"bad country", func(r *Request) { r.Recipient.Address.Country = "Belarus" }, "recipient.billing_address.country", "invalid_country"},
+		{"bad document type", func(r *Request) { r.Sender.Document.Type = "VISA" }, "sender.document.type", "invalid_document_type"},
+		{"document without number", func(r *Request) { r.Sender.Document.Number = "" }, "sender.document.number", "required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := bePaidRequest()
+			tt.change(&r)
+			var fe *FieldError
+			require.ErrorAs(t, r.Validate(), &fe)
+			require.Equal(t, tt.field, fe.Field)
+			require.Equal(t, tt.code, fe.Code)
+		})
+	}
+}

@@ -43,6 +43,7 @@ func KnownCurrency(code string) bool { _, ok := currencies[code]; return ok }
 // providerMethods lists, per provider, the destination types it can pay to today.
 var providerMethods = map[string][]string{
 	ProviderBank131: {"card_number"},
+	ProviderBePaid:  {"card_number", "card_token"},
 }
 
 // Validate checks a request; the error is a *FieldError naming the first wrong field.
@@ -69,6 +70,19 @@ func (r Request) Validate() error {
 	}
 	if r.Provider == ProviderBank131 && r.Amount.Currency != "RUB" {
 		return fieldErr("amount.currency", "currency_not_supported", "bank131 card payouts are paid in RUB only")
+	}
+	if r.Provider == ProviderBePaid {
+		if err := r.validateBePaid(); err != nil {
+			return err
+		}
+	}
+	if err := r.Recipient.validate(); err != nil {
+		return err
+	}
+	if r.Sender != nil {
+		if err := r.Sender.validate(); err != nil {
+			return err
+		}
 	}
 	name := strings.TrimSpace(r.Recipient.FullName)
 	switch {

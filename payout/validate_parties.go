@@ -1,0 +1,106 @@
+package payout
+
+import (
+	"net"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// validateBePaid checks what bePaid requires beyond the common fields: a card number goes with its holder and
+// expiry.
+func (r Request) validateBePaid() error {
+	c := r.Destination.Card
+	if c == nil || c.Number == "" {
+		return nil
+	}
+	holder := strings.TrimSpace(c.Holder)
+	switch {
+	case holder == "":
+		return fieldErr("destination.card.holder", "required", "bepaid needs the card holder's name with a card number")
+	case utf8.RuneCountInString(holder) > 32:
+		return fieldErr("destination.card.holder", "too_long", "card holder is longer than 32 characters")
+	case LooksLikeCardNumber(holder):
+		return fieldErr("destination.card.holder", "card_number_not_allowed", "card holder must not carry a card number")
+	}
+	if !monthRE.MatchString(c.ExpMonth) {
+		return fieldErr("destination.card.exp_month", "invalid_exp_month", "exp_month must be two digits, 01 to 12")
+	}
+	if !yearRE.MatchString(c.ExpYear) {
+		return fieldErr("destination.card.exp_year", "invalid_exp_year", "exp_year must be four digits, e.g. 2030")
+	}
+	return nil
+}
+
+var (
+	monthRE   = regexp.MustCompile(`^(0[1-9]|1[0-2])$`)
+	yearRE    = regexp.MustCompile(`^20[0-9]{2}$`)
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+func (r Recipient) validate() error {
+	return validateContact("recipient", r.Email, r.IP, r.BirthDate, r.Address)
+}
+
+func (s Sender) validate() error {
+	if err := validateContact("sender", s.Email, s.IP, s.BirthDate, s.Address); err != nil {
+		return err
+	}
+	if d := s.Document; d != nil {
+		switch {
+		case d.Type != "PASSPORT" && d.Type != "ID":
+			return fieldErr("sender.document.type", "invalid_document_type", "document type must be PASSPORT or ID")
+		case strings.TrimSpace(d.Number) == "":
+			return fieldErr("sender.document.number", "required", "document number is required")
+		case !validDate(d.IssuedAt):
+			return fieldErr("sender.document.issued_at", "invalid_date", "issued_at must be a date as YYYY-MM-DD")
+		case !validDate(d.ValidUntil):
+			return fieldErr("sender.document.valid_until", "invalid_date", "valid_until must be a date as YYYY-MM-DD")
+		}
+	}
+	return nil
+}
+
+func validateContact(party, email, ip, birthDate string, a *Address) error {
+	if email != "" {
+		if _, err := mail.ParseAddress(email); err != nil || len(email) > 255 {
+			return fieldErr(party+".email", "invalid_email", "email is not a valid address")
+		}
+	}
+	if ip != "" && net.ParseIP(ip) == nil {
+		return fieldErr(party+".ip", "invalid_ip", "ip is not an IPv4 or IPv6 address")
+	}
+	if !validDate(birthDate) {
+		return fieldErr(party+".birth_date", "invalid_date", "birth_date must be a date as YYYY-MM-DD")
+	}
+	if a == nil {
+		return nil
+	}
+	field := party + ".billing_address"
+	switch {
+	case a.Country != "" && !countryRE.MatchString(a.Country):
+		return fieldErr(field+".country", "invalid_country", "country must be an ISO 3166-1 alpha-2 code, e.g. BY")
+	case utf8.RuneCountInString(a.FirstName) > 30:
+		return fieldErr(field+".first_name", "too_long", "first_name is longer than 30 characters")
+	case utf8.RuneCountInString(a.LastName) > 30:
+		return fieldErr(field+".last_name", "too_long", "last_name is longer than 30 characters")
+	case utf8.RuneCountInString(a.City) > 60:
+		return fieldErr(field+".city", "too_long", "city is longer than 60 characters")
+	case utf8.RuneCountInString(a.Line) > 255:
+		return fieldErr(field+".address", "too_long", "address is longer than 255 characters")
+	case utf8.RuneCountInString(a.Phone) > 100:
+		return fieldErr(field+".phone", "too_long", "phone is longer than 100 characters")
+	}
+	return nil
+}
+
+// validDate accepts "" or a calendar date as YYYY-MM-DD.
+func validDate(s string) bool {
+	if s == "" {
+		return true
+	}
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
