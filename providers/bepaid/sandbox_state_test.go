@@ -1,0 +1,161 @@
+package bepaid
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+func stateFile(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "bepaid-sandbox.json")
+}
+
+func TestSandbox_StateSurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	file := stateFile(t)
+	h := newHarness(t, withStateFile(file))
+	out := h.submit(t, "po_reopen", cardRequest(SandboxCardSucceeds))
+	require.Equal(t, providers.StateSucceeded, h.nextEvent(t).Outcome.State)
+	h.awaitNotified(t, out.Ref.SessionID)
+	ledger := h.sandbox.Ledger()
+	h.stop()
+
+	h = newHarness(t, withStateFile(file), withReceiver(h.recv))
+	require.Equal(t, ledger, h.sandbox.Ledger())
+	st, err := h.provider.Status(ctx, out.Ref)
+	require.NoError(t, err)
+	require.Equal(t, out, st)
+	st, err = h.provider.Status(ctx, providers.Ref{PayoutID: "po_reopen"})
+	require.NoError(t, err)
+	require.Equal(t, out, st)
+	h.noEvent(t) // answered 200 before: not sent again
+
+	// duplicate_check's memory is not kept: the same card and amount is a new payout, with a new uid.
+	again := h.submit(t, "po_reopen_next", cardRequest(SandboxCardSucceeds))
+	require.NotEqual(t, out.Ref.SessionID, again.Ref.SessionID)
+	require.Len(t, h.sandbox.Ledger(), 2)
+}
+
+func TestSandbox_ResumesAPendingPayoutAfterRestartWithoutPayingTwice(t *testing.T) {
+	file := stateFile(t)
+	h := newHarness(t, withStateFile(file), withVerification(), withDelay(time.Hour)) // stopped while pending
+	out := h.submit(t, "po_resume", cardRequest(SandboxCardPending))
+	require.Equal(t, providers.StatePending, out.State)
+	h.stop()
+	require.Empty(t, h.sandbox.Ledger())
+	require.Empty(t, h.recv.asked(), "not asked yet: the payout was still waiting")
+
+	h = newHarness(t, withStateFile(file), withReceiver(h.recv))
+	e := h.nextEvent(t)
+	require.Equal(t, providers.StateSucceeded, e.Outcome.State)
+	require.Equal(t, out.Ref, e.Outcome.Ref)
+	require.Len(t, h.recv.asked(), 1, "the saved verification_url is asked before the payout")
+	require.Len(t, h.sandbox.Ledger(), 1)
+	h.awaitNotified(t, out.Ref.SessionID)
+	h.stop()
+
+	h = newHarness(t, withStateFile(file), withReceiver(h.recv))
+	h.noEvent(t)
+	require.Len(t, h.sandbox.Ledger(), 1)
+}
+
+func TestSandbox_ResendsAnUndeliveredNotificationAfterRestartWithoutPayingTwice(t *testing.T) {
+	file := stateFile(t)
+	h := newHarness(t, withStateFile(file))
+	h.recv.set(func(rc *receiver) { rc.refuseNotes = 1 << 30 })
+	out := h.submit(t, "po_resend", cardRequest(SandboxCardSucceeds))
+	require.Eventually(t, func() bool { return len(h.recv.received()) >= 1 }, 5*time.Second, time.Millisecond,
+		"the notification is refused at least once")
+	h.stop()
+	require.Len(t, h.sandbox.Ledger(), 1)
+
+	h.recv.set(func(rc *receiver) { rc.refuseNotes = 0 })
+	h = newHarness(t, withStateFile(file), withReceiver(h.recv))
+	e := h.nextEvent(t)
+
+	require.Equal(t, providers.StateSucceeded, e.Outcome.State)
+	require.Equal(t, out.Ref, e.Outcome.Ref)
+	h.awaitNotified(t, out.Ref.SessionID)
+	h.noEvent(t)
+	require.Len(t, h.sandbox.Ledger(), 1)
+}
+
+func TestSandbox_StateFileHoldsNoCardNumber(t *testing.T) {
+	file := stateFile(t)
+	h := newHarness(t, withStateFile(file))
+	out := h.submit(t, "po_pan", cardRequest(SandboxCardSucceeds))
+	h.nextEvent(t)
+	h.awaitNotified(t, out.Ref.SessionID)
+	h.stop()
+
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"last_4":"0000"`, "the file holds the payout")
+	require.Contains(t, string(data), out.Ref.SessionID)
+	require.NotContains(t, string(data), SandboxCardSucceeds)
+	var st sandboxState
+	require.NoError(t, json.Unmarshal(data, &st))
+	require.Len(t, st.Transactions, 1)
+	require.True(t, st.Transactions[0].Notified)
+	require.True(t, st.Transactions[0].Executed)
+	info, err := os.Stat(file)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	entries, err := os.ReadDir(filepath.Dir(file))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary file is left behind")
+}
+
+func TestSandbox_CorruptStateFileIsMovedAsideAndSandboxStartsEmpty(t *testing.T) {
+	file := stateFile(t)
+	bad := []byte(`{"version":1,"transactions":[{"uid":`)
+	require.NoError(t, os.WriteFile(file, bad, 0o600))
+	var logs bytes.Buffer
+
+	sb, err := OpenSandbox(SandboxConfig{StateFile: file, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	require.Empty(t, sb.Ledger())
+	require.Contains(t, logs.String(), "level=ERROR")
+	moved, err := filepath.Glob(file + ".corrupt-*")
+	require.NoError(t, err)
+	require.Len(t, moved, 1)
+	kept, err := os.ReadFile(moved[0])
+	require.NoError(t, err)
+	require.Equal(t, bad, kept)
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var st sandboxState
+	require.NoError(t, json.Unmarshal(data, &st), "a fresh state file replaces the corrupt one")
+	require.Empty(t, st.Transactions)
+}
+
+func TestSandbox_StateFileOfAnotherVersionIsMovedAside(t *testing.T) {
+	file := stateFile(t)
+	require.NoError(t, os.WriteFile(file, []byte(`{"version":99}`), 0o600))
+
+	sb, err := OpenSandbox(SandboxConfig{StateFile: file})
+
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	moved, err := filepath.Glob(file + ".corrupt-*")
+	require.NoError(t, err)
+	require.Len(t, moved, 1)
+}
+
+func TestSandbox_OpenFailsWhenTheStateFileCannotBeWritten(t *testing.T) {
+	_, err := OpenSandbox(SandboxConfig{StateFile: filepath.Join(t.TempDir(), "missing", "sandbox.json")})
+
+	require.Error(t, err)
+}

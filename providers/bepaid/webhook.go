@@ -1,0 +1,140 @@
+package bepaid
+
+import (
+	"crypto/rsa"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+// Webhooks verifies bePaid's notifications and verification requests and translates them. Both carry the shop's
+// credentials as HTTP Basic auth and a Content-Signature over the raw body made with the shop's key, which bePaid
+// holds; both checks are required.
+type Webhooks struct {
+	shopID    string
+	secretKey string
+	key       *rsa.PublicKey
+}
+
+var (
+	_ providers.Webhooks      = (*Webhooks)(nil)
+	_ providers.Verifications = (*Webhooks)(nil)
+)
+
+// NewWebhooks returns the translator that trusts requests carrying the shop's credentials and signed by
+// bepaidPublicKey (the shop's public key from bePaid's back office; see ParsePublicKey). With a nil key or empty
+// credentials every request is rejected.
+func NewWebhooks(shopID, secretKey string, bepaidPublicKey *rsa.PublicKey) *Webhooks {
+	return &Webhooks{shopID: shopID, secretKey: secretKey, key: bepaidPublicKey}
+}
+
+// authenticate checks the Basic credentials and the signature of the raw body. Unlike bePaid's PHP SDK, which
+// believes a signature alone or, without one, the credentials alone, it wants both: the credentials show the
+// request is meant for this shop, the signature that bePaid made it and that nothing changed it on the way.
+func (w *Webhooks) authenticate(header http.Header, body []byte) error {
+	if w.key == nil || w.shopID == "" || w.secretKey == "" {
+		return providers.ErrBadSignature
+	}
+	user, pass, ok := (&http.Request{Header: header}).BasicAuth()
+	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(w.shopID))
+	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(w.secretKey))
+	if !ok || userOK&passOK != 1 {
+		return providers.ErrBadSignature
+	}
+	if Verify(w.key, body, header.Get(headerSignature)) != nil {
+		return providers.ErrBadSignature
+	}
+	return nil
+}
+
+// Translate authenticates a notification, then reads it. A final status (successful or failed) becomes one
+// payment_finished event for the payout named by tracking_id; pending and incomplete yield no events.
+func (w *Webhooks) Translate(header http.Header, body []byte) ([]providers.Event, error) {
+	if err := w.authenticate(header, body); err != nil {
+		return nil, fmt.Errorf("bepaid notification: %w", err)
+	}
+	tx, err := readHook(body, "notification")
+	if err != nil {
+		return nil, err
+	}
+	switch tx.Status {
+	case StatusSuccessful, StatusFailed:
+	default:
+		return nil, nil // not final: the payout waits for the next notification, or asks
+	}
+	return []providers.Event{{
+		Kind:     providers.EventPaymentFinished,
+		Provider: Name,
+		Outcome:  outcome(providers.Ref{PayoutID: tx.TrackingID}, tx),
+	}}, nil
+}
+
+// ParseVerification authenticates a verification request like Translate, then reads the payout it asks about.
+func (w *Webhooks) ParseVerification(header http.Header, body []byte) (providers.Verification, error) {
+	if err := w.authenticate(header, body); err != nil {
+		return providers.Verification{}, fmt.Errorf("bepaid verification: %w", err)
+	}
+	tx, err := readHook(body, "verification request")
+	if err != nil {
+		return providers.Verification{}, err
+	}
+	return providers.Verification{
+		Provider:      Name,
+		PayoutID:      tx.TrackingID,
+		TransactionID: tx.UID,
+		Amount:        payout.Amount{Value: tx.Amount, Currency: strings.ToUpper(tx.Currency)},
+		CreatedAt:     tx.CreatedAt,
+	}, nil
+}
+
+// verificationAnswer is the body bePaid expects from a verification_url: code 0 goes on, any other code declines.
+// uid, amount and created_at are copied from the request.
+type verificationAnswer struct {
+	Code            int    `json:"code"`
+	UID             string `json:"uid"`
+	Amount          int64  `json:"amount"`
+	Message         string `json:"message,omitempty"`
+	FriendlyMessage string `json:"friendly_message,omitempty"`
+	CreatedAt       string `json:"created_at,omitempty"`
+}
+
+// defaultDeclineMessage is the message of a decline that gives none.
+const defaultDeclineMessage = "Verification declined"
+
+// Answer is the body of our answer to v: {"code":0,...} to go on, {"code":1,...,"message":...} to decline.
+func (w *Webhooks) Answer(v providers.Verification, a providers.VerificationAnswer) []byte {
+	ans := verificationAnswer{UID: v.TransactionID, Amount: v.Amount.Value, CreatedAt: v.CreatedAt}
+	if !a.Approved {
+		msg := a.Message
+		if msg == "" {
+			msg = defaultDeclineMessage
+		}
+		ans.Code, ans.Message, ans.FriendlyMessage = 1, msg, msg
+	}
+	b, _ := json.Marshal(ans) // plain fields: always marshals
+	return b
+}
+
+// readHook reads {"transaction": {...}} with a uid and a tracking_id.
+func readHook(body []byte, what string) (Transaction, error) {
+	var env transactionEnvelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return Transaction{}, &providers.MalformedError{Reason: "bepaid: " + what + " is not JSON: " + redact(err).Error()}
+	}
+	tx := env.Transaction
+	switch {
+	case tx == nil:
+		return Transaction{}, &providers.MalformedError{Reason: "bepaid: " + what + " has no transaction"}
+	case tx.UID == "":
+		return Transaction{}, &providers.MalformedError{Reason: "bepaid: " + what + " has no transaction uid"}
+	case tx.TrackingID == "":
+		return Transaction{}, &providers.MalformedError{Reason: "bepaid: " + what + " for transaction " + tx.UID +
+			" has no tracking_id"}
+	}
+	return *tx, nil
+}
