@@ -376,7 +376,8 @@ func (s *Server) askPayout(ctx context.Context, provider string, v providers.Ver
 	if !payoutIDRE.MatchString(v.PayoutID) {
 		return providers.VerificationAnswer{Message: "unknown payout"}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// Answer well within the provider's own wait (the bePaid sandbox waits 10 s; bePaid's is not documented).
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	h, err := s.cfg.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   v.PayoutID,

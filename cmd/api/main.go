@@ -14,7 +14,6 @@ import (
 
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
-	"github.com/payoutflow/payoutflow/providers"
 )
 
 func main() {
@@ -34,7 +33,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	_, b131Hooks, err := app.Bank131(cfg.Bank131)
+	ps, err := app.Configured(cfg)
 	if err != nil {
 		return err
 	}
@@ -46,7 +45,7 @@ func run() error {
 
 	srv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKey: key, Logger: log,
-		Webhooks: map[string]providers.Webhooks{"bank131": b131Hooks},
+		Webhooks: ps.Webhooks, Verifications: ps.Verifications,
 	}))
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -20,13 +20,17 @@ import (
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/devserver"
-	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/providers/bepaid"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
-// devProject is the X-PARTNER-PROJECT the client and the sandbox agree on.
-const devProject = "payoutflow-dev"
+// The credentials the clients and the sandboxes agree on. They open nothing but the local sandboxes.
+const (
+	devProject    = "payoutflow-dev"
+	devShopID     = "payoutflow-dev-shop"
+	devShopSecret = "payoutflow-dev-secret"
+)
 
 func main() {
 	if err := run(); err != nil {
@@ -57,6 +61,10 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("Bank 131 sandbox port: %w; set BANK131_SANDBOX_ADDR to a free host:port", err)
 	}
+	bepaidLn, err := net.Listen("tcp", cfg.BePaid.SandboxAddr)
+	if err != nil {
+		return fmt.Errorf("bePaid sandbox port: %w; set BEPAID_SANDBOX_ADDR to a free host:port", err)
+	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("DATA_DIR: %w", err)
@@ -68,6 +76,10 @@ func run() error {
 		return err
 	}
 	bankKey, err := bank131.EnsureKeyPair(keys, "bank131-sandbox")
+	if err != nil {
+		return err
+	}
+	bepaidKey, err := bepaid.EnsureKeyPair(keys, "bepaid-sandbox")
 	if err != nil {
 		return err
 	}
@@ -93,6 +105,23 @@ func run() error {
 	sandboxSrv := app.Server(cfg.Bank131.SandboxAddr, sandbox)
 	go serve(sandboxSrv, sandboxLn, log)
 	defer sandboxSrv.Close()
+
+	// The bePaid sandbox, sending notifications and verification requests to the URLs each payout gives.
+	bepaidSandbox, err := bepaid.OpenSandbox(bepaid.SandboxConfig{
+		ShopID:     devShopID,
+		SecretKey:  devShopSecret,
+		SigningKey: bepaidKey,
+		Delay:      500 * time.Millisecond,
+		Logger:     log.With("component", "bepaid-sandbox"),
+		StateFile:  filepath.Join(cfg.DataDir, "bepaid-sandbox.json"),
+	})
+	if err != nil {
+		return err
+	}
+	defer bepaidSandbox.Close()
+	bepaidSrv := app.Server(cfg.BePaid.SandboxAddr, bepaidSandbox)
+	go serve(bepaidSrv, bepaidLn, log)
+	defer bepaidSrv.Close()
 
 	// Temporal and its UI.
 	temporalAddr := strings.Replace(cfg.TemporalAddress, "localhost:", "127.0.0.1:", 1)
@@ -121,7 +150,11 @@ func run() error {
 	cfg.Bank131.Project = devProject
 	cfg.Bank131.PrivateKeyFile = filepath.Join(keys, "bank131-partner.pem")
 	cfg.Bank131.PublicKeyFile = filepath.Join(keys, "bank131-sandbox.pub.pem")
-	b131, b131Hooks, err := app.Bank131(cfg.Bank131)
+	cfg.BePaid.BaseURL = "http://" + bepaidLn.Addr().String()
+	cfg.BePaid.ShopID, cfg.BePaid.SecretKey = devShopID, devShopSecret
+	cfg.BePaid.PublicKeyFile = filepath.Join(keys, "bepaid-sandbox.pub")
+	cfg.BePaid.Test = true
+	ps, err := app.Configured(cfg)
 	if err != nil {
 		return err
 	}
@@ -130,21 +163,21 @@ func run() error {
 		return err
 	}
 	defer c.Close()
-	w := app.NewWorker(c, cfg.TaskQueue, b131)
+	w := app.NewWorker(c, cfg.TaskQueue, ps.List...)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
 	apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKey: codecKey, Logger: log,
-		Webhooks: map[string]providers.Webhooks{"bank131": b131Hooks},
+		Webhooks: ps.Webhooks, Verifications: ps.Verifications,
 	}))
 	go serve(apiSrv, apiLn, log)
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))
 	go serve(codecSrv, codecLn, log)
 	defer codecSrv.Close()
 
-	banner(cfg, ts.UIURL(), sandboxLn.Addr().String())
+	banner(cfg, ts.UIURL(), sandboxLn.Addr().String(), bepaidLn.Addr().String())
 	<-ctx.Done()
 	log.Info("stopping")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -159,7 +192,7 @@ func serve(srv *http.Server, ln net.Listener, log *slog.Logger) {
 	}
 }
 
-func banner(cfg config.Config, uiURL, sandboxAddr string) {
+func banner(cfg config.Config, uiURL, sandboxAddr, bepaidAddr string) {
 	fmt.Printf(`
 payoutflow is running. Ctrl-C stops everything.
 
@@ -168,6 +201,7 @@ payoutflow is running. Ctrl-C stops everything.
   Temporal UI           %[3]s      (UI_ADDR)
   Temporal frontend     %[4]s        (TEMPORAL_ADDRESS, namespace %[5]s)
   Bank 131 sandbox      http://%[6]s       (BANK131_SANDBOX_ADDR)
+  bePaid sandbox        http://%[9]s       (BEPAID_SANDBOX_ADDR)
   Data                  %[7]s  (DATA_DIR: Temporal's SQLite file, keys)
 
 Try a payout (card 4242424242424242 succeeds):
@@ -178,7 +212,7 @@ Try a payout (card 4242424242424242 succeeds):
 then approve it in Temporal UI (search: PayoutStatus="awaiting_approval", More Actions → Send a Signal → confirm,
 {"by": "your name", "reason": "checked"}) or by API: curl -X POST %[1]s/v1/payouts/<id>/confirm -d '{"by":"you"}'
 
-`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL)
+`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr)
 }
 
 func absPath(p string) string {

@@ -32,7 +32,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	b131, _, err := app.Bank131(cfg.Bank131)
+	ps, err := app.Configured(cfg)
 	if err != nil {
 		return err
 	}
@@ -47,5 +47,5 @@ func run() error {
 		return err
 	}
 	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "task_queue", cfg.TaskQueue)
-	return app.NewWorker(c, cfg.TaskQueue, b131).Run(worker.InterruptCh())
+	return app.NewWorker(c, cfg.TaskQueue, ps.List...).Run(worker.InterruptCh())
 }

@@ -19,8 +19,43 @@ import (
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/providers/bepaid"
 	"github.com/payoutflow/payoutflow/workflows"
 )
+
+// Providers are the configured providers, with their webhook receivers.
+type Providers struct {
+	List          []providers.Provider
+	Webhooks      map[string]providers.Webhooks
+	Verifications map[string]providers.Verifications
+}
+
+// Configured builds every provider whose credentials are configured (BANK131_PROJECT, BEPAID_SHOP_ID); it is an
+// error when there is none.
+func Configured(cfg config.Config) (Providers, error) {
+	ps := Providers{Webhooks: map[string]providers.Webhooks{}, Verifications: map[string]providers.Verifications{}}
+	if cfg.Bank131.Project != "" {
+		p, hooks, err := Bank131(cfg.Bank131)
+		if err != nil {
+			return ps, err
+		}
+		ps.List = append(ps.List, p)
+		ps.Webhooks[p.Name()] = hooks
+	}
+	if cfg.BePaid.ShopID != "" {
+		p, hooks, err := BePaid(cfg.BePaid, cfg.PublicURL)
+		if err != nil {
+			return ps, err
+		}
+		ps.List = append(ps.List, p)
+		ps.Webhooks[p.Name()] = hooks
+		ps.Verifications[p.Name()] = hooks
+	}
+	if len(ps.List) == 0 {
+		return ps, fmt.Errorf("no provider is configured: set BANK131_PROJECT and its keys, or BEPAID_SHOP_ID and its secrets")
+	}
+	return ps, nil
+}
 
 // Bank131 builds the Bank 131 provider and its webhook verifier from configuration.
 func Bank131(cfg config.Bank131) (*bank131.Provider, *bank131.Webhooks, error) {
@@ -42,6 +77,28 @@ func Bank131(cfg config.Bank131) (*bank131.Provider, *bank131.Webhooks, error) {
 	return bank131.NewProvider(cl), bank131.NewWebhooks(pub), nil
 }
 
+// BePaid builds the bePaid provider and its notification and verification receiver. publicURL is where bePaid
+// reaches our webhooks.
+func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webhooks, error) {
+	if cfg.SecretKey == "" || cfg.PublicKeyFile == "" {
+		return nil, nil, fmt.Errorf("bepaid: set BEPAID_SECRET_KEY and BEPAID_PUBLIC_KEY_FILE (bePaid's key, verifies notifications)")
+	}
+	pub, err := bepaid.LoadPublicKey(cfg.PublicKeyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BEPAID_PUBLIC_KEY_FILE: %w", err)
+	}
+	cl, err := bepaid.NewClient(bepaid.Config{BaseURL: cfg.BaseURL, ShopID: cfg.ShopID, SecretKey: cfg.SecretKey})
+	if err != nil {
+		return nil, nil, err
+	}
+	p := bepaid.NewProvider(cl, bepaid.ProviderOptions{
+		NotificationURL: publicURL + "/webhooks/bepaid",
+		VerificationURL: publicURL + "/webhooks/bepaid/verify",
+		Test:            cfg.Test,
+	})
+	return p, bepaid.NewWebhooks(cfg.ShopID, cfg.SecretKey, pub), nil
+}
+
 // NewWorker returns a worker, not yet started, for payout workflows and their activities.
 func NewWorker(c client.Client, taskQueue string, ps ...providers.Provider) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
@@ -55,6 +112,7 @@ type API struct {
 	DataConverter converter.DataConverter
 	CodecKey      []byte
 	Webhooks      map[string]providers.Webhooks
+	Verifications map[string]providers.Verifications
 	Logger        *slog.Logger
 }
 
@@ -65,6 +123,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		DataConverter:   a.DataConverter,
 		TaskQueue:       cfg.TaskQueue,
 		Webhooks:        a.Webhooks,
+		Verifications:   a.Verifications,
 		FingerprintKey:  FingerprintKey(a.CodecKey),
 		ApprovalTimeout: cfg.ApprovalTimeout,
 		PollAfter:       cfg.PollAfter,

@@ -37,6 +37,17 @@ type Config struct {
 	LogLevel        slog.Level    // LOG_LEVEL
 
 	Bank131 Bank131
+	BePaid  BePaid
+}
+
+// BePaid configures the bePaid client and the verification of its notifications.
+type BePaid struct {
+	BaseURL       string // BEPAID_BASE_URL
+	ShopID        string // BEPAID_SHOP_ID
+	SecretKey     string // BEPAID_SECRET_KEY
+	PublicKeyFile string // BEPAID_PUBLIC_KEY_FILE: bePaid's key, verifies Content-Signature
+	Test          bool   // BEPAID_TEST: send test transactions
+	SandboxAddr   string // BEPAID_SANDBOX_ADDR: where `make run` serves the sandbox
 }
 
 // Bank131 configures the Bank 131 client and webhook verification.
@@ -65,6 +76,14 @@ func Load() (Config, error) {
 			PrivateKeyFile: os.Getenv("BANK131_PRIVATE_KEY_FILE"),
 			PublicKeyFile:  os.Getenv("BANK131_PUBLIC_KEY_FILE"),
 			SandboxAddr:    env("BANK131_SANDBOX_ADDR", "127.0.0.1:8131"),
+		},
+		BePaid: BePaid{
+			BaseURL:       env("BEPAID_BASE_URL", "https://gateway.bepaid.by"),
+			ShopID:        os.Getenv("BEPAID_SHOP_ID"),
+			SecretKey:     os.Getenv("BEPAID_SECRET_KEY"),
+			PublicKeyFile: os.Getenv("BEPAID_PUBLIC_KEY_FILE"),
+			Test:          os.Getenv("BEPAID_TEST") == "true",
+			SandboxAddr:   env("BEPAID_SANDBOX_ADDR", "127.0.0.1:8132"),
 		},
 	}
 	c.PublicURL = env("PUBLIC_URL", "http://"+loopback(c.APIAddr))
