@@ -382,7 +382,8 @@ func (s *Server) askPayout(ctx context.Context, provider string, v providers.Ver
 	h, err := s.cfg.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   v.PayoutID,
 		UpdateName:   workflows.UpdateVerify,
-		UpdateID:     provider + "-verify-" + v.TransactionID,
+		// A provider's resend of the same question gets the same answer; a different question gets its own.
+		UpdateID:     fmt.Sprintf("%s-verify-%s-%d-%s", provider, v.TransactionID, v.Amount.Value, v.Amount.Currency),
 		Args:         []any{v},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})

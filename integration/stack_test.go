@@ -31,6 +31,7 @@ import (
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/providers/bepaid"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -49,7 +50,11 @@ type stack struct {
 	codecKey []byte
 	hooks    providers.Webhooks
 	bankKey  *rsa.PrivateKey
-	logs     *syncBuffer
+
+	bepaid      *bepaid.Sandbox
+	bepaidHooks *bepaid.Webhooks
+	bepaidKey   *rsa.PrivateKey
+	logs        *syncBuffer
 }
 
 var st *stack
@@ -132,16 +137,39 @@ func startStack() (*stack, func(), error) {
 	s.hooks = bank131.NewWebhooks(&bankKey.PublicKey)
 	s.bankKey = bankKey
 
+	// bePaid: the shop's credentials, and bePaid's key that signs notifications and verification requests.
+	s.bepaidKey, err = rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	s.bepaid = bepaid.NewSandbox(bepaid.SandboxConfig{
+		ShopID: "it-shop", SecretKey: "it-secret", SigningKey: s.bepaidKey, Delay: 100 * time.Millisecond,
+		Logger: log.With("component", "bepaid-sandbox"),
+	})
+	bepaidSrv := httptest.NewServer(s.bepaid)
+	cleanups = append(cleanups, bepaidSrv.Close, s.bepaid.Close)
+	s.bepaidHooks = bepaid.NewWebhooks("it-shop", "it-secret", &s.bepaidKey.PublicKey)
+	bpc, err := bepaid.NewClient(bepaid.Config{BaseURL: bepaidSrv.URL, ShopID: "it-shop", SecretKey: "it-secret"})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+
 	s.cfg = config.Config{TaskQueue: "payouts-it", UIOrigin: "http://127.0.0.1:8233", ApprovalTimeout: time.Hour, PollAfter: time.Minute}
-	w := app.NewWorker(s.client, s.cfg.TaskQueue, bank131.NewProvider(bc))
+	s.api = httptest.NewServer(s.newAPI(s.cfg))
+	cleanups = append(cleanups, s.api.Close)
+
+	w := app.NewWorker(s.client, s.cfg.TaskQueue, bank131.NewProvider(bc), bepaid.NewProvider(bpc, bepaid.ProviderOptions{
+		NotificationURL: s.api.URL + "/webhooks/bepaid",
+		VerificationURL: s.api.URL + "/webhooks/bepaid/verify",
+		Test:            true,
+	}))
 	if err := w.Start(); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	cleanups = append(cleanups, w.Stop)
-
-	s.api = httptest.NewServer(s.newAPI(s.cfg))
-	cleanups = append(cleanups, s.api.Close)
 	codecSrv := httptest.NewServer(app.NewCodecHandler(s.cfg, cd))
 	cleanups = append(cleanups, codecSrv.Close)
 	s.codecURL = codecSrv.URL + "/codec"
@@ -154,7 +182,8 @@ func (s *stack) newAPI(cfg config.Config) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
 		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log,
-		Webhooks: map[string]providers.Webhooks{"bank131": s.hooks},
+		Webhooks:      map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks},
+		Verifications: map[string]providers.Verifications{"bepaid": s.bepaidHooks},
 	})
 }
 
@@ -282,4 +311,13 @@ func workflowExists(t *testing.T, id string) bool {
 	t.Helper()
 	_, err := st.client.DescribeWorkflowExecution(context.Background(), id, "")
 	return err == nil
+}
+
+// notes lists the notes of a payout's timeline.
+func notes(s payout.State) []string {
+	var out []string
+	for _, e := range s.Timeline {
+		out = append(out, e.Note)
+	}
+	return out
 }
