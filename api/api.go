@@ -380,8 +380,8 @@ func (s *Server) askPayout(ctx context.Context, provider string, v providers.Ver
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	h, err := s.cfg.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   v.PayoutID,
-		UpdateName:   workflows.UpdateVerify,
+		WorkflowID: v.PayoutID,
+		UpdateName: workflows.UpdateVerify,
 		// A provider's resend of the same question gets the same answer; a different question gets its own.
 		UpdateID:     fmt.Sprintf("%s-verify-%s-%d-%s", provider, v.TransactionID, v.Amount.Value, v.Amount.Currency),
 		Args:         []any{v},
