@@ -340,7 +340,9 @@ func (p *run) open(ctx workflow.Context) bool {
 		return p.failFromError(ctx, err, "the provider refused to open the payout")
 	}
 	p.absorb(providers.Outcome{Ref: ref, State: providers.StateCreated})
-	p.note(ctx, "opened at "+payout.ProviderTitle(p.state.Provider))
+	if ref.SessionID != "" {
+		p.note(ctx, "opened at "+payout.ProviderTitle(p.state.Provider))
+	}
 	return true
 }
 
