@@ -74,6 +74,10 @@ func TestBePaidPayout_CardNumberIsSentOnlyAfterApprovalAndPaidOnce(t *testing.T)
 	require.Len(t, bePaidLedgerFor(id), 1)
 	require.NotEmpty(t, done.ProviderRefs["session_id"], "the bePaid transaction uid is kept")
 	require.Equal(t, "Visa •0000", done.Destination.Card.String())
+	for _, k := range []string{"rrn", "ref_id", "auth_code", "message"} {
+		require.NotEmpty(t, done.ProviderRefs[k], "bePaid's %s is kept with the payout", k)
+	}
+	require.Equal(t, "successful", done.ProviderRefs["status"])
 	require.Contains(t, notes(done), "verification of transaction "+done.ProviderRefs["session_id"]+" accepted",
 		"bePaid asked our verification_url, and the answer is in the payout's history")
 }

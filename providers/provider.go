@@ -74,7 +74,7 @@ type VerificationAnswer struct {
 // Ref holds our payout ID and the provider's identifiers of it.
 type Ref struct {
 	PayoutID string `json:"payout_id"`
-	// SessionID is the provider's session or transaction id (Bank 131: ps_...).
+	// SessionID is the provider's session or transaction id (Bank 131: ps_..., bePaid: the transaction uid).
 	SessionID string `json:"session_id,omitempty"`
 	// PaymentID is the provider's id of the payout itself (Bank 131: po_...).
 	PaymentID string `json:"payment_id,omitempty"`
@@ -112,6 +112,9 @@ type Outcome struct {
 	// ErrorCode and ErrorDescription are the provider's words for a failure.
 	ErrorCode        string `json:"error_code,omitempty"`
 	ErrorDescription string `json:"error_description,omitempty"`
+	// Details are further references and words of the provider worth keeping with the payout (bePaid: rrn,
+	// ref_id, auth_code, message). They never hold a card number.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // Event kinds a webhook can carry; each is the name of the signal sent to the payout's workflow.

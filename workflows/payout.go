@@ -265,7 +265,17 @@ func (p *run) absorb(o providers.Outcome) {
 	}
 	o.Ref = ref
 	p.at = o
-	p.state.ProviderRefs = refs(ref)
+	// Keep what the provider said before, update what it says now.
+	merged := refs(ref)
+	for k, v := range p.state.ProviderRefs {
+		if _, ok := merged[k]; !ok {
+			merged[k] = v
+		}
+	}
+	for k, v := range o.Details {
+		merged[k] = v
+	}
+	p.state.ProviderRefs = merged
 	if o.Card != nil && p.state.Destination.Card != nil && p.state.Destination.Card.Last4 == "" {
 		p.state.Destination.Card = o.Card
 	}

@@ -182,6 +182,7 @@ func outcome(ref providers.Ref, tx Transaction) providers.Outcome {
 	if tx.Currency != "" {
 		o.Amount = &payout.Amount{Value: tx.Amount, Currency: strings.ToUpper(tx.Currency)}
 	}
+	o.Details = details(tx)
 	switch tx.Status {
 	case StatusSuccessful:
 		o.State = providers.StateSucceeded
@@ -203,6 +204,28 @@ func outcome(ref providers.Ref, tx Transaction) providers.Outcome {
 		o.State = providers.StatePending
 	}
 	return o
+}
+
+// details keeps the bank's references of the payout and bePaid's message.
+func details(tx Transaction) map[string]string {
+	m := map[string]string{}
+	add := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	add("status", tx.Status)
+	add("message", redactText(tx.Message)) // free text: may quote anything; references are the bank's numbers
+	if d := tx.PayoutDetails(); d != nil {
+		add("ref_id", string(d.RefID))
+		add("rrn", string(d.RRN))
+		add("auth_code", string(d.AuthCode))
+		add("bank_code", string(d.BankCode))
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // brand maps bePaid's card brand onto the engine's names (visa, mastercard, mir, ...).

@@ -130,10 +130,11 @@ func TestProvider_SubmitSendsThePayoutMapped(t *testing.T) {
 	}}`, string(requests()[0].body))
 	// The seed's answer, read as the outcome.
 	require.Equal(t, providers.Outcome{
-		Ref:    providers.Ref{PayoutID: "po_map", SessionID: "1-d43572b244"},
-		State:  providers.StateSucceeded,
-		Card:   &payout.MaskedCard{Brand: "mastercard", Last4: "4444"},
-		Amount: &payout.Amount{Value: 100, Currency: "RUB"},
+		Ref:     providers.Ref{PayoutID: "po_map", SessionID: "1-d43572b244"},
+		State:   providers.StateSucceeded,
+		Card:    &payout.MaskedCard{Brand: "mastercard", Last4: "4444"},
+		Amount:  &payout.Amount{Value: 100, Currency: "RUB"},
+		Details: map[string]string{"status": "successful", "message": "Successfully processed", "ref_id": "1569310086280783205"},
 	}, out)
 }
 

@@ -65,9 +65,13 @@ func TestSandbox_MagicCardsAndTokens(t *testing.T) {
 			}
 
 			e := h.nextEvent(t)
+			if tt.paid {
+				require.NotEmpty(t, e.Outcome.Details["rrn"], "the bank's references travel with the outcome")
+				require.NotEmpty(t, e.Outcome.Details["ref_id"])
+			}
 			require.Equal(t, providers.Event{Kind: providers.EventPaymentFinished, Provider: "bepaid",
 				Outcome: providers.Outcome{Ref: ref, State: tt.final, Card: &tt.card, Amount: out.Amount,
-					ErrorCode: tt.code, ErrorDescription: tt.desc}}, e)
+					ErrorCode: tt.code, ErrorDescription: tt.desc, Details: e.Outcome.Details}}, e)
 			st, err := h.provider.Status(ctx, ref)
 			require.NoError(t, err)
 			require.Equal(t, e.Outcome, st)

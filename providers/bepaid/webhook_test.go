@@ -49,10 +49,11 @@ func TestWebhooks_FinalNotificationBecomesAnEvent(t *testing.T) {
 			Kind:     providers.EventPaymentFinished,
 			Provider: "bepaid",
 			Outcome: providers.Outcome{
-				Ref:    providers.Ref{PayoutID: "tracking_id_000", SessionID: "1-d43572b244"},
-				State:  providers.StateSucceeded,
-				Card:   &payout.MaskedCard{Brand: "mastercard", Last4: "4444"},
-				Amount: &payout.Amount{Value: 100, Currency: "RUB"},
+				Ref:     providers.Ref{PayoutID: "tracking_id_000", SessionID: "1-d43572b244"},
+				State:   providers.StateSucceeded,
+				Card:    &payout.MaskedCard{Brand: "mastercard", Last4: "4444"},
+				Amount:  &payout.Amount{Value: 100, Currency: "RUB"},
+				Details: map[string]string{"status": "successful", "message": "Successfully processed", "ref_id": "1569310086280783205"},
 			},
 		}},
 		{"a declined payout", failedNotification, providers.Event{
@@ -65,6 +66,7 @@ func TestWebhooks_FinalNotificationBecomesAnEvent(t *testing.T) {
 				Amount:           &payout.Amount{Value: 500, Currency: "BYN"},
 				ErrorCode:        "05",
 				ErrorDescription: "Payout was declined",
+				Details:          map[string]string{"status": "failed", "message": "Payout was declined", "bank_code": "05"},
 			},
 		}},
 	}
