@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/workflows"
 )
@@ -46,6 +47,10 @@ type Config struct {
 	Verifications map[string]providers.Verifications
 	// FingerprintKey keys the request hashes that tell a repeated request from a different one.
 	FingerprintKey []byte
+	// Keys are the API keys accepted; with none, every call to /v1 is refused.
+	Keys *Keys
+	// Policy decides what approval each new payout needs; nil means one person approves every payout.
+	Policy *policy.Policy
 	// ApprovalTimeout and PollAfter are given to new payouts; zero means the workflow's defaults.
 	ApprovalTimeout time.Duration
 	PollAfter       time.Duration
@@ -69,6 +74,12 @@ func New(cfg Config) http.Handler {
 	if cfg.DataConverter == nil {
 		cfg.DataConverter = converter.GetDefaultDataConverter()
 	}
+	if cfg.Keys == nil {
+		cfg.Keys = &Keys{}
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = policy.Default
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 
 	e := echo.New()
@@ -78,10 +89,11 @@ func New(cfg Config) http.Handler {
 
 	e.GET("/healthz", s.health)
 	v1 := e.Group("/v1", middleware.BodyLimit(maxRequestBody))
-	v1.POST("/payouts", s.createPayout)
-	v1.GET("/payouts/:id", s.getPayout)
-	v1.POST("/payouts/:id/confirm", s.decide(workflows.SignalConfirm))
-	v1.POST("/payouts/:id/cancel", s.decide(workflows.SignalCancel))
+	v1.POST("/payouts", s.createPayout, s.authorize(ScopeCreate))
+	v1.GET("/payouts", s.listPayouts, s.authorize(ScopeRead))
+	v1.GET("/payouts/:id", s.getPayout, s.authorize(ScopeRead))
+	v1.POST("/payouts/:id/confirm", s.decide(workflows.SignalConfirm), s.authorize(ScopeApprove))
+	v1.POST("/payouts/:id/cancel", s.decide(workflows.SignalCancel), s.authorize(ScopeApprove))
 	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
 	e.POST("/webhooks/:provider/verify", s.verification, middleware.BodyLimit(maxWebhookBody))
 	return e
@@ -157,7 +169,9 @@ func (s *Server) createPayout(c echo.Context) error {
 		StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
 	}
 	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter,
-		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req)}
+		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req), CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req)}
+	initial.CreatedBy = in.CreatedBy
+	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -247,24 +261,34 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 			return err
 		}
 		var d payout.Decision
-		if err := decodeJSON(c, &d); err != nil {
-			return err
+		if c.Request().ContentLength != 0 {
+			if err := decodeJSON(c, &d); err != nil {
+				return err
+			}
 		}
+		// Who decides is the caller's API key: never what the body claims.
+		me := caller(c).Name
 		d.By, d.Reason = strings.TrimSpace(d.By), strings.TrimSpace(d.Reason)
 		switch {
-		case d.By == "":
-			return fieldError(http.StatusUnprocessableEntity, "by", "required", "say who decides, e.g. {\"by\": \"alice\", \"reason\": \"checked\"}")
-		case len(d.By) > 100:
-			return fieldError(http.StatusUnprocessableEntity, "by", "too_long", "by is longer than 100 characters")
+		case d.By != "" && d.By != me:
+			return fieldError(http.StatusUnprocessableEntity, "by", "identity_mismatch",
+				fmt.Sprintf("who decides is taken from your API key (%s); omit by or send %q", me, me))
 		case len(d.Reason) > 500:
 			return fieldError(http.StatusUnprocessableEntity, "reason", "too_long", "reason is longer than 500 characters")
 		}
+		d.By = me
 		ctx := c.Request().Context()
 		st, err := s.state(ctx, id)
 		if err != nil {
 			return err
 		}
 		switch {
+		case signal == workflows.SignalConfirm && st.ApprovalsRequired > 1 && st.CreatedBy == me:
+			return apiError(http.StatusForbidden, "creator_cannot_approve",
+				fmt.Sprintf("payout %s needs two approvers, and who created it (%s) cannot be one of them", id, me))
+		case signal == workflows.SignalConfirm && approvedBy(st, me):
+			return apiError(http.StatusConflict, "already_approved",
+				fmt.Sprintf("%s already approved payout %s; another person must", me, id))
 		case st.Approval != nil && !(signal == workflows.SignalCancel && st.Status == payout.StatusNeedsAttention):
 			return apiError(http.StatusConflict, "already_decided",
 				fmt.Sprintf("payout %s was already decided by %s", id, st.Approval.By))
@@ -281,6 +305,15 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 		s.log.Info("decision sent", "payout_id", id, "signal", signal, "by", d.By)
 		return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": signal})
 	}
+}
+
+func approvedBy(st payout.State, who string) bool {
+	for _, a := range st.Approvals {
+		if a.By == who {
+			return true
+		}
+	}
+	return false
 }
 
 var payoutIDRE = regexp.MustCompile(`^po_[0-9a-f]{32}$`)

@@ -7,6 +7,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -118,24 +119,41 @@ func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
 	})
 }
 
-// Handler serves POST .../encode and .../decode for Temporal UI and the CLI. allowedOrigin is the UI's origin
-// (for example http://127.0.0.1:8233), answered in CORS headers; the browser calls the endpoint directly.
-func Handler(c *Codec, allowedOrigin string) http.Handler {
+// Handler serves POST .../encode and .../decode for Temporal UI and the CLI. It answers only the UI's browser
+// (Origin equal to allowedOrigin, e.g. http://127.0.0.1:8233, also answered in CORS headers) or a caller that sends
+// "Authorization: Bearer <token>" when token is set; everyone else gets 403. The Origin check keeps other web pages
+// out; it is no defence against a program on the network, which is why the endpoint also listens on loopback only
+// by default.
+func Handler(c *Codec, allowedOrigin, token string) http.Handler {
 	inner := converter.NewPayloadCodecHTTPHandler(c)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" && origin == allowedOrigin {
+		origin := r.Header.Get("Origin")
+		fromUI := origin != "" && origin == allowedOrigin
+		if fromUI {
 			w.Header().Set("Access-Control-Allow-Origin", origin)
 			w.Header().Set("Access-Control-Allow-Credentials", "true")
 			w.Header().Set("Access-Control-Allow-Headers", "Content-Type,X-Namespace,Authorization,Authorization-Extras")
 			w.Header().Set("Access-Control-Allow-Methods", "POST,OPTIONS")
 			w.Header().Add("Vary", "Origin")
 		}
-		if r.Method == http.MethodOptions {
+		if r.Method == http.MethodOptions && fromUI {
 			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if !fromUI && !validToken(r, token) {
+			http.Error(w, `{"error":{"code":"forbidden","message":"the codec answers Temporal UI's origin or a bearer token only"}}`, http.StatusForbidden)
 			return
 		}
 		inner.ServeHTTP(w, r)
 	})
+}
+
+func validToken(r *http.Request, token string) bool {
+	if token == "" {
+		return false
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
 
 // LoadOrCreateKey reads a base64 key from path, or writes a new random one there (mode 0600) if the file does not

@@ -69,7 +69,7 @@ func (e *testErr) Error() string { return e.msg }
 
 func TestHandler_DecodesForTheUIOriginAndAnswersPreflight(t *testing.T) {
 	c := testCodec(t)
-	srv := httptest.NewServer(Handler(c, "http://127.0.0.1:8233"))
+	srv := httptest.NewServer(Handler(c, "http://127.0.0.1:8233", "s3cret"))
 	defer srv.Close()
 
 	pre, err := http.NewRequest(http.MethodOptions, srv.URL+"/decode", nil)
@@ -91,9 +91,26 @@ func TestHandler_DecodesForTheUIOriginAndAnswersPreflight(t *testing.T) {
 	req.Header.Set("Origin", "http://evil.example")
 	res, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode)
+	res.Body.Close()
+	require.Equal(t, http.StatusForbidden, res.StatusCode, "a foreign page cannot decode")
 	require.Empty(t, res.Header.Get("Access-Control-Allow-Origin"), "a foreign origin gets no CORS grant")
+
+	req, err = http.NewRequest(http.MethodPost, srv.URL+"/decode", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusForbidden, res.StatusCode, "no origin and no token: refused")
+
+	req, err = http.NewRequest(http.MethodPost, srv.URL+"/decode", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer s3cret")
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, "the CLI with the token decodes")
 	var out commonpb.Payloads
 	var buf bytes.Buffer
 	_, err = buf.ReadFrom(res.Body)

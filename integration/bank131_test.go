@@ -36,7 +36,7 @@ func TestBank131Payout_ConfirmedByAPISucceeds(t *testing.T) {
 	require.NotNil(t, waiting.Deadline)
 	require.Empty(t, ledgerFor(created.ID), "no money moves before approval")
 
-	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+created.ID+"/confirm", nil, `{"by":"alice","reason":"checked"}`)
+	r = decide(t, st.api.URL, "alice", created.ID, "confirm", "checked")
 	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
 
 	done := waitFor(t, created.ID, payout.StatusSucceeded)
@@ -81,14 +81,14 @@ func TestBank131Payout_CancelledByAPIMovesNoMoney(t *testing.T) {
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
 
-	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/cancel", nil, `{"by":"bob","reason":"wrong card"}`)
+	r = decide(t, st.api.URL, "bob", id, "cancel", "wrong card")
 	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
 	done := waitFor(t, id, payout.StatusCancelled)
 	require.False(t, done.Approval.Approved)
 	require.Equal(t, "bob", done.Approval.By)
 	require.Empty(t, ledgerFor(id))
 
-	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`)
+	r = decide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Equal(t, http.StatusConflict, r.Status, "a cancelled payout cannot be confirmed")
 	code, _ := r.apiError(t)
 	require.Equal(t, "already_decided", code)
@@ -106,7 +106,7 @@ func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
 func TestBank131Payout_FailureAfterConfirmIsReported(t *testing.T) {
 	id := create(t, st.api.URL, t.Name(), cardPayout(cardFailsLater)).state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	r := do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`)
+	r := decide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
 	done := waitFor(t, id, payout.StatusFailed)
 	require.Equal(t, "provider_issuer_unavailable", done.Failure.Code)
@@ -140,7 +140,7 @@ func TestCreatePayout_SameKeySameBodyReturnsTheSamePayout(t *testing.T) {
 	require.Equal(t, http.StatusOK, again.Status)
 	require.Equal(t, payout.StatusAwaitingApproval, again.state(t).Status, "the repeat answers the payout's current state")
 
-	do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`)
+	decide(t, st.api.URL, "alice", id, "confirm", "")
 	waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, http.StatusOK, create(t, st.api.URL, t.Name(), body).Status, "a finished payout still answers its key")
 	require.Len(t, ledgerFor(id), 1, "one key, one payout")
@@ -190,7 +190,7 @@ func TestWebhook_ForgedOrUnsignedIsRejected(t *testing.T) {
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "nothing a forged webhook says is believed")
 	require.Contains(t, st.logs.String(), "webhook rejected: bad signature")
 
-	do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/cancel", nil, `{"by":"test"}`)
+	decide(t, st.api.URL, "test", id, "cancel", "")
 	waitFor(t, id, payout.StatusCancelled)
 }
 
@@ -266,7 +266,7 @@ func TestWebhook_DuplicateAndLateDeliveriesChangeNothing(t *testing.T) {
 	headers := map[string]string{"X-PARTNER-SIGN": st.bankSign(t, ready)}
 
 	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "a duplicate")
-	require.Equal(t, http.StatusAccepted, do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`).Status)
+	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
 	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "late, after confirm")
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "after the end")

@@ -54,8 +54,13 @@ func onePayout(key string) error {
 	if err := rawWait(r, payout.StatusAwaitingApproval); err != nil {
 		return err
 	}
-	res, err := http.Post(st.api.URL+"/v1/payouts/"+r+"/confirm", "application/json",
-		stringsReader(`{"by":"bench"}`))
+	req, err := http.NewRequest(http.MethodPost, st.api.URL+"/v1/payouts/"+r+"/confirm", stringsReader(`{"reason":"bench"}`))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+st.secrets["alice"])
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}

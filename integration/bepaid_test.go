@@ -56,7 +56,7 @@ func approve(t *testing.T, body string) string {
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice","reason":"checked"}`)
+	r = decide(t, st.api.URL, "alice", id, "confirm", "checked")
 	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
 	return id
 }
@@ -68,7 +68,7 @@ func TestBePaidPayout_CardNumberIsSentOnlyAfterApprovalAndPaidOnce(t *testing.T)
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	require.Empty(t, bePaidLedgerFor(id), "nothing is sent to bePaid before approval")
 
-	r = do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`)
+	r = decide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Equal(t, http.StatusAccepted, r.Status)
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Len(t, bePaidLedgerFor(id), 1)
@@ -173,7 +173,7 @@ func TestBePaidVerification_IsDeclinedUnlessApprovedAndMatching(t *testing.T) {
 	a = verify(t, verificationBody(payout.ID("nobody"), "1-bbb", 4500))
 	require.Equal(t, 1, a.Code, "an unknown payout is never approved")
 
-	do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+waiting+"/cancel", nil, `{"by":"test"}`)
+	decide(t, st.api.URL, "test", waiting, "cancel", "")
 	waitFor(t, waiting, payout.StatusCancelled)
 	require.Empty(t, bePaidLedgerFor(waiting))
 }
@@ -194,7 +194,7 @@ func TestBePaidNotification_ForgedIsRejected(t *testing.T) {
 		require.Equal(t, "invalid_signature", code, name)
 	}
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "nothing forged was believed")
-	do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/cancel", nil, `{"by":"test"}`)
+	decide(t, st.api.URL, "test", id, "cancel", "")
 	waitFor(t, id, payout.StatusCancelled)
 }
 
@@ -240,7 +240,7 @@ func TestBePaidVerification_OfAnApprovedPayoutInFlight(t *testing.T) {
 
 	id := create(t, api, t.Name(), bePaidCardPayout(bpCardPending, 4510)).state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, do(t, api, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"by":"alice"}`).Status)
+	require.Equal(t, http.StatusAccepted, decide(t, api, "alice", id, "confirm", "").Status)
 	inFlight := waitFor(t, id, payout.StatusSubmitted)
 	uid := inFlight.ProviderRefs["session_id"]
 	require.NotEmpty(t, uid)

@@ -22,6 +22,7 @@ func rawCreate(key string) (string, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
+	req.Header.Set("Authorization", "Bearer "+st.secrets["backend"])
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", err
@@ -37,7 +38,12 @@ func rawCreate(key string) (string, error) {
 func rawWait(id string, want payout.Status) error {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		res, err := http.Get(st.api.URL + "/v1/payouts/" + id)
+		req, err := http.NewRequest(http.MethodGet, st.api.URL+"/v1/payouts/"+id, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+st.secrets["backend"])
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,10 +26,12 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporaltest"
 
+	"github.com/payoutflow/payoutflow/api"
 	"github.com/payoutflow/payoutflow/codec"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
@@ -55,6 +58,25 @@ type stack struct {
 	bepaidHooks *bepaid.Webhooks
 	bepaidKey   *rsa.PrivateKey
 	logs        *syncBuffer
+
+	keys *api.Keys
+	// secrets are the test API keys' secrets by key name.
+	secrets map[string]string
+	// policy is the approval policy of the shared API: none, one person approves.
+	policy *policy.Policy
+}
+
+// testKeys are the API keys of the tests: a backend that does everything, operators who approve, and keys of
+// one scope each.
+var testKeys = map[string][]string{
+	"backend": {api.ScopeCreate, api.ScopeRead, api.ScopeApprove},
+	"alice":   {api.ScopeRead, api.ScopeApprove},
+	"bob":     {api.ScopeRead, api.ScopeApprove},
+	"carol":   {api.ScopeRead, api.ScopeApprove},
+	"test":    {api.ScopeRead, api.ScopeApprove},
+	"maker":   {api.ScopeCreate, api.ScopeRead, api.ScopeApprove},
+	"creator": {api.ScopeCreate},
+	"reader":  {api.ScopeRead},
 }
 
 var st *stack
@@ -76,7 +98,20 @@ func TestMain(m *testing.M) {
 }
 
 func startStack() (*stack, func(), error) {
-	s := &stack{logs: &syncBuffer{}}
+	s := &stack{logs: &syncBuffer{}, secrets: map[string]string{}}
+	var keys []api.Key
+	for name, scopes := range testKeys {
+		secret, err := api.NewSecret()
+		if err != nil {
+			return nil, nil, err
+		}
+		s.secrets[name] = secret
+		keys = append(keys, api.Key{Name: name, SHA256: api.HashSecret(secret), Scopes: scopes})
+	}
+	var err error
+	if s.keys, err = api.NewKeys(keys); err != nil {
+		return nil, nil, err
+	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	sdkLogger := sdklog.NewStructuredLogger(log)
 
@@ -181,7 +216,7 @@ func startStack() (*stack, func(), error) {
 func (s *stack) newAPI(cfg config.Config) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
-		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log,
+		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log, Keys: s.keys, Policy: s.policy,
 		Webhooks:      map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks},
 		Verifications: map[string]providers.Verifications{"bepaid": s.bepaidHooks},
 	})
@@ -255,6 +290,9 @@ func do(t *testing.T, base, method, path string, headers map[string]string, body
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if strings.HasPrefix(path, "/v1/") {
+		req.Header.Set("Authorization", "Bearer "+st.secrets["backend"])
+	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -264,6 +302,16 @@ func do(t *testing.T, base, method, path string, headers map[string]string, body
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
 	return response{Status: res.StatusCode, Body: b}
+}
+
+// decide sends confirm or cancel as who, the name of one of the test API keys.
+func decide(t *testing.T, base, who, id, verb, reason string) response {
+	t.Helper()
+	body := "{}"
+	if reason != "" {
+		body = fmt.Sprintf(`{"reason":%q}`, reason)
+	}
+	return do(t, base, http.MethodPost, "/v1/payouts/"+id+"/"+verb, map[string]string{"Authorization": "Bearer " + st.secrets[who]}, body)
 }
 
 func create(t *testing.T, base, key, body string) response {

@@ -86,9 +86,9 @@ func TestDecision_BadInputIsRejected(t *testing.T) {
 		status           int
 		code, field      string
 	}{
-		{"confirm without by", "/v1/payouts/" + id + "/confirm", `{"reason":"x"}`, 422, "required", "by"},
-		{"confirm with unknown field", "/v1/payouts/" + id + "/confirm", `{"by":"a","approve":true}`, 400, "unknown_field", "approve"},
-		{"confirm of an unknown payout", "/v1/payouts/" + payout.ID("nope") + "/confirm", `{"by":"a"}`, 404, "payout_not_found", ""},
+		{"confirm claiming another identity", "/v1/payouts/" + id + "/confirm", `{"by":"someone-else","reason":"x"}`, 422, "identity_mismatch", "by"},
+		{"confirm with unknown field", "/v1/payouts/" + id + "/confirm", `{"reason":"a","approve":true}`, 400, "unknown_field", "approve"},
+		{"confirm of an unknown payout", "/v1/payouts/" + payout.ID("nope") + "/confirm", `{}`, 404, "payout_not_found", ""},
 		{"get of a malformed id", "/v1/payouts/../../etc", ``, 404, "not_found", ""},
 	}
 	for _, tt := range tests {
@@ -105,7 +105,7 @@ func TestDecision_BadInputIsRejected(t *testing.T) {
 		})
 	}
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "rejected decisions changed nothing")
-	r := do(t, st.api.URL, http.MethodPost, "/v1/payouts/"+id+"/cancel", nil, `{"by":"test"}`)
+	r := decide(t, st.api.URL, "test", id, "cancel", "")
 	require.Equal(t, http.StatusAccepted, r.Status)
 	waitFor(t, id, payout.StatusCancelled)
 }

@@ -239,7 +239,14 @@ type State struct {
 	Metadata    map[string]string `json:"metadata,omitempty"`
 	// ProviderRefs are the provider's own identifiers of this payout, such as Bank 131's session and payout ids.
 	ProviderRefs map[string]string `json:"provider_refs,omitempty"`
-	Approval     *Approval         `json:"approval,omitempty"`
+	// CreatedBy is who created the payout: the API key's name.
+	CreatedBy string `json:"created_by,omitempty"`
+	// ApprovalsRequired is how many different people must approve, unless policy decides alone.
+	ApprovalsRequired int `json:"approvals_required,omitempty"`
+	// Approvals are the approvals given so far, by people or by policy.
+	Approvals []Approval `json:"approvals,omitempty"`
+	// Approval is the decision: approved (by everyone required) or cancelled.
+	Approval *Approval `json:"approval,omitempty"`
 	Failure      *Failure          `json:"failure,omitempty"`
 	// Attention says why an operator must look at this payout, while its status is needs_attention.
 	Attention string     `json:"attention,omitempty"`

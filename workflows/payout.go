@@ -5,6 +5,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/activities"
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
 )
 
@@ -48,6 +50,10 @@ type Input struct {
 	// ApproveBeforeSubmit puts the approval before the payout is submitted, for providers that pay at once on
 	// submit (bePaid): no money moves before approval. Without it the provider holds the payout for confirmation.
 	ApproveBeforeSubmit bool `json:"approve_before_submit,omitempty"`
+	// CreatedBy is who created the payout (the API key's name).
+	CreatedBy string `json:"created_by,omitempty"`
+	// Policy is the approval policy's verdict, taken when the payout was created.
+	Policy policy.Verdict `json:"policy"`
 }
 
 // PayoutWorkflow pays out one payout. Its story, for a provider with a confirm step (Bank 131):
@@ -60,6 +66,10 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	p, err := newRun(ctx, in)
 	if err != nil {
 		return payout.State{}, err
+	}
+	if in.Policy.Decline != "" {
+		p.decide(ctx, false, payout.Decision{By: policy.Actor, Reason: in.Policy.Decline})
+		return p.cancelAtProvider(ctx), nil
 	}
 
 	// 1. Open the payout at the provider: no money moves.
@@ -98,9 +108,7 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 
 	// 4. Wait for approval, until the deadline.
 	p.setStatus(ctx, payout.StatusAwaitingApproval, "ready at "+payout.ProviderTitle(p.state.Provider)+", waiting for approval")
-	if !p.awaitDecision(ctx) {
-		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: "approval deadline passed"})
-	}
+	p.approval(ctx)
 	if p.cancelRequested() {
 		return p.cancelAtProvider(ctx), nil
 	}
@@ -119,9 +127,7 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 // its result awaited.
 func (p *run) approveThenSubmit(ctx workflow.Context) payout.State {
 	p.setStatus(ctx, payout.StatusAwaitingApproval, "waiting for approval before it is sent to "+payout.ProviderTitle(p.state.Provider))
-	if !p.awaitDecision(ctx) {
-		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: "approval deadline passed"})
-	}
+	p.approval(ctx)
 	if p.cancelRequested() {
 		return p.cancelAtProvider(ctx)
 	}
@@ -160,6 +166,11 @@ func newRun(ctx workflow.Context, in Input) (*run, error) {
 		in:    in,
 		at:    providers.Outcome{Ref: providers.Ref{PayoutID: in.ID}},
 		state: payout.NewState(in.ID, in.Request, now),
+	}
+	p.state.CreatedBy = in.CreatedBy
+	p.state.ApprovalsRequired = max(1, in.Policy.Approvers)
+	if in.Policy.ApprovalTimeout > 0 {
+		p.in.ApprovalTimeout = in.Policy.ApprovalTimeout
 	}
 	err := workflow.SetQueryHandlerWithOptions(ctx, QueryState, func() (payout.State, error) { return p.state, nil },
 		workflow.QueryHandlerOptions{Description: "The payout's full state: status, masked destination, provider ids, timeline."})
@@ -295,9 +306,41 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 		p.note(ctx, fmt.Sprintf("confirm by %s ignored: payout is %s, not awaiting_approval", d.By, p.state.Status))
 	case !approve && !p.state.Status.Cancellable():
 		p.note(ctx, fmt.Sprintf("cancel by %s ignored: payout is %s", d.By, p.state.Status))
+	case !approve:
+		p.decide(ctx, false, d)
 	default:
-		p.decide(ctx, approve, d)
+		p.approve(ctx, d)
 	}
+}
+
+// approve counts one person's approval; the payout is approved once enough different people approved. Where two
+// must approve (maker-checker), who created the payout cannot be one of them.
+func (p *run) approve(ctx workflow.Context, d payout.Decision) {
+	required := p.state.ApprovalsRequired
+	for _, a := range p.state.Approvals {
+		if a.By == d.By {
+			p.note(ctx, fmt.Sprintf("confirm by %s ignored: %s already approved; another person must", d.By, d.By))
+			return
+		}
+	}
+	if required > 1 && d.By == p.in.CreatedBy {
+		p.note(ctx, fmt.Sprintf("confirm by %s ignored: who created the payout cannot approve it", d.By))
+		return
+	}
+	p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: d.By, Reason: d.Reason, At: workflow.Now(ctx)})
+	if len(p.state.Approvals) < required {
+		p.note(ctx, fmt.Sprintf("approved by %s (%d of %d)", d.By, len(p.state.Approvals), required))
+		p.publish(ctx)
+		return
+	}
+	if required > 1 {
+		names := make([]string, len(p.state.Approvals))
+		for i, a := range p.state.Approvals {
+			names[i] = a.By
+		}
+		d.By = strings.Join(names, " and ")
+	}
+	p.decide(ctx, true, d)
 }
 
 func (p *run) decide(ctx workflow.Context, approve bool, d payout.Decision) {
@@ -323,6 +366,19 @@ func (p *run) mismatch() string {
 }
 
 func (p *run) cancelRequested() bool { return p.decision != nil && !p.decision.Approved }
+
+// approval gets the payout decided: by policy alone where the policy says so, else by people until the deadline,
+// after which it is cancelled.
+func (p *run) approval(ctx workflow.Context) {
+	if reason := p.in.Policy.AutoApprove; reason != "" && p.decision == nil {
+		p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: policy.Actor, Reason: reason, At: workflow.Now(ctx)})
+		p.decide(ctx, true, payout.Decision{By: policy.Actor, Reason: reason})
+		return
+	}
+	if !p.awaitDecision(ctx) {
+		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: "approval deadline passed"})
+	}
+}
 
 // awaitDecision waits for confirm or cancel until the approval deadline; false means the deadline passed.
 func (p *run) awaitDecision(ctx workflow.Context) bool {

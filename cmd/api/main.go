@@ -37,6 +37,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	keys, pol, err := app.Access(cfg)
+	if err != nil {
+		return err
+	}
 	c, dc, err := cfg.Dial(cd, log)
 	if err != nil {
 		return err
@@ -45,7 +49,7 @@ func run() error {
 
 	srv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKey: key, Logger: log,
-		Webhooks: ps.Webhooks, Verifications: ps.Verifications,
+		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Keys: keys, Policy: pol,
 	}))
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

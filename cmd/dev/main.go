@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/payoutflow/payoutflow/api"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/devserver"
@@ -84,6 +85,15 @@ func run() error {
 		return err
 	}
 	cd, codecKey, err := cfg.Codec(true)
+	if err != nil {
+		return err
+	}
+	if cfg.APIKeysFile == "" {
+		if cfg.APIKeysFile, err = api.EnsureDevKeys(cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	apiKeys, pol, err := app.Access(cfg)
 	if err != nil {
 		return err
 	}
@@ -170,7 +180,7 @@ func run() error {
 	defer w.Stop()
 	apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKey: codecKey, Logger: log,
-		Webhooks: ps.Webhooks, Verifications: ps.Verifications,
+		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Keys: apiKeys, Policy: pol,
 	}))
 	go serve(apiSrv, apiLn, log)
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))

@@ -17,6 +17,7 @@ import (
 	"github.com/payoutflow/payoutflow/api"
 	"github.com/payoutflow/payoutflow/codec"
 	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
@@ -113,12 +114,34 @@ type API struct {
 	CodecKey      []byte
 	Webhooks      map[string]providers.Webhooks
 	Verifications map[string]providers.Verifications
+	Keys          *api.Keys
+	Policy        *policy.Policy
 	Logger        *slog.Logger
+}
+
+// Access loads the API keys (API_KEYS_FILE, required) and the approval policy (POLICY_FILE, optional).
+func Access(cfg config.Config) (*api.Keys, *policy.Policy, error) {
+	if cfg.APIKeysFile == "" {
+		return nil, nil, fmt.Errorf("set API_KEYS_FILE: the REST API does not run without API keys (README, \"API keys\")")
+	}
+	keys, err := api.LoadKeys(cfg.APIKeysFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("API_KEYS_FILE: %w", err)
+	}
+	pol := policy.Default
+	if cfg.PolicyFile != "" {
+		if pol, err = policy.Load(cfg.PolicyFile); err != nil {
+			return nil, nil, fmt.Errorf("POLICY_FILE: %w", err)
+		}
+	}
+	return keys, pol, nil
 }
 
 // NewAPI returns the HTTP handler of the REST API and the webhook receiver.
 func NewAPI(cfg config.Config, a API) http.Handler {
 	return api.New(api.Config{
+		Keys:            a.Keys,
+		Policy:          a.Policy,
 		Client:          a.Client,
 		DataConverter:   a.DataConverter,
 		TaskQueue:       cfg.TaskQueue,
@@ -136,7 +159,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 // port.
 func NewCodecHandler(cfg config.Config, cd *codec.Codec) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/codec/", http.MaxBytesHandler(codec.Handler(cd, cfg.UIOrigin), 4<<20))
+	mux.Handle("/codec/", http.MaxBytesHandler(codec.Handler(cd, cfg.UIOrigin, cfg.CodecToken), 4<<20))
 	return mux
 }
 

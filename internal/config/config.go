@@ -28,6 +28,9 @@ type Config struct {
 	UIOrigin        string        // UI_ORIGIN: the Temporal UI origin allowed to call the codec endpoint
 	CodecAddr       string        // CODEC_ADDR: the codec endpoint's own listener, loopback by default
 	CodecURL        string        // CODEC_URL: the codec endpoint as Temporal UI reaches it
+	CodecToken      string        // CODEC_TOKEN: bearer token for codec callers other than the UI (the CLI)
+	APIKeysFile     string        // API_KEYS_FILE: the REST API's keys, hashed
+	PolicyFile      string        // POLICY_FILE: the approval policy; none means one person approves each payout
 	DataDir         string        // DATA_DIR
 	PublicURL       string        // PUBLIC_URL: how the UI and providers reach the API
 	CodecKey        string        // CODEC_KEY: base64 of 32 bytes
@@ -90,6 +93,9 @@ func Load() (Config, error) {
 	c.UIOrigin = env("UI_ORIGIN", "http://"+loopback(c.UIAddr))
 	c.CodecAddr = env("CODEC_ADDR", "127.0.0.1:8081")
 	c.CodecURL = env("CODEC_URL", "http://"+loopback(c.CodecAddr)+"/codec")
+	c.CodecToken = os.Getenv("CODEC_TOKEN")
+	c.APIKeysFile = os.Getenv("API_KEYS_FILE")
+	c.PolicyFile = os.Getenv("POLICY_FILE")
 	var err error
 	if c.ApprovalTimeout, err = duration("APPROVAL_TIMEOUT", workflows.DefaultApprovalTimeout); err != nil {
 		return c, err

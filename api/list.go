@@ -1,0 +1,152 @@
+package api
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+// Summary is one payout in a list: what visibility knows of it, without a query to its workflow.
+type Summary struct {
+	ID               string        `json:"id"`
+	Status           payout.Status `json:"status"`
+	Provider         string        `json:"provider"`
+	Method           string        `json:"method"`
+	Amount           payout.Amount `json:"amount"`
+	AwaitingApproval bool          `json:"awaiting_approval"`
+	NeedsAttention   bool          `json:"needs_attention"`
+	CreatedAt        time.Time     `json:"created_at"`
+	ClosedAt         *time.Time    `json:"closed_at,omitempty"`
+}
+
+var (
+	statuses = []string{string(payout.StatusCreated), string(payout.StatusSubmitted), string(payout.StatusAwaitingApproval),
+		string(payout.StatusConfirmed), string(payout.StatusSucceeded), string(payout.StatusFailed),
+		string(payout.StatusCancelled), string(payout.StatusNeedsAttention)}
+	providerNames = []string{payout.ProviderBank131, payout.ProviderBePaid, payout.ProviderMandarin}
+	methods       = []string{"card_number", "card_token", "sbp"}
+)
+
+// listPayouts lists payouts from Temporal visibility, with filters and paging:
+// GET /v1/payouts?status=awaiting_approval&provider=bank131&method=card_number&currency=RUB&needs_attention=true
+// &limit=20&page_token=...
+func (s *Server) listPayouts(c echo.Context) error {
+	q := c.QueryParams()
+	for name := range q {
+		if !slices.Contains([]string{"status", "provider", "method", "currency", "awaiting_approval", "needs_attention", "limit", "page_token"}, name) {
+			return fieldError(http.StatusBadRequest, name, "unknown_parameter", name+" is not a filter of this list")
+		}
+	}
+	clauses := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.WorkflowName)}
+	keyword := func(param, attr string, allowed []string) error {
+		v := q.Get(param)
+		if v == "" {
+			return nil
+		}
+		if !slices.Contains(allowed, v) {
+			return fieldError(http.StatusBadRequest, param, "invalid_filter",
+				fmt.Sprintf("%s must be one of %s", param, strings.Join(allowed, ", ")))
+		}
+		clauses = append(clauses, fmt.Sprintf("%s = '%s'", attr, v)) // v is one of the allowed values: no injection
+		return nil
+	}
+	flag := func(param, attr string) error {
+		v := q.Get(param)
+		if v == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fieldError(http.StatusBadRequest, param, "invalid_filter", param+" must be true or false")
+		}
+		clauses = append(clauses, fmt.Sprintf("%s = %t", attr, b))
+		return nil
+	}
+	for _, err := range []error{
+		keyword("status", workflows.AttrStatus.GetName(), statuses),
+		keyword("provider", workflows.AttrProvider.GetName(), providerNames),
+		keyword("method", workflows.AttrMethod.GetName(), methods),
+		flag("awaiting_approval", workflows.AttrAwaitingApproval.GetName()),
+		flag("needs_attention", workflows.AttrNeedsAttention.GetName()),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if cur := q.Get("currency"); cur != "" {
+		if !payout.KnownCurrency(cur) {
+			return fieldError(http.StatusBadRequest, "currency", "invalid_filter", "currency must be an ISO 4217 code such as RUB")
+		}
+		clauses = append(clauses, fmt.Sprintf("%s = '%s'", workflows.AttrCurrency.GetName(), cur))
+	}
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return fieldError(http.StatusBadRequest, "limit", "invalid_limit", "limit must be a number from 1 to 100")
+		}
+		limit = n
+	}
+	var token []byte
+	if v := q.Get("page_token"); v != "" {
+		var err error
+		if token, err = base64.RawURLEncoding.DecodeString(v); err != nil {
+			return fieldError(http.StatusBadRequest, "page_token", "invalid_page_token", "page_token is not one this API gave")
+		}
+	}
+
+	res, err := s.cfg.Client.ListWorkflow(c.Request().Context(), &workflowservice.ListWorkflowExecutionsRequest{
+		PageSize: int32(limit), NextPageToken: token, Query: strings.Join(clauses, " AND "),
+	})
+	if err != nil {
+		return fmt.Errorf("list payouts: %w", err)
+	}
+	out := struct {
+		Payouts       []Summary `json:"payouts"`
+		NextPageToken string    `json:"next_page_token,omitempty"`
+	}{Payouts: []Summary{}}
+	for _, e := range res.GetExecutions() {
+		out.Payouts = append(out.Payouts, summary(e.GetExecution().GetWorkflowId(), e.GetSearchAttributes(), e.GetStartTime().AsTime(), e.GetCloseTime()))
+	}
+	if len(res.GetNextPageToken()) > 0 {
+		out.NextPageToken = base64.RawURLEncoding.EncodeToString(res.GetNextPageToken())
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func summary(id string, sa *commonpb.SearchAttributes, started time.Time, closed *timestamppb.Timestamp) Summary {
+	dc := converter.GetDefaultDataConverter() // search attributes are plain: they never hold secrets
+	read := func(name string, v any) {
+		if p, ok := sa.GetIndexedFields()[name]; ok {
+			_ = dc.FromPayload(p, v)
+		}
+	}
+	s := Summary{ID: id, CreatedAt: started}
+	var status string
+	read(workflows.AttrStatus.GetName(), &status)
+	s.Status = payout.Status(status)
+	read(workflows.AttrProvider.GetName(), &s.Provider)
+	read(workflows.AttrMethod.GetName(), &s.Method)
+	read(workflows.AttrAmount.GetName(), &s.Amount.Value)
+	read(workflows.AttrCurrency.GetName(), &s.Amount.Currency)
+	read(workflows.AttrAwaitingApproval.GetName(), &s.AwaitingApproval)
+	read(workflows.AttrNeedsAttention.GetName(), &s.NeedsAttention)
+	if closed != nil && closed.GetSeconds() > 0 {
+		t := closed.AsTime()
+		s.ClosedAt = &t
+	}
+	return s
+}
