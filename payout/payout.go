@@ -247,7 +247,7 @@ type State struct {
 	Approvals []Approval `json:"approvals,omitempty"`
 	// Approval is the decision: approved (by everyone required) or cancelled.
 	Approval *Approval `json:"approval,omitempty"`
-	Failure      *Failure          `json:"failure,omitempty"`
+	Failure  *Failure  `json:"failure,omitempty"`
 	// Attention says why an operator must look at this payout, while its status is needs_attention.
 	Attention string     `json:"attention,omitempty"`
 	Timeline  []Entry    `json:"timeline"`
