@@ -13,6 +13,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/activities"
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
 )
 
@@ -519,4 +520,85 @@ func TestPayout_VerificationForAnotherPayoutIsRejected(t *testing.T) {
 	e.at(2*time.Minute, SignalCancel, payout.Decision{By: "bob"})
 	require.Equal(t, payout.StatusCancelled, e.runBeforeSubmit().Status)
 	require.ErrorContains(t, rejection, "sent to payout")
+}
+
+func (e env) runWith(in Input) payout.State {
+	in.ID, in.Request = payoutID, request()
+	if in.ApprovalTimeout == 0 {
+		in.ApprovalTimeout = time.Hour
+	}
+	in.PollAfter = 10 * time.Minute
+	e.ExecuteWorkflow(PayoutWorkflow, in)
+	require.True(e.t, e.IsWorkflowCompleted())
+	require.NoError(e.t, e.GetWorkflowError())
+	var st payout.State
+	require.NoError(e.t, e.GetWorkflowResult(&st))
+	e.AssertExpectations(e.t)
+	return st
+}
+
+func TestPayout_PolicyDeclineStopsBeforeAnyProviderCall(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	e := env{s.NewTestWorkflowEnvironment(), t}
+	e.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+	e.RegisterActivity(acts)
+	st := e.runWith(Input{Policy: policy.Verdict{Decline: "the recipient is on the policy's decline list"}})
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Equal(t, policy.Actor, st.Approval.By)
+	require.Equal(t, "the recipient is on the policy's decline list", st.Approval.Reason)
+}
+
+func TestPayout_PolicyApprovesAlone(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+
+	st := e.runWith(Input{Policy: policy.Verdict{Approvers: 1, AutoApprove: "within the limit"}})
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Equal(t, &payout.Approval{Approved: true, By: policy.Actor, Reason: "within the limit", At: st.Approval.At}, st.Approval)
+}
+
+func TestPayout_TwoDifferentPeopleMustApproveAndNotTheCreator(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "maker", Reason: "I made it"})
+	e.at(2*time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(3*time.Minute, SignalConfirm, payout.Decision{By: "alice", Reason: "again"})
+	e.RegisterDelayedCallback(func() {
+		v, err := e.QueryWorkflow(QueryState)
+		require.NoError(t, err)
+		var st payout.State
+		require.NoError(t, v.Get(&st))
+		require.Equal(t, payout.StatusAwaitingApproval, st.Status, "one approval of two is not enough")
+		require.Len(t, st.Approvals, 1)
+	}, 4*time.Minute)
+	e.at(5*time.Minute, SignalConfirm, payout.Decision{By: "bob"})
+	e.at(6*time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+
+	st := e.runWith(Input{CreatedBy: "maker", Policy: policy.Verdict{Approvers: 2}})
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Equal(t, "alice and bob", st.Approval.By)
+	require.Equal(t, 2, st.ApprovalsRequired)
+	require.Len(t, st.Approvals, 2)
+	all := notes(st)
+	require.Contains(t, all, "confirm by maker ignored: who created the payout cannot approve it")
+	require.Contains(t, all, "approved by alice (1 of 2)")
+	require.Contains(t, all, "confirm by alice ignored: alice already approved; another person must")
+}
+
+func TestPayout_PolicyDeadlineOverridesTheDefault(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	start := e.Now()
+	st := e.runWith(Input{ApprovalTimeout: 24 * time.Hour, Policy: policy.Verdict{Approvers: 1, ApprovalTimeout: 10 * time.Minute}})
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Less(t, st.Approval.At.Sub(start), time.Hour, "the policy's 10 minutes, not the default day")
 }

@@ -1,0 +1,84 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/payout"
+)
+
+func req(provider, currency string, amount int64, name string) payout.Request {
+	return payout.Request{
+		Provider: provider, Amount: payout.Amount{Value: amount, Currency: currency},
+		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Number: "4242424242424242"}},
+		Recipient:   payout.Recipient{FullName: name},
+	}
+}
+
+func load(t *testing.T, body string) *Policy {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	p, err := Load(path)
+	require.NoError(t, err)
+	return p
+}
+
+const example = `{
+  "approval_timeout": "2h",
+  "rules": [
+    {"name": "bank131 cards", "provider": "bank131", "method": "card_number", "currency": "RUB",
+     "auto_approve_max": 100000, "two_approvers_from": 1000000, "decline_above": 50000000},
+    {"name": "everything else", "decline_above": 100000000}
+  ],
+  "decline_recipients": ["Bad Actor"]
+}`
+
+func TestDecide(t *testing.T) {
+	p := load(t, example)
+	tests := []struct {
+		name string
+		req  payout.Request
+		want Verdict
+	}{
+		{"small: policy approves alone", req("bank131", "RUB", 100000, "Ivan"),
+			Verdict{Approvers: 1, AutoApprove: "1000.00 RUB is within the automatic approval limit of 1000.00 RUB (bank131 cards)", Rule: "bank131 cards"}},
+		{"middle: one person", req("bank131", "RUB", 100001, "Ivan"), Verdict{Approvers: 1, Rule: "bank131 cards"}},
+		{"large: two people", req("bank131", "RUB", 1000000, "Ivan"), Verdict{Approvers: 2, Rule: "bank131 cards"}},
+		{"too large: declined", req("bank131", "RUB", 50000001, "Ivan"),
+			Verdict{Approvers: 1, Decline: "500000.01 RUB is above the limit of 500000.00 RUB (bank131 cards)", Rule: "bank131 cards"}},
+		{"another provider falls to the next rule", req("bepaid", "BYN", 100, "Ivan"), Verdict{Approvers: 1, Rule: "everything else"}},
+		{"declined recipient, any case", req("bank131", "RUB", 100, "bad actor"),
+			Verdict{Approvers: 1, Decline: "the recipient is on the policy's decline list"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.want.ApprovalTimeout = 2 * time.Hour
+			require.Equal(t, tt.want, p.Decide(tt.req))
+		})
+	}
+}
+
+func TestDefault_OnePersonApprovesEverything(t *testing.T) {
+	require.Equal(t, Verdict{Approvers: 1}, Default.Decide(req("bank131", "RUB", 1<<40, "Ivan")))
+}
+
+func TestLoad_RefusesAWrongFile(t *testing.T) {
+	for name, body := range map[string]string{
+		"unknown field":         `{"rules": [{"auto_aprove_max": 5}]}`,
+		"negative amount":       `{"rules": [{"decline_above": -1}]}`,
+		"auto above two-person": `{"rules": [{"auto_approve_max": 10, "two_approvers_from": 5}]}`,
+		"unknown currency":      `{"rules": [{"currency": "XYZ"}]}`,
+		"bad duration":          `{"approval_timeout": "soon"}`,
+		"not json":              `rules: []`,
+	} {
+		path := filepath.Join(t.TempDir(), "policy.json")
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		_, err := Load(path)
+		require.Error(t, err, name)
+	}
+}
