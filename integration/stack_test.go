@@ -213,10 +213,13 @@ func startStack() (*stack, func(), error) {
 }
 
 // newAPI returns an API handler on the shared stack with the given configuration.
-func (s *stack) newAPI(cfg config.Config) http.Handler {
+func (s *stack) newAPI(cfg config.Config) http.Handler { return s.newAPIWithPolicy(cfg, s.policy) }
+
+// newAPIWithPolicy returns an API handler on the shared stack that decides approvals by pol.
+func (s *stack) newAPIWithPolicy(cfg config.Config, pol *policy.Policy) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
-		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log, Keys: s.keys, Policy: s.policy,
+		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log, Keys: s.keys, Policy: pol,
 		Webhooks:      map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks},
 		Verifications: map[string]providers.Verifications{"bepaid": s.bepaidHooks},
 	})

@@ -1,0 +1,243 @@
+package integration
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/api"
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/policy"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+func as(who string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + st.secrets[who]}
+}
+
+func TestAPIKeys_EveryCallNeedsAKeyWithItsScope(t *testing.T) {
+	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	body := cardPayout(cardSucceeds)
+	tests := []struct {
+		name, method, path, body string
+		headers                  map[string]string
+		status                   int
+		code                     string
+	}{
+		{"create without a key", http.MethodPost, "/v1/payouts", body, map[string]string{"Authorization": ""}, 401, "unauthorized"},
+		{"create with a wrong key", http.MethodPost, "/v1/payouts", body, map[string]string{"Authorization": "Bearer pf_guess"}, 401, "unauthorized"},
+		{"create with a read key", http.MethodPost, "/v1/payouts", body, as("reader"), 403, "forbidden"},
+		{"create with an approve key", http.MethodPost, "/v1/payouts", body, as("alice"), 403, "forbidden"},
+		{"read without a key", http.MethodGet, "/v1/payouts/" + id, "", map[string]string{"Authorization": ""}, 401, "unauthorized"},
+		{"read with a create key", http.MethodGet, "/v1/payouts/" + id, "", as("creator"), 403, "forbidden"},
+		{"list with a create key", http.MethodGet, "/v1/payouts", "", as("creator"), 403, "forbidden"},
+		{"confirm with a read key", http.MethodPost, "/v1/payouts/" + id + "/confirm", "{}", as("reader"), 403, "forbidden"},
+		{"cancel with a create key", http.MethodPost, "/v1/payouts/" + id + "/cancel", "{}", as("creator"), 403, "forbidden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{"Idempotency-Key": t.Name()}
+			for k, v := range tt.headers {
+				h[k] = v
+			}
+			r := do(t, st.api.URL, tt.method, tt.path, h, tt.body)
+			require.Equal(t, tt.status, r.Status, string(r.Body))
+			code, _ := r.apiError(t)
+			require.Equal(t, tt.code, code)
+			require.False(t, workflowExists(t, payout.ID(t.Name())), "a refused create starts nothing")
+		})
+	}
+	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "refused decisions changed nothing")
+
+	r := do(t, st.api.URL, http.MethodGet, "/v1/payouts/"+id, as("reader"), "")
+	require.Equal(t, http.StatusOK, r.Status, "the read scope reads")
+	r = decide(t, st.api.URL, "carol", id, "cancel", "testing scopes")
+	require.Equal(t, http.StatusAccepted, r.Status, "the approve scope cancels")
+	done := waitFor(t, id, payout.StatusCancelled)
+	require.Equal(t, "carol", done.Approval.By, "the approver is the caller's key")
+	require.Equal(t, "backend", done.CreatedBy)
+}
+
+func TestAPIKeys_FileHoldsHashesOnly(t *testing.T) {
+	dir := t.TempDir()
+	path, err := api.EnsureDevKeys(dir)
+	require.NoError(t, err)
+	secret, err := os.ReadFile(filepath.Join(dir, "dev-api-key"))
+	require.NoError(t, err)
+	stored, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NotContains(t, string(stored), strings.TrimSpace(string(secret)))
+	require.Contains(t, string(stored), api.HashSecret(strings.TrimSpace(string(secret))))
+	_, err = api.LoadKeys(path)
+	require.NoError(t, err)
+}
+
+// policyAPI serves the shared stack's API with a policy of its own.
+func policyAPI(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	pol, err := policy.Load(path)
+	require.NoError(t, err)
+	return newServer(t, st.newAPIWithPolicy(st.cfg, pol))
+}
+
+const testPolicy = `{
+  "rules": [{"name": "cards", "provider": "bank131", "currency": "RUB",
+             "auto_approve_max": 5000, "two_approvers_from": 1000000, "decline_above": 9000000}],
+  "decline_recipients": ["Blocked Person"]
+}`
+
+func amountPayout(value int64) string {
+	return strings.Replace(cardPayout(cardSucceeds), `"value":10000`, `"value":`+jsonInt(value), 1)
+}
+
+func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestPolicy_SmallPayoutIsApprovedByPolicyAlone(t *testing.T) {
+	base := policyAPI(t, testPolicy)
+	id := create(t, base, t.Name(), amountPayout(5000)).state(t).ID
+	done := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, policy.Actor, done.Approval.By)
+	require.Contains(t, done.Approval.Reason, "within the automatic approval limit")
+	require.Len(t, ledgerFor(id), 1)
+}
+
+func TestPolicy_LargePayoutNeedsTwoPeopleAndNotItsCreator(t *testing.T) {
+	base := policyAPI(t, testPolicy)
+	r := do(t, base, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": t.Name(),
+		"Authorization": "Bearer " + st.secrets["maker"]}, amountPayout(1000000))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+	require.Equal(t, 2, r.state(t).ApprovalsRequired)
+	waitFor(t, id, payout.StatusAwaitingApproval)
+
+	r = decide(t, base, "maker", id, "confirm", "my own")
+	require.Equal(t, http.StatusForbidden, r.Status)
+	code, _ := r.apiError(t)
+	require.Equal(t, "creator_cannot_approve", code)
+
+	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "first look").Status)
+	require.Eventually(t, func() bool { return len(get(t, id).Approvals) == 1 }, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "one of two is not enough")
+	require.Empty(t, ledgerFor(id))
+
+	r = decide(t, base, "alice", id, "confirm", "again")
+	require.Equal(t, http.StatusConflict, r.Status)
+	code, _ = r.apiError(t)
+	require.Equal(t, "already_approved", code)
+
+	require.Equal(t, http.StatusAccepted, decide(t, base, "bob", id, "confirm", "second look").Status)
+	done := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, "alice and bob", done.Approval.By)
+	require.Len(t, ledgerFor(id), 1)
+}
+
+func TestPolicy_DeclinedOutrightNeverReachesTheBank(t *testing.T) {
+	base := policyAPI(t, testPolicy)
+	tests := map[string]string{
+		"above the limit":   amountPayout(9000001),
+		"blocked recipient": strings.Replace(cardPayout(cardSucceeds), "Ivanov Ivan", "Blocked Person", 1),
+	}
+	for name, body := range tests {
+		t.Run(name, func(t *testing.T) {
+			id := create(t, base, t.Name(), body).state(t).ID
+			done := waitFor(t, id, payout.StatusCancelled)
+			require.Equal(t, policy.Actor, done.Approval.By)
+			require.NotEmpty(t, done.Approval.Reason)
+			require.Empty(t, done.ProviderRefs, "no session was opened at the bank")
+		})
+	}
+}
+
+func TestPolicy_DeadlineCancelsAtTheBank(t *testing.T) {
+	base := policyAPI(t, `{"approval_timeout": "2s", "rules": []}`)
+	id := create(t, base, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	done := waitFor(t, id, payout.StatusCancelled)
+	require.Equal(t, workflows.SystemActor, done.Approval.By)
+	require.Equal(t, "approval deadline passed", done.Approval.Reason)
+}
+
+type listPage struct {
+	Payouts []api.Summary `json:"payouts"`
+	Next    string        `json:"next_page_token"`
+}
+
+func list(t *testing.T, query url.Values) (listPage, response) {
+	t.Helper()
+	r := do(t, st.api.URL, http.MethodGet, "/v1/payouts?"+query.Encode(), nil, "")
+	var p listPage
+	if r.Status == http.StatusOK {
+		require.NoError(t, json.Unmarshal(r.Body, &p))
+	}
+	return p, r
+}
+
+func TestListPayouts_FiltersAndPages(t *testing.T) {
+	a := create(t, st.api.URL, t.Name()+"-a", cardPayout(cardSucceeds)).state(t).ID
+	b := create(t, st.api.URL, t.Name()+"-b", cardPayout(cardSucceeds)).state(t).ID
+	waitFor(t, a, payout.StatusAwaitingApproval)
+	waitFor(t, b, payout.StatusAwaitingApproval)
+
+	var waiting listPage
+	require.Eventually(t, func() bool {
+		waiting, _ = list(t, url.Values{"status": {"awaiting_approval"}, "provider": {"bank131"}, "limit": {"100"}})
+		return containsID(waiting, a) && containsID(waiting, b)
+	}, 10*time.Second, 50*time.Millisecond)
+	for _, p := range waiting.Payouts {
+		require.Equal(t, payout.StatusAwaitingApproval, p.Status)
+		require.True(t, p.AwaitingApproval)
+		require.Equal(t, "bank131", p.Provider)
+	}
+	var summary api.Summary
+	for _, p := range waiting.Payouts {
+		if p.ID == a {
+			summary = p
+		}
+	}
+	require.Equal(t, payout.Amount{Value: 10000, Currency: "RUB"}, summary.Amount)
+	require.Equal(t, "card_number", summary.Method)
+
+	first, _ := list(t, url.Values{"status": {"awaiting_approval"}, "limit": {"1"}})
+	require.Len(t, first.Payouts, 1)
+	require.NotEmpty(t, first.Next)
+	second, _ := list(t, url.Values{"status": {"awaiting_approval"}, "limit": {"1"}, "page_token": {first.Next}})
+	require.Len(t, second.Payouts, 1)
+	require.NotEqual(t, first.Payouts[0].ID, second.Payouts[0].ID)
+
+	for name, q := range map[string]url.Values{
+		"unknown status":     {"status": {"paid"}},
+		"query injection":    {"status": {"x' OR '1'='1"}},
+		"bad flag":           {"needs_attention": {"maybe"}},
+		"limit too big":      {"limit": {"1000"}},
+		"unknown parameter":  {"sort": {"amount"}},
+		"foreign page token": {"page_token": {"%%%"}},
+	} {
+		_, r := list(t, q)
+		require.Equal(t, http.StatusBadRequest, r.Status, name)
+		r.apiError(t)
+	}
+
+	decide(t, st.api.URL, "test", a, "cancel", "")
+	decide(t, st.api.URL, "test", b, "cancel", "")
+	waitFor(t, a, payout.StatusCancelled)
+	waitFor(t, b, payout.StatusCancelled)
+}
+
+func containsID(p listPage, id string) bool {
+	for _, s := range p.Payouts {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
+}
