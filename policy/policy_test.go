@@ -82,3 +82,10 @@ func TestLoad_RefusesAWrongFile(t *testing.T) {
 		require.Error(t, err, name)
 	}
 }
+
+func TestLoad_TheExampleInTheRepositoryIsValid(t *testing.T) {
+	p, err := Load("../deploy/policy.example.json")
+	require.NoError(t, err)
+	require.Equal(t, 8*time.Hour, time.Duration(p.ApprovalTimeout))
+	require.Equal(t, 2, p.Decide(req("bank131", "RUB", 10000000, "Ivan")).Approvers)
+}

@@ -187,7 +187,7 @@ func run() error {
 	go serve(codecSrv, codecLn, log)
 	defer codecSrv.Close()
 
-	banner(cfg, ts.UIURL(), sandboxLn.Addr().String(), bepaidLn.Addr().String())
+	banner(cfg, ts.UIURL(), sandboxLn.Addr().String(), bepaidLn.Addr().String(), filepath.Join(cfg.DataDir, "dev-api-key"))
 	<-ctx.Done()
 	log.Info("stopping")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -202,7 +202,7 @@ func serve(srv *http.Server, ln net.Listener, log *slog.Logger) {
 	}
 }
 
-func banner(cfg config.Config, uiURL, sandboxAddr, bepaidAddr string) {
+func banner(cfg config.Config, uiURL, sandboxAddr, bepaidAddr, keyFile string) {
 	fmt.Printf(`
 payoutflow is running. Ctrl-C stops everything.
 
@@ -214,15 +214,19 @@ payoutflow is running. Ctrl-C stops everything.
   bePaid sandbox        http://%[9]s       (BEPAID_SANDBOX_ADDR)
   Data                  %[7]s  (DATA_DIR: Temporal's SQLite file, keys)
 
+The API wants a key: the development key (every scope) is in %[10]s.
 Try a payout (card 4242424242424242 succeeds):
 
-  curl -s -X POST %[1]s/v1/payouts -H 'Content-Type: application/json' -H "Idempotency-Key: $(date +%%s)" \
+  export PAYOUTFLOW_KEY=$(cat %[10]s)
+  curl -s -X POST %[1]s/v1/payouts -H "Authorization: Bearer $PAYOUTFLOW_KEY" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $(date +%%s)" \
     -d '{"provider":"bank131","amount":{"value":10000,"currency":"RUB"},"destination":{"type":"card","card":{"number":"4242424242424242"}},"recipient":{"full_name":"Ivanov Ivan"},"description":"Payout for order 123"}'
 
 then approve it in Temporal UI (search: PayoutStatus="awaiting_approval", More Actions → Send a Signal → confirm,
-{"by": "your name", "reason": "checked"}) or by API: curl -X POST %[1]s/v1/payouts/<id>/confirm -d '{"by":"you"}'
+{"by": "your name", "reason": "checked"}) or by API:
+  curl -s -X POST %[1]s/v1/payouts/<id>/confirm -H "Authorization: Bearer $PAYOUTFLOW_KEY" -d '{"reason":"checked"}'
 
-`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr)
+`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr, absPath(keyFile))
 }
 
 func absPath(p string) string {
