@@ -666,13 +666,17 @@ func (p *run) publish(ctx workflow.Context) {
 func describe(s payout.State) string {
 	switch s.Status {
 	case payout.StatusAwaitingApproval:
-		since := s.UpdatedAt.UTC().Format("15:04 UTC")
-		if s.Deadline != nil {
-			return fmt.Sprintf("waiting for approval since %s (cancelled at %s if nobody decides). "+
-				`Send the "confirm" or "cancel" signal with {"by": "your name", "reason": "why"}.`,
-				since, s.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
+		waiting := "waiting for approval since " + s.UpdatedAt.UTC().Format("15:04 UTC")
+		if s.ApprovalsRequired > 1 {
+			waiting = fmt.Sprintf("waiting for %d different people to approve (%d so far) since %s",
+				s.ApprovalsRequired, len(s.Approvals), s.UpdatedAt.UTC().Format("15:04 UTC"))
 		}
-		return "waiting for approval since " + since
+		if s.Deadline != nil {
+			return fmt.Sprintf("%s (cancelled at %s if nobody decides). "+
+				`Send the "confirm" or "cancel" signal with {"by": "your name", "reason": "why"}.`,
+				waiting, s.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		return waiting
 	case payout.StatusFailed:
 		if s.Failure != nil {
 			return "failed: " + s.Failure.Code

@@ -602,3 +602,16 @@ func TestPayout_PolicyDeadlineOverridesTheDefault(t *testing.T) {
 	require.Equal(t, payout.StatusCancelled, st.Status)
 	require.Less(t, st.Approval.At.Sub(start), time.Hour, "the policy's 10 minutes, not the default day")
 }
+
+func TestDescribe_TellsOperatorsWhatToDo(t *testing.T) {
+	at := time.Date(2026, 11, 22, 12, 4, 0, 0, time.UTC)
+	deadline := at.Add(24 * time.Hour)
+	s := payout.NewState("po_1", request(), at)
+	s.Status, s.Deadline, s.ApprovalsRequired = payout.StatusAwaitingApproval, &deadline, 1
+	require.Equal(t, `waiting for approval since 12:04 UTC (cancelled at 2026-11-23 12:04 UTC if nobody decides). `+
+		`Send the "confirm" or "cancel" signal with {"by": "your name", "reason": "why"}.`, describe(s))
+	s.ApprovalsRequired = 2
+	s.Approvals = []payout.Approval{{Approved: true, By: "alice"}}
+	require.Contains(t, describe(s), "waiting for 2 different people to approve (1 so far) since 12:04 UTC")
+	require.Equal(t, "100.00 RUB to Visa •4242 via Bank 131", s.Summary())
+}
