@@ -7,14 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/httpx"
+	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
 // Name is the provider's name in payout requests and errors.
@@ -38,9 +37,6 @@ const (
 	headerSign           = "X-PARTNER-SIGN"
 	headerIdempotencyKey = "X-PARTNER-IDEMPOTENCY-KEY"
 )
-
-// maxResponse bounds how much of a response body the client reads.
-const maxResponse = 1 << 20
 
 // Config configures a Client.
 type Config struct {
@@ -67,12 +63,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("bank131: base URL: %w", err)
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("bank131: base URL %q: want http(s)://host", cfg.BaseURL)
+	if err := httpx.CheckBaseURL(cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("bank131: %w", err)
 	}
 	if cfg.Project == "" {
 		return nil, errors.New("bank131: project is required")
@@ -82,11 +74,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{
-			Timeout: 30 * time.Second,
-			// A redirected POST would be replayed or turned into a GET: report it instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		hc = httpx.DefaultClient()
 	}
 	return &Client{
 		base:    strings.TrimRight(cfg.BaseURL, "/") + "/api/v1/",
@@ -157,9 +145,9 @@ func (c *Client) Status(ctx context.Context, sessionID string) (Session, error) 
 // hold the request body.
 func (c *Client) call(ctx context.Context, op, idempotencyKey string, reqBody any) (Session, error) {
 	fail := func(certainty providers.Certainty, status int, apiErr *APIError, err error) (Session, error) {
-		e := &providers.Error{Provider: Name, Op: op, Certainty: certainty, HTTPStatus: status, Err: redact(err)}
+		e := &providers.Error{Provider: Name, Op: op, Certainty: certainty, HTTPStatus: status, Err: redact.Error(err)}
 		if apiErr != nil {
-			e.Code, e.Description = apiErr.Code, redactText(apiErr.Description)
+			e.Code, e.Description = apiErr.Code, redact.Text(apiErr.Description)
 		}
 		return Session{}, e
 	}
@@ -191,7 +179,7 @@ func (c *Client) call(ctx context.Context, op, idempotencyKey string, reqBody an
 		return fail(providers.Unknown, 0, nil, err)
 	}
 	defer resp.Body.Close()
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	raw, readErr := httpx.ReadResponse(resp)
 
 	var env envelope
 	parseErr := readErr
@@ -245,20 +233,4 @@ func errorCertainty(e *APIError) providers.Certainty {
 		return providers.Unknown
 	}
 	return providers.Known
-}
-
-// redact drops an error whose text holds what looks like a card number (a JSON decoding error can quote one).
-func redact(err error) error {
-	if err == nil || !payout.LooksLikeCardNumber(err.Error()) {
-		return err
-	}
-	return errors.New("error text withheld: it holds a card-like number")
-}
-
-// redactText withholds a text that holds what looks like a card number.
-func redactText(s string) string {
-	if !payout.LooksLikeCardNumber(s) {
-		return s
-	}
-	return "[withheld: holds a card-like number]"
 }

@@ -3,51 +3,25 @@ package bank131
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 const okSession = `{"status":"ok","session":{"id":"ps_1","status":"created","created_at":"2018-05-27T02:03:00.000000Z","updated_at":"2018-05-27T02:03:00.000000Z"}}`
 
-// captured is one request a fake bank received.
-type captured struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
 // fakeBank answers every request with status and body, and records what it got.
-func fakeBank(t *testing.T, status int, body string) (*httptest.Server, func() []captured) {
+func fakeBank(t *testing.T, status int, body string) (*httptest.Server, func() []providertest.Request) {
 	t.Helper()
-	var (
-		mu   sync.Mutex
-		reqs []captured
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		reqs = append(reqs, captured{method: r.Method, path: r.URL.Path, header: r.Header.Clone(), body: b})
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []captured {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]captured{}, reqs...)
-	}
+	return providertest.FakeAPI(t, status, body)
 }
 
 func newTestClient(t *testing.T, baseURL string) *Client {
@@ -76,14 +50,14 @@ func TestClient_SignsExactBodyBytes(t *testing.T) {
 	reqs := requests()
 	require.Len(t, reqs, 1)
 	got := reqs[0]
-	require.Equal(t, http.MethodPost, got.method)
-	require.Equal(t, "/api/v1/session/start/payout", got.path)
-	require.Equal(t, "application/json", got.header.Get("Content-Type"))
-	require.Equal(t, "application/json", got.header.Get("Accept"))
-	require.Equal(t, testProject, got.header.Get("X-PARTNER-PROJECT"))
-	require.Equal(t, "po_1:start", got.header.Get("X-PARTNER-IDEMPOTENCY-KEY"))
+	require.Equal(t, http.MethodPost, got.Method)
+	require.Equal(t, "/api/v1/session/start/payout", got.Path)
+	require.Equal(t, "application/json", got.Header.Get("Content-Type"))
+	require.Equal(t, "application/json", got.Header.Get("Accept"))
+	require.Equal(t, testProject, got.Header.Get("X-PARTNER-PROJECT"))
+	require.Equal(t, "po_1:start", got.Header.Get("X-PARTNER-IDEMPOTENCY-KEY"))
 	partner, _ := testKeys(t)
-	require.NoError(t, Verify(&partner.PublicKey, got.body, got.header.Get("X-PARTNER-SIGN")))
+	require.NoError(t, Verify(&partner.PublicKey, got.Body, got.Header.Get("X-PARTNER-SIGN")))
 	// The seed's request, v1 field names, currency lowercase.
 	require.JSONEq(t, `{
 		"session_id": "ps_3230",
@@ -91,7 +65,7 @@ func TestClient_SignsExactBodyBytes(t *testing.T) {
 		"participant_details": {"recipient": {"full_name": "Ivanov Ivan"}},
 		"amount_details": {"amount": 10000, "currency": "rub"},
 		"metadata": "good"
-	}`, string(got.body))
+	}`, string(got.Body))
 }
 
 func TestClient_SendsMethodBodiesAndIdempotencyKeyOnlyWhenGiven(t *testing.T) {
@@ -122,11 +96,11 @@ func TestClient_SendsMethodBodiesAndIdempotencyKeyOnlyWhenGiven(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			require.NoError(t, tt.call())
 			got := requests()[i]
-			require.Equal(t, tt.path, got.path)
-			require.Equal(t, tt.body, string(got.body))
-			_, present := got.header["X-Partner-Idempotency-Key"]
+			require.Equal(t, tt.path, got.Path)
+			require.Equal(t, tt.body, string(got.Body))
+			_, present := got.Header["X-Partner-Idempotency-Key"]
 			require.Equal(t, tt.withIdem, present)
-			require.Equal(t, tt.idemKey, got.header.Get("X-PARTNER-IDEMPOTENCY-KEY"))
+			require.Equal(t, tt.idemKey, got.Header.Get("X-PARTNER-IDEMPOTENCY-KEY"))
 		})
 	}
 }
@@ -203,12 +177,7 @@ func TestClient_MapsFailedAnswersToCertainty(t *testing.T) {
 }
 
 func TestClient_TimeoutIsUnknown(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+	srv := providertest.SilentServer(t)
 	partner, _ := testKeys(t)
 	c, err := NewClient(Config{BaseURL: srv.URL, Project: testProject, PrivateKey: partner,
 		HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
@@ -226,12 +195,7 @@ func TestClient_TimeoutIsUnknown(t *testing.T) {
 }
 
 func TestClient_ContextDeadlineIsUnknown(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+	srv := providertest.SilentServer(t)
 	c := newTestClient(t, srv.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -243,10 +207,7 @@ func TestClient_ContextDeadlineIsUnknown(t *testing.T) {
 }
 
 func TestClient_RefusedConnectionIsUnknown(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
-	c := newTestClient(t, url)
+	c := newTestClient(t, providertest.ClosedURL())
 
 	_, err := c.Status(context.Background(), "ps_1")
 

@@ -5,11 +5,9 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 const testProject = "test-project"
@@ -40,13 +39,8 @@ type harness struct {
 	provider *Provider
 	partner  *rsa.PrivateKey
 	bank     *rsa.PrivateKey
-	events   chan providers.Event
-
-	mu sync.Mutex
-	// hooks holds every webhook body received, whatever was answered.
-	hooks [][]byte
-	// failNext makes the receiver answer 500 to the next n webhooks.
-	failNext int
+	// receiver takes the webhooks: it records every body and refuses those it is told to.
+	receiver *providertest.HookReceiver
 }
 
 type harnessOption func(*SandboxConfig)
@@ -71,38 +65,9 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &harness{partner: partner, bank: bank, events: make(chan providers.Event, 32)}
-	hooks := NewWebhooks(&bank.PublicKey)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		h.mu.Lock()
-		h.hooks = append(h.hooks, body)
-		fail := h.failNext > 0
-		if fail {
-			h.failNext--
-		}
-		h.mu.Unlock()
-		if fail {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
-		}
-		events, err := hooks.Translate(r.Header, body)
-		switch {
-		case errors.Is(err, providers.ErrBadSignature):
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		case err != nil:
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		for _, e := range events {
-			h.events <- e
-		}
-	}))
+	h := &harness{partner: partner, bank: bank,
+		receiver: providertest.NewHookReceiver(NewWebhooks(&bank.PublicKey), 32)}
+	receiver := httptest.NewServer(h.receiver)
 	t.Cleanup(receiver.Close)
 	cfg.WebhookURL = receiver.URL
 	sb, err := OpenSandbox(cfg)
@@ -135,9 +100,7 @@ func (h *harness) awaitSent(t *testing.T, sessionID, typ string) {
 
 // refuseWebhooks makes the receiver answer 500 to every webhook from now on.
 func (h *harness) refuseWebhooks() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failNext = 1 << 30
+	h.receiver.Refuse(1 << 30)
 }
 
 // newClient returns a client of the harness's sandbox that signs with key.
@@ -151,30 +114,18 @@ func (h *harness) newClient(t *testing.T, key *rsa.PrivateKey) *Client {
 // nextEvent waits for the next translated webhook.
 func (h *harness) nextEvent(t *testing.T) providers.Event {
 	t.Helper()
-	select {
-	case e := <-h.events:
-		return e
-	case <-time.After(5 * time.Second):
-		t.Fatal("no webhook event within 5s")
-		return providers.Event{}
-	}
+	return providertest.NextEvent(t, h.receiver.Events, "webhook")
 }
 
 // noEvent asserts that no webhook event arrives for a while.
 func (h *harness) noEvent(t *testing.T) {
 	t.Helper()
-	select {
-	case e := <-h.events:
-		t.Fatalf("unexpected webhook event %s: %+v", e.Kind, e.Outcome)
-	case <-time.After(100 * time.Millisecond):
-	}
+	providertest.NoEvent(t, h.receiver.Events, "webhook")
 }
 
-// receivedHooks returns the webhook bodies received so far.
+// receivedHooks returns the webhook bodies received so far, whatever was answered.
 func (h *harness) receivedHooks() [][]byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([][]byte{}, h.hooks...)
+	return h.receiver.Received()
 }
 
 // post sends a raw request to the sandbox, signed with key unless key is nil, and returns status and envelope.
@@ -219,10 +170,5 @@ func cardRequest(card string) payout.Request {
 // requireProviderError asserts err is a *providers.Error of certainty and code, and returns it.
 func requireProviderError(t *testing.T, err error, certainty providers.Certainty, code string) *providers.Error {
 	t.Helper()
-	var pe *providers.Error
-	require.ErrorAs(t, err, &pe)
-	require.Equal(t, Name, pe.Provider)
-	require.Equal(t, certainty, pe.Certainty, "error: %v", err)
-	require.Equal(t, code, pe.Code, "error: %v", err)
-	return pe
+	return providertest.RequireError(t, err, Name, certainty, code)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
 // Provider is Bank 131 as a payout provider: card payouts in a session created first, executed on confirm.
@@ -160,7 +161,7 @@ func outcome(ref providers.Ref, s Session) providers.Outcome {
 func setError(o *providers.Outcome, errs ...*APIError) {
 	for _, e := range errs {
 		if e != nil && e.Code != "" {
-			o.ErrorCode, o.ErrorDescription = e.Code, redactText(e.Description)
+			o.ErrorCode, o.ErrorDescription = e.Code, redact.Text(e.Description)
 			return
 		}
 	}

@@ -144,14 +144,14 @@ func TestProvider_SendsPayoutIDAsMetadataAndIdempotencyKeys(t *testing.T) {
 
 	reqs := requests()
 	require.Len(t, reqs, 4)
-	require.JSONEq(t, `{"metadata":"po_abc"}`, string(reqs[0].body))
-	require.Empty(t, reqs[0].header.Get(headerIdempotencyKey))
+	require.JSONEq(t, `{"metadata":"po_abc"}`, string(reqs[0].Body))
+	require.Empty(t, reqs[0].Header.Get(headerIdempotencyKey))
 	var start struct {
 		Metadata string `json:"metadata"`
 	}
-	require.NoError(t, json.Unmarshal(reqs[1].body, &start))
+	require.NoError(t, json.Unmarshal(reqs[1].Body, &start))
 	require.Equal(t, "po_abc", start.Metadata)
-	require.Equal(t, "po_abc:start", reqs[1].header.Get(headerIdempotencyKey))
-	require.Equal(t, "po_abc:confirm", reqs[2].header.Get(headerIdempotencyKey))
-	require.Equal(t, "po_abc:cancel", reqs[3].header.Get(headerIdempotencyKey))
+	require.Equal(t, "po_abc:start", reqs[1].Header.Get(headerIdempotencyKey))
+	require.Equal(t, "po_abc:confirm", reqs[2].Header.Get(headerIdempotencyKey))
+	require.Equal(t, "po_abc:cancel", reqs[3].Header.Get(headerIdempotencyKey))
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,6 +14,9 @@ import (
 	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers/internal/background"
+	"github.com/payoutflow/payoutflow/providers/internal/delivery"
+	"github.com/payoutflow/payoutflow/providers/internal/httpx"
 )
 
 // Magic card numbers of the sandbox. Any other valid card number behaves like SandboxCardSucceeds.
@@ -35,10 +37,8 @@ const (
 	webhookAttempts       = 20
 	webhookFirstBackoff   = 50 * time.Millisecond
 	webhookMaxBackoff     = 5 * time.Second
-	sandboxMaxBody        = 1 << 20
 	sandboxLedgerPath     = "/_sandbox/ledger"
 	sandboxAPIPrefix      = "/api/v1/"
-	sandboxWebhookDrain   = 64 << 10
 	sandboxWebhookTimeout = 10 * time.Second
 )
 
@@ -86,9 +86,9 @@ type Sandbox struct {
 	log        *slog.Logger
 	stateFile  string // empty: in memory only
 
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	// tasks runs the delayed steps and the webhook deliveries; Close stops them.
+	tasks    *background.Group
+	webhooks *delivery.Queue
 
 	mu         sync.Mutex
 	closed     bool
@@ -123,8 +123,8 @@ type sandboxSession struct {
 	// confirmed and executed guard the payout: confirmed once, executed at most once.
 	confirmed bool
 	executed  bool
-	// delivered is closed when the session's latest webhook is delivered or abandoned.
-	delivered chan struct{}
+	// webhooks keeps the session's webhooks in order.
+	webhooks delivery.Line
 	// sent holds the webhook types answered 200, which are not sent again after a restart.
 	sent map[string]bool
 }
@@ -169,7 +169,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	ctx, stop := context.WithCancel(context.Background())
+	tasks := background.NewGroup()
 	return &Sandbox{
 		partnerKey: cfg.PartnerPublicKey,
 		bankKey:    cfg.BankPrivateKey,
@@ -177,8 +177,9 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 		delay:      cfg.WebhookDelay,
 		http:       cfg.HTTPClient,
 		log:        cfg.Logger,
-		ctx:        ctx,
-		stop:       stop,
+		tasks:      tasks,
+		webhooks: delivery.NewQueue(tasks, "webhook", delivery.Policy{Attempts: webhookAttempts,
+			FirstBackoff: webhookFirstBackoff, MaxBackoff: webhookMaxBackoff}, cfg.Logger),
 		webhookURL: cfg.WebhookURL,
 		// IDs go on from the clock, so that a restarted sandbox never reuses the ID of a session it forgot.
 		lastID:   time.Now().UnixMilli(),
@@ -206,8 +207,7 @@ func (s *Sandbox) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	s.stop()
-	s.wg.Wait()
+	s.tasks.Close()
 }
 
 // ServeHTTP serves the API under /api/v1/ and the ledger, unsigned, at GET /_sandbox/ledger.
@@ -228,7 +228,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, fault(http.StatusMethodNotAllowed, "invalid_request", "use POST"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sandboxMaxBody))
+	body, err := httpx.ReadRequest(w, r)
 	if err != nil {
 		writeFailure(w, invalid("cannot read the request body"))
 		return
@@ -492,23 +492,14 @@ func (s *Sandbox) after(id string, step func(*sandboxSession)) {
 	if s.closed {
 		return
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTimer(s.delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-s.ctx.Done():
-			return
-		}
+	s.tasks.After(s.delay, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if sess := s.sessions[id]; sess != nil {
 			step(sess)
 			s.save()
 		}
-	}()
+	})
 }
 
 // notify sends a signed webhook of the session as it is now, after the session's earlier webhooks. Called with
@@ -528,51 +519,9 @@ func (s *Sandbox) notify(sess *sandboxSession, typ string) {
 		s.log.Error("webhook not sent: sign", "session", sess.id, "type", typ, "err", err)
 		return
 	}
-	prev, done := sess.delivered, make(chan struct{})
-	sess.delivered = done
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(done)
-		if prev != nil {
-			select {
-			case <-prev:
-			case <-s.ctx.Done():
-				return
-			}
-		}
-		s.deliver(sess.id, typ, body, sig)
-	}()
-}
-
-// deliver posts a webhook until it is answered 200, retrying with a doubling delay.
-func (s *Sandbox) deliver(sessionID, typ string, body []byte, sig string) {
-	backoff := webhookFirstBackoff
-	for attempt := 1; ; attempt++ {
-		err := s.post(body, sig)
-		if err == nil {
-			s.log.Debug("webhook delivered", "session", sessionID, "type", typ, "attempt", attempt)
-			s.markSent(sessionID, typ)
-			return
-		}
-		if s.ctx.Err() != nil {
-			return
-		}
-		if attempt == webhookAttempts {
-			s.log.Error("webhook abandoned", "session", sessionID, "type", typ, "attempts", attempt, "err", err)
-			return
-		}
-		s.log.Warn("webhook not delivered, will retry", "session", sessionID, "type", typ, "attempt", attempt,
-			"retry_in", backoff, "err", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-s.ctx.Done():
-			t.Stop()
-			return
-		}
-		backoff = min(2*backoff, webhookMaxBackoff)
-	}
+	id := sess.id
+	s.webhooks.Send(&sess.webhooks, func(ctx context.Context) error { return s.post(ctx, body, sig) },
+		func() { s.markSent(id, typ) }, "session", id, "type", typ)
 }
 
 // markSent records that the session's webhook of type typ was answered 200.
@@ -590,30 +539,21 @@ func (s *Sandbox) markSent(sessionID, typ string) {
 	s.save()
 }
 
-// post makes one delivery attempt.
-func (s *Sandbox) post(body []byte, sig string) error {
+// post makes one delivery attempt, to the webhook URL set now.
+func (s *Sandbox) post(ctx context.Context, body []byte, sig string) error {
 	s.mu.Lock()
 	url := s.webhookURL
 	s.mu.Unlock()
 	if url == "" {
 		return errors.New("no webhook URL set")
 	}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(headerSign, sig)
-	resp, err := s.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, sandboxWebhookDrain))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("answered %s", resp.Status)
-	}
-	return nil
+	return delivery.Check(s.http.Do(req))
 }
 
 // newID returns a fresh ID with prefix. Called with s.mu held.
@@ -726,16 +666,11 @@ func copyError(e *APIError) *APIError {
 	return &c
 }
 
+// encodeFailure is the answer when an answer cannot be encoded.
+const encodeFailure = `{"status":"error","error":{"code":"internal_error","description":"cannot encode the answer"}}`
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, `{"status":"error","error":{"code":"internal_error","description":"cannot encode the answer"}}`,
-			http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	httpx.WriteJSON(w, status, v, encodeFailure)
 }
 
 func writeFailure(w http.ResponseWriter, f *apiFailure) {

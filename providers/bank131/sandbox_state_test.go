@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 func stateFile(t *testing.T) string {
@@ -152,12 +153,7 @@ func TestSandbox_StateFileHoldsNoCardNumber(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(data), `"last4":"4242"`, "the file holds the payout")
 	require.NotContains(t, string(data), SandboxCardSucceeds)
-	info, err := os.Stat(file)
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
-	entries, err := os.ReadDir(filepath.Dir(file))
-	require.NoError(t, err)
-	require.Len(t, entries, 1, "no temporary file is left behind")
+	providertest.RequirePrivateAndAlone(t, file)
 }
 
 func TestSandbox_CorruptStateFileIsMovedAsideAndSandboxStartsEmpty(t *testing.T) {
@@ -172,12 +168,7 @@ func TestSandbox_CorruptStateFileIsMovedAsideAndSandboxStartsEmpty(t *testing.T)
 	t.Cleanup(sb.Close)
 	require.Empty(t, sb.Ledger())
 	require.Contains(t, logs.String(), "level=ERROR")
-	moved, err := filepath.Glob(file + ".corrupt-*")
-	require.NoError(t, err)
-	require.Len(t, moved, 1)
-	kept, err := os.ReadFile(moved[0])
-	require.NoError(t, err)
-	require.Equal(t, bad, kept)
+	providertest.RequireMovedAside(t, file, bad)
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)
 	var st sandboxState

@@ -424,9 +424,7 @@ func TestSandbox_ConcurrentConfirmsExecuteOnce(t *testing.T) {
 func TestSandbox_RetriesWebhookUntilAnswered200AndKeepsOrder(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	h.mu.Lock()
-	h.failNext = 3 // ready_to_confirm is refused three times: 50+100+200 ms of retries
-	h.mu.Unlock()
+	h.receiver.Refuse(3) // ready_to_confirm is refused three times: 50+100+200 ms of retries
 	ref := h.submitted(t, "po_retry", SandboxCardSucceeds)
 
 	// Confirm as soon as the status says so, before the webhook got through.
@@ -483,9 +481,7 @@ func TestSandbox_WebhooksWaitForAURL(t *testing.T) {
 
 func TestSandbox_CloseStopsPendingDeliveries(t *testing.T) {
 	h := newHarness(t)
-	h.mu.Lock()
-	h.failNext = 1 << 30 // the receiver never accepts
-	h.mu.Unlock()
+	h.receiver.Refuse(1 << 30) // the receiver never accepts
 	h.submitted(t, "po_close", SandboxCardSucceeds)
 	require.Eventually(t, func() bool { return len(h.receivedHooks()) >= 2 }, 5*time.Second, 5*time.Millisecond)
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
 // Webhooks verifies Bank 131's webhooks with the bank's public key and translates them into payout events.
@@ -36,7 +37,7 @@ func (w *Webhooks) Translate(header http.Header, body []byte) ([]providers.Event
 	}
 	var hook webhook
 	if err := json.Unmarshal(body, &hook); err != nil {
-		return nil, &providers.MalformedError{Reason: "bank131: body is not a webhook: " + redact(err).Error()}
+		return nil, &providers.MalformedError{Reason: "bank131: body is not a webhook: " + redact.Error(err).Error()}
 	}
 	var kind string
 	switch hook.Type {

@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/httpx"
+	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
 // Name is the provider's name in payout requests and errors.
@@ -46,10 +47,7 @@ const (
 	// headerSignature carries bePaid's signature of notifications and verification requests.
 	headerSignature = "Content-Signature"
 	// duplicateWord, in an error's message or base errors, marks a duplicate_check refusal.
-	duplicateWord = "duplicate"
-	// maxResponse bounds how much of a response body the client reads.
-	maxResponse      = 1 << 20
-	defaultTimeout   = 30 * time.Second
+	duplicateWord    = "duplicate"
 	contentTypeJSON  = "application/json"
 	transactionsPath = "transactions/"
 	trackingIDPath   = "v2/transactions/tracking_id/"
@@ -79,12 +77,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("bepaid: base URL: %w", err)
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("bepaid: base URL %q: want http(s)://host", cfg.BaseURL)
+	if err := httpx.CheckBaseURL(cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("bepaid: %w", err)
 	}
 	if cfg.ShopID == "" {
 		return nil, errors.New("bepaid: shop id is required")
@@ -94,11 +88,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{
-			Timeout: defaultTimeout,
-			// A redirected POST would be replayed or turned into a GET: report it instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		hc = httpx.DefaultClient()
 	}
 	return &Client{
 		base:   strings.TrimRight(cfg.BaseURL, "/") + "/",
@@ -114,7 +104,7 @@ func (c *Client) CreatePayout(ctx context.Context, p PayoutRequest) (Transaction
 	body, err := json.Marshal(payoutEnvelope{Request: &p})
 	if err != nil {
 		return Transaction{}, &providers.Error{Provider: Name, Op: opPayout, Certainty: providers.Known,
-			Err: redact(fmt.Errorf("marshal request: %w", err))}
+			Err: redact.Error(fmt.Errorf("marshal request: %w", err))}
 	}
 	var tx Transaction
 	err = c.call(ctx, opPayout, http.MethodPost, "transactions/payouts", body, func(raw []byte) error {
@@ -177,9 +167,9 @@ func readTransaction(raw []byte, tx *Transaction) error {
 func (c *Client) call(ctx context.Context, op, method, path string, reqBody []byte, read func([]byte) error) error {
 	fail := func(certainty providers.Certainty, status int, code string, apiErr *APIError, err error) error {
 		e := &providers.Error{Provider: Name, Op: op, Certainty: certainty, HTTPStatus: status, Code: code,
-			Err: redact(err)}
+			Err: redact.Error(err)}
 		if apiErr != nil {
-			e.Description = redactText(apiErr.text())
+			e.Description = redact.Text(apiErr.text())
 		}
 		return e
 	}
@@ -205,7 +195,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, reqBody []by
 		return fail(providers.Unknown, 0, "", nil, err)
 	}
 	defer resp.Body.Close()
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	raw, readErr := httpx.ReadResponse(resp)
 
 	var apiErr *APIError
 	if readErr == nil {
@@ -258,20 +248,4 @@ func codeOf(e *APIError) string {
 		return ""
 	}
 	return string(e.Code)
-}
-
-// redact drops an error whose text holds what looks like a card number (a JSON decoding error can quote one).
-func redact(err error) error {
-	if err == nil || !payout.LooksLikeCardNumber(err.Error()) {
-		return err
-	}
-	return errors.New("error text withheld: it holds a card-like number")
-}
-
-// redactText withholds a text that holds what looks like a card number.
-func redactText(s string) string {
-	if !payout.LooksLikeCardNumber(s) {
-		return s
-	}
-	return "[withheld: holds a card-like number]"
 }

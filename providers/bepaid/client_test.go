@@ -3,18 +3,17 @@ package bepaid
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 // seedRequest is the seed's payout request, as the client sends it (expiry as strings, like the seed's exp_month).
@@ -63,36 +62,10 @@ const seedResponse = `{
   }
 }`
 
-// captured is one request a fake gateway received.
-type captured struct {
-	method, path, rawPath string
-	header                http.Header
-	body                  []byte
-}
-
 // fakeGateway answers every request with status and body, and records what it got.
-func fakeGateway(t *testing.T, status int, body string) (*httptest.Server, func() []captured) {
+func fakeGateway(t *testing.T, status int, body string) (*httptest.Server, func() []providertest.Request) {
 	t.Helper()
-	var (
-		mu   sync.Mutex
-		reqs []captured
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		reqs = append(reqs, captured{method: r.Method, path: r.URL.Path, rawPath: r.URL.EscapedPath(),
-			header: r.Header.Clone(), body: b})
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []captured {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]captured{}, reqs...)
-	}
+	return providertest.FakeAPI(t, status, body)
 }
 
 func newTestClient(t *testing.T, baseURL string) *Client {
@@ -132,15 +105,15 @@ func TestClient_SendsTheSeedsPayoutRequest(t *testing.T) {
 	reqs := requests()
 	require.Len(t, reqs, 1)
 	got := reqs[0]
-	require.Equal(t, http.MethodPost, got.method)
-	require.Equal(t, "/transactions/payouts", got.path)
-	require.Equal(t, "application/json", got.header.Get("Content-Type"))
-	require.Equal(t, "application/json", got.header.Get("Accept"))
-	user, pass, ok := (&http.Request{Header: got.header}).BasicAuth()
+	require.Equal(t, http.MethodPost, got.Method)
+	require.Equal(t, "/transactions/payouts", got.Path)
+	require.Equal(t, "application/json", got.Header.Get("Content-Type"))
+	require.Equal(t, "application/json", got.Header.Get("Accept"))
+	user, pass, ok := (&http.Request{Header: got.Header}).BasicAuth()
 	require.True(t, ok)
 	require.Equal(t, testShopID, user)
 	require.Equal(t, testSecretKey, pass)
-	require.JSONEq(t, seedRequest, string(got.body))
+	require.JSONEq(t, seedRequest, string(got.Body))
 }
 
 func TestClient_SendsATokenAndLeavesEmptyFieldsOut(t *testing.T) {
@@ -153,7 +126,7 @@ func TestClient_SendsATokenAndLeavesEmptyFieldsOut(t *testing.T) {
 	require.NoError(t, err)
 
 	require.JSONEq(t, `{"request":{"amount":100,"currency":"BYN","description":"d","duplicate_check":false,
-		"recipient_credit_card":{"token":"`+SandboxTokenSucceeds+`"}}}`, string(requests()[0].body))
+		"recipient_credit_card":{"token":"`+SandboxTokenSucceeds+`"}}}`, string(requests()[0].Body))
 }
 
 func TestClient_ReadsTheSeedsAnswer(t *testing.T) {
@@ -216,14 +189,14 @@ func TestClient_QueriesByUIDAndByTrackingID(t *testing.T) {
 
 	reqs := requests()
 	require.Len(t, reqs, 2)
-	require.Equal(t, http.MethodGet, reqs[0].method)
-	require.Equal(t, "/transactions/1-a", reqs[0].path)
-	require.Empty(t, reqs[0].body)
-	require.Empty(t, reqs[0].header.Get("Content-Type"), "a GET has no body")
-	require.Equal(t, "application/json", reqs[0].header.Get("Accept"))
-	require.Equal(t, "/v2/transactions/tracking_id/po_1%3Bx%2Fy", reqs[1].rawPath, "the id is one escaped segment")
+	require.Equal(t, http.MethodGet, reqs[0].Method)
+	require.Equal(t, "/transactions/1-a", reqs[0].Path)
+	require.Empty(t, reqs[0].Body)
+	require.Empty(t, reqs[0].Header.Get("Content-Type"), "a GET has no body")
+	require.Equal(t, "application/json", reqs[0].Header.Get("Accept"))
+	require.Equal(t, "/v2/transactions/tracking_id/po_1%3Bx%2Fy", reqs[1].RawPath, "the id is one escaped segment")
 	for _, r := range reqs {
-		user, pass, ok := (&http.Request{Header: r.header}).BasicAuth()
+		user, pass, ok := (&http.Request{Header: r.Header}).BasicAuth()
 		require.True(t, ok)
 		require.Equal(t, testShopID+":"+testSecretKey, user+":"+pass)
 	}
@@ -333,12 +306,7 @@ func TestAPIError_Fields(t *testing.T) {
 }
 
 func TestClient_TimeoutIsUnknown(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+	srv := providertest.SilentServer(t)
 	c, err := NewClient(Config{BaseURL: srv.URL, ShopID: testShopID, SecretKey: testSecretKey,
 		HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
 	require.NoError(t, err)
@@ -354,12 +322,7 @@ func TestClient_TimeoutIsUnknown(t *testing.T) {
 }
 
 func TestClient_ContextDeadlineIsUnknown(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+	srv := providertest.SilentServer(t)
 	c := newTestClient(t, srv.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -371,10 +334,7 @@ func TestClient_ContextDeadlineIsUnknown(t *testing.T) {
 }
 
 func TestClient_RefusedConnectionIsUnknown(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
-	c := newTestClient(t, url)
+	c := newTestClient(t, providertest.ClosedURL())
 
 	_, err := c.CreatePayout(context.Background(), seedPayoutRequest())
 

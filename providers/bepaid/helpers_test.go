@@ -18,6 +18,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 const (
@@ -50,17 +51,14 @@ func testWebhooks() *Webhooks {
 // receiver is the merchant's side: it takes notifications at /notify and verification requests at /verify, and
 // checks both with Webhooks, as the engine's receiver does.
 type receiver struct {
-	srv    *httptest.Server
-	hooks  *Webhooks
-	events chan providers.Event
+	srv   *httptest.Server
+	hooks *Webhooks
+	// notes takes the notifications: it records every body and refuses those it is told to.
+	notes *providertest.HookReceiver
 
 	mu sync.Mutex
-	// notes holds every notification body received, whatever was answered.
-	notes [][]byte
 	// questions holds every verification request that passed ParseVerification.
 	questions []providers.Verification
-	// refuseNotes makes the receiver answer 500 to the next n notifications.
-	refuseNotes int
 	// decide answers a verification; approve when nil.
 	decide func(providers.Verification) providers.VerificationAnswer
 	// verifyStatus, when set, answers verification requests with that status and no body.
@@ -71,38 +69,10 @@ type receiver struct {
 
 func newReceiver(t *testing.T) *receiver {
 	t.Helper()
-	rc := &receiver{hooks: testWebhooks(), events: make(chan providers.Event, 64)}
+	rc := &receiver{hooks: testWebhooks()}
+	rc.notes = providertest.NewHookReceiver(rc.hooks, 64)
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /notify", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		rc.mu.Lock()
-		rc.notes = append(rc.notes, body)
-		refuse := rc.refuseNotes > 0
-		if refuse {
-			rc.refuseNotes--
-		}
-		rc.mu.Unlock()
-		if refuse {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
-		}
-		events, err := rc.hooks.Translate(r.Header, body)
-		switch {
-		case errors.Is(err, providers.ErrBadSignature):
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		case err != nil:
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		for _, e := range events {
-			rc.events <- e
-		}
-	})
+	mux.Handle("POST /notify", rc.notes)
 	mux.HandleFunc("POST /verify", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -155,11 +125,9 @@ func (rc *receiver) set(change func(rc *receiver)) {
 	change(rc)
 }
 
-// received returns the notification bodies received so far.
+// received returns the notification bodies received so far, whatever was answered.
 func (rc *receiver) received() [][]byte {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([][]byte{}, rc.notes...)
+	return rc.notes.Received()
 }
 
 // asked returns the verification requests received so far.
@@ -257,23 +225,13 @@ func (h *harness) newClient(t *testing.T, shopID, secret string) *Client {
 // nextEvent waits for the next translated notification.
 func (h *harness) nextEvent(t *testing.T) providers.Event {
 	t.Helper()
-	select {
-	case e := <-h.recv.events:
-		return e
-	case <-time.After(5 * time.Second):
-		t.Fatal("no notification event within 5s")
-		return providers.Event{}
-	}
+	return providertest.NextEvent(t, h.recv.notes.Events, "notification")
 }
 
 // noEvent asserts that no notification event arrives for a while.
 func (h *harness) noEvent(t *testing.T) {
 	t.Helper()
-	select {
-	case e := <-h.recv.events:
-		t.Fatalf("unexpected notification event %s: %+v", e.Kind, e.Outcome)
-	case <-time.After(100 * time.Millisecond):
-	}
+	providertest.NoEvent(t, h.recv.notes.Events, "notification")
 }
 
 // awaitNotified waits until the sandbox has recorded the transaction's notification as answered 200.
@@ -338,12 +296,7 @@ func tokenRequest(token string) payout.Request {
 // requireProviderError asserts err is a *providers.Error of certainty and code, and returns it.
 func requireProviderError(t *testing.T, err error, certainty providers.Certainty, code string) *providers.Error {
 	t.Helper()
-	var pe *providers.Error
-	require.ErrorAs(t, err, &pe)
-	require.Equal(t, Name, pe.Provider)
-	require.Equal(t, certainty, pe.Certainty, "error: %v", err)
-	require.Equal(t, code, pe.Code, "error: %v", err)
-	return pe
+	return providertest.RequireError(t, err, Name, certainty, code)
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
 // ProviderOptions are what the provider sends with every payout.
@@ -197,7 +198,7 @@ func outcome(ref providers.Ref, tx Transaction) providers.Outcome {
 				o.ErrorDescription = d.Message
 			}
 		}
-		o.ErrorDescription = redactText(o.ErrorDescription)
+		o.ErrorDescription = redact.Text(o.ErrorDescription)
 	default:
 		// pending, incomplete, or a status added later: not final, so wait. Nothing is called failed while money
 		// may yet move.
@@ -215,7 +216,7 @@ func details(tx Transaction) map[string]string {
 		}
 	}
 	add("status", tx.Status)
-	add("message", redactText(tx.Message)) // free text: may quote anything; references are the bank's numbers
+	add("message", redact.Text(tx.Message)) // free text: may quote anything; references are the bank's numbers
 	if d := tx.PayoutDetails(); d != nil {
 		add("ref_id", string(d.RefID))
 		add("rrn", string(d.RRN))

@@ -127,7 +127,7 @@ func TestProvider_SubmitSendsThePayoutMapped(t *testing.T) {
 		"sender_billing_address":{"country":"BY","city":"Minsk","address":"Pobediteley 2"},
 		"additional_data":{"document":{"type":"PASSPORT","issuer":"MVD","series":"MP","number":"1234567",
 			"issued_at":"2010-03-12","valid_until":"2030-03-12"}}
-	}}`, string(requests()[0].body))
+	}}`, string(requests()[0].Body))
 	// The seed's answer, read as the outcome.
 	require.Equal(t, providers.Outcome{
 		Ref:     providers.Ref{PayoutID: "po_map", SessionID: "1-d43572b244"},
@@ -147,7 +147,7 @@ func TestProvider_SubmitOfATokenWithNothingElseSendsTheLeast(t *testing.T) {
 
 	require.JSONEq(t, `{"request":{"amount":10000,"currency":"BYN","description":"Payout po_tok",
 		"tracking_id":"po_tok","duplicate_check":true,
-		"recipient_credit_card":{"token":"`+SandboxTokenSucceeds+`"}}}`, string(requests()[0].body))
+		"recipient_credit_card":{"token":"`+SandboxTokenSucceeds+`"}}}`, string(requests()[0].Body))
 }
 
 func TestProvider_SubmitWithoutACardSendsNothing(t *testing.T) {
@@ -186,7 +186,7 @@ func TestProvider_StatusAsksByUIDWhenKnown(t *testing.T) {
 
 	require.NoError(t, err)
 	require.Equal(t, providers.StateSucceeded, out.State)
-	require.Equal(t, "/transactions/1-d43572b244", requests()[0].path)
+	require.Equal(t, "/transactions/1-d43572b244", requests()[0].Path)
 }
 
 func TestProvider_StatusByTrackingID(t *testing.T) {
@@ -227,7 +227,7 @@ func TestProvider_StatusByTrackingID(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.state, out.State)
 			require.Equal(t, providers.Ref{PayoutID: "po_track", SessionID: tt.uid}, out.Ref)
-			require.Equal(t, "/v2/transactions/tracking_id/po_track", requests()[0].path)
+			require.Equal(t, "/v2/transactions/tracking_id/po_track", requests()[0].Path)
 		})
 	}
 }

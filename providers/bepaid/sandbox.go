@@ -25,6 +25,9 @@ import (
 	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers/internal/background"
+	"github.com/payoutflow/payoutflow/providers/internal/delivery"
+	"github.com/payoutflow/payoutflow/providers/internal/httpx"
 )
 
 // Magic card numbers and tokens of the sandbox. Any other valid card number behaves like SandboxCardSucceeds; a
@@ -60,7 +63,6 @@ const (
 	notifyAttempts             = 20
 	notifyFirstBackoff         = 50 * time.Millisecond
 	notifyMaxBackoff           = 5 * time.Second
-	sandboxMaxBody             = 1 << 20
 	sandboxDrain               = 64 << 10
 	sandboxHTTPTimeout         = 10 * time.Second
 	sandboxListLimit           = 10
@@ -120,9 +122,10 @@ type Sandbox struct {
 	// that nothing on disk can be checked against guessed card numbers.
 	cardKey []byte
 
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	// tasks runs the delayed payouts and the notifications, and its context bounds verifications; Close stops
+	// them all.
+	tasks         *background.Group
+	notifications *delivery.Queue
 
 	mu       sync.Mutex
 	closed   bool
@@ -172,8 +175,8 @@ type sandboxTx struct {
 	txRecord
 	// completing is set while the transaction is being verified and decided, so that it is decided once.
 	completing bool
-	// delivered is closed when the transaction's latest notification is delivered or abandoned.
-	delivered chan struct{}
+	// notifications keeps the transaction's notifications in order.
+	notifications delivery.Line
 }
 
 // recentPayout is a payout request remembered for duplicate_check: a keyed hash of amount and card, and when.
@@ -215,7 +218,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	}
 	cardKey := make([]byte, 32)
 	_, _ = rand.Read(cardKey) // never fails
-	ctx, stop := context.WithCancel(context.Background())
+	tasks := background.NewGroup()
 	return &Sandbox{
 		shopID:        cfg.ShopID,
 		secretKey:     cfg.SecretKey,
@@ -225,8 +228,9 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 		http:          cfg.HTTPClient,
 		log:           cfg.Logger,
 		cardKey:       cardKey,
-		ctx:           ctx,
-		stop:          stop,
+		tasks:         tasks,
+		notifications: delivery.NewQueue(tasks, "notification", delivery.Policy{Attempts: notifyAttempts,
+			FirstBackoff: notifyFirstBackoff, MaxBackoff: notifyMaxBackoff}, cfg.Logger),
 		// IDs go on from the clock, so that a restarted sandbox never reuses the ID of a transaction it forgot.
 		lastID: time.Now().UnixMilli(),
 		txs:    make(map[string]*sandboxTx),
@@ -255,8 +259,7 @@ func (s *Sandbox) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	s.stop()
-	s.wg.Wait()
+	s.tasks.Close()
 }
 
 // ServeHTTP serves the API (POST /transactions/payouts, GET /transactions/{uid}, GET
@@ -333,7 +336,7 @@ func lastSegment(path, prefix string) (string, bool) {
 
 // servePayout is POST /transactions/payouts.
 func (s *Sandbox) servePayout(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sandboxMaxBody))
+	body, err := httpx.ReadRequest(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "The request body cannot be read", nil)
 		return
@@ -495,7 +498,7 @@ func (s *Sandbox) complete(uid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx.completing = false
-	if s.ctx.Err() != nil || final(tx.Status) {
+	if s.tasks.Context().Err() != nil || final(tx.Status) {
 		return // closing: resumed on the next start
 	}
 	switch {
@@ -515,7 +518,7 @@ func (s *Sandbox) complete(uid string) {
 // uid and amount approves. Anything else (another code, status or body, no answer in time) declines, with the
 // answer's message when it gave one.
 func (s *Sandbox) verify(target string, body []byte, uid string, amount int64) (bool, string) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.verifyTimeout)
+	ctx, cancel := context.WithTimeout(s.tasks.Context(), s.verifyTimeout)
 	defer cancel()
 	resp, err := s.post(ctx, target, body)
 	if err != nil {
@@ -591,18 +594,7 @@ func (s *Sandbox) after(uid string) {
 	if s.closed {
 		return
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTimer(s.delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-s.ctx.Done():
-			return
-		}
-		s.complete(uid)
-	}()
+	s.tasks.After(s.delay, func() { s.complete(uid) })
 }
 
 // notify sends a signed notification of the transaction as it is now to its notification_url, after the
@@ -613,52 +605,9 @@ func (s *Sandbox) notify(tx *sandboxTx) {
 	}
 	view := tx.view()
 	body, _ := json.Marshal(transactionEnvelope{Transaction: &view}) // plain fields: always marshals
-	prev, done := tx.delivered, make(chan struct{})
-	tx.delivered = done
 	uid, target := tx.UID, tx.NotificationURL
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(done)
-		if prev != nil {
-			select {
-			case <-prev:
-			case <-s.ctx.Done():
-				return
-			}
-		}
-		s.deliver(uid, target, body)
-	}()
-}
-
-// deliver posts a notification until it is answered 200, retrying with a doubling delay.
-func (s *Sandbox) deliver(uid, target string, body []byte) {
-	backoff := notifyFirstBackoff
-	for attempt := 1; ; attempt++ {
-		err := s.postNotification(target, body)
-		if err == nil {
-			s.log.Debug("notification delivered", "uid", uid, "attempt", attempt)
-			s.markNotified(uid)
-			return
-		}
-		if s.ctx.Err() != nil {
-			return
-		}
-		if attempt == notifyAttempts {
-			s.log.Error("notification abandoned", "uid", uid, "attempts", attempt, "err", err)
-			return
-		}
-		s.log.Warn("notification not delivered, will retry", "uid", uid, "attempt", attempt, "retry_in", backoff,
-			"err", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-s.ctx.Done():
-			t.Stop()
-			return
-		}
-		backoff = min(2*backoff, notifyMaxBackoff)
-	}
+	attempt := func(ctx context.Context) error { return s.postNotification(ctx, target, body) }
+	s.notifications.Send(&tx.notifications, attempt, func() { s.markNotified(uid) }, "uid", uid)
 }
 
 // markNotified records that the transaction's notification was answered 200.
@@ -672,17 +621,8 @@ func (s *Sandbox) markNotified(uid string) {
 }
 
 // postNotification makes one delivery attempt.
-func (s *Sandbox) postNotification(target string, body []byte) error {
-	resp, err := s.post(s.ctx, target, body)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, sandboxDrain))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("answered %s", resp.Status)
-	}
-	return nil
+func (s *Sandbox) postNotification(ctx context.Context, target string, body []byte) error {
+	return delivery.Check(s.post(ctx, target, body))
 }
 
 // post sends body as bePaid sends notifications and verification requests: JSON, with the shop's Basic
@@ -927,12 +867,5 @@ func writeError(w http.ResponseWriter, status int, message string, errs map[stri
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, `{"message":"cannot encode the answer","errors":{}}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	httpx.WriteJSON(w, status, v, `{"message":"cannot encode the answer","errors":{}}`)
 }

@@ -1,15 +1,12 @@
 package bepaid
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
-	"time"
+
+	"github.com/payoutflow/payoutflow/providers/internal/statefile"
 )
 
 // stateVersion is the version of the state file's format.
@@ -45,24 +42,10 @@ func OpenSandbox(cfg SandboxConfig) (*Sandbox, error) {
 
 // load reads the state file, writes it back (so that a file that cannot be written fails now), then resumes.
 func (s *Sandbox) load() error {
-	data, err := os.ReadFile(s.stateFile)
-	var st sandboxState
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	st, err := statefile.Load(s.stateFile, stateVersion, s.log, checkState)
+	if err != nil {
 		return err
-	default:
-		if err := decodeState(data, &st); err != nil {
-			bad := fmt.Sprintf("%s.corrupt-%d", s.stateFile, time.Now().Unix())
-			if rerr := os.Rename(s.stateFile, bad); rerr != nil {
-				return fmt.Errorf("corrupt (%w), and cannot move it aside: %w", err, rerr)
-			}
-			s.log.Error("sandbox state file is corrupt: moved aside, starting empty", "file", s.stateFile,
-				"moved_to", bad, "err", err)
-			st = sandboxState{}
-		}
 	}
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.restore(st)
@@ -75,13 +58,8 @@ func (s *Sandbox) load() error {
 	return nil
 }
 
-func decodeState(data []byte, st *sandboxState) error {
-	if err := json.Unmarshal(data, st); err != nil {
-		return err
-	}
-	if st.Version != stateVersion {
-		return fmt.Errorf("version %d, want %d", st.Version, stateVersion)
-	}
+// checkState refuses a state whose records cannot be told apart.
+func checkState(st *sandboxState) error {
 	for _, tx := range st.Transactions {
 		if tx.UID == "" {
 			return errors.New("a transaction has no uid")
@@ -111,31 +89,9 @@ func (s *Sandbox) save() {
 	}
 }
 
-// write replaces the state file atomically: a private temporary file in the same directory, renamed over it.
-// Called with s.mu held.
+// write replaces the state file atomically (see statefile.Write). Called with s.mu held.
 func (s *Sandbox) write() error {
-	data, err := json.Marshal(s.snapshot())
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(s.stateFile), filepath.Base(s.stateFile)+".tmp-*") // mode 0600
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), s.stateFile)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-	}
-	return err
+	return statefile.Write(s.stateFile, s.snapshot())
 }
 
 // snapshot is the state to save. Called with s.mu held.

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 func stateFile(t *testing.T) string {
@@ -72,14 +73,14 @@ func TestSandbox_ResumesAPendingPayoutAfterRestartWithoutPayingTwice(t *testing.
 func TestSandbox_ResendsAnUndeliveredNotificationAfterRestartWithoutPayingTwice(t *testing.T) {
 	file := stateFile(t)
 	h := newHarness(t, withStateFile(file))
-	h.recv.set(func(rc *receiver) { rc.refuseNotes = 1 << 30 })
+	h.recv.notes.Refuse(1 << 30)
 	out := h.submit(t, "po_resend", cardRequest(SandboxCardSucceeds))
 	require.Eventually(t, func() bool { return len(h.recv.received()) >= 1 }, 5*time.Second, time.Millisecond,
 		"the notification is refused at least once")
 	h.stop()
 	require.Len(t, h.sandbox.Ledger(), 1)
 
-	h.recv.set(func(rc *receiver) { rc.refuseNotes = 0 })
+	h.recv.notes.Refuse(0)
 	h = newHarness(t, withStateFile(file), withReceiver(h.recv))
 	e := h.nextEvent(t)
 
@@ -108,12 +109,7 @@ func TestSandbox_StateFileHoldsNoCardNumber(t *testing.T) {
 	require.Len(t, st.Transactions, 1)
 	require.True(t, st.Transactions[0].Notified)
 	require.True(t, st.Transactions[0].Executed)
-	info, err := os.Stat(file)
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
-	entries, err := os.ReadDir(filepath.Dir(file))
-	require.NoError(t, err)
-	require.Len(t, entries, 1, "no temporary file is left behind")
+	providertest.RequirePrivateAndAlone(t, file)
 }
 
 func TestSandbox_CorruptStateFileIsMovedAsideAndSandboxStartsEmpty(t *testing.T) {
@@ -128,12 +124,7 @@ func TestSandbox_CorruptStateFileIsMovedAsideAndSandboxStartsEmpty(t *testing.T)
 	t.Cleanup(sb.Close)
 	require.Empty(t, sb.Ledger())
 	require.Contains(t, logs.String(), "level=ERROR")
-	moved, err := filepath.Glob(file + ".corrupt-*")
-	require.NoError(t, err)
-	require.Len(t, moved, 1)
-	kept, err := os.ReadFile(moved[0])
-	require.NoError(t, err)
-	require.Equal(t, bad, kept)
+	providertest.RequireMovedAside(t, file, bad)
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)
 	var st sandboxState
@@ -143,15 +134,14 @@ func TestSandbox_CorruptStateFileIsMovedAsideAndSandboxStartsEmpty(t *testing.T)
 
 func TestSandbox_StateFileOfAnotherVersionIsMovedAside(t *testing.T) {
 	file := stateFile(t)
-	require.NoError(t, os.WriteFile(file, []byte(`{"version":99}`), 0o600))
+	other := []byte(`{"version":99}`)
+	require.NoError(t, os.WriteFile(file, other, 0o600))
 
 	sb, err := OpenSandbox(SandboxConfig{StateFile: file})
 
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
-	moved, err := filepath.Glob(file + ".corrupt-*")
-	require.NoError(t, err)
-	require.Len(t, moved, 1)
+	providertest.RequireMovedAside(t, file, other)
 }
 
 func TestSandbox_OpenFailsWhenTheStateFileCannotBeWritten(t *testing.T) {

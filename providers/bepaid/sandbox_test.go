@@ -499,7 +499,7 @@ func TestSandbox_ListsByTrackingIDNewestFirstUpToTen(t *testing.T) {
 
 func TestSandbox_RetriesNotificationsUntilAnswered200(t *testing.T) {
 	h := newHarness(t)
-	h.recv.set(func(rc *receiver) { rc.refuseNotes = 3 }) // 50+100+200 ms of retries
+	h.recv.notes.Refuse(3) // 50+100+200 ms of retries
 
 	out := h.submit(t, "po_retry", cardRequest(SandboxCardSucceeds))
 
@@ -517,7 +517,7 @@ func TestSandbox_RetriesNotificationsUntilAnswered200(t *testing.T) {
 
 func TestSandbox_CloseStopsPendingDeliveries(t *testing.T) {
 	h := newHarness(t)
-	h.recv.set(func(rc *receiver) { rc.refuseNotes = 1 << 30 })
+	h.recv.notes.Refuse(1 << 30)
 	h.submit(t, "po_close", cardRequest(SandboxCardSucceeds))
 	require.Eventually(t, func() bool { return len(h.recv.received()) >= 2 }, 5*time.Second, 5*time.Millisecond)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
 // Webhooks verifies bePaid's notifications and verification requests and translates them. Both carry the shop's
@@ -124,7 +125,7 @@ func (w *Webhooks) Answer(v providers.Verification, a providers.VerificationAnsw
 func readHook(body []byte, what string) (Transaction, error) {
 	var env transactionEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Transaction{}, &providers.MalformedError{Reason: "bepaid: " + what + " is not JSON: " + redact(err).Error()}
+		return Transaction{}, &providers.MalformedError{Reason: "bepaid: " + what + " is not JSON: " + redact.Error(err).Error()}
 	}
 	tx := env.Transaction
 	switch {
