@@ -5,16 +5,23 @@ export GOFLAGS     := -buildvcs=false
 
 # Packages that do not import the Temporal server build and test in seconds, so they also run under the race
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
-FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /cmd/)
+FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /cmd/ -e /e2e)
 
-.PHONY: run test test-fast build lint bench clean
+.PHONY: run test test-fast e2e e2e-deps build lint bench clean
 
 run: ## start Temporal + UI, worker, API and sandboxes in one process
 	$(GO) run ./cmd/dev
 
-test: lint ## every test: unit tests (with -race) and integration tests on a real in-process Temporal server
+test: lint ## every test: unit tests (with -race), integration tests on a real in-process Temporal server, the browser test
 	$(GO) test -race -count=1 $(FAST_PKGS)
 	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/
+	$(GO) test -count=1 -timeout 30m ./e2e/
+
+e2e-deps: ## install Debian's Chromium for the browser test
+	bash e2e/install-chromium.sh
+
+e2e: ## the browser test alone: an operator approves and cancels in Temporal UI (screenshots in e2e/artifacts)
+	$(GO) test -count=1 -timeout 30m -v ./e2e/
 
 test-fast: ## the unit tests only
 	$(GO) test -count=1 $(FAST_PKGS)
