@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,9 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/payoutflow/payoutflow/payout"
 )
 
 const (
@@ -119,7 +123,9 @@ func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
 	})
 }
 
-// Handler serves POST .../encode and .../decode for Temporal UI and the CLI. It answers only the UI's browser
+// Handler serves POST .../encode and .../decode for Temporal UI and the CLI. What it decodes is for people to read,
+// so card numbers in JSON payloads come back masked (424242******4242); workers decode in-process and see them whole.
+// It answers only the UI's browser
 // (Origin equal to allowedOrigin, e.g. http://127.0.0.1:8233, also answered in CORS headers) or a caller that sends
 // "Authorization: Bearer <token>" when token is set; everyone else gets 403. The Origin check keeps other web pages
 // out; it is no defence against a program on the network, which is why the endpoint also listens on loopback only
@@ -144,8 +150,43 @@ func Handler(c *Codec, allowedOrigin, token string) http.Handler {
 			http.Error(w, `{"error":{"code":"forbidden","message":"the codec answers Temporal UI's origin or a bearer token only"}}`, http.StatusForbidden)
 			return
 		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/decode") {
+			decodeMasked(w, r, c)
+			return
+		}
 		inner.ServeHTTP(w, r)
 	})
+}
+
+// decodeMasked decodes payloads and masks card numbers in the JSON ones.
+func decodeMasked(w http.ResponseWriter, r *http.Request, c *Codec) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var in commonpb.Payloads
+	if err := protojson.Unmarshal(body, &in); err != nil {
+		http.Error(w, "payloads are not valid protojson", http.StatusBadRequest)
+		return
+	}
+	out, err := c.Decode(in.Payloads)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	for i, p := range out {
+		if strings.HasPrefix(string(p.GetMetadata()[metadataEncoding]), "json/") {
+			out[i] = &commonpb.Payload{Metadata: p.Metadata, Data: payout.MaskCardNumbers(p.Data)}
+		}
+	}
+	b, err := protojson.Marshal(&commonpb.Payloads{Payloads: out})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
 }
 
 func validToken(r *http.Request, token string) bool {

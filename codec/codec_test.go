@@ -121,6 +121,29 @@ func TestHandler_DecodesForTheUIOriginAndAnswersPreflight(t *testing.T) {
 	require.Equal(t, "hello", s)
 }
 
+func TestHandler_DecodedCardNumbersAreMasked(t *testing.T) {
+	c := testCodec(t)
+	srv := httptest.NewServer(Handler(c, "http://127.0.0.1:8233", ""))
+	defer srv.Close()
+	enc, err := DataConverter(c).ToPayload(map[string]any{"card": map[string]string{"number": pan}, "amount": 10000})
+	require.NoError(t, err)
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{enc}})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/decode", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Origin", "http://127.0.0.1:8233")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(res.Body)
+	require.NoError(t, err)
+	var out commonpb.Payloads
+	require.NoError(t, protojson.Unmarshal(buf.Bytes(), &out))
+	require.JSONEq(t, `{"card":{"number":"424242******4242"},"amount":10000}`, string(out.Payloads[0].Data))
+}
+
 func TestLoadOrCreateKey_CreatesOnceThenReads(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys", "codec.key")
 	k1, err := LoadOrCreateKey(path)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/payoutflow/payoutflow/payout"
@@ -228,6 +229,19 @@ func TestHistory_HoldsNoCardNumberInPlainText(t *testing.T) {
 	require.NotContains(t, raw.String(), cardDeclined, "history, memo and search attributes hold no card number")
 	require.NotContains(t, raw.String(), "Ivanov Ivan", "personal data is encrypted too")
 	require.NotContains(t, st.logs.String(), cardDeclined, "logs hold no card number")
+
+	// Temporal UI decodes the start input through the codec endpoint: operators see the card masked.
+	it = st.raw.GetWorkflowHistory(ctx, id, "", false, 0)
+	startEvent, err := it.Next()
+	require.NoError(t, err)
+	body, err := protojson.Marshal(startEvent.GetWorkflowExecutionStartedEventAttributes().GetInput())
+	require.NoError(t, err)
+	r := do(t, st.codecURL, http.MethodPost, "/decode", map[string]string{"Origin": "http://127.0.0.1:8233"}, string(body))
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	var shown commonpb.Payloads
+	require.NoError(t, protojson.Unmarshal(r.Body, &shown))
+	require.NotContains(t, string(shown.Payloads[0].Data), cardDeclined, "the UI never shows the full card number")
+	require.Contains(t, string(shown.Payloads[0].Data), `"number":"400000******0002"`)
 
 	// With the codec, the same history reads back.
 	it = st.client.GetWorkflowHistory(ctx, id, "", false, 0)

@@ -181,3 +181,14 @@ func TestValidate_BePaid(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskCardNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"number":"4242424242424242"}`:          `{"number":"424242******4242"}`,
+		`{"number":"2200000000000004","x":1}`:    `{"number":"220000******0004","x":1}`,
+		`{"amount":10000,"phone":"79001234567"}`: `{"amount":10000,"phone":"79001234567"}`,
+		`not luhn 4242424242424241`:              `not luhn 4242424242424241`,
+	} {
+		require.Equal(t, want, string(MaskCardNumbers([]byte(in))))
+	}
+}

@@ -296,3 +296,32 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// MaskCardNumbers replaces every run of 13 to 19 digits that passes the Luhn check with its first six and last four
+// digits around asterisks, as card numbers may be shown.
+func MaskCardNumbers(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		if b[i] < '0' || b[i] > '9' {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		run := b[i:j]
+		if n := len(run); n >= 13 && n <= 19 && Luhn(string(run)) {
+			out = append(out, run[:6]...)
+			for range n - 10 {
+				out = append(out, '*')
+			}
+			out = append(out, run[n-4:]...)
+		} else {
+			out = append(out, run...)
+		}
+		i = j
+	}
+	return out
+}
