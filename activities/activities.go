@@ -31,12 +31,13 @@ type Rejection struct {
 
 // Activities calls providers on behalf of payout workflows.
 type Activities struct {
-	providers map[string]providers.Provider
+	providers   map[string]providers.Provider
+	decisionKey []byte
 }
 
-// New returns the activities for the given providers.
-func New(ps ...providers.Provider) *Activities {
-	a := &Activities{providers: make(map[string]providers.Provider, len(ps))}
+// New returns the activities for the given providers. decisionKey verifies the API's proofs of decisions.
+func New(decisionKey []byte, ps ...providers.Provider) *Activities {
+	a := &Activities{providers: make(map[string]providers.Provider, len(ps)), decisionKey: decisionKey}
 	for _, p := range ps {
 		a.providers[p.Name()] = p
 	}
@@ -105,6 +106,20 @@ func (a *Activities) Status(ctx context.Context, c Call) (providers.Outcome, err
 	}
 	out, err := p.Status(ctx, c.Ref)
 	return out, classify(err)
+}
+
+// DecisionCheck asks whether a decision carries the API's proof.
+type DecisionCheck struct {
+	PayoutID string `json:"payout_id"`
+	Signal   string `json:"signal"`
+	By       string `json:"by"`
+	Proof    string `json:"proof"`
+}
+
+// VerifyDecision reports whether the API authenticated who made the decision. It runs as a local activity, so the
+// answer is recorded in history and the secret never enters workflow code.
+func (a *Activities) VerifyDecision(_ context.Context, c DecisionCheck) (bool, error) {
+	return len(a.decisionKey) > 0 && payout.VerifyDecision(a.decisionKey, c.PayoutID, c.Signal, c.By, c.Proof), nil
 }
 
 func (a *Activities) provider(name string) (providers.Provider, error) {

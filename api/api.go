@@ -47,6 +47,8 @@ type Config struct {
 	Verifications map[string]providers.Verifications
 	// FingerprintKey keys the request hashes that tell a repeated request from a different one.
 	FingerprintKey []byte
+	// DecisionKey signs decisions, so that the workflow knows the API authenticated who made them.
+	DecisionKey []byte
 	// Keys are the API keys accepted; with none, every call to /v1 is refused.
 	Keys *Keys
 	// Policy decides what approval each new payout needs; nil means one person approves every payout.
@@ -275,8 +277,13 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 				fmt.Sprintf("who decides is taken from your API key (%s); omit by or send %q", me, me))
 		case len(d.Reason) > 500:
 			return fieldError(http.StatusUnprocessableEntity, "reason", "too_long", "reason is longer than 500 characters")
+		case payout.LooksLikeCardNumber(d.Reason):
+			return fieldError(http.StatusUnprocessableEntity, "reason", "card_number_not_allowed", "reason must not carry a card number")
+		case d.Proof != "":
+			return fieldError(http.StatusBadRequest, "proof", "unknown_field", "proof is not a field of this request")
 		}
 		d.By = me
+		d.Proof = payout.SignDecision(s.cfg.DecisionKey, id, signal, me)
 		ctx := c.Request().Context()
 		st, err := s.state(ctx, id)
 		if err != nil {

@@ -51,6 +51,9 @@ func NewKeys(keys []Key) (*Keys, error) {
 		if !keyNameRE.MatchString(k.Name) {
 			return nil, fmt.Errorf("api keys: key %d: name %q must be 1-64 letters, digits, '.', '_', '@' or '-'", i, k.Name)
 		}
+		if n := strings.ToLower(k.Name); n == "policy" || n == "payoutflow" {
+			return nil, fmt.Errorf("api keys: name %q is reserved for payoutflow's own decisions", k.Name)
+		}
 		if seen[k.Name] {
 			return nil, fmt.Errorf("api keys: name %q is used twice", k.Name)
 		}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -64,6 +65,13 @@ func TestAPIKeys_EveryCallNeedsAKeyWithItsScope(t *testing.T) {
 	done := waitFor(t, id, payout.StatusCancelled)
 	require.Equal(t, "carol", done.Approval.By, "the approver is the caller's key")
 	require.Equal(t, "backend", done.CreatedBy)
+}
+
+func TestAPIKeys_ReservedNamesAreRefused(t *testing.T) {
+	for _, name := range []string{"policy", "PayoutFlow"} {
+		_, err := api.NewKeys([]api.Key{{Name: name, SHA256: api.HashSecret("x"), Scopes: []string{api.ScopeApprove}}})
+		require.ErrorContains(t, err, "reserved", name)
+	}
 }
 
 func TestAPIKeys_FileHoldsHashesOnly(t *testing.T) {
@@ -134,6 +142,22 @@ func TestPolicy_LargePayoutNeedsTwoPeopleAndNotItsCreator(t *testing.T) {
 	require.Equal(t, http.StatusConflict, r.Status)
 	code, _ = r.apiError(t)
 	require.Equal(t, "already_approved", code)
+
+	// A second approval typed into Temporal UI names someone, but proves nothing: it does not count.
+	require.NoError(t, st.raw.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm,
+		map[string]string{"by": "carol", "reason": "typed in the UI"}))
+	require.Eventually(t, func() bool {
+		for _, n := range notes(get(t, id)) {
+			if strings.HasPrefix(n, "confirm by carol ignored: where two people must approve") {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status)
+
+	r = do(t, base, http.MethodPost, "/v1/payouts/"+id+"/confirm", as("bob"), `{"reason":"card 4242424242424242"}`)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "no card number in a reason")
 
 	require.Equal(t, http.StatusAccepted, decide(t, base, "bob", id, "confirm", "second look").Status)
 	done := waitFor(t, id, payout.StatusSucceeded)

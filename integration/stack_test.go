@@ -195,7 +195,7 @@ func startStack() (*stack, func(), error) {
 	s.api = httptest.NewServer(s.newAPI(s.cfg))
 	cleanups = append(cleanups, s.api.Close)
 
-	w := app.NewWorker(s.client, s.cfg.TaskQueue, bank131.NewProvider(bc), bepaid.NewProvider(bpc, bepaid.ProviderOptions{
+	w := app.NewWorker(s.client, s.cfg.TaskQueue, s.codecKey, bank131.NewProvider(bc), bepaid.NewProvider(bpc, bepaid.ProviderOptions{
 		NotificationURL: s.api.URL + "/webhooks/bepaid",
 		VerificationURL: s.api.URL + "/webhooks/bepaid/verify",
 		Test:            true,
@@ -205,7 +205,7 @@ func startStack() (*stack, func(), error) {
 		return nil, nil, err
 	}
 	cleanups = append(cleanups, w.Stop)
-	codecSrv := httptest.NewServer(app.NewCodecHandler(s.cfg, cd))
+	codecSrv := httptest.NewServer(app.NewCodecHandler(s.cfg, cd, log))
 	cleanups = append(cleanups, codecSrv.Close)
 	s.codecURL = codecSrv.URL + "/codec"
 	s.sandbox.SetWebhookURL(s.api.URL + "/webhooks/bank131")

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -224,6 +225,27 @@ func (s Status) Cancellable() bool {
 type Decision struct {
 	By     string `json:"by"`
 	Reason string `json:"reason,omitempty"`
+	// Proof is the API's signature of the decision (SignDecision): the approver was authenticated by an API key.
+	// Decisions typed into Temporal UI have none.
+	Proof string `json:"proof,omitempty"`
+}
+
+// SignDecision is the proof that the API authenticated who made a decision on a payout.
+func SignDecision(key []byte, payoutID, signal, by string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(payoutID + "\x00" + signal + "\x00" + by))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyDecision reports whether proof is SignDecision's for this decision.
+func VerifyDecision(key []byte, payoutID, signal, by, proof string) bool {
+	want := SignDecision(key, payoutID, signal, by)
+	return hmac.Equal([]byte(want), []byte(proof))
+}
+
+// Identity is a name as it is compared: lower case, single spaces. "Alice " and "alice" are one person.
+func Identity(name string) string {
+	return strings.Join(strings.Fields(strings.ToLower(name)), " ")
 }
 
 // State is everything known of a payout, safe to show: destinations are masked.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -85,6 +86,9 @@ func (p *Policy) check() error {
 			if v != nil && *v < 0 {
 				return fmt.Errorf("%s: amounts must not be negative", name)
 			}
+			if v != nil && (r.Currency == "" || r.Currency == "*") {
+				return fmt.Errorf("%s: a rule with amounts must name its currency: minor units of one currency are not those of another", name)
+			}
 		}
 		if r.AutoApproveMax != nil && r.TwoApproversFrom != nil && *r.AutoApproveMax >= *r.TwoApproversFrom {
 			return fmt.Errorf("%s: auto_approve_max must be below two_approvers_from", name)
@@ -102,10 +106,16 @@ func (p *Policy) check() error {
 // Decide returns the verdict for a payout request.
 func (p *Policy) Decide(req payout.Request) Verdict {
 	v := Verdict{Approvers: 1, ApprovalTimeout: time.Duration(p.ApprovalTimeout)}
-	for _, name := range p.DeclineRecipients {
-		if strings.EqualFold(strings.TrimSpace(name), strings.TrimSpace(req.Recipient.FullName)) {
-			v.Decline = "the recipient is on the policy's decline list"
-			return v
+	names := []string{normalize(req.Recipient.FullName)}
+	if c := req.Destination.Card; c != nil && c.Holder != "" {
+		names = append(names, normalize(c.Holder))
+	}
+	for _, declined := range p.DeclineRecipients {
+		for _, name := range names {
+			if normalize(declined) == name {
+				v.Decline = "the recipient is on the policy's decline list"
+				return v
+			}
 		}
 	}
 	for i, r := range p.Rules {
@@ -128,6 +138,14 @@ func (p *Policy) Decide(req payout.Request) Verdict {
 		return v
 	}
 	return v
+}
+
+// normalize makes names comparable: lower case, single spaces, no punctuation around words.
+func normalize(name string) string {
+	fields := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r)
+	})
+	return strings.Join(fields, " ")
 }
 
 func match(pattern, value string) bool {

@@ -33,7 +33,7 @@ const example = `{
   "rules": [
     {"name": "bank131 cards", "provider": "bank131", "method": "card_number", "currency": "RUB",
      "auto_approve_max": 100000, "two_approvers_from": 1000000, "decline_above": 50000000},
-    {"name": "everything else", "decline_above": 100000000}
+    {"name": "everything else"}
   ],
   "decline_recipients": ["Bad Actor"]
 }`
@@ -54,6 +54,8 @@ func TestDecide(t *testing.T) {
 		{"another provider falls to the next rule", req("bepaid", "BYN", 100, "Ivan"), Verdict{Approvers: 1, Rule: "everything else"}},
 		{"declined recipient, any case", req("bank131", "RUB", 100, "bad actor"),
 			Verdict{Approvers: 1, Decline: "the recipient is on the policy's decline list"}},
+		{"declined recipient, spaces and punctuation", req("bank131", "RUB", 100, "  Bad   Actor. "),
+			Verdict{Approvers: 1, Decline: "the recipient is on the policy's decline list"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,12 +71,14 @@ func TestDefault_OnePersonApprovesEverything(t *testing.T) {
 
 func TestLoad_RefusesAWrongFile(t *testing.T) {
 	for name, body := range map[string]string{
-		"unknown field":         `{"rules": [{"auto_aprove_max": 5}]}`,
-		"negative amount":       `{"rules": [{"decline_above": -1}]}`,
-		"auto above two-person": `{"rules": [{"auto_approve_max": 10, "two_approvers_from": 5}]}`,
-		"unknown currency":      `{"rules": [{"currency": "XYZ"}]}`,
-		"bad duration":          `{"approval_timeout": "soon"}`,
-		"not json":              `rules: []`,
+		"unknown field":           `{"rules": [{"auto_aprove_max": 5}]}`,
+		"negative amount":         `{"rules": [{"decline_above": -1}]}`,
+		"auto above two-person":   `{"rules": [{"currency": "RUB", "auto_approve_max": 10, "two_approvers_from": 5}]}`,
+		"unknown currency":        `{"rules": [{"currency": "XYZ"}]}`,
+		"amount without currency": `{"rules": [{"provider": "bepaid", "auto_approve_max": 10000}]}`,
+		"amount in any currency":  `{"rules": [{"currency": "*", "decline_above": 10}]}`,
+		"bad duration":            `{"approval_timeout": "soon"}`,
+		"not json":                `rules: []`,
 	} {
 		path := filepath.Join(t.TempDir(), "policy.json")
 		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
@@ -88,4 +92,11 @@ func TestLoad_TheExampleInTheRepositoryIsValid(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 8*time.Hour, time.Duration(p.ApprovalTimeout))
 	require.Equal(t, 2, p.Decide(req("bank131", "RUB", 10000000, "Ivan")).Approvers)
+}
+
+func TestDecide_TheCardHolderIsCheckedToo(t *testing.T) {
+	p := load(t, `{"rules": [], "decline_recipients": ["Bad Actor"]}`)
+	r := req("bepaid", "BYN", 100, "Somebody Else")
+	r.Destination.Card.Holder = "BAD ACTOR"
+	require.NotEmpty(t, p.Decide(r).Decline)
 }

@@ -297,9 +297,14 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 	if approve {
 		verb = "confirm"
 	}
+	// What an operator types is shown back: never a card number, never without bounds.
+	d.By = clip(string(payout.MaskCardNumbers([]byte(strings.TrimSpace(d.By)))), 100)
+	d.Reason = clip(string(payout.MaskCardNumbers([]byte(strings.TrimSpace(d.Reason)))), 500)
 	switch {
 	case d.By == "":
 		p.note(ctx, verb+` ignored: it must say who decides, as {"by": "name", "reason": "..."}`)
+	case payout.Identity(d.By) == policy.Actor || payout.Identity(d.By) == SystemActor:
+		p.note(ctx, fmt.Sprintf("%s by %q ignored: that name is reserved for payoutflow's own decisions", verb, d.By))
 	case p.decision != nil && (approve || p.state.Status != payout.StatusNeedsAttention):
 		p.note(ctx, fmt.Sprintf("%s by %s ignored: already decided by %s", verb, d.By, p.decision.By))
 	case approve && p.state.Status != payout.StatusAwaitingApproval:
@@ -318,13 +323,18 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 func (p *run) approve(ctx workflow.Context, d payout.Decision) {
 	required := p.state.ApprovalsRequired
 	for _, a := range p.state.Approvals {
-		if a.By == d.By {
+		if payout.Identity(a.By) == payout.Identity(d.By) {
 			p.note(ctx, fmt.Sprintf("confirm by %s ignored: %s already approved; another person must", d.By, d.By))
 			return
 		}
 	}
-	if required > 1 && d.By == p.in.CreatedBy {
+	if required > 1 && payout.Identity(d.By) == payout.Identity(p.in.CreatedBy) {
 		p.note(ctx, fmt.Sprintf("confirm by %s ignored: who created the payout cannot approve it", d.By))
+		return
+	}
+	if required > 1 && !p.authenticated(ctx, d) {
+		p.note(ctx, fmt.Sprintf("confirm by %s ignored: where two people must approve, each approval must come "+
+			"through the API, which knows who is calling; a name typed into a signal proves nothing", d.By))
 		return
 	}
 	p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: d.By, Reason: d.Reason, At: workflow.Now(ctx)})
@@ -363,6 +373,29 @@ func (p *run) mismatch() string {
 		return fmt.Sprintf("the provider is ready to pay %s, but %s was requested", a, p.in.Request.Amount)
 	}
 	return ""
+}
+
+// authenticated reports whether the API vouched for who made the decision (its proof verifies).
+func (p *run) authenticated(ctx workflow.Context, d payout.Decision) bool {
+	if d.Proof == "" {
+		return false
+	}
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
+	var ok bool
+	check := activities.DecisionCheck{PayoutID: p.in.ID, Signal: SignalConfirm, By: d.By, Proof: d.Proof}
+	if err := workflow.ExecuteLocalActivity(ctx, (*activities.Activities).VerifyDecision, check).Get(ctx, &ok); err != nil {
+		workflow.GetLogger(ctx).Warn("verify decision", "error", err)
+		return false
+	}
+	return ok
+}
+
+// clip cuts s to at most n runes.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 func (p *run) cancelRequested() bool { return p.decision != nil && !p.decision.Approved }

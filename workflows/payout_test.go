@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -566,10 +567,19 @@ func TestPayout_TwoDifferentPeopleMustApproveAndNotTheCreator(t *testing.T) {
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
 	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	// The API's proof, as the test's stand-in for the HMAC the activity checks: "signed-" + who.
+	e.OnActivity(acts.VerifyDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, c activities.DecisionCheck) (bool, error) {
+			return c.Proof == "signed-"+c.By, nil
+		})
+	signed := func(by string) payout.Decision { return payout.Decision{By: by, Proof: "signed-" + by} }
 	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
-	e.at(time.Minute, SignalConfirm, payout.Decision{By: "maker", Reason: "I made it"})
-	e.at(2*time.Minute, SignalConfirm, payout.Decision{By: "alice"})
-	e.at(3*time.Minute, SignalConfirm, payout.Decision{By: "alice", Reason: "again"})
+	e.at(time.Minute, SignalConfirm, signed("maker"))
+	e.at(90*time.Second, SignalConfirm, payout.Decision{By: "carol", Reason: "typed in the UI"})
+	e.at(100*time.Second, SignalConfirm, payout.Decision{By: "dave", Proof: "forged"})
+	e.at(110*time.Second, SignalConfirm, payout.Decision{By: "Policy"})
+	e.at(2*time.Minute, SignalConfirm, signed("alice"))
+	e.at(3*time.Minute, SignalConfirm, signed(" ALICE "))
 	e.RegisterDelayedCallback(func() {
 		v, err := e.QueryWorkflow(QueryState)
 		require.NoError(t, err)
@@ -578,7 +588,7 @@ func TestPayout_TwoDifferentPeopleMustApproveAndNotTheCreator(t *testing.T) {
 		require.Equal(t, payout.StatusAwaitingApproval, st.Status, "one approval of two is not enough")
 		require.Len(t, st.Approvals, 1)
 	}, 4*time.Minute)
-	e.at(5*time.Minute, SignalConfirm, payout.Decision{By: "bob"})
+	e.at(5*time.Minute, SignalConfirm, signed("bob"))
 	e.at(6*time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
 
 	st := e.runWith(Input{CreatedBy: "maker", Policy: policy.Verdict{Approvers: 2}})
@@ -589,7 +599,25 @@ func TestPayout_TwoDifferentPeopleMustApproveAndNotTheCreator(t *testing.T) {
 	all := notes(st)
 	require.Contains(t, all, "confirm by maker ignored: who created the payout cannot approve it")
 	require.Contains(t, all, "approved by alice (1 of 2)")
-	require.Contains(t, all, "confirm by alice ignored: alice already approved; another person must")
+	require.Contains(t, all, "confirm by ALICE ignored: ALICE already approved; another person must")
+	require.Contains(t, all, "confirm by carol ignored: where two people must approve, each approval must come "+
+		"through the API, which knows who is calling; a name typed into a signal proves nothing")
+	require.Contains(t, all, "confirm by dave ignored: where two people must approve, each approval must come "+
+		"through the API, which knows who is calling; a name typed into a signal proves nothing")
+	require.Contains(t, all, `confirm by "Policy" ignored: that name is reserved for payoutflow's own decisions`)
+}
+
+func TestPayout_DecisionTextIsMaskedAndBounded(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalCancel, payout.Decision{By: "bob", Reason: "card 4242424242424242 " + strings.Repeat("x", 1000)})
+	st := e.runWith(Input{})
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.NotContains(t, st.Approval.Reason, "4242424242424242")
+	require.Contains(t, st.Approval.Reason, "424242******4242")
+	require.LessOrEqual(t, len([]rune(st.Approval.Reason)), 500)
 }
 
 func TestPayout_PolicyDeadlineOverridesTheDefault(t *testing.T) {

@@ -51,7 +51,7 @@ func run() error {
 		Client: c, DataConverter: dc, CodecKey: key, Logger: log,
 		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Keys: keys, Policy: pol,
 	}))
-	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))
+	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 2)

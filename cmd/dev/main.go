@@ -173,7 +173,7 @@ func run() error {
 		return err
 	}
 	defer c.Close()
-	w := app.NewWorker(c, cfg.TaskQueue, ps.List...)
+	w := app.NewWorker(c, cfg.TaskQueue, codecKey, ps.List...)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -183,7 +183,7 @@ func run() error {
 		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Keys: apiKeys, Policy: pol,
 	}))
 	go serve(apiSrv, apiLn, log)
-	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd))
+	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
 	go serve(codecSrv, codecLn, log)
 	defer codecSrv.Close()
 

@@ -100,11 +100,19 @@ func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webh
 	return p, bepaid.NewWebhooks(cfg.ShopID, cfg.SecretKey, pub), nil
 }
 
-// NewWorker returns a worker, not yet started, for payout workflows and their activities.
-func NewWorker(c client.Client, taskQueue string, ps ...providers.Provider) worker.Worker {
+// NewWorker returns a worker, not yet started, for payout workflows and their activities. codecKey is the codec's
+// key, from which the key that verifies the API's proofs of decisions is derived.
+func NewWorker(c client.Client, taskQueue string, codecKey []byte, ps ...providers.Provider) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	workflows.Register(w, activities.New(ps...))
+	workflows.Register(w, activities.New(DecisionKey(codecKey), ps...))
 	return w
+}
+
+// DecisionKey derives from the codec key the key of the API's proofs of decisions, so that the API and every worker
+// agree without another secret to distribute.
+func DecisionKey(codecKey []byte) []byte {
+	sum := sha256.Sum256(append([]byte("payoutflow decision proof\x00"), codecKey...))
+	return sum[:]
 }
 
 // API is what the HTTP API needs beyond configuration.
@@ -148,6 +156,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		Webhooks:        a.Webhooks,
 		Verifications:   a.Verifications,
 		FingerprintKey:  FingerprintKey(a.CodecKey),
+		DecisionKey:     DecisionKey(a.CodecKey),
 		ApprovalTimeout: cfg.ApprovalTimeout,
 		PollAfter:       cfg.PollAfter,
 		Logger:          a.Logger,
@@ -157,7 +166,11 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 // NewCodecHandler returns the codec endpoint Temporal UI decodes payloads with, under /codec/. It decrypts for
 // whoever reaches it, so it is served on its own listener (CODEC_ADDR, loopback by default), never on the public API
 // port.
-func NewCodecHandler(cfg config.Config, cd *codec.Codec) http.Handler {
+func NewCodecHandler(cfg config.Config, cd *codec.Codec, log *slog.Logger) http.Handler {
+	if !cfg.CodecPrivate() {
+		log.Warn("the codec endpoint listens beyond loopback: whoever reaches it and sends the UI's Origin reads "+
+			"decrypted payloads (card numbers masked); put it behind your operators' authenticating proxy", "addr", cfg.CodecAddr)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/codec/", http.MaxBytesHandler(codec.Handler(cd, cfg.UIOrigin, cfg.CodecToken), 4<<20))
 	return mux

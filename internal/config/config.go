@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,6 +173,17 @@ func duration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30m or 24h", name, v)
 	}
 	return d, nil
+}
+
+// CodecPrivate reports whether the codec endpoint listens on loopback only. Beyond loopback its Origin check stops
+// other web pages, not programs: it then belongs behind the operators' authenticating proxy.
+func (c Config) CodecPrivate() bool {
+	host, _, err := net.SplitHostPort(c.CodecAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // loopback turns a listen address like ":8080" into one a local client can dial, "127.0.0.1:8080".
