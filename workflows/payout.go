@@ -699,10 +699,17 @@ func (p *run) publish(ctx workflow.Context) {
 func describe(s payout.State) string {
 	switch s.Status {
 	case payout.StatusAwaitingApproval:
-		waiting := "waiting for approval since " + s.UpdatedAt.UTC().Format("15:04 UTC")
+		since := s.UpdatedAt
+		for _, e := range s.Timeline {
+			if e.Status == payout.StatusAwaitingApproval {
+				since = e.At
+				break
+			}
+		}
+		waiting := "waiting for approval since " + since.UTC().Format("15:04 UTC")
 		if s.ApprovalsRequired > 1 {
 			waiting = fmt.Sprintf("waiting for %d different people to approve (%d so far) since %s",
-				s.ApprovalsRequired, len(s.Approvals), s.UpdatedAt.UTC().Format("15:04 UTC"))
+				s.ApprovalsRequired, len(s.Approvals), since.UTC().Format("15:04 UTC"))
 		}
 		if s.Deadline != nil {
 			return fmt.Sprintf("%s (cancelled at %s if nobody decides). "+

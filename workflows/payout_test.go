@@ -634,8 +634,11 @@ func TestPayout_PolicyDeadlineOverridesTheDefault(t *testing.T) {
 func TestDescribe_TellsOperatorsWhatToDo(t *testing.T) {
 	at := time.Date(2026, 11, 22, 12, 4, 0, 0, time.UTC)
 	deadline := at.Add(24 * time.Hour)
-	s := payout.NewState("po_1", request(), at)
+	s := payout.NewState("po_1", request(), at.Add(-time.Minute))
 	s.Status, s.Deadline, s.ApprovalsRequired = payout.StatusAwaitingApproval, &deadline, 1
+	s.Timeline = append(s.Timeline, payout.Entry{At: at, Status: payout.StatusAwaitingApproval, Note: "ready"},
+		payout.Entry{At: at.Add(7 * time.Minute), Status: payout.StatusAwaitingApproval, Note: "a later note"})
+	s.UpdatedAt = at.Add(7 * time.Minute)
 	require.Equal(t, `waiting for approval since 12:04 UTC (cancelled at 2026-11-23 12:04 UTC if nobody decides). `+
 		`Send the "confirm" or "cancel" signal with {"by": "your name", "reason": "why"}.`, describe(s))
 	s.ApprovalsRequired = 2
