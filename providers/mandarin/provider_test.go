@@ -1,0 +1,216 @@
+package mandarin
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
+)
+
+func TestCardPayoutsEndWithACallbackAndStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		card  payout.Card
+		state providers.State
+		last4 string
+	}{
+		{"token succeeds", payout.Card{Token: SandboxTokenSucceeds}, providers.StateSucceeded, "4444"},
+		{"token declined", payout.Card{Token: SandboxTokenDeclined}, providers.StateFailed, "0002"},
+		{"known card number succeeds", payout.Card{Number: SandboxCardSucceeds}, providers.StateSucceeded, "1881"},
+		{"known card number declined", payout.Card{Number: SandboxCardDeclined}, providers.StateFailed, "0002"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+			ref := providers.Ref{PayoutID: "po_" + strings.ReplaceAll(tc.name, " ", "_")}
+			o, err := e.provider.Submit(t.Context(), ref, cardRequest(tc.card, 10000))
+			require.NoError(t, err)
+			require.Equal(t, providers.StatePending, o.State)
+			require.NotEmpty(t, o.Ref.SessionID)
+			require.Empty(t, o.Ref.PaymentID, "a card payout waits for no confirmation")
+
+			ev := nextEvent(t, e.events)
+			require.Equal(t, providers.EventPaymentFinished, ev.Kind)
+			require.Equal(t, ref.PayoutID, ev.Outcome.Ref.PayoutID)
+			require.Equal(t, o.Ref.SessionID, ev.Outcome.Ref.SessionID)
+			require.Equal(t, tc.state, ev.Outcome.State)
+			require.Equal(t, &payout.Amount{Value: 10000, Currency: "RUB"}, ev.Outcome.Amount)
+
+			st, err := e.provider.Status(t.Context(), o.Ref)
+			require.NoError(t, err)
+			require.Equal(t, tc.state, st.State)
+			require.Equal(t, tc.last4, st.Card.Last4)
+			want := 0
+			if tc.state == providers.StateSucceeded {
+				want = 1
+			}
+			require.Len(t, e.sandbox.Ledger(), want)
+
+			_, err = e.provider.Confirm(t.Context(), o.Ref)
+			providertest.RequireError(t, err, Name, providers.Known, CodeNotSupported)
+			_, err = e.provider.Cancel(t.Context(), o.Ref)
+			providertest.RequireError(t, err, Name, providers.Known, CodeNotSupported)
+		})
+	}
+}
+
+func TestPaymentPageReturnsAUserWebLinkOnTheSandbox(t *testing.T) {
+	e := newEnv(t, ProviderOptions{AllowPaymentPage: true}, SandboxConfig{})
+	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_page"}, cardRequest(payout.Card{}, 500))
+	require.NoError(t, err)
+	link := o.Details[DetailUserWebLink]
+	require.True(t, strings.HasPrefix(link, e.api.URL+"/Pay?transaction="), link)
+
+	st, err := e.provider.Status(t.Context(), o.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StatePending, st.State, "nothing happens until the recipient enters a card")
+	require.Equal(t, link, st.Details[DetailUserWebLink])
+
+	resp, err := http.PostForm(link, url.Values{"card_number": {SandboxCardSucceeds}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	ev := nextEvent(t, e.events)
+	require.Equal(t, providers.StateSucceeded, ev.Outcome.State)
+	require.Equal(t, "5.00", e.sandbox.Ledger()[0].Price)
+}
+
+func TestPaymentPageIsRefusedUnlessAllowed(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_x"}, cardRequest(payout.Card{}, 500))
+	providertest.RequireError(t, err, Name, providers.Known, CodeUnsupportedPayout)
+}
+
+func TestSBPWithTheNameSucceedsWithoutConfirmation(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_sbp"},
+		sbpRequest(SandboxPhoneSucceeds, "Иванов Петр Сергеевич", 1000))
+	require.NoError(t, err)
+	require.Empty(t, o.Ref.PaymentID)
+	ev := nextEvent(t, e.events)
+	require.Equal(t, providers.StateSucceeded, ev.Outcome.State)
+	require.Len(t, e.sandbox.Ledger(), 1)
+	require.Equal(t, "4567", e.sandbox.Ledger()[0].PhoneLast4)
+}
+
+func TestSBPToAnotherPhoneFails(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_sbp"},
+		sbpRequest("+79990000000", "Иванов Петр", 1000))
+	require.NoError(t, err)
+	require.Equal(t, providers.StateFailed, nextEvent(t, e.events).Outcome.State)
+	require.Empty(t, e.sandbox.Ledger())
+}
+
+func TestSBPWithoutTheNameShowsTheNameThenConfirms(t *testing.T) {
+	e := newEnv(t, ProviderOptions{SBPWithoutName: true}, SandboxConfig{})
+	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_noname"},
+		sbpRequest(SandboxPhoneNoName, "Ivan Ivanov", 2500))
+	require.NoError(t, err)
+	require.Equal(t, o.Ref.SessionID, o.Ref.PaymentID)
+
+	st := e.waitState(t, o.Ref, providers.StateAwaitingConfirm)
+	require.Equal(t, SandboxFIONoName, st.Details[DetailFIO])
+	require.Empty(t, e.sandbox.Ledger(), "nothing moves before confirm")
+
+	c, err := e.provider.Confirm(t.Context(), o.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StatePending, c.State)
+	require.Equal(t, providers.StateSucceeded, nextEvent(t, e.events).Outcome.State)
+	e.waitState(t, o.Ref, providers.StateSucceeded)
+	_, err = e.provider.Confirm(t.Context(), o.Ref)
+	require.NoError(t, err, "confirming again is harmless")
+	require.Len(t, e.sandbox.Ledger(), 1)
+
+	_, err = e.provider.Cancel(t.Context(), o.Ref)
+	providertest.RequireError(t, err, Name, providers.Known, CodeInvalidRequest)
+}
+
+func TestSBPWithoutTheNameCanBeRejected(t *testing.T) {
+	e := newEnv(t, ProviderOptions{SBPWithoutName: true}, SandboxConfig{})
+	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"},
+		sbpRequest(SandboxPhoneNoName, "", 2500))
+	require.NoError(t, err)
+	e.waitState(t, o.Ref, providers.StateAwaitingConfirm)
+
+	c, err := e.provider.Cancel(t.Context(), o.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateCancelled, c.State)
+	st, err := e.provider.Status(t.Context(), o.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateFailed, st.State)
+	_, err = e.provider.Confirm(t.Context(), o.Ref)
+	providertest.RequireError(t, err, Name, providers.Known, CodeInvalidRequest)
+	require.Empty(t, e.sandbox.Ledger())
+
+	// The orderId of a failed payout may be used again.
+	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"}, sbpRequest(SandboxPhoneNoName, "", 2500))
+	require.NoError(t, err)
+}
+
+func TestDuplicateOrderIDAfterA504IsUnknownAndPaysOnce(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{Delay: 200 * time.Millisecond})
+	e.sandbox.FailNext(1)
+	ref := providers.Ref{PayoutID: "po_dup"}
+	req := cardRequest(payout.Card{Number: SandboxCardSucceeds}, 10000)
+
+	_, err := e.provider.Submit(t.Context(), ref, req)
+	pe := providertest.RequireError(t, err, Name, providers.Unknown, "")
+	require.Equal(t, http.StatusGatewayTimeout, pe.HTTPStatus)
+
+	_, err = e.provider.Status(t.Context(), ref)
+	providertest.RequireError(t, err, Name, providers.Unknown, CodeOperationIDUnknown)
+
+	for range 2 { // in progress, then succeeded: either way a duplicate
+		_, err = e.provider.Submit(t.Context(), ref, req)
+		pe = providertest.RequireError(t, err, Name, providers.Unknown, CodeDuplicateOrderID)
+		require.NotContains(t, err.Error(), SandboxCardSucceeds)
+		ev := nextEventOrNone(e.events)
+		if ev != nil {
+			require.Equal(t, providers.StateSucceeded, ev.Outcome.State)
+			require.NotEmpty(t, ev.Outcome.Ref.SessionID, "the callback tells the operation id")
+		}
+	}
+	require.Eventually(t, func() bool { return len(e.sandbox.Ledger()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	require.Len(t, e.sandbox.Ledger(), 1)
+}
+
+func nextEventOrNone(events <-chan providers.Event) *providers.Event {
+	select {
+	case e := <-events:
+		return &e
+	case <-time.After(400 * time.Millisecond):
+		return nil
+	}
+}
+
+func TestSubmitRefusesWhatMandarinCannotPay(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	usd := cardRequest(payout.Card{Token: SandboxTokenSucceeds}, 100)
+	usd.Amount.Currency = "USD"
+	noBank := sbpRequest(SandboxPhoneSucceeds, "Ivanov Ivan", 100)
+	noBank.Destination.SBP.BankID = "999"
+	oneName := sbpRequest(SandboxPhoneSucceeds, "Ivan", 100)
+	for name, tc := range map[string]struct {
+		req  payout.Request
+		code string
+	}{
+		"another currency":                  {usd, CodeUnsupportedPayout},
+		"a bank not in the list":            {noBank, CodeUnknownBank},
+		"sbp with half a name":              {oneName, CodeUnsupportedPayout},
+		"a token the sandbox does not know": {cardRequest(payout.Card{Token: "nope"}, 100), CodeInvalidRequest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_bad"}, tc.req)
+			providertest.RequireError(t, err, Name, providers.Known, tc.code)
+		})
+	}
+	require.Empty(t, e.sandbox.Ledger())
+}

@@ -1,0 +1,135 @@
+package mandarin
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
+)
+
+func TestBalanceDecreasesWithPayouts(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e.sandbox.SetBalance(ChannelOpenbank, 1_000_00)
+	b, err := e.client.Balance(t.Context(), ChannelOpenbank)
+	require.NoError(t, err)
+	require.Equal(t, Balance{Channel: ChannelOpenbank, Amount: payout.Amount{Value: 1_000_00, Currency: "RUB"}}, b)
+
+	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
+		cardRequest(payout.Card{Token: SandboxTokenSucceeds}, 250_05))
+	require.NoError(t, err)
+	nextEvent(t, e.events)
+	b, err = e.client.Balance(t.Context(), ChannelOpenbank)
+	require.NoError(t, err)
+	require.Equal(t, int64(749_95), b.Amount.Value)
+	psb, err := e.client.Balance(t.Context(), ChannelPSB)
+	require.NoError(t, err)
+	require.Equal(t, DefaultSandboxBalance, psb.Amount.Value, "another channel is untouched")
+
+	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_2"},
+		cardRequest(payout.Card{Token: SandboxTokenSucceeds}, 1_000_00))
+	require.NoError(t, err)
+	require.Equal(t, providers.StateFailed, nextEvent(t, e.events).Outcome.State, "insufficient funds")
+	require.Len(t, e.sandbox.Ledger(), 1)
+
+	_, err = e.client.Balance(t.Context(), "nope")
+	providertest.RequireError(t, err, Name, providers.Known, CodeNotFound)
+}
+
+func TestBankListAndFilter(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	all, err := e.client.Banks(t.Context(), "")
+	require.NoError(t, err)
+	require.Equal(t, SandboxBanks, all)
+	sber, err := e.client.Banks(t.Context(), "сбер")
+	require.NoError(t, err)
+	require.Equal(t, []Bank{{BankID: "100000000111", BankName: "Сбербанк", BankBIC: "044525225"}}, sber)
+	none, err := e.client.Banks(t.Context(), "nothing")
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
+func TestSandboxRefusesBadAndReplayedXAuth(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	for name, header := range map[string]string{
+		"none":         "",
+		"wrong secret": XAuth(testMerchantID, "r1", "nope"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, e.api.URL+"/api/sbp/banks", nil)
+			req.Header.Set("X-Auth", header)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		})
+	}
+	header := XAuth(testMerchantID, "once", testSecret)
+	for _, want := range []int{http.StatusOK, http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodGet, e.api.URL+"/api/sbp/banks", nil)
+		req.Header.Set("X-Auth", header)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.StatusCode)
+	}
+}
+
+func TestLedgerIsServed(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
+		cardRequest(payout.Card{Number: SandboxCardSucceeds}, 100))
+	require.NoError(t, err)
+	nextEvent(t, e.events)
+	resp, err := http.Get(e.api.URL + "/_sandbox/ledger")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var ledger []LedgerEntry
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ledger))
+	require.Len(t, ledger, 1)
+	require.Equal(t, "po_1", ledger[0].OrderID)
+	require.Equal(t, "1881", ledger[0].CardLast4)
+}
+
+func TestStateFileSurvivesARestartWithoutACardNumber(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mandarin.json")
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{StateFile: file})
+	e.sandbox.SetBalance(ChannelPSB, 42)
+	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
+		cardRequest(payout.Card{Number: SandboxCardSucceeds}, 100))
+	require.NoError(t, err)
+	nextEvent(t, e.events)
+	e.sandbox.Close()
+
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), SandboxCardSucceeds)
+	require.False(t, payout.LooksLikeCardNumber(string(raw)))
+	providertest.RequirePrivateAndAlone(t, file)
+
+	again, err := OpenSandbox(SandboxConfig{MerchantID: testMerchantID, Secret: testSecret, StateFile: file})
+	require.NoError(t, err)
+	t.Cleanup(again.Close)
+	require.Equal(t, e.sandbox.Ledger(), again.Ledger())
+	v, ok := again.BalanceOf(ChannelPSB)
+	require.True(t, ok)
+	require.Equal(t, int64(42), v)
+	again.mu.Lock()
+	require.Equal(t, StateSuccess, again.txs[o.Ref.SessionID].State)
+	again.mu.Unlock()
+}
+
+func TestCorruptStateFileIsMovedAside(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mandarin.json")
+	require.NoError(t, os.WriteFile(file, []byte("{nope"), 0o600))
+	s, err := OpenSandbox(SandboxConfig{MerchantID: testMerchantID, Secret: testSecret, StateFile: file})
+	require.NoError(t, err)
+	s.Close()
+	providertest.RequireMovedAside(t, file, []byte("{nope"))
+}
