@@ -288,8 +288,13 @@ func (b *browser) saveFailure() {
 
 func (b *browser) save(name string, data []byte) {
 	path := filepath.Join(artifactsDir, b.prefix+"-"+name)
-	if err := os.MkdirAll(artifactsDir, 0o755); err == nil {
+	err := os.MkdirAll(artifactsDir, 0o755)
+	if err == nil {
 		err = os.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		b.t.Logf("could not save %s: %v", path, err)
+		return
 	}
 	b.t.Logf("saved %s", path)
 }

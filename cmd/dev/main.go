@@ -60,11 +60,11 @@ func run() error {
 	}
 	sandboxLn, err := net.Listen("tcp", cfg.Bank131.SandboxAddr)
 	if err != nil {
-		return fmt.Errorf("Bank 131 sandbox port: %w; set BANK131_SANDBOX_ADDR to a free host:port", err)
+		return fmt.Errorf("the Bank 131 sandbox port: %w; set BANK131_SANDBOX_ADDR to a free host:port", err)
 	}
 	bepaidLn, err := net.Listen("tcp", cfg.BePaid.SandboxAddr)
 	if err != nil {
-		return fmt.Errorf("bePaid sandbox port: %w; set BEPAID_SANDBOX_ADDR to a free host:port", err)
+		return fmt.Errorf("the bePaid sandbox port: %w; set BEPAID_SANDBOX_ADDR to a free host:port", err)
 	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {

@@ -1,6 +1,7 @@
 package mandarin
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -169,7 +170,7 @@ func TestDuplicateOrderIDAfterA504IsUnknownAndPaysOnce(t *testing.T) {
 
 	for range 2 { // in progress, then succeeded: either way a duplicate
 		_, err = e.provider.Submit(t.Context(), ref, req)
-		pe = providertest.RequireError(t, err, Name, providers.Unknown, CodeDuplicateOrderID)
+		providertest.RequireError(t, err, Name, providers.Unknown, CodeDuplicateOrderID)
 		require.NotContains(t, err.Error(), SandboxCardSucceeds)
 		ev := nextEventOrNone(e.events)
 		if ev != nil {
@@ -213,4 +214,12 @@ func TestSubmitRefusesWhatMandarinCannotPay(t *testing.T) {
 		})
 	}
 	require.Empty(t, e.sandbox.Ledger())
+}
+
+func TestTarget_PrintsNoCardNumber(t *testing.T) {
+	tr := TransactionRequest{Target: &Target{KnownCardNumber: SandboxCardSucceeds}}
+	for _, s := range []string{fmt.Sprint(*tr.Target), fmt.Sprintf("%+v", *tr.Target), fmt.Sprintf("%#v", *tr.Target), fmt.Sprintf("%v", tr.Target)} {
+		require.NotContains(t, s, SandboxCardSucceeds)
+	}
+	require.Equal(t, "card Visa •1881", Target{KnownCardNumber: SandboxCardSucceeds}.String())
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/payoutflow/payoutflow/payout"
 )
 
 // Actions, statuses and states as Mandarin writes them.
@@ -65,6 +67,22 @@ type Target struct {
 	KnownCardNumber string     `json:"knownCardNumber,omitempty"`
 	SBP             *SBPTarget `json:"sbp,omitempty"`
 }
+
+// String shows the target without the card number: its brand and last four digits.
+func (t Target) String() string {
+	switch {
+	case t.KnownCardNumber != "":
+		return "card " + payout.Destination{Card: &payout.Card{Number: t.KnownCardNumber}}.Masked().Card.String()
+	case t.Card != "":
+		return "card token"
+	case t.SBP != nil:
+		return "sbp bank " + t.SBP.BankID
+	}
+	return "payment page"
+}
+
+// GoString masks the card number under %#v too.
+func (t Target) GoString() string { return t.String() }
 
 // SBPTarget is the recipient's bank, from the bank list.
 type SBPTarget struct {
