@@ -34,7 +34,18 @@ type Request struct {
 	Sender      *Sender           `json:"sender,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
+	// SingleRequest creates and starts the payout at the provider in one call (Bank 131's session/init/payout).
+	SingleRequest bool `json:"single_request,omitempty"`
+	// SourceAccount is the account the money is paid from, where the provider has several (Bank 131 token
+	// payouts): "" for the default, "nominal" or "settlement".
+	SourceAccount string `json:"source_account,omitempty"`
 }
+
+// Source accounts accepted in a request.
+const (
+	SourceNominal    = "nominal"
+	SourceSettlement = "settlement"
+)
 
 // Amount is a sum in minor units of an ISO 4217 currency (10000 RUB means 100.00 roubles).
 type Amount struct {
@@ -62,8 +73,14 @@ type Card struct {
 
 // SBP is a payout by phone number through the Faster Payments System.
 type SBP struct {
+	// Phone is the recipient's phone number as +7XXXXXXXXXX.
 	Phone  string `json:"phone"`
 	BankID string `json:"bank_id"`
+	// BankBIC is the bank's BIC, where the provider asks for it (Mandarin); looked up from the bank list when empty.
+	BankBIC string `json:"bank_bic,omitempty"`
+	// WithoutName sends the payout without the recipient's name (Mandarin): the recipient's bank returns the name it
+	// knows, which is checked against Recipient.FullName before the payout is confirmed.
+	WithoutName bool `json:"without_name,omitempty"`
 }
 
 // Recipient is the person who receives the money. Only FullName is required; providers that ask for more (bePaid)
