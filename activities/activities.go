@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/payoutflow/payoutflow/payout"
@@ -21,6 +23,9 @@ const (
 	ErrUnknownOutcome = "OutcomeUnknown"
 	// ErrConfig: the worker cannot serve this payout (for example the provider is not configured).
 	ErrConfig = "Configuration"
+	// ErrExists: the provider refused because the payout exists already (a duplicate order id, an idempotency key
+	// used before): an earlier attempt took effect or is taking it.
+	ErrExists = "AlreadyExists"
 )
 
 // Rejection is the provider's reason for refusing a call.
@@ -33,7 +38,16 @@ type Rejection struct {
 type Activities struct {
 	providers   map[string]providers.Provider
 	decisionKey []byte
+	// Signaler lets Watch signal the payout's workflow (the worker's client). It is a field, not a method, because
+	// every exported method is registered as an activity.
+	Signaler Signaler
 }
+
+// Signaler sends a signal to a workflow; client.Client is one.
+type Signaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
 
 // New returns the activities for the given providers. decisionKey verifies the API's proofs of decisions.
 func New(decisionKey []byte, ps ...providers.Provider) *Activities {
@@ -108,6 +122,61 @@ func (a *Activities) Status(ctx context.Context, c Call) (providers.Outcome, err
 	return out, classify(err)
 }
 
+// WatchCall asks Watch to follow a payout at its provider.
+type WatchCall struct {
+	Call
+	// Every is the time between two asks.
+	Every time.Duration `json:"every"`
+	// Signal is the signal that carries what Watch found to the payout's workflow.
+	Signal string `json:"signal"`
+}
+
+// Watch asks the provider where the payout stands every c.Every until the provider waits for confirmation or the
+// payout is final, then delivers what it found to the payout's workflow as the signal c.Signal, as a webhook would,
+// and returns it. It moves no money and the workflow ignores repeats, so it is safe to retry.
+func (a *Activities) Watch(ctx context.Context, c WatchCall) (providers.Outcome, error) {
+	p, err := a.provider(c.Provider)
+	if err != nil {
+		return providers.Outcome{}, err
+	}
+	if a.Signaler == nil {
+		return providers.Outcome{}, temporal.NewNonRetryableApplicationError("watch: no signaler on this worker", ErrConfig, nil)
+	}
+	every := max(c.Every, 100*time.Millisecond)
+	for {
+		out, err := p.Status(ctx, c.Ref)
+		if err == nil && (out.State == providers.StateAwaitingConfirm || out.State.Final()) {
+			ev := providers.Event{Kind: c.Signal, Provider: c.Provider, Outcome: out}
+			wf := activity.GetInfo(ctx).WorkflowExecution
+			if err := a.Signaler.SignalWorkflow(ctx, wf.ID, wf.RunID, c.Signal, ev); err != nil {
+				return out, fmt.Errorf("watch: signal %s to %s: %w", c.Signal, wf.ID, err)
+			}
+			return out, nil
+		}
+		activity.RecordHeartbeat(ctx, string(out.State))
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(every):
+		}
+	}
+}
+
+// Balance returns the balance of the account the provider pays from; it moves no money.
+func (a *Activities) Balance(ctx context.Context, c Call) (payout.Amount, error) {
+	p, err := a.provider(c.Provider)
+	if err != nil {
+		return payout.Amount{}, err
+	}
+	br, ok := p.(providers.BalanceReader)
+	if !ok {
+		return payout.Amount{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("provider %q tells no balance", c.Provider), ErrConfig, nil)
+	}
+	amount, err := br.Balance(ctx, "")
+	return amount, classify(err)
+}
+
 // DecisionCheck asks whether a decision carries the API's proof.
 type DecisionCheck struct {
 	PayoutID string `json:"payout_id"`
@@ -138,6 +207,10 @@ func classify(err error) error {
 		return nil
 	}
 	var pe *providers.Error
+	if errors.As(err, &pe) && pe.Exists {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrExists, err,
+			Rejection{Code: pe.Code, Description: pe.Description})
+	}
 	if errors.As(err, &pe) && pe.Certainty == providers.Known {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrRejected, err,
 			Rejection{Code: pe.Code, Description: pe.Description})

@@ -53,10 +53,17 @@ type Config struct {
 	Keys *Keys
 	// Policy decides what approval each new payout needs; nil means one person approves every payout.
 	Policy *policy.Policy
+	// Providers answer the calls that read from a provider (SBP banks, balances), by provider name.
+	Providers map[string]providers.Provider
 	// ApprovalTimeout and PollAfter are given to new payouts; zero means the workflow's defaults.
 	ApprovalTimeout time.Duration
 	PollAfter       time.Duration
-	Logger          *slog.Logger
+	// BalanceCheck is the balance check before submit per provider (workflows.BalanceHold or BalanceFail).
+	BalanceCheck map[string]string
+	// WatchEvery is how often a provider that tells by no webhook that it waits for confirmation is asked; zero
+	// means the workflow's default.
+	WatchEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Server is the HTTP API.
@@ -96,6 +103,8 @@ func New(cfg Config) http.Handler {
 	v1.GET("/payouts/:id", s.getPayout, s.authorize(ScopeRead))
 	v1.POST("/payouts/:id/confirm", s.decide(workflows.SignalConfirm), s.authorize(ScopeApprove))
 	v1.POST("/payouts/:id/cancel", s.decide(workflows.SignalCancel), s.authorize(ScopeApprove))
+	v1.GET("/sbp/banks", s.sbpBanks, s.authorize(ScopeRead))
+	v1.GET("/balances", s.balances, s.authorize(ScopeRead))
 	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
 	e.POST("/webhooks/:provider/verify", s.verification, middleware.BodyLimit(maxWebhookBody))
 	return e
@@ -171,7 +180,9 @@ func (s *Server) createPayout(c echo.Context) error {
 		StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
 	}
 	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter,
-		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req), CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req)}
+		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req), CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
+		LookupBySubmit: providers.LooksUpBySubmit(req), SubmitTimeout: providers.SubmitTimeout(req),
+		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery}
 	initial.CreatedBy = in.CreatedBy
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
@@ -354,7 +365,7 @@ func (s *Server) webhook(c echo.Context) error {
 		// Signed by the provider, so resending it will not mend it: answered 200 so that it is not resent forever,
 		// and logged as an error for an operator.
 		s.log.Error("webhook ignored: signed but not understood", "provider", name, "reason", malformed.Reason)
-		return c.JSON(http.StatusOK, map[string]string{"status": "ignored", "reason": malformed.Reason})
+		return acknowledge(c, wh, map[string]string{"status": "ignored", "reason": malformed.Reason})
 	case err != nil:
 		return fmt.Errorf("webhook from %s: %w", name, err)
 	}
@@ -379,7 +390,17 @@ func (s *Server) webhook(c echo.Context) error {
 			log.Info("webhook delivered")
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	return acknowledge(c, wh, map[string]string{"status": "ok"})
+}
+
+// acknowledge answers a webhook that was taken (or is deliberately ignored) with 200: in the words its provider
+// expects (Mandarin: OK), else with body as JSON.
+func acknowledge(c echo.Context, wh providers.Webhooks, body any) error {
+	if a, ok := wh.(providers.Acknowledger); ok {
+		ct, b := a.Acknowledge()
+		return c.Blob(http.StatusOK, ct, b)
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 // verification answers a provider that asks whether to go on with a payout. The payout's workflow decides, through

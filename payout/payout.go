@@ -22,6 +22,9 @@ const (
 const (
 	DestinationCard = "card"
 	DestinationSBP  = "sbp"
+	// DestinationPaymentPage leaves the card to the recipient, who enters it on the provider's page (Mandarin):
+	// the page's link is in the payout's state for the backend to hand on.
+	DestinationPaymentPage = "payment_page"
 )
 
 // Request is what a backend asks for: one payout of an amount to a destination through a provider.
@@ -125,9 +128,11 @@ type Document struct {
 	ValidUntil string `json:"valid_until,omitempty"` // YYYY-MM-DD
 }
 
-// Method names the way the money travels, for display and search: card_number, card_token or sbp.
+// Method names the way the money travels, for display and search: card_number, card_token, payment_page or sbp.
 func (r Request) Method() string {
 	switch {
+	case r.Destination.Type == DestinationPaymentPage:
+		return "payment_page"
 	case r.Destination.Card != nil && r.Destination.Card.Number != "":
 		return "card_number"
 	case r.Destination.Card != nil:
@@ -151,7 +156,7 @@ func (d Destination) Masked() MaskedDestination {
 		}
 	}
 	if d.SBP != nil {
-		m.SBP = &MaskedSBP{PhoneLast4: last4(d.SBP.Phone), BankID: d.SBP.BankID}
+		m.SBP = &MaskedSBP{PhoneLast4: last4(d.SBP.Phone), BankID: d.SBP.BankID, WithoutName: d.SBP.WithoutName}
 	}
 	return m
 }
@@ -172,8 +177,9 @@ type MaskedCard struct {
 
 // MaskedSBP shows an SBP destination without the full phone number.
 type MaskedSBP struct {
-	PhoneLast4 string `json:"phone_last4"`
-	BankID     string `json:"bank_id"`
+	PhoneLast4  string `json:"phone_last4"`
+	BankID      string `json:"bank_id"`
+	WithoutName bool   `json:"without_name,omitempty"`
 }
 
 // String reads like "Visa •4242".
@@ -287,6 +293,9 @@ type State struct {
 	// Approval is the decision: approved (by everyone required) or cancelled.
 	Approval *Approval `json:"approval,omitempty"`
 	Failure  *Failure  `json:"failure,omitempty"`
+	// NameCheck is the check of the recipient's name as the recipient's bank gave it, for a payout sent without the
+	// name (Mandarin SBP).
+	NameCheck *NameCheck `json:"name_check,omitempty"`
 	// Attention says why an operator must look at this payout, while its status is needs_attention.
 	Attention string     `json:"attention,omitempty"`
 	Timeline  []Entry    `json:"timeline"`
@@ -319,6 +328,12 @@ type Approval struct {
 	By       string    `json:"by"`
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`
+}
+
+// NameCheck compares the recipient's name as the recipient's bank gave it with the recipient requested.
+type NameCheck struct {
+	BankName string `json:"bank_name"`
+	Matches  bool   `json:"matches"`
 }
 
 // Failure is why a payout failed, in the provider's words where it gave them.

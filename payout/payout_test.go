@@ -33,7 +33,6 @@ func TestValidate_NamesTheWrongField(t *testing.T) {
 	}{
 		{"no provider", func(r *Request) { r.Provider = "" }, "provider", "required"},
 		{"unknown provider", func(r *Request) { r.Provider = "paypal" }, "provider", "unknown_provider"},
-		{"provider not built yet", func(r *Request) { r.Provider = ProviderMandarin }, "provider", "provider_not_available"},
 		{"zero amount", func(r *Request) { r.Amount.Value = 0 }, "amount.value", "must_be_positive"},
 		{"no currency", func(r *Request) { r.Amount.Currency = "" }, "amount.currency", "required"},
 		{"unknown currency", func(r *Request) { r.Amount.Currency = "ABC" }, "amount.currency", "unknown_currency"},
@@ -56,15 +55,84 @@ func TestValidate_NamesTheWrongField(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := validRequest()
 			tt.change(&r)
-			err := r.Validate()
-			var fe *FieldError
-			require.True(t, errors.As(err, &fe), "got %v", err)
-			require.Equal(t, tt.field, fe.Field)
-			require.Equal(t, tt.code, fe.Code)
-			require.NotEmpty(t, fe.Message)
-			require.NotContains(t, fe.Error(), "4242424242424242", "errors never hold the card number")
+			requireFieldError(t, r.Validate(), tt.field, tt.code)
 		})
 	}
+}
+
+func sbpRequest() Request {
+	return Request{
+		Provider:    ProviderMandarin,
+		Amount:      Amount{Value: 1000, Currency: "RUB"},
+		Destination: Destination{Type: DestinationSBP, SBP: &SBP{Phone: "+79001234567", BankID: "100000000111"}},
+		Recipient:   Recipient{FullName: "Иванов Петр Сергеевич"},
+	}
+}
+
+func TestValidate_SBPAndMandarin(t *testing.T) {
+	valid := []struct {
+		name   string
+		change func(*Request)
+	}{
+		{"sbp with the name", func(*Request) {}},
+		{"sbp without the name", func(r *Request) { r.Destination.SBP.WithoutName = true; r.Recipient.FullName = "Петр" }},
+		{"sbp with a bic", func(r *Request) { r.Destination.SBP.BankBIC = "044525225" }},
+		{"payment page", func(r *Request) { r.Destination = Destination{Type: DestinationPaymentPage} }},
+		{"card token", func(r *Request) { r.Destination = Destination{Type: DestinationCard, Card: &Card{Token: "tok_1"}} }},
+		{"card number", func(r *Request) {
+			r.Destination = Destination{Type: DestinationCard, Card: &Card{Number: "4242424242424242"}}
+		}},
+	}
+	for _, tt := range valid {
+		t.Run("valid/"+tt.name, func(t *testing.T) {
+			r := sbpRequest()
+			tt.change(&r)
+			require.NoError(t, r.Validate())
+		})
+	}
+	invalid := []struct {
+		name   string
+		change func(*Request)
+		field  string
+		code   string
+	}{
+		{"no phone", func(r *Request) { r.Destination.SBP.Phone = "" }, "destination.sbp.phone", "required"},
+		{"phone without +7", func(r *Request) { r.Destination.SBP.Phone = "89001234567" }, "destination.sbp.phone", "invalid_phone"},
+		{"short phone", func(r *Request) { r.Destination.SBP.Phone = "+7900123456" }, "destination.sbp.phone", "invalid_phone"},
+		{"phone with spaces", func(r *Request) { r.Destination.SBP.Phone = "+7 900 123 45 67" }, "destination.sbp.phone", "invalid_phone"},
+		{"no bank id", func(r *Request) { r.Destination.SBP.BankID = "" }, "destination.sbp.bank_id", "required"},
+		{"bank id not digits", func(r *Request) { r.Destination.SBP.BankID = "sber" }, "destination.sbp.bank_id", "invalid_bank_id"},
+		{"bad bic", func(r *Request) { r.Destination.SBP.BankBIC = "0445" }, "destination.sbp.bank_bic", "invalid_bank_bic"},
+		{"no sbp object", func(r *Request) { r.Destination.SBP = nil }, "destination.sbp", "required"},
+		{"not roubles", func(r *Request) { r.Amount.Currency = "USD" }, "amount.currency", "currency_not_supported"},
+		{"one-word name with the name", func(r *Request) { r.Recipient.FullName = "Петр" }, "recipient.full_name", "incomplete_name"},
+		{"without name elsewhere", func(r *Request) { r.Provider = ProviderBePaid; r.Destination.SBP.WithoutName = true },
+			"destination.type", "method_not_supported"},
+		{"payment page with a card", func(r *Request) {
+			r.Destination = Destination{Type: DestinationPaymentPage, Card: &Card{Token: "t"}}
+		}, "destination", "unexpected"},
+		{"payment page elsewhere", func(r *Request) {
+			r.Provider = ProviderBePaid
+			r.Destination = Destination{Type: DestinationPaymentPage}
+		}, "destination.type", "method_not_supported"},
+	}
+	for _, tt := range invalid {
+		t.Run("invalid/"+tt.name, func(t *testing.T) {
+			r := sbpRequest()
+			tt.change(&r)
+			requireFieldError(t, r.Validate(), tt.field, tt.code)
+		})
+	}
+}
+
+func requireFieldError(t *testing.T, err error, field, code string) {
+	t.Helper()
+	var fe *FieldError
+	require.True(t, errors.As(err, &fe), "got %v", err)
+	require.Equal(t, field, fe.Field)
+	require.Equal(t, code, fe.Code)
+	require.NotEmpty(t, fe.Message)
+	require.NotContains(t, fe.Error(), "4242424242424242", "errors never hold the card number")
 }
 
 func TestLuhn(t *testing.T) {

@@ -42,8 +42,9 @@ func KnownCurrency(code string) bool { _, ok := currencies[code]; return ok }
 
 // providerMethods lists, per provider, the destination types it can pay to today.
 var providerMethods = map[string][]string{
-	ProviderBank131: {"card_number"},
-	ProviderBePaid:  {"card_number", "card_token"},
+	ProviderBank131:  {"card_number"},
+	ProviderBePaid:   {"card_number", "card_token"},
+	ProviderMandarin: {"card_number", "card_token", "payment_page", "sbp"},
 }
 
 // Validate checks a request; the error is a *FieldError naming the first wrong field.
@@ -75,6 +76,14 @@ func (r Request) Validate() error {
 		if err := r.validateBePaid(); err != nil {
 			return err
 		}
+	}
+	if r.Provider == ProviderMandarin {
+		if err := r.validateMandarin(); err != nil {
+			return err
+		}
+	}
+	if s := r.Destination.SBP; s != nil && s.WithoutName && r.Provider != ProviderMandarin {
+		return fieldErr("destination.sbp.without_name", "not_supported", "only mandarin pays SBP payouts without the recipient's name")
 	}
 	if err := r.Recipient.validate(); err != nil {
 		return err
@@ -145,13 +154,60 @@ func (d Destination) validate() error {
 		if d.Card != nil {
 			return fieldErr("destination.card", "unexpected", "an sbp destination takes no card object")
 		}
-		if d.SBP == nil {
-			return fieldErr("destination.sbp", "required", "sbp destination needs an sbp object with phone and bank_id")
+		return d.SBP.validate()
+	case DestinationPaymentPage:
+		if d.Card != nil || d.SBP != nil {
+			return fieldErr("destination", "unexpected", "a payment_page destination takes no card or sbp object: the recipient enters the card")
 		}
 		return nil
 	default:
-		return fieldErr("destination.type", "unknown_destination_type", "destination type %q is not one of card, sbp", d.Type)
+		return fieldErr("destination.type", "unknown_destination_type", "destination type %q is not one of card, sbp, payment_page", d.Type)
 	}
+}
+
+func (s *SBP) validate() error {
+	switch {
+	case s == nil:
+		return fieldErr("destination.sbp", "required", "sbp destination needs an sbp object with phone and bank_id")
+	case s.Phone == "":
+		return fieldErr("destination.sbp.phone", "required", "the recipient's phone is required, as +7XXXXXXXXXX")
+	case !ValidPhone(s.Phone):
+		return fieldErr("destination.sbp.phone", "invalid_phone", "phone must be +7 followed by 10 digits, as +79001234567")
+	case s.BankID == "":
+		return fieldErr("destination.sbp.bank_id", "required", "bank_id is required: take it from GET /v1/sbp/banks")
+	case len(s.BankID) > 32 || !allDigits(s.BankID):
+		return fieldErr("destination.sbp.bank_id", "invalid_bank_id", "bank_id must be the bank's SBP id, up to 32 digits (from GET /v1/sbp/banks)")
+	case s.BankBIC != "" && (len(s.BankBIC) != 9 || !allDigits(s.BankBIC)):
+		return fieldErr("destination.sbp.bank_bic", "invalid_bank_bic", "bank_bic must be 9 digits")
+	}
+	return nil
+}
+
+// ValidPhone reports whether phone is a Russian number as SBP takes it: +7 followed by 10 digits.
+func ValidPhone(phone string) bool {
+	return len(phone) == 12 && strings.HasPrefix(phone, "+7") && allDigits(phone[2:])
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validateMandarin checks what Mandarin asks beyond the common fields: roubles, and for an SBP payout with the
+// name, the recipient's last and first name.
+func (r Request) validateMandarin() error {
+	if r.Amount.Currency != "RUB" {
+		return fieldErr("amount.currency", "currency_not_supported", "mandarin pays out in RUB only")
+	}
+	if s := r.Destination.SBP; s != nil && !s.WithoutName && len(strings.Fields(r.Recipient.FullName)) < 2 {
+		return fieldErr("recipient.full_name", "incomplete_name", "an SBP payout with the name needs the recipient's "+
+			"last name, first name and, where the passport has one, middle name, as \"Иванов Петр Сергеевич\"")
+	}
+	return nil
 }
 
 func (c *Card) validate() error {

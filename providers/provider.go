@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -30,10 +31,61 @@ type Provider interface {
 }
 
 // ConfirmsAtProvider reports whether the provider holds a submitted payout until it is confirmed (Bank 131's
-// ready_to_confirm, then session/confirm). Where it does not, approval must come before submit, so that no money
-// moves before approval.
+// ready_to_confirm, then session/confirm; Mandarin's SBP payout without the name, once the recipient's bank has
+// given the name). Where it does not, approval must come before submit, so that no money moves before approval.
 func ConfirmsAtProvider(req payout.Request) bool {
-	return req.Provider == payout.ProviderBank131
+	switch req.Provider {
+	case payout.ProviderBank131:
+		return true
+	case payout.ProviderMandarin:
+		return req.Destination.SBP != nil && req.Destination.SBP.WithoutName
+	}
+	return false
+}
+
+// LooksUpBySubmit reports whether the provider's only way to find a payout whose submit went unanswered is to
+// submit it again under the same payout ID, which it refuses as a duplicate while the first one stands (Mandarin's
+// orderId). Such a resubmit is the provider's lookup, not a second payout.
+func LooksUpBySubmit(req payout.Request) bool {
+	return req.Provider == payout.ProviderMandarin
+}
+
+// SubmitTimeout is how long one submit may take, as the provider advises (Mandarin: 600 s); 0 for the engine's
+// default.
+func SubmitTimeout(req payout.Request) time.Duration {
+	if req.Provider == payout.ProviderMandarin {
+		return 600 * time.Second
+	}
+	return 0
+}
+
+// DetailRecipientName is the Outcome.Details key of the recipient's name as the recipient's bank gave it, for a
+// payout sent without the name (Mandarin SBP); the payout waits for Confirm until the name is checked.
+const DetailRecipientName = "recipient_name"
+
+// Acknowledger is implemented by Webhooks whose provider expects a particular answer to a webhook it delivered
+// (Mandarin: 200 with body OK); without it the receiver answers 200 with a JSON body.
+type Acknowledger interface {
+	Acknowledge() (contentType string, body []byte)
+}
+
+// Bank is a bank that takes SBP payouts.
+type Bank struct {
+	ID   string `json:"bank_id"`
+	Name string `json:"name"`
+	BIC  string `json:"bic,omitempty"`
+}
+
+// BankLister is implemented by providers that pay out by SBP: the banks they pay to.
+type BankLister interface {
+	// SBPBanks lists the banks, those whose name contains name (any case) when it is not empty.
+	SBPBanks(ctx context.Context, name string) ([]Bank, error)
+}
+
+// BalanceReader is implemented by providers that tell the balance of an account payouts are paid from.
+type BalanceReader interface {
+	// Balance returns the balance of the account channel; "" is the provider's default channel.
+	Balance(ctx context.Context, channel string) (payout.Amount, error)
 }
 
 // Webhooks verifies a provider's webhook and translates it into events for payout workflows.
@@ -164,6 +216,10 @@ type Error struct {
 	// Code and Description are the provider's own, when it gave them.
 	Code        string
 	Description string
+	// Exists means the provider refused the call because what it asks for exists already (Mandarin's duplicate
+	// order id, an idempotency key used before): the earlier call took effect, or is taking it. Look it up; never
+	// make another.
+	Exists bool
 	// Err is the underlying transport error, if any.
 	Err error
 }

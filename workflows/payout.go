@@ -23,6 +23,7 @@ const (
 	QueryState           = "state"
 	SignalReadyToConfirm = providers.EventReadyToConfirm
 	SignalPaymentFinish  = providers.EventPaymentFinished
+	SignalSBPStatus      = providers.EventSBPStatus
 	SignalConfirm        = "confirm"
 	SignalCancel         = "cancel"
 	UpdateVerify         = "verify"
@@ -34,6 +35,18 @@ const (
 	DefaultPollAfter       = 2 * time.Minute
 	maxPollInterval        = 30 * time.Minute
 	maxAttempts            = 3
+	// DefaultWatchEvery is how often a provider that tells by no webhook that it waits for confirmation (Mandarin's
+	// SBP name check) is asked.
+	DefaultWatchEvery = 2 * time.Second
+)
+
+// Balance checks before submit (Input.BalanceCheck).
+const (
+	// BalanceHold keeps a payout the balance cannot cover in needs_attention, asking again, until it can or an
+	// operator cancels it.
+	BalanceHold = "hold"
+	// BalanceFail fails a payout the balance cannot cover, with nothing sent.
+	BalanceFail = "fail"
 )
 
 // SystemActor is who decides when no person did (the approval deadline).
@@ -50,6 +63,16 @@ type Input struct {
 	// ApproveBeforeSubmit puts the approval before the payout is submitted, for providers that pay at once on
 	// submit (bePaid): no money moves before approval. Without it the provider holds the payout for confirmation.
 	ApproveBeforeSubmit bool `json:"approve_before_submit,omitempty"`
+	// LookupBySubmit: the provider finds a payout whose submit went unanswered only by a submit under the same
+	// payout ID, which it refuses as a duplicate while the first one stands (Mandarin's orderId).
+	LookupBySubmit bool `json:"lookup_by_submit,omitempty"`
+	// SubmitTimeout bounds one submit, as the provider advises (Mandarin: 600 s); one minute when zero.
+	SubmitTimeout time.Duration `json:"submit_timeout,omitempty"`
+	// BalanceCheck asks the provider's balance before submit: BalanceHold or BalanceFail, "" for no check.
+	BalanceCheck string `json:"balance_check,omitempty"`
+	// WatchEvery is how often to ask a provider that tells by no webhook that the payout waits for confirmation;
+	// DefaultWatchEvery when zero.
+	WatchEvery time.Duration `json:"watch_every,omitempty"`
 	// CreatedBy is who created the payout (the API key's name).
 	CreatedBy string `json:"created_by,omitempty"`
 	// Policy is the approval policy's verdict, taken when the payout was created.
@@ -60,8 +83,10 @@ type Input struct {
 // open a session → submit the payout → wait until the bank is ready (ready_to_confirm) → wait for a person's or
 // policy's confirm or cancel, cancelling at the deadline → confirm or cancel at the bank → wait for the result
 // (payment_finished) → succeeded, failed or cancelled.
-// For a provider that pays on submit (bePaid), approval comes first: open → wait for confirm or cancel → submit →
-// wait for the result.
+// An SBP payout sent without the recipient's name (Mandarin) goes the same way; the provider is ready once the
+// recipient's bank has given the name (sbp_status), which is checked against the recipient before approval.
+// For a provider that pays on submit (bePaid, Mandarin), approval comes first: open → wait for confirm or cancel →
+// submit → wait for the result.
 func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	p, err := newRun(ctx, in)
 	if err != nil {
@@ -83,8 +108,8 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		return p.approveThenSubmit(ctx), nil
 	}
 
-	// 2. Submit it.
-	if !p.submit(ctx) {
+	// 2. Submit it, if the balance covers it.
+	if !p.balanceCovers(ctx) || !p.submit(ctx) {
 		if p.cancelRequested() {
 			return p.cancelAtProvider(ctx), nil
 		}
@@ -92,9 +117,11 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	}
 
 	// 3. Wait until the provider is ready to execute, or has finished on its own, or the payout is cancelled.
+	stopWatch := p.watch(ctx)
 	p.waitAtProvider(ctx, func() bool {
 		return p.at.State == providers.StateAwaitingConfirm || p.at.State.Final() || p.cancelRequested()
 	})
+	stopWatch()
 	if p.at.State.Final() {
 		return p.finish(ctx), nil
 	}
@@ -104,6 +131,9 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	if reason := p.mismatch(); reason != "" {
 		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: reason})
 		return p.cancelAtProvider(ctx), nil
+	}
+	if p.namedByBank() {
+		p.checkName(ctx)
 	}
 
 	// 4. Wait for approval, until the deadline.
@@ -132,7 +162,7 @@ func (p *run) approveThenSubmit(ctx workflow.Context) payout.State {
 		return p.cancelAtProvider(ctx)
 	}
 	p.setStatus(ctx, payout.StatusConfirmed, "approved; sending to "+payout.ProviderTitle(p.state.Provider))
-	if !p.submit(ctx) {
+	if !p.balanceCovers(ctx) || !p.submit(ctx) {
 		if p.cancelRequested() {
 			return p.cancelAtProvider(ctx)
 		}
@@ -240,6 +270,7 @@ func (p *run) listen(ctx workflow.Context) {
 	}
 	onEvent(SignalReadyToConfirm, "Sent by the webhook receiver: the provider is ready and waits for confirm or cancel.")
 	onEvent(SignalPaymentFinish, "Sent by the webhook receiver: the provider says the payout finished.")
+	onEvent(SignalSBPStatus, "Sent when the recipient's bank has checked an SBP payout sent without the name: the name it gives, or a failure.")
 	onDecision(SignalConfirm, true, `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`)
 	onDecision(SignalCancel, false, `Cancel this payout before it is confirmed. JSON: {"by": "your name", "reason": "why"}`)
 }
@@ -257,7 +288,7 @@ func (p *run) onProviderEvent(ctx workflow.Context, name string, ev providers.Ev
 		return // already final or being checked: a repeat
 	case o.State.Final():
 		p.claim = &o
-	case name == SignalReadyToConfirm && o.State == providers.StateAwaitingConfirm:
+	case (name == SignalReadyToConfirm || name == SignalSBPStatus) && o.State == providers.StateAwaitingConfirm:
 		if p.at.State == providers.StateAwaitingConfirm || p.state.Status == payout.StatusConfirmed {
 			return // a repeat, or late after our confirm
 		}
@@ -403,14 +434,126 @@ func (p *run) cancelRequested() bool { return p.decision != nil && !p.decision.A
 // approval gets the payout decided: by policy alone where the policy says so, else by people until the deadline,
 // after which it is cancelled.
 func (p *run) approval(ctx workflow.Context) {
+	if nc := p.state.NameCheck; nc != nil && p.decision == nil {
+		if !nc.Matches {
+			p.awaitPeople(ctx)
+			return
+		}
+		if p.state.ApprovalsRequired <= 1 {
+			reason := fmt.Sprintf("the recipient's bank gives the name %q, which matches the recipient", nc.BankName)
+			p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: policy.Actor, Reason: reason, At: workflow.Now(ctx)})
+			p.decide(ctx, true, payout.Decision{By: policy.Actor, Reason: reason})
+			return
+		}
+	}
 	if reason := p.in.Policy.AutoApprove; reason != "" && p.decision == nil {
 		p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: policy.Actor, Reason: reason, At: workflow.Now(ctx)})
 		p.decide(ctx, true, payout.Decision{By: policy.Actor, Reason: reason})
 		return
 	}
+	p.awaitPeople(ctx)
+}
+
+// awaitPeople waits for people to decide until the deadline, after which the payout is cancelled.
+func (p *run) awaitPeople(ctx workflow.Context) {
 	if !p.awaitDecision(ctx) {
 		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: "approval deadline passed"})
 	}
+}
+
+// namedByBank reports whether the payout was sent without the recipient's name, which the recipient's bank gives
+// back to be checked before the payout is confirmed.
+func (p *run) namedByBank() bool {
+	sbp := p.in.Request.Destination.SBP
+	return sbp != nil && sbp.WithoutName
+}
+
+// checkName compares the name the recipient's bank gave with the recipient requested. A match lets policy approve
+// where one person would; a mismatch, or no name, leaves the decision to people.
+func (p *run) checkName(ctx workflow.Context) {
+	got := p.at.Details[providers.DetailRecipientName]
+	nc := &payout.NameCheck{BankName: got, Matches: policy.NameMatches(got, p.in.Request.Recipient.FullName)}
+	p.state.NameCheck = nc
+	switch {
+	case got == "":
+		p.note(ctx, "the recipient's bank gave no name: a person must decide")
+	case nc.Matches:
+		p.note(ctx, fmt.Sprintf("the recipient's bank gives the name %q, which matches the recipient", got))
+	default:
+		p.note(ctx, fmt.Sprintf("the recipient's bank gives the name %q, which does not match %q: a person must decide",
+			got, p.in.Request.Recipient.FullName))
+	}
+}
+
+// watch asks the provider, in the background, until it waits for confirmation, where no webhook will tell (the
+// recipient's bank checking an SBP payout without the name); what it finds comes back as the sbp_status signal.
+// The returned func stops it.
+func (p *run) watch(ctx workflow.Context) (stop func()) {
+	if !p.namedByBank() {
+		return func() {}
+	}
+	every := p.in.WatchEvery
+	if every <= 0 {
+		every = DefaultWatchEvery
+	}
+	wctx, cancel := workflow.WithCancel(ctx)
+	wctx = workflow.WithActivityOptions(wctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5,
+			NonRetryableErrorTypes: []string{activities.ErrConfig}},
+		Summary: "ask the recipient's bank for the name",
+	})
+	workflow.ExecuteActivity(wctx, (*activities.Activities).Watch,
+		activities.WatchCall{Call: p.call(), Every: every, Signal: SignalSBPStatus})
+	return cancel
+}
+
+// balanceCovers asks the provider's balance before submit, where configured. A balance that cannot cover the
+// payout fails it (BalanceFail) or holds it for an operator, asking again, until it does or the payout is
+// cancelled (BalanceHold). It reports whether to go on.
+func (p *run) balanceCovers(ctx workflow.Context) bool {
+	if p.in.BalanceCheck == "" {
+		return true
+	}
+	held := false
+	for attempt := 1; ; attempt++ {
+		var balance payout.Amount
+		err := workflow.ExecuteActivity(withSafeRetries(ctx), (*activities.Activities).Balance, p.call()).Get(ctx, &balance)
+		if err != nil {
+			// The provider refuses what its balance cannot cover: sending it anyway loses nothing.
+			p.note(ctx, "the balance could not be read ("+errorCode(err)+"); sending the payout anyway")
+			return true
+		}
+		if balance.Currency != p.in.Request.Amount.Currency || balance.Value >= p.in.Request.Amount.Value {
+			if held {
+				p.setStatus(ctx, p.statusBeforeSubmit(), "the balance covers the payout now")
+			}
+			return true
+		}
+		why := fmt.Sprintf("the balance at %s (%s) does not cover the payout (%s)",
+			payout.ProviderTitle(p.state.Provider), balance, p.in.Request.Amount)
+		if p.in.BalanceCheck == BalanceFail {
+			p.state.Failure = &payout.Failure{Code: "insufficient_balance", Description: why}
+			p.setStatus(ctx, payout.StatusFailed, why+"; nothing was sent")
+			return false
+		}
+		if !held {
+			p.attention(ctx, why+": held until it does; cancel the payout to drop it")
+			held = true
+		}
+		if p.backoff(ctx, attempt, p.cancelRequested) {
+			return false
+		}
+	}
+}
+
+// statusBeforeSubmit is the status a payout has just before it is submitted.
+func (p *run) statusBeforeSubmit() payout.Status {
+	if p.in.ApproveBeforeSubmit {
+		return payout.StatusConfirmed
+	}
+	return payout.StatusCreated
 }
 
 // awaitDecision waits for confirm or cancel until the approval deadline; false means the deadline passed.
@@ -448,11 +591,14 @@ func (p *run) open(ctx workflow.Context) bool {
 // submit hands the payout to the provider once per attempt. Whatever goes wrong, the provider is asked whether it
 // has the payout before anything else; a new attempt follows only when it has none.
 func (p *run) submit(ctx workflow.Context) bool {
+	if p.in.LookupBySubmit {
+		return p.submitDeduplicated(ctx)
+	}
 	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
 	unknownBefore := false
 	for attempt := 1; ; attempt++ {
 		var out providers.Outcome
-		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
+		err := workflow.ExecuteActivity(p.submitOptions(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
 		if err == nil {
 			p.absorb(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
@@ -481,6 +627,77 @@ func (p *run) submit(ctx workflow.Context) bool {
 		if p.backoff(ctx, attempt, p.cancelRequested) {
 			return false
 		}
+	}
+}
+
+// submitDeduplicated is submit for a provider that refuses a second payout under the same payout ID while the
+// first one stands, and has no other lookup (Mandarin's orderId): an attempt whose answer is lost is sent again
+// under the same ID, which is the provider's own way of asking, and a duplicate means the first one stands.
+func (p *run) submitDeduplicated(ctx workflow.Context) bool {
+	for attempt := 1; ; attempt++ {
+		out, err := p.submitOnce(ctx)
+		switch {
+		case err == nil:
+			p.absorb(out)
+			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
+			return !p.at.State.Final() || p.finishNow(ctx)
+		case isExisting(err):
+			p.absorb(providers.Outcome{State: providers.StatePending})
+			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout already ("+errorCode(err)+"): waiting for its result")
+			return true
+		case isRejected(err):
+			// The provider refuses a second payout under this ID while the first one stands: this refusal is final.
+			return p.failFromError(ctx, err, "the provider refused the payout")
+		}
+		p.note(ctx, "submit did not succeed ("+errorCode(err)+"); sending it again under the same payout id, which the provider deduplicates")
+		if attempt == maxAttempts {
+			p.attention(ctx, fmt.Sprintf("submit got no answer %d times; still asking the provider the same way", attempt))
+		}
+		// No stop on cancel: the payout may stand at the provider until it answers.
+		p.backoff(ctx, attempt, func() bool { return false })
+	}
+}
+
+// submitOnce sends the payout once under its payout ID.
+func (p *run) submitOnce(ctx workflow.Context) (providers.Outcome, error) {
+	var out providers.Outcome
+	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
+	err := workflow.ExecuteActivity(p.submitOptions(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
+	return out, err
+}
+
+// submitOptions runs a submit once, with the time the provider advises for it.
+func (p *run) submitOptions(ctx workflow.Context) workflow.Context {
+	if p.in.SubmitTimeout <= 0 {
+		return withOneAttempt(ctx)
+	}
+	return withOneAttemptFor(ctx, p.in.SubmitTimeout+30*time.Second)
+}
+
+// lookupBySubmit asks a provider that has no other lookup (LookupBySubmit) by sending the payout again under the
+// same payout ID: a duplicate means it stands, pending; an answer means the first one had failed or never
+// arrived, and this one is the payout. It does not give up, like lookup.
+func (p *run) lookupBySubmit(ctx workflow.Context) providers.Outcome {
+	for attempt := 1; ; attempt++ {
+		out, err := p.submitOnce(ctx)
+		switch {
+		case err == nil:
+			p.note(ctx, "the provider had no payout under this id; it has it now")
+			return out
+		case isExisting(err):
+			return providers.Outcome{Ref: p.at.Ref, State: providers.StatePending}
+		case isRejected(err):
+			var r activities.Rejection
+			o := providers.Outcome{Ref: p.at.Ref, State: providers.StateFailed, ErrorCode: errorCode(err)}
+			if appErr := (*temporal.ApplicationError)(nil); errors.As(err, &appErr) && appErr.Details(&r) == nil {
+				o.ErrorDescription = r.Description
+			}
+			return o
+		}
+		if p.state.Status != payout.StatusNeedsAttention && attempt == maxAttempts {
+			p.attention(ctx, "the provider could not tell where the payout stands: "+errorCode(err))
+		}
+		p.backoff(ctx, attempt, func() bool { return false })
 	}
 }
 
@@ -579,9 +796,16 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 		}
 		claim := p.claim
 		p.claim = nil // a claim arriving during the lookup is checked on the next round
+		if claim != nil && p.at.Ref.SessionID == "" && claim.Ref.SessionID != "" {
+			// The provider named its id of the payout in a verified webhook for this payout: ask by it.
+			p.at.Ref.SessionID = claim.Ref.SessionID
+			p.note(ctx, "the provider's id of the payout is known from its webhook: "+claim.Ref.SessionID)
+		}
 		out := p.lookup(ctx)
 		if advances(p.at.State, out.State) {
 			p.absorb(out)
+		} else if p.at.Ref.SessionID == "" && out.Ref.SessionID != "" {
+			p.absorb(out) // the payout's id, learnt by the lookup
 		} else if claim != nil {
 			p.note(ctx, fmt.Sprintf("a webhook said %s, the provider says %s: waiting", claim.State, out.State))
 		}
@@ -606,6 +830,9 @@ func advances(from, to providers.State) bool {
 // lookup asks the provider where the payout stands. It does not give up: while the provider cannot tell, the payout
 // is marked for an operator and asked again later, never assumed failed or resent.
 func (p *run) lookup(ctx workflow.Context) providers.Outcome {
+	if p.in.LookupBySubmit && p.at.Ref.SessionID == "" {
+		return p.lookupBySubmit(ctx)
+	}
 	for {
 		var out providers.Outcome
 		err := workflow.ExecuteActivity(withLookupRetries(ctx), (*activities.Activities).Status, p.call()).Get(ctx, &out)
@@ -738,6 +965,12 @@ func refs(r providers.Ref) map[string]string {
 	return m
 }
 
+// isExisting reports whether the provider refused because the payout exists already.
+func isExisting(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrExists
+}
+
 func isRejected(err error) bool {
 	var appErr *temporal.ApplicationError
 	return errors.As(err, &appErr) && appErr.Type() == activities.ErrRejected
@@ -749,7 +982,7 @@ func errorCode(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		var r activities.Rejection
-		if appErr.Type() == activities.ErrRejected && appErr.Details(&r) == nil && r.Code != "" {
+		if (appErr.Type() == activities.ErrRejected || appErr.Type() == activities.ErrExists) && appErr.Details(&r) == nil && r.Code != "" {
 			return r.Code
 		}
 		return appErr.Type()

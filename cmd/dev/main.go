@@ -1,5 +1,5 @@
 // Command dev runs the whole payoutflow stack in one process for `make run`: an embedded Temporal server (SQLite
-// under DATA_DIR) with Temporal UI, the worker, the REST API and webhook receiver, and the Bank 131 sandbox. It needs
+// under DATA_DIR) with Temporal UI, the worker, the REST API and webhook receiver, and the provider sandboxes. It needs
 // no setup: keys are generated under DATA_DIR on first start.
 package main
 
@@ -23,6 +23,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/devserver"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -31,6 +32,8 @@ const (
 	devProject    = "payoutflow-dev"
 	devShopID     = "payoutflow-dev-shop"
 	devShopSecret = "payoutflow-dev-secret"
+	devMerchantID = "1"
+	devMandarin   = "payoutflow-dev-mandarin-secret"
 )
 
 func main() {
@@ -65,6 +68,10 @@ func run() error {
 	bepaidLn, err := net.Listen("tcp", cfg.BePaid.SandboxAddr)
 	if err != nil {
 		return fmt.Errorf("the bePaid sandbox port: %w; set BEPAID_SANDBOX_ADDR to a free host:port", err)
+	}
+	mandarinLn, err := net.Listen("tcp", cfg.Mandarin.SandboxAddr)
+	if err != nil {
+		return fmt.Errorf("the Mandarin sandbox port: %w; set MANDARIN_SANDBOX_ADDR to a free host:port", err)
 	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -133,6 +140,23 @@ func run() error {
 	go serve(bepaidSrv, bepaidLn, log)
 	defer bepaidSrv.Close()
 
+	// The Mandarin sandbox, sending callbacks to the URL each payout gives.
+	mandarinSandbox, err := mandarin.OpenSandbox(mandarin.SandboxConfig{
+		MerchantID: devMerchantID,
+		Secret:     devMandarin,
+		Delay:      500 * time.Millisecond,
+		PublicURL:  "http://" + mandarinLn.Addr().String(),
+		Logger:     log.With("component", "mandarin-sandbox"),
+		StateFile:  filepath.Join(cfg.DataDir, "mandarin-sandbox.json"),
+	})
+	if err != nil {
+		return err
+	}
+	defer mandarinSandbox.Close()
+	mandarinSrv := app.Server(cfg.Mandarin.SandboxAddr, mandarinSandbox)
+	go serve(mandarinSrv, mandarinLn, log)
+	defer mandarinSrv.Close()
+
 	// Temporal and its UI.
 	temporalAddr := strings.Replace(cfg.TemporalAddress, "localhost:", "127.0.0.1:", 1)
 	log.Info("starting Temporal", "address", temporalAddr, "data_dir", cfg.DataDir)
@@ -164,6 +188,14 @@ func run() error {
 	cfg.BePaid.ShopID, cfg.BePaid.SecretKey = devShopID, devShopSecret
 	cfg.BePaid.PublicKeyFile = filepath.Join(keys, "bepaid-sandbox.pub")
 	cfg.BePaid.Test = true
+	cfg.Mandarin.BaseURL = "http://" + mandarinLn.Addr().String()
+	cfg.Mandarin.MerchantID, cfg.Mandarin.Secret = devMerchantID, devMandarin
+	if cfg.Mandarin.DefaultEmail == "" {
+		cfg.Mandarin.DefaultEmail = "payouts@example.com"
+	}
+	if cfg.Mandarin.DefaultPhone == "" {
+		cfg.Mandarin.DefaultPhone = "+79000000000"
+	}
 	ps, err := app.Configured(cfg)
 	if err != nil {
 		return err
@@ -180,14 +212,15 @@ func run() error {
 	defer w.Stop()
 	apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKey: codecKey, Logger: log,
-		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Keys: apiKeys, Policy: pol,
+		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: apiKeys, Policy: pol,
 	}))
 	go serve(apiSrv, apiLn, log)
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
 	go serve(codecSrv, codecLn, log)
 	defer codecSrv.Close()
 
-	banner(cfg, ts.UIURL(), sandboxLn.Addr().String(), bepaidLn.Addr().String(), filepath.Join(cfg.DataDir, "dev-api-key"))
+	banner(cfg, ts.UIURL(), sandboxLn.Addr().String(), bepaidLn.Addr().String(), mandarinLn.Addr().String(),
+		filepath.Join(cfg.DataDir, "dev-api-key"))
 	<-ctx.Done()
 	log.Info("stopping")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -202,7 +235,7 @@ func serve(srv *http.Server, ln net.Listener, log *slog.Logger) {
 	}
 }
 
-func banner(cfg config.Config, uiURL, sandboxAddr, bepaidAddr, keyFile string) {
+func banner(cfg config.Config, uiURL, sandboxAddr, bepaidAddr, mandarinAddr, keyFile string) {
 	fmt.Printf(`
 payoutflow is running. Ctrl-C stops everything.
 
@@ -212,6 +245,7 @@ payoutflow is running. Ctrl-C stops everything.
   Temporal frontend     %[4]s        (TEMPORAL_ADDRESS, namespace %[5]s)
   Bank 131 sandbox      http://%[6]s       (BANK131_SANDBOX_ADDR)
   bePaid sandbox        http://%[9]s       (BEPAID_SANDBOX_ADDR)
+  Mandarin sandbox      http://%[11]s       (MANDARIN_SANDBOX_ADDR)
   Data                  %[7]s  (DATA_DIR: Temporal's SQLite file, keys)
 
 The API wants a key: the development key (every scope) is in %[10]s.
@@ -226,7 +260,7 @@ then approve it in Temporal UI (search: PayoutStatus="awaiting_approval", More A
 {"by": "your name", "reason": "checked"}) or by API:
   curl -s -X POST %[1]s/v1/payouts/<id>/confirm -H "Authorization: Bearer $PAYOUTFLOW_KEY" -d '{"reason":"checked"}'
 
-`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr, absPath(keyFile))
+`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr, absPath(keyFile), mandarinAddr)
 }
 
 func absPath(p string) string {

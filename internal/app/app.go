@@ -21,6 +21,7 @@ import (
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -52,8 +53,16 @@ func Configured(cfg config.Config) (Providers, error) {
 		ps.Webhooks[p.Name()] = hooks
 		ps.Verifications[p.Name()] = hooks
 	}
+	if cfg.Mandarin.MerchantID != "" {
+		p, hooks, err := Mandarin(cfg.Mandarin, cfg.PublicURL)
+		if err != nil {
+			return ps, err
+		}
+		ps.List = append(ps.List, p)
+		ps.Webhooks[p.Name()] = hooks
+	}
 	if len(ps.List) == 0 {
-		return ps, fmt.Errorf("no provider is configured: set BANK131_PROJECT and its keys, or BEPAID_SHOP_ID and its secrets")
+		return ps, fmt.Errorf("no provider is configured: set BANK131_PROJECT and its keys, BEPAID_SHOP_ID and its secrets, or MANDARIN_MERCHANT_ID and MANDARIN_SECRET")
 	}
 	return ps, nil
 }
@@ -100,11 +109,33 @@ func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webh
 	return p, bepaid.NewWebhooks(cfg.ShopID, cfg.SecretKey, pub), nil
 }
 
+// Mandarin builds the Mandarin provider and its callback receiver. publicURL is where Mandarin reaches our
+// callbacks.
+func Mandarin(cfg config.Mandarin, publicURL string) (*mandarin.Provider, *mandarin.Webhooks, error) {
+	if cfg.Secret == "" {
+		return nil, nil, fmt.Errorf("mandarin: set MANDARIN_SECRET (signs requests and verifies callbacks)")
+	}
+	cl, err := mandarin.NewClient(mandarin.Config{BaseURL: cfg.BaseURL, MerchantID: cfg.MerchantID, Secret: cfg.Secret})
+	if err != nil {
+		return nil, nil, err
+	}
+	p := mandarin.NewProvider(cl, mandarin.ProviderOptions{
+		CallbackURL:      publicURL + "/webhooks/mandarin",
+		AllowPaymentPage: cfg.PaymentPage,
+		DefaultEmail:     cfg.DefaultEmail,
+		DefaultPhone:     cfg.DefaultPhone,
+		Channel:          cfg.Channel,
+	})
+	return p, mandarin.NewWebhooks(cfg.MerchantID, cfg.Secret), nil
+}
+
 // NewWorker returns a worker, not yet started, for payout workflows and their activities. codecKey is the codec's
 // key, from which the key that verifies the API's proofs of decisions is derived.
 func NewWorker(c client.Client, taskQueue string, codecKey []byte, ps ...providers.Provider) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	workflows.Register(w, activities.New(DecisionKey(codecKey), ps...))
+	acts := activities.New(DecisionKey(codecKey), ps...)
+	acts.Signaler = c
+	workflows.Register(w, acts)
 	return w
 }
 
@@ -122,7 +153,9 @@ type API struct {
 	CodecKey      []byte
 	Webhooks      map[string]providers.Webhooks
 	Verifications map[string]providers.Verifications
-	Keys          *api.Keys
+	// Providers answer the API's reads from providers (SBP banks, balances).
+	Providers []providers.Provider
+	Keys      *api.Keys
 	Policy        *policy.Policy
 	Logger        *slog.Logger
 }
@@ -147,6 +180,10 @@ func Access(cfg config.Config) (*api.Keys, *policy.Policy, error) {
 
 // NewAPI returns the HTTP handler of the REST API and the webhook receiver.
 func NewAPI(cfg config.Config, a API) http.Handler {
+	byName := make(map[string]providers.Provider, len(a.Providers))
+	for _, p := range a.Providers {
+		byName[p.Name()] = p
+	}
 	return api.New(api.Config{
 		Keys:            a.Keys,
 		Policy:          a.Policy,
@@ -159,6 +196,9 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		DecisionKey:     DecisionKey(a.CodecKey),
 		ApprovalTimeout: cfg.ApprovalTimeout,
 		PollAfter:       cfg.PollAfter,
+		BalanceCheck:    cfg.BalanceChecks(),
+		WatchEvery:      cfg.WatchEvery,
+		Providers:       byName,
 		Logger:          a.Logger,
 	})
 }

@@ -38,10 +38,25 @@ type Config struct {
 	CodecKeyFile    string        // CODEC_KEY_FILE
 	ApprovalTimeout time.Duration // APPROVAL_TIMEOUT
 	PollAfter       time.Duration // PROVIDER_POLL_AFTER
+	WatchEvery      time.Duration // PROVIDER_WATCH_EVERY: how often to ask a provider that sends no webhook for the step
 	LogLevel        slog.Level    // LOG_LEVEL
 
-	Bank131 Bank131
-	BePaid  BePaid
+	Bank131  Bank131
+	BePaid   BePaid
+	Mandarin Mandarin
+}
+
+// Mandarin configures the Mandarin client and the verification of its callbacks.
+type Mandarin struct {
+	BaseURL      string // MANDARIN_BASE_URL
+	MerchantID   string // MANDARIN_MERCHANT_ID
+	Secret       string // MANDARIN_SECRET: signs requests (X-Auth) and verifies callbacks (sign)
+	Channel      string // MANDARIN_CHANNEL: the account payouts are paid from, openbank_direct or psb_direct
+	BalanceCheck string // MANDARIN_BALANCE_CHECK: off, hold or fail
+	PaymentPage  bool   // MANDARIN_PAYMENT_PAGE: allow payouts where the recipient enters the card on Mandarin's page
+	DefaultEmail string // MANDARIN_DEFAULT_EMAIL: customerInfo.email when the recipient has none
+	DefaultPhone string // MANDARIN_DEFAULT_PHONE: customerInfo.phone when the recipient has none
+	SandboxAddr  string // MANDARIN_SANDBOX_ADDR: where `make run` serves the sandbox
 }
 
 // BePaid configures the bePaid client and the verification of its notifications.
@@ -89,6 +104,27 @@ func Load() (Config, error) {
 			Test:          os.Getenv("BEPAID_TEST") == "true",
 			SandboxAddr:   env("BEPAID_SANDBOX_ADDR", "127.0.0.1:8132"),
 		},
+		Mandarin: Mandarin{
+			BaseURL:      env("MANDARIN_BASE_URL", "https://secure.mandarinpay.com"),
+			MerchantID:   os.Getenv("MANDARIN_MERCHANT_ID"),
+			Secret:       os.Getenv("MANDARIN_SECRET"),
+			Channel:      env("MANDARIN_CHANNEL", "openbank_direct"),
+			BalanceCheck: env("MANDARIN_BALANCE_CHECK", "off"),
+			PaymentPage:  env("MANDARIN_PAYMENT_PAGE", "true") == "true",
+			DefaultEmail: os.Getenv("MANDARIN_DEFAULT_EMAIL"),
+			DefaultPhone: os.Getenv("MANDARIN_DEFAULT_PHONE"),
+			SandboxAddr:  env("MANDARIN_SANDBOX_ADDR", "127.0.0.1:8133"),
+		},
+	}
+	switch c.Mandarin.BalanceCheck {
+	case "off", workflows.BalanceHold, workflows.BalanceFail:
+	default:
+		return c, fmt.Errorf("MANDARIN_BALANCE_CHECK: %q is not one of off, hold, fail", c.Mandarin.BalanceCheck)
+	}
+	switch c.Mandarin.Channel {
+	case "openbank_direct", "psb_direct":
+	default:
+		return c, fmt.Errorf("MANDARIN_CHANNEL: %q is not one of openbank_direct, psb_direct", c.Mandarin.Channel)
 	}
 	c.PublicURL = env("PUBLIC_URL", "http://"+loopback(c.APIAddr))
 	c.UIOrigin = env("UI_ORIGIN", "http://"+loopback(c.UIAddr))
@@ -102,6 +138,9 @@ func Load() (Config, error) {
 		return c, err
 	}
 	if c.PollAfter, err = duration("PROVIDER_POLL_AFTER", workflows.DefaultPollAfter); err != nil {
+		return c, err
+	}
+	if c.WatchEvery, err = duration("PROVIDER_WATCH_EVERY", workflows.DefaultWatchEvery); err != nil {
 		return c, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
@@ -192,4 +231,13 @@ func loopback(addr string) string {
 		return "127.0.0.1" + addr
 	}
 	return strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
+}
+
+// BalanceChecks are the balance checks before submit, by provider, as the API gives them to new payouts.
+func (c Config) BalanceChecks() map[string]string {
+	m := map[string]string{}
+	if c.Mandarin.BalanceCheck != "off" {
+		m["mandarin"] = c.Mandarin.BalanceCheck
+	}
+	return m
 }

@@ -263,7 +263,7 @@ func (c *Client) Operation(ctx context.Context, id string) (Operation, error) {
 // never hold the request body or a card number.
 func (c *Client) call(ctx context.Context, timeout time.Duration, op, method, path string, reqBody []byte,
 	read func([]byte) error) error {
-	fail := func(certainty providers.Certainty, status int, code string, apiErr *APIError, err error) error {
+	fail := func(certainty providers.Certainty, status int, code string, apiErr *APIError, err error) *providers.Error {
 		e := &providers.Error{Provider: Name, Op: op, Certainty: certainty, HTTPStatus: status, Code: code,
 			Err: redact.Error(err)}
 		if apiErr != nil {
@@ -313,7 +313,9 @@ func (c *Client) call(ctx context.Context, timeout time.Duration, op, method, pa
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && apiErr != nil:
 		if apiErr.duplicate() {
 			// This request did nothing, but the first one with the orderId exists: succeeded or in progress.
-			return fail(providers.Unknown, resp.StatusCode, CodeDuplicateOrderID, apiErr, nil)
+			dup := fail(providers.Unknown, resp.StatusCode, CodeDuplicateOrderID, apiErr, nil)
+			dup.Exists = true
+			return dup
 		}
 		return fail(providers.Known, resp.StatusCode, refusalCode(resp.StatusCode, apiErr), apiErr, nil)
 	}

@@ -13,9 +13,9 @@
 // unknown (and payout-only, and anything unknown) are pending. Creates get a 600 s timeout, as Mandarin advises.
 //
 // SBP payouts carry the recipient's name (customerInfo lastName/firstName/middleName from Recipient.FullName,
-// "Last First [Middle]") and need no confirmation, or, with ProviderOptions.SBPWithoutName, go without it: Status
+// "Last First [Middle]") and need no confirmation, or, with payout.SBP.WithoutName, go without it: Status
 // then asks POST /api/sbp/{id}/status too, and once the bank has checked the recipient answers
-// StateAwaitingConfirm with the bank's name of the recipient in Details["fio"]. Confirm (POST /api/sbp/{id}/confirm)
+// StateAwaitingConfirm with the bank's name of the recipient in Details[DetailFIO]. Confirm (POST /api/sbp/{id}/confirm)
 // sends the money, Cancel (/reject) drops the payout; Ref.PaymentID holds the id they use and is set only for such
 // payouts. Confirm and Cancel of any other payout fail Known not_supported.
 //

@@ -90,6 +90,18 @@ func sbpRequest(phone, name string, amount int64) payout.Request {
 		Recipient: payout.Recipient{FullName: name}}
 }
 
+func sbpRequestWithoutName(phone, name string, amount int64) payout.Request {
+	r := sbpRequest(phone, name, amount)
+	r.Destination.SBP.WithoutName = true
+	return r
+}
+
+func pageRequest(amount int64) payout.Request {
+	r := cardRequest(payout.Card{}, amount)
+	r.Destination = payout.Destination{Type: payout.DestinationPaymentPage}
+	return r
+}
+
 func nextEvent(t *testing.T, events <-chan providers.Event) providers.Event {
 	t.Helper()
 	select {

@@ -13,7 +13,7 @@ import (
 // Details keys of an Outcome.
 const (
 	DetailUserWebLink = "user_web_link"
-	DetailFIO         = "fio"
+	DetailFIO         = providers.DetailRecipientName
 	DetailState       = "state"
 	DetailSBPStatus   = "sbp_status"
 )
@@ -24,11 +24,6 @@ type ProviderOptions struct {
 	CallbackURL string
 	// ReturnURL is where the payment page sends the recipient back: urls.return.
 	ReturnURL string
-	// SBPWithoutName sends SBP payouts without the recipient's name: the recipient's bank checks the phone, Status
-	// then answers StateAwaitingConfirm with the bank's name of the recipient in Details["fio"], and nothing moves
-	// until Confirm (or Cancel). When false, SBP payouts carry the name (Recipient.FullName as "Last First
-	// [Middle]") and go through without a confirm step.
-	SBPWithoutName bool
 	// AllowPaymentPage lets a card payout with neither number nor token go to Mandarin's payment page, where the
 	// recipient enters the card: the outcome carries Details["user_web_link"]. When false such a payout is refused.
 	AllowPaymentPage bool
@@ -36,6 +31,9 @@ type ProviderOptions struct {
 	// when the recipient has none (Recipient.Email, Recipient.Address.Phone).
 	DefaultEmail string
 	DefaultPhone string
+	// Channel is the account channel payouts are paid from, for Balance: openbank_direct (the default) or
+	// psb_direct.
+	Channel string
 }
 
 // Provider is Mandarin as a payout provider: a payout is one asynchronous transaction, its result told by
@@ -49,6 +47,9 @@ var _ providers.Provider = (*Provider)(nil)
 
 // NewProvider returns the provider that calls Mandarin through client.
 func NewProvider(client *Client, opts ProviderOptions) *Provider {
+	if opts.Channel == "" {
+		opts.Channel = ChannelOpenbank
+	}
 	return &Provider{client: client, opts: opts}
 }
 
@@ -127,13 +128,16 @@ func (p *Provider) transaction(ctx context.Context, ref providers.Ref, req payou
 		if d.SBP.Phone == "" || d.SBP.BankID == "" {
 			return TransactionRequest{}, false, refuse("an SBP payout needs a phone and a bank id")
 		}
-		bic, err := p.bic(ctx, d.SBP.BankID)
-		if err != nil {
-			return TransactionRequest{}, false, err
+		bic := d.SBP.BankBIC
+		if bic == "" {
+			var err error
+			if bic, err = p.bic(ctx, d.SBP.BankID); err != nil {
+				return TransactionRequest{}, false, err
+			}
 		}
 		info.Phone = d.SBP.Phone
 		tr.Target = &Target{SBP: &SBPTarget{BankID: d.SBP.BankID, BankBIC: bic}}
-		if !p.opts.SBPWithoutName {
+		if !d.SBP.WithoutName {
 			parts := strings.Fields(r.FullName)
 			if len(parts) < 2 {
 				return TransactionRequest{}, false, refuse("an SBP payout with the name needs the recipient's " +
@@ -143,12 +147,12 @@ func (p *Provider) transaction(ctx context.Context, ref providers.Ref, req payou
 			info.MiddleName = strings.Join(parts[2:], " ")
 		}
 		tr.CustomerInfo = &info
-		return tr, p.opts.SBPWithoutName, nil
+		return tr, d.SBP.WithoutName, nil
 	case d.Card != nil && d.Card.Token != "":
 		tr.Target = &Target{Card: d.Card.Token}
 	case d.Card != nil && d.Card.Number != "":
 		tr.Target = &Target{KnownCardNumber: d.Card.Number}
-	case p.opts.AllowPaymentPage:
+	case d.Type == payout.DestinationPaymentPage && p.opts.AllowPaymentPage:
 		// No target: the payment page.
 	default:
 		return TransactionRequest{}, false, refuse("a card number or token, or an SBP phone and bank, is required")
@@ -212,7 +216,7 @@ func notSupported(op string) error {
 // Status asks where the payout stands by its operation id (ref.SessionID): only the state success is success;
 // failed is failure; pendingExecution, none, unknown, payout-only and anything else are pending. For an SBP payout
 // without the name (ref.PaymentID) that is not final, it also asks the SBP status: success means the bank checked
-// the recipient and the payout waits for Confirm (StateAwaitingConfirm, Details["fio"] the bank's name of the
+// the recipient and the payout waits for Confirm (StateAwaitingConfirm, Details[DetailFIO] the bank's name of the
 // recipient); fail is failure.
 //
 // Without an operation id (the create's answer was lost) Status fails Unknown with operation_id_unknown: Mandarin
@@ -266,4 +270,27 @@ func operationOutcome(ref providers.Ref, op Operation) providers.Outcome {
 		o.Card = &payout.MaskedCard{Brand: strings.ToLower(c.Brand), Last4: c.CardNumber[len(c.CardNumber)-4:]}
 	}
 	return o
+}
+
+// SBPBanks lists the banks that take SBP payouts, those whose name contains name (any case) when it is not empty.
+func (p *Provider) SBPBanks(ctx context.Context, name string) ([]providers.Bank, error) {
+	banks, err := p.client.Banks(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]providers.Bank, len(banks))
+	for i, b := range banks {
+		out[i] = providers.Bank{ID: b.BankID, Name: b.BankName, BIC: b.BankBIC}
+	}
+	return out, nil
+}
+
+// Balance returns the balance of an account channel (openbank_direct or psb_direct); "" is
+// ProviderOptions.Channel.
+func (p *Provider) Balance(ctx context.Context, channel string) (payout.Amount, error) {
+	if channel == "" {
+		channel = p.opts.Channel
+	}
+	b, err := p.client.Balance(ctx, channel)
+	return b.Amount, err
 }

@@ -63,7 +63,7 @@ func TestCardPayoutsEndWithACallbackAndStatus(t *testing.T) {
 
 func TestPaymentPageReturnsAUserWebLinkOnTheSandbox(t *testing.T) {
 	e := newEnv(t, ProviderOptions{AllowPaymentPage: true}, SandboxConfig{})
-	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_page"}, cardRequest(payout.Card{}, 500))
+	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_page"}, pageRequest(500))
 	require.NoError(t, err)
 	link := o.Details[DetailUserWebLink]
 	require.True(t, strings.HasPrefix(link, e.api.URL+"/Pay?transaction="), link)
@@ -84,7 +84,7 @@ func TestPaymentPageReturnsAUserWebLinkOnTheSandbox(t *testing.T) {
 
 func TestPaymentPageIsRefusedUnlessAllowed(t *testing.T) {
 	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
-	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_x"}, cardRequest(payout.Card{}, 500))
+	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_x"}, pageRequest(500))
 	providertest.RequireError(t, err, Name, providers.Known, CodeUnsupportedPayout)
 }
 
@@ -110,9 +110,9 @@ func TestSBPToAnotherPhoneFails(t *testing.T) {
 }
 
 func TestSBPWithoutTheNameShowsTheNameThenConfirms(t *testing.T) {
-	e := newEnv(t, ProviderOptions{SBPWithoutName: true}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
 	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_noname"},
-		sbpRequest(SandboxPhoneNoName, "Ivan Ivanov", 2500))
+		sbpRequestWithoutName(SandboxPhoneNoName, "Ivan Ivanov", 2500))
 	require.NoError(t, err)
 	require.Equal(t, o.Ref.SessionID, o.Ref.PaymentID)
 
@@ -134,9 +134,9 @@ func TestSBPWithoutTheNameShowsTheNameThenConfirms(t *testing.T) {
 }
 
 func TestSBPWithoutTheNameCanBeRejected(t *testing.T) {
-	e := newEnv(t, ProviderOptions{SBPWithoutName: true}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
 	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"},
-		sbpRequest(SandboxPhoneNoName, "", 2500))
+		sbpRequestWithoutName(SandboxPhoneNoName, "", 2500))
 	require.NoError(t, err)
 	e.waitState(t, o.Ref, providers.StateAwaitingConfirm)
 
@@ -151,7 +151,7 @@ func TestSBPWithoutTheNameCanBeRejected(t *testing.T) {
 	require.Empty(t, e.sandbox.Ledger())
 
 	// The orderId of a failed payout may be used again.
-	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"}, sbpRequest(SandboxPhoneNoName, "", 2500))
+	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"}, sbpRequestWithoutName(SandboxPhoneNoName, "", 2500))
 	require.NoError(t, err)
 }
 

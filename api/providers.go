@@ -1,0 +1,103 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+)
+
+// providerCallTimeout bounds a read from a provider made while a client waits.
+const providerCallTimeout = 15 * time.Second
+
+var channelRE = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+// sbpBanks lists the banks a provider pays to by SBP: GET /v1/sbp/banks?provider=mandarin&name=сбер.
+func (s *Server) sbpBanks(c echo.Context) error {
+	p, err := s.providerFor(c)
+	if err != nil {
+		return err
+	}
+	lister, ok := p.(providers.BankLister)
+	if !ok {
+		return fieldError(http.StatusUnprocessableEntity, "provider", "not_supported", p.Name()+" has no SBP bank list")
+	}
+	name := strings.TrimSpace(c.QueryParam("name"))
+	if len([]rune(name)) > 100 {
+		return fieldError(http.StatusBadRequest, "name", "too_long", "name is longer than 100 characters")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), providerCallTimeout)
+	defer cancel()
+	banks, err := lister.SBPBanks(ctx, name)
+	if err != nil {
+		return s.providerError(p.Name(), "list SBP banks", err)
+	}
+	if banks == nil {
+		banks = []providers.Bank{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"provider": p.Name(), "banks": banks})
+}
+
+// balances tells the balance of the account a provider pays from: GET
+// /v1/balances?provider=mandarin&channel=openbank_direct.
+func (s *Server) balances(c echo.Context) error {
+	p, err := s.providerFor(c)
+	if err != nil {
+		return err
+	}
+	reader, ok := p.(providers.BalanceReader)
+	if !ok {
+		return fieldError(http.StatusUnprocessableEntity, "provider", "not_supported", p.Name()+" tells no balance")
+	}
+	channel := c.QueryParam("channel")
+	if channel != "" && !channelRE.MatchString(channel) {
+		return fieldError(http.StatusBadRequest, "channel", "invalid_channel",
+			"channel is an account channel's name, such as openbank_direct or psb_direct")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), providerCallTimeout)
+	defer cancel()
+	amount, err := reader.Balance(ctx, channel)
+	if err != nil {
+		return s.providerError(p.Name(), "read the balance", err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"provider": p.Name(), "channel": channel, "balance": amount})
+}
+
+// providerFor is the provider named by the query parameter provider, configured on this API.
+func (s *Server) providerFor(c echo.Context) (providers.Provider, error) {
+	name := c.QueryParam("provider")
+	switch name {
+	case "":
+		return nil, fieldError(http.StatusBadRequest, "provider", "required", "provider is required, as ?provider=mandarin")
+	case payout.ProviderBank131, payout.ProviderBePaid, payout.ProviderMandarin:
+	default:
+		return nil, fieldError(http.StatusBadRequest, "provider", "unknown_provider", "provider is not one of bank131, bepaid, mandarin")
+	}
+	p, ok := s.cfg.Providers[name]
+	if !ok {
+		return nil, fieldError(http.StatusUnprocessableEntity, "provider", "provider_not_configured", name+" is not configured on this server")
+	}
+	return p, nil
+}
+
+// providerError answers a failed read from a provider: the provider refused (422, with its code), or could not be
+// asked (502).
+func (s *Server) providerError(name, what string, err error) error {
+	s.log.Warn("provider call failed", "provider", name, "call", what, "error", err)
+	var pe *providers.Error
+	if errors.As(err, &pe) && pe.Certainty == providers.Known {
+		code := pe.Code
+		if code == "" {
+			code = "provider_refused"
+		}
+		return apiError(http.StatusUnprocessableEntity, code, name+" refused to "+what+": "+pe.Description)
+	}
+	return apiError(http.StatusBadGateway, "provider_unavailable", name+" could not be asked to "+what+" now; try again")
+}
