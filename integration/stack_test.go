@@ -35,6 +35,7 @@ import (
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -57,7 +58,13 @@ type stack struct {
 	bepaid      *bepaid.Sandbox
 	bepaidHooks *bepaid.Webhooks
 	bepaidKey   *rsa.PrivateKey
-	logs        *syncBuffer
+
+	mandarin      *mandarin.Sandbox
+	mandarinURL   string
+	mandarinHooks *mandarin.Webhooks
+	providers     []providers.Provider
+
+	logs *syncBuffer
 
 	keys *api.Keys
 	// secrets are the test API keys' secrets by key name.
@@ -191,15 +198,40 @@ func startStack() (*stack, func(), error) {
 		return nil, nil, err
 	}
 
-	s.cfg = config.Config{TaskQueue: "payouts-it", UIOrigin: "http://127.0.0.1:8233", ApprovalTimeout: time.Hour, PollAfter: time.Minute}
-	s.api = httptest.NewServer(s.newAPI(s.cfg))
-	cleanups = append(cleanups, s.api.Close)
+	// Mandarin: the merchant's id and secret sign requests (X-Auth) and callbacks (sign).
+	s.mandarin = mandarin.NewSandbox(mandarin.SandboxConfig{MerchantID: "4242", Secret: "it-mandarin-secret",
+		Delay: 100 * time.Millisecond, Logger: log.With("component", "mandarin-sandbox")})
+	mandarinSrv := httptest.NewServer(s.mandarin)
+	cleanups = append(cleanups, mandarinSrv.Close, s.mandarin.Close)
+	s.mandarinURL = mandarinSrv.URL
+	s.mandarinHooks = mandarin.NewWebhooks("4242", "it-mandarin-secret")
+	mc, err := mandarin.NewClient(mandarin.Config{BaseURL: mandarinSrv.URL, MerchantID: "4242", Secret: "it-mandarin-secret"})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 
-	w := app.NewWorker(s.client, s.cfg.TaskQueue, s.codecKey, bank131.NewProvider(bc), bepaid.NewProvider(bpc, bepaid.ProviderOptions{
-		NotificationURL: s.api.URL + "/webhooks/bepaid",
-		VerificationURL: s.api.URL + "/webhooks/bepaid/verify",
-		Test:            true,
-	}))
+	s.cfg = config.Config{TaskQueue: "payouts-it", UIOrigin: "http://127.0.0.1:8233", ApprovalTimeout: time.Hour,
+		PollAfter: time.Minute, WatchEvery: 100 * time.Millisecond, Mandarin: config.Mandarin{BalanceCheck: "off"}}
+	// The API's handler is set once the providers, which need its URL, are built.
+	apiHandler := &switchHandler{}
+	s.api = httptest.NewServer(apiHandler)
+	cleanups = append(cleanups, s.api.Close)
+	s.providers = []providers.Provider{
+		bank131.NewProvider(bc),
+		bepaid.NewProvider(bpc, bepaid.ProviderOptions{
+			NotificationURL: s.api.URL + "/webhooks/bepaid",
+			VerificationURL: s.api.URL + "/webhooks/bepaid/verify",
+			Test:            true,
+		}),
+		mandarin.NewProvider(mc, mandarin.ProviderOptions{
+			CallbackURL: s.api.URL + "/webhooks/mandarin", AllowPaymentPage: true,
+			DefaultEmail: "payouts@example.com", DefaultPhone: "+79000000000",
+		}),
+	}
+	apiHandler.h = s.newAPI(s.cfg)
+
+	w := app.NewWorker(s.client, s.cfg.TaskQueue, s.codecKey, s.providers...)
 	if err := w.Start(); err != nil {
 		cleanup()
 		return nil, nil, err
@@ -220,10 +252,16 @@ func (s *stack) newAPIWithPolicy(cfg config.Config, pol *policy.Policy) http.Han
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
 		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log, Keys: s.keys, Policy: pol,
-		Webhooks:      map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks},
+		Webhooks:      map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks, "mandarin": s.mandarinHooks},
 		Verifications: map[string]providers.Verifications{"bepaid": s.bepaidHooks},
+		Providers:     s.providers,
 	})
 }
+
+// switchHandler serves with h, set after the server that needs its URL has started.
+type switchHandler struct{ h http.Handler }
+
+func (s *switchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
 
 // bankSign signs a webhook body as the bank does.
 func (s *stack) bankSign(t *testing.T, body string) string {

@@ -1,0 +1,314 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
+)
+
+// Mandarin end to end: the REST API, the workflow on the in-process Temporal server, and the Mandarin sandbox with
+// X-Auth, signed callbacks and its ledger.
+
+func mandarinCard(card string) string {
+	return fmt.Sprintf(`{"provider":"mandarin","amount":{"value":150000,"currency":"RUB"},
+		"destination":{"type":"card","card":%s},"recipient":{"full_name":"Ivanov Ivan","email":"ivan@example.com"},
+		"description":"Payout for order 7"}`, card)
+}
+
+func mandarinSBP(phone, name string, withoutName bool) string {
+	return fmt.Sprintf(`{"provider":"mandarin","amount":{"value":1000,"currency":"RUB"},
+		"destination":{"type":"sbp","sbp":{"phone":%q,"bank_id":"100000000111","without_name":%t}},
+		"recipient":{"full_name":%q}}`, phone, withoutName, name)
+}
+
+// mandarinLedgerFor returns the sandbox's executed payouts of one payout.
+func mandarinLedgerFor(id string) []mandarin.LedgerEntry {
+	var out []mandarin.LedgerEntry
+	for _, e := range st.mandarin.Ledger() {
+		if e.OrderID == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// createApproved creates a payout, checks that nothing is sent before approval, approves it and returns its id.
+func createApproved(t *testing.T, body string) string {
+	t.Helper()
+	r := create(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	require.Empty(t, mandarinLedgerFor(id), "nothing is sent before approval")
+	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "checked").Status)
+	return id
+}
+
+func TestMandarin_CardPayoutsByTokenAndNumber(t *testing.T) {
+	tests := []struct {
+		name   string
+		card   string
+		status payout.Status
+		last4  string
+	}{
+		{"token", fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds), payout.StatusSucceeded, "4444"},
+		{"number", fmt.Sprintf(`{"number":%q}`, mandarin.SandboxCardSucceeds), payout.StatusSucceeded, "1881"},
+		{"declined number", fmt.Sprintf(`{"number":%q}`, mandarin.SandboxCardDeclined), payout.StatusFailed, ""},
+		{"declined token", fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenDeclined), payout.StatusFailed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := createApproved(t, mandarinCard(tt.card))
+			s := waitFor(t, id, tt.status)
+			require.NotEmpty(t, s.ProviderRefs["session_id"], "the operation id is kept")
+			if tt.status == payout.StatusSucceeded {
+				require.Len(t, mandarinLedgerFor(id), 1)
+				require.Equal(t, "1500.00", mandarinLedgerFor(id)[0].Price, "price converted exactly from minor units")
+				require.Equal(t, tt.last4, s.Destination.Card.Last4)
+			} else {
+				require.Empty(t, mandarinLedgerFor(id))
+				require.NotEmpty(t, s.Failure.Code)
+			}
+		})
+	}
+}
+
+func TestMandarin_PaymentPageLinkIsHandedToTheBackend(t *testing.T) {
+	id := createApproved(t, `{"provider":"mandarin","amount":{"value":50000,"currency":"RUB"},
+		"destination":{"type":"payment_page"},"recipient":{"full_name":"Ivanov Ivan"}}`)
+	var link string
+	require.Eventually(t, func() bool {
+		link = get(t, id).ProviderRefs[mandarin.DetailUserWebLink]
+		return link != ""
+	}, 30*time.Second, 50*time.Millisecond)
+	require.True(t, strings.HasPrefix(link, st.mandarinURL+"/Pay?transaction="), link)
+	require.Equal(t, payout.StatusSubmitted, get(t, id).Status, "waiting for the recipient")
+
+	// The recipient enters the card on Mandarin's page.
+	res, err := http.PostForm(link, url.Values{"card_number": {mandarin.SandboxCardSucceeds}})
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	waitFor(t, id, payout.StatusSucceeded)
+	require.Len(t, mandarinLedgerFor(id), 1)
+}
+
+func TestMandarin_SBPWithTheNameIsPaidAfterApproval(t *testing.T) {
+	id := createApproved(t, mandarinSBP(mandarin.SandboxPhoneSucceeds, "Иванов Петр Сергеевич", false))
+	waitFor(t, id, payout.StatusSucceeded)
+	entries := mandarinLedgerFor(id)
+	require.Len(t, entries, 1)
+	require.Equal(t, "4567", entries[0].PhoneLast4)
+}
+
+func TestMandarin_SBPToAnUnknownPhoneFails(t *testing.T) {
+	id := createApproved(t, mandarinSBP("+79990000000", "Иванов Петр", false))
+	waitFor(t, id, payout.StatusFailed)
+	require.Empty(t, mandarinLedgerFor(id))
+}
+
+func TestMandarin_SBPWithoutTheNameMatchingNameIsConfirmedByPolicy(t *testing.T) {
+	r := create(t, st.api.URL, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Ivanov Ivan Ivanovich", true))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+
+	s := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, &payout.NameCheck{BankName: mandarin.SandboxFIONoName, Matches: true}, s.NameCheck)
+	require.Equal(t, "policy", s.Approval.By)
+	require.Len(t, mandarinLedgerFor(id), 1)
+	require.Equal(t, "sbp_without_name", mandarinLedgerFor(id)[0].Method)
+	require.True(t, historyHasSignal(t, id, "sbp_status"), "the bank's answer reached the workflow as the sbp_status signal")
+}
+
+func TestMandarin_SBPWithoutTheNameMismatchIsLeftToAPerson(t *testing.T) {
+	for _, verb := range []string{"confirm", "cancel"} {
+		t.Run(verb, func(t *testing.T) {
+			r := create(t, st.api.URL, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Petrov Petr Petrovich", true))
+			require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+			id := r.state(t).ID
+
+			s := waitFor(t, id, payout.StatusAwaitingApproval)
+			require.Equal(t, &payout.NameCheck{BankName: mandarin.SandboxFIONoName, Matches: false}, s.NameCheck)
+			require.Contains(t, notes(s), `the recipient's bank gives the name "Ivan Ivanovich Ivanov", which does not match "Petrov Petr Petrovich": a person must decide`)
+			require.Empty(t, mandarinLedgerFor(id), "nothing moves before a person decides")
+
+			require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, verb, "phoned the recipient").Status)
+			if verb == "confirm" {
+				waitFor(t, id, payout.StatusSucceeded)
+				require.Len(t, mandarinLedgerFor(id), 1)
+				return
+			}
+			waitFor(t, id, payout.StatusCancelled)
+			require.Empty(t, mandarinLedgerFor(id), "rejected at Mandarin: nothing moved")
+		})
+	}
+}
+
+func TestMandarin_DuplicateOrderIDAfterA504PaysOnce(t *testing.T) {
+	st.mandarin.FailNext(1) // the first create executes, then answers 504
+	id := createApproved(t, mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	s := waitFor(t, id, payout.StatusSucceeded)
+	require.Len(t, mandarinLedgerFor(id), 1, "exactly one payout at Mandarin")
+	require.Contains(t, notes(s), "the provider has the payout already (duplicate_order_id): waiting for its result")
+	require.NotEmpty(t, s.ProviderRefs["session_id"], "the operation id, learnt from the callback")
+}
+
+func TestMandarin_ForgedCallbackIsRejected(t *testing.T) {
+	id := createApproved(t, mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	waitFor(t, id, payout.StatusSucceeded)
+
+	other := create(t, st.api.URL, t.Name()+"-other", mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	otherID := other.state(t).ID
+	waitFor(t, otherID, payout.StatusAwaitingApproval)
+	form := url.Values{"orderId": {otherID}, "transaction": {"tx-forged"}, "status": {"success"}, "price": {"1500.00"},
+		"merchantId": {"4242"}}
+	form.Set("sign", mandarin.Sign(form, "not-the-secret"))
+	res := postForm(t, form)
+	require.Equal(t, http.StatusUnauthorized, res.Status, string(res.Body))
+
+	unsigned := url.Values{"orderId": {otherID}, "transaction": {"tx-forged"}, "status": {"success"}}
+	require.Equal(t, http.StatusUnauthorized, postForm(t, unsigned).Status)
+	require.Equal(t, payout.StatusAwaitingApproval, get(t, otherID).Status, "a forged callback changes nothing")
+}
+
+func TestMandarin_SignedCallbackIsAnsweredOK(t *testing.T) {
+	form := url.Values{"orderId": {payout.ID("no-such-payout")}, "transaction": {"tx-1"}, "status": {"success"},
+		"merchantId": {"4242"}}
+	form.Set("sign", mandarin.Sign(form, "it-mandarin-secret"))
+	res := postForm(t, form)
+	require.Equal(t, http.StatusOK, res.Status)
+	require.Equal(t, "OK", string(res.Body), "Mandarin resends a callback until it is answered OK")
+}
+
+func postForm(t *testing.T, form url.Values) response {
+	t.Helper()
+	return do(t, st.api.URL, http.MethodPost, "/webhooks/mandarin",
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+}
+
+func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
+	const channel = "openbank_direct"
+	before, _ := st.mandarin.BalanceOf(channel)
+	st.mandarin.SetBalance(channel, 100_00) // 100.00 RUB, less than the payout's 1500.00
+	t.Cleanup(func() { st.mandarin.SetBalance(channel, before) })
+
+	t.Run("fail", func(t *testing.T) {
+		cfg := st.cfg
+		cfg.Mandarin.BalanceCheck = "fail"
+		base := newServer(t, st.newAPI(cfg))
+		r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		id := r.state(t).ID
+		waitFor(t, id, payout.StatusAwaitingApproval)
+		require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+		s := waitFor(t, id, payout.StatusFailed)
+		require.Equal(t, "insufficient_balance", s.Failure.Code)
+		require.Contains(t, s.Failure.Description, "(100.00 RUB) does not cover the payout (1500.00 RUB)")
+		require.Empty(t, mandarinLedgerFor(id))
+	})
+	t.Run("hold", func(t *testing.T) {
+		cfg := st.cfg
+		cfg.Mandarin.BalanceCheck = "hold"
+		base := newServer(t, st.newAPI(cfg))
+		r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+		id := r.state(t).ID
+		waitFor(t, id, payout.StatusAwaitingApproval)
+		require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+		s := waitFor(t, id, payout.StatusNeedsAttention)
+		require.Contains(t, s.Attention, "held until it does")
+		require.Empty(t, mandarinLedgerFor(id))
+		require.Equal(t, http.StatusAccepted, decide(t, base, "bob", id, "cancel", "no funds today").Status)
+		waitFor(t, id, payout.StatusCancelled)
+		require.Empty(t, mandarinLedgerFor(id))
+	})
+}
+
+func TestMandarin_SBPBanksAndBalances(t *testing.T) {
+	r := do(t, st.api.URL, http.MethodGet, "/v1/sbp/banks?provider=mandarin&name="+url.QueryEscape("сбер"), nil, "")
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	var banks struct {
+		Banks []struct{ BankID, Name, BIC string } `json:"banks"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &banks))
+	require.Len(t, banks.Banks, 1)
+	require.Equal(t, "Сбербанк", banks.Banks[0].Name)
+
+	r = do(t, st.api.URL, http.MethodGet, "/v1/balances?provider=mandarin&channel=psb_direct", nil, "")
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	var bal struct {
+		Balance payout.Amount `json:"balance"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &bal))
+	require.Equal(t, payout.Amount{Value: mandarin.DefaultSandboxBalance, Currency: "RUB"}, bal.Balance)
+
+	for _, tt := range []struct{ path, field, code string }{
+		{"/v1/sbp/banks", "provider", "required"},
+		{"/v1/sbp/banks?provider=paypal", "provider", "unknown_provider"},
+		{"/v1/sbp/banks?provider=bepaid", "provider", "not_supported"},
+		{"/v1/balances?provider=mandarin&channel=../x", "channel", "invalid_channel"},
+	} {
+		r := do(t, st.api.URL, http.MethodGet, tt.path, nil, "")
+		require.GreaterOrEqual(t, r.Status, 400, tt.path)
+		code, field := r.apiError(t)
+		require.Equal(t, tt.field, field, tt.path)
+		require.Equal(t, tt.code, code, tt.path)
+	}
+	r = do(t, st.api.URL, http.MethodGet, "/v1/sbp/banks?provider=mandarin", map[string]string{"Authorization": ""}, "")
+	require.Equal(t, http.StatusUnauthorized, r.Status)
+}
+
+func TestMandarin_BadInputIsRefusedAndStartsNothing(t *testing.T) {
+	tests := []struct {
+		name, body, field, code string
+	}{
+		{"sbp without bank id", `{"provider":"mandarin","amount":{"value":1000,"currency":"RUB"},
+			"destination":{"type":"sbp","sbp":{"phone":"+79001234567"}},"recipient":{"full_name":"Иванов Петр"}}`,
+			"destination.sbp.bank_id", "required"},
+		{"phone not +7XXXXXXXXXX", `{"provider":"mandarin","amount":{"value":1000,"currency":"RUB"},
+			"destination":{"type":"sbp","sbp":{"phone":"89001234567","bank_id":"100000000111"}},"recipient":{"full_name":"Иванов Петр"}}`,
+			"destination.sbp.phone", "invalid_phone"},
+		{"bad bic", `{"provider":"mandarin","amount":{"value":1000,"currency":"RUB"},
+			"destination":{"type":"sbp","sbp":{"phone":"+79001234567","bank_id":"100000000111","bank_bic":"12"}},"recipient":{"full_name":"Иванов Петр"}}`,
+			"destination.sbp.bank_bic", "invalid_bank_bic"},
+		{"not roubles", strings.Replace(mandarinCard(`{"token":"t"}`), `"RUB"`, `"USD"`, 1),
+			"amount.currency", "currency_not_supported"},
+		{"name needed with the name", mandarinSBP(mandarin.SandboxPhoneSucceeds, "Петр", false),
+			"recipient.full_name", "incomplete_name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := "bad-" + strings.ReplaceAll(tt.name, " ", "-")
+			r := create(t, st.api.URL, key, tt.body)
+			require.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, r.Status, string(r.Body))
+			code, field := r.apiError(t)
+			require.Equal(t, tt.field, field)
+			require.Equal(t, tt.code, code)
+			require.False(t, workflowExists(t, payout.ID(key)), "a rejected request starts nothing")
+		})
+	}
+}
+
+// historyHasSignal reports whether the payout's workflow received the signal.
+func historyHasSignal(t *testing.T, id, name string) bool {
+	t.Helper()
+	it := st.raw.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == name {
+			return true
+		}
+	}
+	return false
+}
