@@ -312,3 +312,20 @@ func historyHasSignal(t *testing.T, id, name string) bool {
 	}
 	return false
 }
+
+func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T) {
+	st.mandarin.DropCallbacks(true)
+	t.Cleanup(func() { st.mandarin.DropCallbacks(false) })
+	cfg := st.cfg
+	cfg.PollAfter = 200 * time.Millisecond
+	base := newServer(t, st.newAPI(cfg))
+	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"number":%q}`, mandarin.SandboxCardSucceeds)))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+
+	s := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, "success", s.ProviderRefs["state"], "the operation's own state")
+	require.Len(t, mandarinLedgerFor(id), 1)
+}

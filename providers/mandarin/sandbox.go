@@ -134,8 +134,10 @@ type Sandbox struct {
 	ledger   []LedgerEntry
 	balances map[string]int64
 	failNext int
-	seen     map[string]bool // request ids of X-Auth; in memory only
-	seenList []string
+	// dropCallbacks sends no callbacks, so that the operation status is the only way to learn the result.
+	dropCallbacks bool
+	seen          map[string]bool // request ids of X-Auth; in memory only
+	seenList      []string
 }
 
 // txRecord is a transaction as the sandbox keeps and saves it. It never holds a card number: brand, bin and last
@@ -264,6 +266,14 @@ func (s *Sandbox) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = max(n, 0)
+}
+
+// DropCallbacks makes the sandbox send no callbacks (true) or send them again (false): the result is then learnt
+// only by GET /api/operations/{id}, the polling fallback. It is not saved.
+func (s *Sandbox) DropCallbacks(drop bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropCallbacks = drop
 }
 
 // Close stops pending payouts and callbacks and waits for them to end. The API keeps answering.
@@ -725,7 +735,7 @@ func (s *Sandbox) servePay(w http.ResponseWriter, r *http.Request) {
 // notify sends the signed callback of a final transaction to its callback URL, after its earlier callbacks.
 // Called with s.mu held.
 func (s *Sandbox) notify(tx *sandboxTx) {
-	if s.closed || tx.CallbackURL == "" || tx.Notified {
+	if s.closed || tx.CallbackURL == "" || tx.Notified || s.dropCallbacks {
 		return
 	}
 	body := []byte(s.callbackForm(tx).Encode())
