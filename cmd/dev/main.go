@@ -190,6 +190,9 @@ func run() error {
 	cfg.BePaid.Test = true
 	cfg.Mandarin.BaseURL = "http://" + mandarinLn.Addr().String()
 	cfg.Mandarin.MerchantID, cfg.Mandarin.Secret = devMerchantID, devMandarin
+	if os.Getenv("MANDARIN_BALANCE_CHECK") == "" {
+		cfg.Mandarin.BalanceCheck = workflows.BalanceFail
+	}
 	if cfg.Mandarin.DefaultEmail == "" {
 		cfg.Mandarin.DefaultEmail = "payouts@example.com"
 	}
