@@ -53,6 +53,14 @@ func withStateFile(name string) harnessOption {
 	return func(c *SandboxConfig) { c.StateFile = name }
 }
 
+func withNoWebhooks() harnessOption {
+	return func(c *SandboxConfig) { c.NoWebhooks = true }
+}
+
+func withErrorHold(d time.Duration) harnessOption {
+	return func(c *SandboxConfig) { c.ErrorHold = d }
+}
+
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	partner, bank := testKeys(t)

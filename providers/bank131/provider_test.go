@@ -109,15 +109,28 @@ func TestProvider_RefusesCallsItCannotMake(t *testing.T) {
 	ctx := context.Background()
 	noSession := providers.Ref{PayoutID: "po_1"}
 	withSession := providers.Ref{PayoutID: "po_1", SessionID: "ps_1"}
-	token := cardRequest("")
-	token.Destination.Card = &payout.Card{Token: "tok_1"}
+	nowhere := cardRequest("")
+	nowhere.Destination.Card = nil
+	nominal := cardRequest("")
+	nominal.Destination.Card = &payout.Card{Token: SandboxTokenSucceeds}
+	nominal.SourceAccount = payout.SourceNominal
+	unknownAccount := cardRequest(SandboxCardSucceeds)
+	unknownAccount.SourceAccount = "savings"
 
 	calls := map[string]func() error{
 		"submit without session":  func() error { _, err := p.Submit(ctx, noSession, cardRequest(SandboxCardSucceeds)); return err },
 		"confirm without session": func() error { _, err := p.Confirm(ctx, noSession); return err },
 		"cancel without session":  func() error { _, err := p.Cancel(ctx, noSession); return err },
 		"status without session":  func() error { _, err := p.Status(ctx, noSession); return err },
-		"submit of a card token":  func() error { _, err := p.Submit(ctx, withSession, token); return err },
+		"submit to nowhere":       func() error { _, err := p.Submit(ctx, withSession, nowhere); return err },
+		"submit from a source account into an opened session": func() error {
+			_, err := p.Submit(ctx, withSession, nominal)
+			return err
+		},
+		"submit from an unknown source account": func() error {
+			_, err := p.Submit(ctx, noSession, unknownAccount)
+			return err
+		},
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/internal/background"
@@ -24,21 +25,76 @@ const (
 	// SandboxCardSucceeds waits for confirmation (ready_to_confirm), then pays out (payment_finished, succeeded).
 	SandboxCardSucceeds = "4242424242424242"
 	// SandboxCardDeclined is declined by the issuer right after start: payment_finished, failed,
-	// declined_by_issuer_bank; no ready_to_confirm.
+	// declined_by_issuer_bank; no ready_to_confirm. As a transfer's recipient card it is declined after 3-D Secure.
 	SandboxCardDeclined = "4000000000000002"
 	// SandboxCardFailsLater waits for confirmation like any card, then fails: payment_finished, failed,
 	// provider_issuer_unavailable.
 	SandboxCardFailsLater = "4000000000000119"
+	// SandboxCardErrorThenSucceeds waits for confirmation; after confirm the session stays in status error
+	// (provider_timeout, payout in_progress) for SandboxConfig.ErrorHold, then the payout succeeds.
+	SandboxCardErrorThenSucceeds = "4000000000000101"
 )
+
+// Magic tokenized_card tokens of the sandbox. A token not listed here is unknown: token/info and a payout with it
+// are refused with invalid_request.
+const (
+	// SandboxTokenSucceeds (the token of the token payout guide) is visa •4242 and behaves like SandboxCardSucceeds.
+	SandboxTokenSucceeds = "759c9852dde2211d7531b3d905c1d513fbfb914bee87fb567d99c7b2f2c2ad44"
+	// SandboxTokenDeclined is mastercard •4444 and behaves like SandboxCardDeclined.
+	SandboxTokenDeclined = "0bad0bad0bad0bad0bad0bad0bad0bad0bad0bad0bad0bad0bad0bad0bad0bad"
+	// SandboxTokenUnknown is a token the sandbox does not know, like any other token not listed.
+	SandboxTokenUnknown = "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef"
+)
+
+// Magic SBP phone numbers of the sandbox (sent to the bank as digits, without "+"). Any other phone of 7 and 10
+// digits behaves like SandboxPhoneSucceeds.
+const (
+	// SandboxPhoneSucceeds waits for confirmation (ready_to_confirm), then pays out.
+	SandboxPhoneSucceeds = "+79001310001"
+	// SandboxPhoneRejected is refused by the recipient's bank right after start: payment_finished, failed,
+	// account_not_found; no ready_to_confirm.
+	SandboxPhoneRejected = "+79001310002"
+	// SandboxPhoneErrorThenSucceeds behaves like SandboxCardErrorThenSucceeds.
+	SandboxPhoneErrorThenSucceeds = "+79001310003"
+)
+
+// SandboxBankID is an SBP bank of the sandbox's fps/banks list (Sberbank's SBP id).
+const SandboxBankID = "100000000111"
+
+// sandboxBanks is the sandbox's fps/banks list; a payout to a bank_id not in it is refused.
+var sandboxBanks = []SBPBank{
+	{ID: "100000000111", Name: "Sberbank", RuName: "Сбербанк"},
+	{ID: "100000000004", Name: "T-Bank", RuName: "Т-Банк"},
+	{ID: "100000000005", Name: "VTB Bank", RuName: "Банк ВТБ"},
+	{ID: "100000000008", Name: "Alfa-Bank", RuName: "Альфа-Банк"},
+	{ID: "100000000069", Name: "Demo Bank", RuName: "Демо Банк"},
+}
+
+// SandboxBanks returns the sandbox's list of SBP banks, as its fps/banks answers it.
+func SandboxBanks() []SBPBank { return append([]SBPBank{}, sandboxBanks...) }
+
+// sandboxToken is a card behind a magic token.
+type sandboxToken struct {
+	brand, last4 string
+	behaviour    cardBehaviour
+}
+
+var sandboxTokens = map[string]sandboxToken{
+	SandboxTokenSucceeds: {brand: "visa", last4: "4242", behaviour: cardSucceeds},
+	SandboxTokenDeclined: {brand: "mastercard", last4: "4444", behaviour: cardDeclined},
+}
 
 // Sandbox tuning.
 const (
 	defaultWebhookDelay   = 20 * time.Millisecond
+	defaultErrorHold      = 3 * time.Second
+	maxFPSDescription     = 140
 	webhookAttempts       = 20
 	webhookFirstBackoff   = 50 * time.Millisecond
 	webhookMaxBackoff     = 5 * time.Second
 	sandboxLedgerPath     = "/_sandbox/ledger"
 	sandboxAPIPrefix      = "/api/v1/"
+	sandbox3DSPrefix      = "/_sandbox/3ds/"
 	sandboxWebhookTimeout = 10 * time.Second
 )
 
@@ -60,28 +116,58 @@ type SandboxConfig struct {
 	Logger *slog.Logger
 	// StateFile is where OpenSandbox keeps the state across restarts; NewSandbox ignores it.
 	StateFile string
+	// NoWebhooks sends no webhook at all, as a bank that was asked for none: the partner must poll session/status.
+	// It may be changed later with SetNoWebhooks.
+	NoWebhooks bool
+	// ErrorHold is how long a session of the error mode (SandboxCardErrorThenSucceeds,
+	// SandboxPhoneErrorThenSucceeds) stays in status error after confirm; 3 s when zero.
+	ErrorHold time.Duration
+	// PublicURL is the sandbox's own base URL, for the 3-D Secure redirect of a transfer; taken from the request's
+	// Host when empty.
+	PublicURL string
 }
+
+// Ledger methods: how the money of a ledger entry travelled.
+const (
+	LedgerCard     = "card"
+	LedgerToken    = "token"
+	LedgerSBP      = "sbp"
+	LedgerTransfer = "transfer"
+)
 
 // LedgerEntry is one payout the sandbox executed: money that "moved".
 type LedgerEntry struct {
 	SessionID string `json:"session_id"`
 	PaymentID string `json:"payment_id"`
 	// Metadata is the payout's metadata: a JSON string's value, or the raw JSON of any other value.
-	Metadata   string    `json:"metadata"`
-	Amount     int64     `json:"amount"`
-	Currency   string    `json:"currency"`
-	CardLast4  string    `json:"card_last4"`
-	ExecutedAt time.Time `json:"executed_at"`
+	Metadata string `json:"metadata"`
+	// Method is card, token, sbp or transfer (Ledger*).
+	Method string `json:"method"`
+	// SourceAccount is the account paid from: "" (default), nominal or settlement.
+	SourceAccount string `json:"source_account,omitempty"`
+	// Amount and Currency are what the recipient got.
+	Amount    int64  `json:"amount"`
+	Currency  string `json:"currency"`
+	CardLast4 string `json:"card_last4,omitempty"`
+	// PhoneLast4 and BankID are an SBP payout's.
+	PhoneLast4 string `json:"phone_last4,omitempty"`
+	BankID     string `json:"bank_id,omitempty"`
+	// SourceAmount and SourceCurrency are what a transfer's sender paid.
+	SourceAmount   int64     `json:"source_amount,omitempty"`
+	SourceCurrency string    `json:"source_currency,omitempty"`
+	ExecutedAt     time.Time `json:"executed_at"`
 }
 
-// Sandbox simulates Bank 131's session API for card payouts, in memory or saved to a file (OpenSandbox): it
-// verifies signed requests, moves sessions through their states, keeps a ledger of executed payouts and sends
-// signed webhooks. It is an http.Handler.
+// Sandbox simulates Bank 131's API for payouts to cards (by number or token) and by SBP, and for cross-border
+// transfers, in memory or saved to a file (OpenSandbox): it verifies signed requests, moves sessions through their
+// states, keeps a ledger of executed payouts and sends signed webhooks. It is an http.Handler.
 type Sandbox struct {
 	partnerKey *rsa.PublicKey
 	bankKey    *rsa.PrivateKey
 	project    string
 	delay      time.Duration
+	errorHold  time.Duration
+	publicURL  string
 	http       *http.Client
 	log        *slog.Logger
 	stateFile  string // empty: in memory only
@@ -92,6 +178,7 @@ type Sandbox struct {
 
 	mu         sync.Mutex
 	closed     bool
+	noWebhooks bool
 	webhookURL string
 	lastID     int64
 	sessions   map[string]*sandboxSession
@@ -106,10 +193,14 @@ const (
 	cardSucceeds   cardBehaviour = "succeeds"
 	cardDeclined   cardBehaviour = "declined"
 	cardFailsLater cardBehaviour = "fails_later"
+	// errorThenSucceeds: after confirm the session is in error for a while, then the payout succeeds.
+	errorThenSucceeds cardBehaviour = "error_then_succeeds"
+	// sbpRejected: the recipient's bank refuses the SBP payout right after start.
+	sbpRejected cardBehaviour = "sbp_rejected"
 )
 
-// sandboxSession is a session's state. It never holds a card number: only its brand, last four digits and
-// behaviour.
+// sandboxSession is a session's state. It never holds a card number or security code: only a card's brand, last
+// four digits and behaviour.
 type sandboxSession struct {
 	id         string
 	status     string
@@ -123,6 +214,10 @@ type sandboxSession struct {
 	// confirmed and executed guard the payout: confirmed once, executed at most once.
 	confirmed bool
 	executed  bool
+	// errorUntil is when a session of the error mode leaves status error; zero before it entered it.
+	errorUntil time.Time
+	// acquiring is a transfer's charge of the sender's card.
+	acquiring *sandboxAcquiring
 	// webhooks keeps the session's webhooks in order.
 	webhooks delivery.Line
 	// sent holds the webhook types answered 200, which are not sent again after a restart.
@@ -130,17 +225,27 @@ type sandboxSession struct {
 }
 
 type sandboxPayment struct {
-	id         string
-	status     string
-	err        *APIError
-	brand      string
-	last4      string
-	behaviour  cardBehaviour
-	amount     int64
-	currency   string
-	metadata   json.RawMessage
-	createdAt  time.Time
-	finishedAt time.Time
+	id     string
+	status string
+	err    *APIError
+	// method is card, token, sbp or transfer (Ledger*); "" is card (a state saved before there were others).
+	method string
+	// account is the source account: "", nominal or settlement.
+	account string
+	brand   string
+	last4   string
+	// token is a token payout's tokenized_card token, shown back as the bank shows it.
+	token string
+	// phone (digits), bankID and description are an SBP payout's.
+	phone       string
+	bankID      string
+	description string
+	behaviour   cardBehaviour
+	amount      int64
+	currency    string
+	metadata    json.RawMessage
+	createdAt   time.Time
+	finishedAt  time.Time
 }
 
 // apiFailure is an error answer: HTTP status and the bank's error object.
@@ -163,6 +268,9 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	if cfg.WebhookDelay <= 0 {
 		cfg.WebhookDelay = defaultWebhookDelay
 	}
+	if cfg.ErrorHold <= 0 {
+		cfg.ErrorHold = defaultErrorHold
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: sandboxWebhookTimeout}
 	}
@@ -175,6 +283,9 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 		bankKey:    cfg.BankPrivateKey,
 		project:    cfg.Project,
 		delay:      cfg.WebhookDelay,
+		errorHold:  cfg.ErrorHold,
+		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
+		noWebhooks: cfg.NoWebhooks,
 		http:       cfg.HTTPClient,
 		log:        cfg.Logger,
 		tasks:      tasks,
@@ -195,6 +306,14 @@ func (s *Sandbox) SetWebhookURL(url string) {
 	s.webhookURL = url
 }
 
+// SetNoWebhooks stops (true) or resumes (false) sending webhooks; a webhook not sent while they are stopped is not
+// sent later, except as a restart resends what a session's state calls for.
+func (s *Sandbox) SetNoWebhooks(none bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noWebhooks = none
+}
+
 // Ledger returns the payouts executed so far, in order.
 func (s *Sandbox) Ledger() []LedgerEntry {
 	s.mu.Lock()
@@ -210,11 +329,14 @@ func (s *Sandbox) Close() {
 	s.tasks.Close()
 }
 
-// ServeHTTP serves the API under /api/v1/ and the ledger, unsigned, at GET /_sandbox/ledger.
+// ServeHTTP serves the API under /api/v1/, the ledger, unsigned, at GET /_sandbox/ledger, and the payer's 3-D
+// Secure page of a transfer at /_sandbox/3ds/<session id>.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == sandboxLedgerPath && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.Ledger())
+	case strings.HasPrefix(r.URL.Path, sandbox3DSPrefix):
+		s.serve3DS(w, r)
 	case strings.HasPrefix(r.URL.Path, sandboxAPIPrefix):
 		s.serveAPI(w, r)
 	default:
@@ -224,8 +346,13 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveAPI checks who calls, then runs the method.
 func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeFailure(w, fault(http.StatusMethodNotAllowed, "invalid_request", "use POST"))
+	op := strings.TrimPrefix(r.URL.Path, sandboxAPIPrefix)
+	want := http.MethodPost
+	if op == opFPSBanks {
+		want = http.MethodGet
+	}
+	if r.Method != want {
+		writeFailure(w, fault(http.StatusMethodNotAllowed, "invalid_request", "use %s", want))
 		return
 	}
 	body, err := httpx.ReadRequest(w, r)
@@ -237,18 +364,39 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, fault(http.StatusForbidden, "identification_error", "unknown or missing %s", headerProject))
 		return
 	}
+	// The signature covers the exact bytes that came, an empty body (a GET) included.
 	if err := Verify(s.partnerKey, body, r.Header.Get(headerSign)); err != nil {
 		writeFailure(w, fault(http.StatusUnauthorized, "authentication_error", "%s is missing or does not verify", headerSign))
 		return
 	}
 
-	op := strings.TrimPrefix(r.URL.Path, sandboxAPIPrefix)
 	var method func([]byte) (*sandboxSession, *apiFailure)
 	switch op {
+	case opFPSBanks:
+		writeJSON(w, http.StatusOK, envelope{Status: "ok", Banks: SandboxBanks()})
+		return
+	case opTokenInfo:
+		info, fail := tokenInfo(body)
+		if fail != nil {
+			s.log.Debug("call refused", "method", op, "http_status", fail.status, "code", fail.Code)
+			writeFailure(w, fail)
+			return
+		}
+		writeJSON(w, http.StatusOK, envelope{Status: "ok", Info: &info})
+		return
 	case opCreate:
 		method = s.create
 	case opStart:
 		method = s.start
+	case opInit:
+		method = func(b []byte) (*sandboxSession, *apiFailure) { return s.initPayout(b, "") }
+	case opInitNominal:
+		method = func(b []byte) (*sandboxSession, *apiFailure) { return s.initPayout(b, payout.SourceNominal) }
+	case opInitRKO:
+		method = func(b []byte) (*sandboxSession, *apiFailure) { return s.initPayout(b, payout.SourceSettlement) }
+	case opMultiInit:
+		base := s.baseURL(r)
+		method = func(b []byte) (*sandboxSession, *apiFailure) { return s.multiInit(b, base) }
 	case opConfirm:
 		method = s.confirm
 	case opCancel:
@@ -292,6 +440,18 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, envelope{Status: "ok", Session: &snap})
 }
 
+// baseURL is the sandbox's own URL: PublicURL, or the scheme and host the request came to.
+func (s *Sandbox) baseURL(r *http.Request) string {
+	if s.publicURL != "" {
+		return s.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
 // create is session/create: a new session with no payout. Called with s.mu held, like every method.
 func (s *Sandbox) create(body []byte) (*sandboxSession, *apiFailure) {
 	var in struct {
@@ -300,48 +460,113 @@ func (s *Sandbox) create(body []byte) (*sandboxSession, *apiFailure) {
 	if f := decode(body, &in); f != nil {
 		return nil, f
 	}
+	return s.newSession(in.Metadata), nil
+}
+
+// newSession adds a created session. Called with s.mu held.
+func (s *Sandbox) newSession(metadata json.RawMessage) *sandboxSession {
 	now := time.Now()
 	sess := &sandboxSession{
 		id:        s.newID("ps_"),
 		status:    sessionCreated,
-		metadata:  in.Metadata,
+		metadata:  metadata,
 		createdAt: now,
 		updatedAt: now,
 	}
 	s.sessions[sess.id] = sess
+	return sess
+}
+
+// start is session/start/payout: a payout in a created session, then ready_to_confirm (or a refusal).
+func (s *Sandbox) start(body []byte) (*sandboxSession, *apiFailure) {
+	in, metadata, f := decodePayout(body)
+	if f != nil {
+		return nil, f
+	}
+	sess, f := s.session(in.SessionID)
+	if f != nil {
+		return nil, f
+	}
+	p, f := s.newPayment(in, metadata, "")
+	if f != nil {
+		return nil, f
+	}
+	if sess.status != sessionCreated || sess.payment != nil {
+		return nil, wrongState(sess)
+	}
+	s.begin(sess, p)
 	return sess, nil
 }
 
-// start is session/start/payout: a payout to a card in a created session, then ready_to_confirm (or a decline).
-func (s *Sandbox) start(body []byte) (*sandboxSession, *apiFailure) {
+// initPayout is session/init/payout and its nominal and rko variants: a session created with its payout, which
+// then goes on like a started one (ready_to_confirm, confirm), as the token payout guide describes it.
+func (s *Sandbox) initPayout(body []byte, account string) (*sandboxSession, *apiFailure) {
+	in, metadata, f := decodePayout(body)
+	if f != nil {
+		return nil, f
+	}
+	if in.SessionID != "" {
+		return nil, invalid("session_id is not taken here: init creates the session")
+	}
+	p, f := s.newPayment(in, metadata, account)
+	if f != nil {
+		return nil, f
+	}
+	sess := s.newSession(metadata)
+	s.begin(sess, p)
+	return sess, nil
+}
+
+// begin puts the payout into the session and schedules the bank's offer. Called with s.mu held.
+func (s *Sandbox) begin(sess *sandboxSession, p *sandboxPayment) {
+	now := time.Now()
+	p.id = s.newID("po_")
+	p.status = paymentInProgress
+	p.createdAt = now
+	sess.payment = p
+	sess.status = sessionInProgress
+	sess.updatedAt = now
+	s.after(sess.id, s.offer)
+}
+
+// decodePayout reads a start or init body and its raw metadata.
+func decodePayout(body []byte) (startPayoutBody, json.RawMessage, *apiFailure) {
 	var in startPayoutBody
 	if f := decode(body, &in); f != nil {
-		return nil, f
+		return in, nil, f
 	}
 	var raw struct {
 		Metadata json.RawMessage `json:"metadata"`
 	}
 	_ = json.Unmarshal(body, &raw) // body decoded above
+	return in, raw.Metadata, nil
+}
 
-	sess, f := s.session(in.SessionID)
-	if f != nil {
-		return nil, f
-	}
+// newPayment checks a payout as the bank would and returns it, not yet in a session. It names the wrong field,
+// never its value.
+func (s *Sandbox) newPayment(in startPayoutBody, metadata json.RawMessage, account string) (*sandboxPayment,
+	*apiFailure) {
+	p := &sandboxPayment{account: account, currency: "rub", metadata: metadata, behaviour: cardSucceeds}
 	pm := in.PaymentMethod
 	switch {
 	case pm == nil:
 		return nil, invalid("payment_method is required")
-	case pm.Type != "card":
-		return nil, invalid("payment_method.type must be card: the sandbox pays out to cards only")
-	case pm.Card == nil || pm.Card.Type != "bank_card":
-		return nil, invalid("payment_method.card.type must be bank_card")
-	case pm.Card.BankCard == nil || pm.Card.BankCard.Number == "":
-		return nil, invalid("payment_method.card.bank_card.number is required")
-	case !validCardNumber(pm.Card.BankCard.Number):
-		return nil, invalid("payment_method.card.bank_card.number is not a card number: 14 to 19 digits passing the Luhn check")
-	case in.ParticipantDetails == nil || in.ParticipantDetails.Recipient == nil ||
-		strings.TrimSpace(in.ParticipantDetails.Recipient.FullName) == "":
-		return nil, invalid("participant_details.recipient.full_name is required")
+	case pm.Type == "card":
+		if f := payoutCard(pm.Card, p); f != nil {
+			return nil, f
+		}
+		if in.ParticipantDetails == nil || in.ParticipantDetails.Recipient == nil ||
+			strings.TrimSpace(in.ParticipantDetails.Recipient.FullName) == "" {
+			return nil, invalid("participant_details.recipient.full_name is required")
+		}
+	case pm.Type == "bank_account":
+		if f := payoutFPS(pm.BankAccount, p); f != nil {
+			return nil, f
+		}
+	default:
+		return nil, invalid("payment_method.type must be card or bank_account: the sandbox pays out to cards and by SBP")
+	}
+	switch {
 	case in.AmountDetails == nil:
 		return nil, invalid("amount_details is required")
 	case in.AmountDetails.Amount <= 0:
@@ -349,34 +574,120 @@ func (s *Sandbox) start(body []byte) (*sandboxSession, *apiFailure) {
 	case !strings.EqualFold(in.AmountDetails.Currency, "rub"):
 		return nil, invalid("amount_details.currency must be rub")
 	}
-	if sess.status != sessionCreated || sess.payment != nil {
-		return nil, wrongState(sess)
-	}
+	p.amount = in.AmountDetails.Amount
+	return p, nil
+}
 
-	number := pm.Card.BankCard.Number
-	behaviour := cardSucceeds
+// payoutCard checks a payout's card, by number or token, and fills in p.
+func payoutCard(c *cardBody, p *sandboxPayment) *apiFailure {
+	switch {
+	case c == nil || (c.Type != "bank_card" && c.Type != "tokenized_card"):
+		return invalid("payment_method.card.type must be bank_card or tokenized_card")
+	case c.Type == "tokenized_card":
+		if c.TokenizedCard == nil || c.TokenizedCard.Token == "" {
+			return invalid("payment_method.card.tokenized_card.token is required")
+		}
+		tok, ok := sandboxTokens[c.TokenizedCard.Token]
+		if !ok {
+			return invalid("payment_method.card.tokenized_card.token: no such token")
+		}
+		p.method, p.token, p.brand, p.last4, p.behaviour = LedgerToken, c.TokenizedCard.Token, tok.brand, tok.last4,
+			tok.behaviour
+		return nil
+	case c.BankCard == nil || c.BankCard.Number == "":
+		return invalid("payment_method.card.bank_card.number is required")
+	case !validCardNumber(c.BankCard.Number):
+		return invalid("payment_method.card.bank_card.number is not a card number: 14 to 19 digits passing the Luhn check")
+	}
+	number := c.BankCard.Number
+	p.method, p.brand, p.last4 = LedgerCard, payout.CardBrand(number), number[len(number)-4:]
 	switch number {
 	case SandboxCardDeclined:
-		behaviour = cardDeclined
+		p.behaviour = cardDeclined
 	case SandboxCardFailsLater:
-		behaviour = cardFailsLater
+		p.behaviour = cardFailsLater
+	case SandboxCardErrorThenSucceeds:
+		p.behaviour = errorThenSucceeds
 	}
-	now := time.Now()
-	sess.payment = &sandboxPayment{
-		id:        s.newID("po_"),
-		status:    paymentInProgress,
-		brand:     payout.CardBrand(number),
-		last4:     number[len(number)-4:],
-		behaviour: behaviour,
-		amount:    in.AmountDetails.Amount,
-		currency:  "rub",
-		metadata:  raw.Metadata,
-		createdAt: now,
+	return nil
+}
+
+// payoutFPS checks an SBP payout (bank_account faster_payment_system) and fills in p.
+func payoutFPS(ba *BankAccountDetails, p *sandboxPayment) *apiFailure {
+	const field = "payment_method.bank_account.faster_payment_system"
+	switch {
+	case ba == nil:
+		return invalid("payment_method.bank_account is required")
+	case ba.SystemType != systemFPS:
+		return invalid("payment_method.bank_account.system_type must be faster_payment_system: the sandbox pays bank accounts by SBP only")
+	case ba.FasterPaymentSystem == nil:
+		return invalid("%s is required", field)
 	}
-	sess.status = sessionInProgress
-	sess.updatedAt = now
-	s.after(sess.id, s.offer)
-	return sess, nil
+	fps := ba.FasterPaymentSystem
+	switch {
+	case !validFPSPhone(fps.Phone):
+		return invalid("%s.phone must be 7 followed by 10 digits", field)
+	case fps.BankID == "":
+		return invalid("%s.bank_id is required", field)
+	case !knownBank(fps.BankID):
+		return invalid("%s.bank_id: no such bank in fps/banks", field)
+	case strings.TrimSpace(fps.Description) == "":
+		return invalid("%s.description is required", field)
+	case utf8.RuneCountInString(fps.Description) > maxFPSDescription:
+		return invalid("%s.description is longer than %d characters", field, maxFPSDescription)
+	}
+	p.method, p.phone, p.bankID, p.description = LedgerSBP, fps.Phone, fps.BankID, fps.Description
+	switch "+" + fps.Phone {
+	case SandboxPhoneRejected:
+		p.behaviour = sbpRejected
+	case SandboxPhoneErrorThenSucceeds:
+		p.behaviour = errorThenSucceeds
+	}
+	return nil
+}
+
+// validFPSPhone reports whether phone is a Russian number as the bank takes it: 7 and 10 digits.
+func validFPSPhone(phone string) bool {
+	if len(phone) != 11 || phone[0] != '7' {
+		return false
+	}
+	for _, c := range phone {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// knownBank reports whether id is in the sandbox's fps/banks list.
+func knownBank(id string) bool {
+	for _, b := range sandboxBanks {
+		if b.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenInfo is token/info for a tokenized_card token.
+func tokenInfo(body []byte) (TokenInfo, *apiFailure) {
+	var in tokenInfoBody
+	if f := decode(body, &in); f != nil {
+		return TokenInfo{}, f
+	}
+	switch {
+	case in.Type != "card":
+		return TokenInfo{}, invalid("type must be card")
+	case in.Card == nil || in.Card.Type != "tokenized_card":
+		return TokenInfo{}, invalid("card.type must be tokenized_card")
+	case in.Card.TokenizedCard == nil || in.Card.TokenizedCard.Token == "":
+		return TokenInfo{}, invalid("card.tokenized_card.token is required")
+	}
+	tok, ok := sandboxTokens[in.Card.TokenizedCard.Token]
+	if !ok {
+		return TokenInfo{}, invalid("card.tokenized_card.token: no such token")
+	}
+	return TokenInfo{Token: in.Card.TokenizedCard.Token, Brand: tok.brand, Last4: tok.last4, Type: "card"}, nil
 }
 
 // confirm is session/confirm: the payout waiting for confirmation executes after the delay.
@@ -426,14 +737,20 @@ func (s *Sandbox) status(body []byte) (*sandboxSession, *apiFailure) {
 	return s.sessionIn(body)
 }
 
-// offer runs after start: the payout waits for confirmation (ready_to_confirm), or the issuer declines it.
+// offer runs after start: the payout waits for confirmation (ready_to_confirm), or the issuer (the recipient's
+// bank) refuses it.
 func (s *Sandbox) offer(sess *sandboxSession) {
 	p := sess.payment
-	if p == nil || p.status != paymentInProgress || sess.confirmed {
+	if p == nil || p.status != paymentInProgress || sess.confirmed || sess.acquiring != nil {
 		return
 	}
-	if p.behaviour == cardDeclined {
+	switch p.behaviour {
+	case cardDeclined:
 		s.fail(sess, APIError{Code: "declined_by_issuer_bank", Description: "Declined by issuer bank"})
+		s.notify(sess, hookPaymentFinished)
+		return
+	case sbpRejected:
+		s.fail(sess, APIError{Code: "account_not_found", Description: "The recipient's bank found no account for the phone"})
 		s.notify(sess, hookPaymentFinished)
 		return
 	}
@@ -443,11 +760,28 @@ func (s *Sandbox) offer(sess *sandboxSession) {
 	s.notify(sess, hookReadyToConfirm)
 }
 
-// execute runs after confirm: the money moves, once, or the payout fails.
+// execute runs after confirm: the money moves, once, or the payout fails. In the error mode the session is first
+// in status error for errorHold; execute runs again when it ends.
 func (s *Sandbox) execute(sess *sandboxSession) {
 	p := sess.payment
 	if p == nil || !sess.confirmed || sess.executed || p.status != paymentInProgress {
 		return
+	}
+	if p.behaviour == errorThenSucceeds {
+		now := time.Now()
+		if sess.errorUntil.IsZero() {
+			sess.errorUntil = now.Add(s.errorHold)
+			sess.status = sessionError
+			sess.err = &APIError{Code: "provider_timeout", Description: "The provider did not answer in time: wait for the final status"}
+			sess.updatedAt = now
+			s.afterDelay(s.errorHold, sess.id, s.execute)
+			return
+		}
+		if now.Before(sess.errorUntil) {
+			s.afterDelay(sess.errorUntil.Sub(now), sess.id, s.execute)
+			return
+		}
+		sess.err = nil
 	}
 	sess.executed = true
 	if p.behaviour == cardFailsLater {
@@ -455,22 +789,40 @@ func (s *Sandbox) execute(sess *sandboxSession) {
 		s.notify(sess, hookPaymentFinished)
 		return
 	}
+	s.pay(sess)
+	s.notify(sess, hookPaymentFinished)
+}
+
+// pay records the payout in the ledger and ends it in success. Called with s.mu held.
+func (s *Sandbox) pay(sess *sandboxSession) {
+	p := sess.payment
 	now := time.Now()
-	s.ledger = append(s.ledger, LedgerEntry{
-		SessionID:  sess.id,
-		PaymentID:  p.id,
-		Metadata:   metadataText(p.metadata, sess.metadata),
-		Amount:     p.amount,
-		Currency:   p.currency,
-		CardLast4:  p.last4,
-		ExecutedAt: now.UTC(),
-	})
+	e := LedgerEntry{
+		SessionID:     sess.id,
+		PaymentID:     p.id,
+		Metadata:      metadataText(p.metadata, sess.metadata),
+		Method:        p.method,
+		SourceAccount: p.account,
+		Amount:        p.amount,
+		Currency:      p.currency,
+		CardLast4:     p.last4,
+		ExecutedAt:    now.UTC(),
+	}
+	if e.Method == "" {
+		e.Method = LedgerCard
+	}
+	if p.method == LedgerSBP {
+		e.PhoneLast4, e.BankID = lastN(p.phone, 4), p.bankID
+	}
+	if a := sess.acquiring; a != nil {
+		e.SourceAmount, e.SourceCurrency = a.amount, a.currency
+	}
+	s.ledger = append(s.ledger, e)
 	p.status = paymentSucceeded
 	p.finishedAt = now
 	sess.status = sessionAccepted
 	sess.updatedAt = now
 	sess.finishedAt = now
-	s.notify(sess, hookPaymentFinished)
 }
 
 // fail ends the payout in failure; the session goes to error, which the bank does not call final.
@@ -489,10 +841,15 @@ func (s *Sandbox) fail(sess *sandboxSession, e APIError) {
 // after runs step on the session once the delay has passed, unless the sandbox is closed first. Called with s.mu
 // held; step runs with s.mu held.
 func (s *Sandbox) after(id string, step func(*sandboxSession)) {
+	s.afterDelay(s.delay, id, step)
+}
+
+// afterDelay is after with a delay of its own.
+func (s *Sandbox) afterDelay(d time.Duration, id string, step func(*sandboxSession)) {
 	if s.closed {
 		return
 	}
-	s.tasks.After(s.delay, func() {
+	s.tasks.After(d, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if sess := s.sessions[id]; sess != nil {
@@ -502,10 +859,10 @@ func (s *Sandbox) after(id string, step func(*sandboxSession)) {
 	})
 }
 
-// notify sends a signed webhook of the session as it is now, after the session's earlier webhooks. Called with
-// s.mu held.
+// notify sends a signed webhook of the session as it is now, after the session's earlier webhooks, unless
+// webhooks are switched off. Called with s.mu held.
 func (s *Sandbox) notify(sess *sandboxSession, typ string) {
-	if s.closed {
+	if s.closed || s.noWebhooks {
 		return
 	}
 	view := sess.view()
@@ -600,13 +957,30 @@ func (sess *sandboxSession) view() Session {
 			Status:        p.status,
 			CreatedAt:     Timestamp{p.createdAt},
 			FinishedAt:    Timestamp{p.finishedAt},
-			PaymentMethod: &PaymentMethod{Type: "card", Card: &MaskedCard{Brand: p.brand, Last4: p.last4}},
+			PaymentMethod: p.view(),
 			AmountDetails: &AmountDetails{Amount: p.amount, Currency: p.currency},
 			Metadata:      p.metadata,
 			Error:         copyError(p.err),
 		}}
 	}
+	if a := sess.acquiring; a != nil {
+		v.AcquiringPayments = []AcquiringPayment{a.view(sess.payment)}
+	}
 	return v
+}
+
+// view is where the payout goes, as the bank shows it: a card masked (by token: the token, as the token payout
+// guide shows it), an SBP account in full.
+func (p *sandboxPayment) view() *PaymentMethod {
+	switch p.method {
+	case LedgerToken:
+		return &PaymentMethod{Type: "card", Card: &MaskedCard{Type: "tokenized_card",
+			TokenizedCard: &TokenizedCard{Token: p.token}}}
+	case LedgerSBP:
+		return &PaymentMethod{Type: "bank_account", BankAccount: &BankAccountDetails{SystemType: systemFPS,
+			FasterPaymentSystem: &FPSAccount{Phone: p.phone, BankID: p.bankID, Description: p.description}}}
+	}
+	return &PaymentMethod{Type: "card", Card: &MaskedCard{Brand: p.brand, Last4: p.last4}}
 }
 
 func wrongState(sess *sandboxSession) *apiFailure {

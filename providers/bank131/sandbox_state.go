@@ -35,21 +35,48 @@ type savedSession struct {
 	Payment    *savedPayment   `json:"payment,omitempty"`
 	Confirmed  bool            `json:"confirmed,omitempty"`
 	Executed   bool            `json:"executed,omitempty"`
+	ErrorUntil time.Time       `json:"error_until,omitzero"`
+	Acquiring  *savedAcquiring `json:"acquiring,omitempty"`
 	Sent       []string        `json:"webhooks_sent,omitempty"`
 }
 
 type savedPayment struct {
-	ID         string          `json:"id"`
-	Status     string          `json:"status"`
-	Error      *APIError       `json:"error,omitempty"`
-	Brand      string          `json:"brand"`
-	Last4      string          `json:"last4"`
-	Behaviour  cardBehaviour   `json:"behaviour"`
-	Amount     int64           `json:"amount"`
-	Currency   string          `json:"currency"`
-	Metadata   json.RawMessage `json:"metadata,omitempty"`
-	CreatedAt  time.Time       `json:"created_at"`
-	FinishedAt time.Time       `json:"finished_at,omitzero"`
+	ID          string          `json:"id"`
+	Status      string          `json:"status"`
+	Error       *APIError       `json:"error,omitempty"`
+	Method      string          `json:"method,omitempty"`
+	Account     string          `json:"source_account,omitempty"`
+	Brand       string          `json:"brand"`
+	Last4       string          `json:"last4"`
+	Token       string          `json:"token,omitempty"`
+	Phone       string          `json:"phone,omitempty"`
+	BankID      string          `json:"bank_id,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Behaviour   cardBehaviour   `json:"behaviour"`
+	Amount      int64           `json:"amount"`
+	Currency    string          `json:"currency"`
+	Metadata    json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	FinishedAt  time.Time       `json:"finished_at,omitzero"`
+}
+
+// savedAcquiring is a transfer's payment from the sender's card: no card number, no security code.
+type savedAcquiring struct {
+	ID             string    `json:"id"`
+	Status         string    `json:"status"`
+	Error          *APIError `json:"error,omitempty"`
+	Brand          string    `json:"brand"`
+	Last4          string    `json:"last4"`
+	Amount         int64     `json:"amount"`
+	Currency       string    `json:"currency"`
+	Recurrent      bool      `json:"recurrent,omitempty"`
+	RecurrentToken string    `json:"recurrent_token,omitempty"`
+	ReturnURL      string    `json:"return_url,omitempty"`
+	RedirectURL    string    `json:"redirect_url"`
+	Awaiting       bool      `json:"awaiting,omitempty"`
+	Auth           string    `json:"auth,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	FinishedAt     time.Time `json:"finished_at,omitzero"`
 }
 
 // OpenSandbox returns a sandbox that keeps its state in cfg.StateFile, or in memory only when it is empty.
@@ -106,6 +133,10 @@ func (s *Sandbox) resume(sess *sandboxSession) {
 	if p == nil {
 		return
 	}
+	if a := sess.acquiring; a != nil {
+		s.resumeTransfer(sess, a)
+		return
+	}
 	switch {
 	case p.status == paymentInProgress && !sess.confirmed:
 		s.after(sess.id, s.offer)
@@ -115,6 +146,20 @@ func (s *Sandbox) resume(sess *sandboxSession) {
 		s.notify(sess, hookReadyToConfirm)
 	case (p.status == paymentSucceeded || p.status == paymentFailed) && sess.status != sessionCancelled &&
 		!sess.sent[hookPaymentFinished]:
+		s.notify(sess, hookPaymentFinished)
+	}
+}
+
+// resumeTransfer is resume for a transfer. Called with s.mu held.
+func (s *Sandbox) resumeTransfer(sess *sandboxSession, a *sandboxAcquiring) {
+	switch {
+	case a.status == paymentInProgress && a.auth != "":
+		s.after(sess.id, s.settle)
+	case a.status == paymentInProgress && !a.awaiting:
+		s.after(sess.id, s.requireAction)
+	case a.awaiting && !sess.sent[hookActionRequired]:
+		s.notify(sess, hookActionRequired)
+	case a.status != paymentInProgress && !sess.sent[hookPaymentFinished]:
 		s.notify(sess, hookPaymentFinished)
 	}
 }
@@ -156,21 +201,47 @@ func (s *Sandbox) snapshot() sandboxState {
 			FinishedAt: sess.finishedAt,
 			Confirmed:  sess.confirmed,
 			Executed:   sess.executed,
+			ErrorUntil: sess.errorUntil,
 			Sent:       slices.Sorted(maps.Keys(sess.sent)),
+		}
+		if a := sess.acquiring; a != nil {
+			ss.Acquiring = &savedAcquiring{
+				ID:             a.id,
+				Status:         a.status,
+				Error:          a.err,
+				Brand:          a.brand,
+				Last4:          a.last4,
+				Amount:         a.amount,
+				Currency:       a.currency,
+				Recurrent:      a.recurrent,
+				RecurrentToken: a.recurrentToken,
+				ReturnURL:      a.returnURL,
+				RedirectURL:    a.redirectURL,
+				Awaiting:       a.awaiting,
+				Auth:           a.auth,
+				CreatedAt:      a.createdAt,
+				FinishedAt:     a.finishedAt,
+			}
 		}
 		if p := sess.payment; p != nil {
 			ss.Payment = &savedPayment{
-				ID:         p.id,
-				Status:     p.status,
-				Error:      p.err,
-				Brand:      p.brand,
-				Last4:      p.last4,
-				Behaviour:  p.behaviour,
-				Amount:     p.amount,
-				Currency:   p.currency,
-				Metadata:   p.metadata,
-				CreatedAt:  p.createdAt,
-				FinishedAt: p.finishedAt,
+				ID:          p.id,
+				Status:      p.status,
+				Error:       p.err,
+				Method:      p.method,
+				Account:     p.account,
+				Brand:       p.brand,
+				Last4:       p.last4,
+				Token:       p.token,
+				Phone:       p.phone,
+				BankID:      p.bankID,
+				Description: p.description,
+				Behaviour:   p.behaviour,
+				Amount:      p.amount,
+				Currency:    p.currency,
+				Metadata:    p.metadata,
+				CreatedAt:   p.createdAt,
+				FinishedAt:  p.finishedAt,
 			}
 		}
 		st.Sessions = append(st.Sessions, ss)
@@ -197,24 +268,50 @@ func (s *Sandbox) restore(st sandboxState) {
 			finishedAt: ss.FinishedAt,
 			confirmed:  ss.Confirmed,
 			executed:   ss.Executed,
+			errorUntil: ss.ErrorUntil,
 			sent:       make(map[string]bool),
+		}
+		if a := ss.Acquiring; a != nil {
+			sess.acquiring = &sandboxAcquiring{
+				id:             a.ID,
+				status:         a.Status,
+				err:            a.Error,
+				brand:          a.Brand,
+				last4:          a.Last4,
+				amount:         a.Amount,
+				currency:       a.Currency,
+				recurrent:      a.Recurrent,
+				recurrentToken: a.RecurrentToken,
+				returnURL:      a.ReturnURL,
+				redirectURL:    a.RedirectURL,
+				awaiting:       a.Awaiting,
+				auth:           a.Auth,
+				createdAt:      a.CreatedAt,
+				finishedAt:     a.FinishedAt,
+			}
 		}
 		for _, typ := range ss.Sent {
 			sess.sent[typ] = true
 		}
 		if p := ss.Payment; p != nil {
 			sess.payment = &sandboxPayment{
-				id:         p.ID,
-				status:     p.Status,
-				err:        p.Error,
-				brand:      p.Brand,
-				last4:      p.Last4,
-				behaviour:  p.Behaviour,
-				amount:     p.Amount,
-				currency:   p.Currency,
-				metadata:   p.Metadata,
-				createdAt:  p.CreatedAt,
-				finishedAt: p.FinishedAt,
+				id:          p.ID,
+				status:      p.Status,
+				err:         p.Error,
+				method:      p.Method,
+				account:     p.Account,
+				brand:       p.Brand,
+				last4:       p.Last4,
+				token:       p.Token,
+				phone:       p.Phone,
+				bankID:      p.BankID,
+				description: p.Description,
+				behaviour:   p.Behaviour,
+				amount:      p.Amount,
+				currency:    p.Currency,
+				metadata:    p.Metadata,
+				createdAt:   p.CreatedAt,
+				finishedAt:  p.FinishedAt,
 			}
 		}
 		s.sessions[ss.ID] = sess

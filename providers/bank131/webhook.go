@@ -29,8 +29,11 @@ type webhook struct {
 	Session *Session `json:"session"`
 }
 
-// Translate verifies X-PARTNER-SIGN over the raw body and then reads it. ready_to_confirm and payment_finished
-// become one event for the payout named in the payment's metadata; other types yield no events.
+// Translate verifies X-PARTNER-SIGN over the raw body and then reads it. ready_to_confirm, payment_finished and
+// action_required (EventActionRequired, with the payer's redirect in Outcome.Details["redirect_url"]) become one
+// event for the payout named in the metadata of the session's payment (for action_required, of its payout or its
+// acquiring payment); other types yield no events. An action_required that names no payout concerns a payment
+// that is not a payout of ours (acquiring) and yields no event either.
 func (w *Webhooks) Translate(header http.Header, body []byte) ([]providers.Event, error) {
 	if err := Verify(w.bankKey, body, header.Get(headerSign)); err != nil {
 		return nil, fmt.Errorf("bank131 webhook: %w", providers.ErrBadSignature)
@@ -45,9 +48,11 @@ func (w *Webhooks) Translate(header http.Header, body []byte) ([]providers.Event
 		kind = providers.EventReadyToConfirm
 	case hookPaymentFinished:
 		kind = providers.EventPaymentFinished
+	case hookActionRequired:
+		return w.actionRequired(hook)
 	case "":
 		return nil, &providers.MalformedError{Reason: "bank131: webhook has no type"}
-	case hookActionRequired, hookReadyToCapture, hookPaymentRefunded:
+	case hookReadyToCapture, hookPaymentRefunded:
 		return nil, nil // they concern acquiring, not payouts
 	default:
 		return nil, nil // a type added later: nothing a payout waits for
@@ -68,6 +73,30 @@ func (w *Webhooks) Translate(header http.Header, body []byte) ([]providers.Event
 		Kind:     kind,
 		Provider: Name,
 		Outcome:  outcome(providers.Ref{PayoutID: payoutID}, *hook.Session),
+	}}, nil
+}
+
+// actionRequired translates an action_required webhook: the payer must follow the redirect for the transfer to go
+// on.
+func (w *Webhooks) actionRequired(hook webhook) ([]providers.Event, error) {
+	s := hook.Session
+	if s == nil || s.ID == "" {
+		return nil, &providers.MalformedError{Reason: "bank131: action_required webhook has no session id"}
+	}
+	var payoutID string
+	if len(s.Payments) > 0 {
+		payoutID = payoutIDFrom(s.Payments[0].Metadata)
+	}
+	if payoutID == "" && len(s.AcquiringPayments) > 0 {
+		payoutID = payoutIDFrom(s.AcquiringPayments[0].Metadata)
+	}
+	if payoutID == "" {
+		return nil, nil // an acquiring payment's: no payout waits for it
+	}
+	return []providers.Event{{
+		Kind:     EventActionRequired,
+		Provider: Name,
+		Outcome:  outcome(providers.Ref{PayoutID: payoutID}, *s),
 	}}, nil
 }
 

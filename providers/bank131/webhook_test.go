@@ -2,6 +2,7 @@ package bank131
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -144,6 +145,7 @@ func TestWebhooks_SignedButMalformedBodyIsReported(t *testing.T) {
 func TestWebhooks_OtherTypesAreIgnored(t *testing.T) {
 	_, bank := testKeys(t)
 	w := NewWebhooks(&bank.PublicKey)
+	// action_required without a payout in its metadata concerns acquiring: see TestWebhooks_ActionRequired*.
 	for _, typ := range []string{"action_required", "ready_to_capture", "payment_refunded", "transaction_registration"} {
 		t.Run(typ, func(t *testing.T) {
 			body := `{"type":"` + typ + `","session":{"id":"ps_1","status":"in_progress"}}`
@@ -154,4 +156,71 @@ func TestWebhooks_OtherTypesAreIgnored(t *testing.T) {
 			require.Empty(t, events)
 		})
 	}
+}
+
+// actionRequiredHook is an action_required webhook of a transfer (the transfer API's session, v1 names): the
+// payer must pass 3-D Secure.
+const actionRequiredHook = `{
+"type": "action_required",
+"session": {
+  "id": "ps_5988", "status": "in_progress",
+  "created_at": "2024-07-02T12:13:23.692217Z", "updated_at": "2024-07-02T12:13:24.871574Z",
+  "payments": [{
+    "id": "po_2040", "status": "in_progress", "created_at": "2024-07-02T12:13:24.894376Z",
+    "customer": {"reference": "lucky"},
+    "payment_method": {"type": "card", "card": {"brand": "mir", "last4": "1098", "country_iso3": "TJK"}},
+    "amount_details": {"amount": 10843, "currency": "tjs"},
+    "metadata": "po_ours"
+  }],
+  "acquiring_payments": [{
+    "id": "pm_3345", "status": "in_progress", "created_at": "2024-07-02T12:13:24.894294Z",
+    "payment_details": {"type": "card", "card": {"brand": "visa", "last4": "4242", "country_iso3": "GBR"}},
+    "amount_details": {"amount": 10843, "currency": "tjs"},
+    "customer_interaction": {"type": "redirect", "redirect": {"url": "https://acs.example/3ds?md=1",
+      "base_url": "https://acs.example/3ds", "method": "POST", "qs": {"md": "1"}, "params": {"PaReq": "x"}}}
+  }]
+}}`
+
+func TestWebhooks_ActionRequiredBecomesAnEvent(t *testing.T) {
+	_, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+	onlyAcquiring := strings.Replace(actionRequiredHook, `"metadata": "po_ours"`, `"metadata": null`, 1)
+	onlyAcquiring = strings.Replace(onlyAcquiring, `"customer_interaction"`, `"metadata": {"payout_id": "po_ours"}, "customer_interaction"`, 1)
+	tests := map[string]string{
+		"payout ID in the payout":            actionRequiredHook,
+		"payout ID in the acquiring payment": onlyAcquiring,
+	}
+	for name, body := range tests {
+		t.Run(name, func(t *testing.T) {
+			events, err := w.Translate(signedHeader(t, body), []byte(body))
+
+			require.NoError(t, err)
+			require.Equal(t, []providers.Event{{
+				Kind:     EventActionRequired,
+				Provider: "bank131",
+				Outcome: providers.Outcome{
+					Ref:     providers.Ref{PayoutID: "po_ours", SessionID: "ps_5988", PaymentID: "po_2040"},
+					State:   providers.StatePending,
+					Card:    &payout.MaskedCard{Brand: "mir", Last4: "1098"},
+					Amount:  &payout.Amount{Value: 10843, Currency: "TJS"},
+					Details: map[string]string{"redirect_url": "https://acs.example/3ds?md=1", "redirect_method": "POST"},
+				},
+			}}, events)
+		})
+	}
+}
+
+func TestWebhooks_ActionRequiredOfNoPayoutIsIgnored(t *testing.T) {
+	_, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+	body := strings.Replace(actionRequiredHook, `"metadata": "po_ours"`, `"metadata": "not json`, 1)
+	body = strings.Replace(body, `"metadata": "not json`, `"metadata": {"order": "1"}`, 1)
+
+	events, err := w.Translate(signedHeader(t, body), []byte(body))
+
+	require.NoError(t, err)
+	require.Empty(t, events, "an acquiring payment's action_required: no payout waits for it")
+	_, err = w.Translate(signedHeader(t, `{"type":"action_required"}`), []byte(`{"type":"action_required"}`))
+	var malformed *providers.MalformedError
+	require.ErrorAs(t, err, &malformed)
 }
