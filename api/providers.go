@@ -67,7 +67,11 @@ func (s *Server) balances(c echo.Context) error {
 	if err != nil {
 		return s.providerError(p.Name(), "read the balance", err)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"provider": p.Name(), "channel": channel, "balance": amount})
+	out := map[string]any{"provider": p.Name(), "balance": amount}
+	if channel != "" {
+		out["channel"] = channel
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // providerFor is the provider named by the query parameter provider, configured on this API.
