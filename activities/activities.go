@@ -48,7 +48,6 @@ type Signaler interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
-
 // New returns the activities for the given providers. decisionKey verifies the API's proofs of decisions.
 func New(decisionKey []byte, ps ...providers.Provider) *Activities {
 	a := &Activities{providers: make(map[string]providers.Provider, len(ps)), decisionKey: decisionKey}

@@ -156,8 +156,8 @@ type API struct {
 	// Providers answer the API's reads from providers (SBP banks, balances).
 	Providers []providers.Provider
 	Keys      *api.Keys
-	Policy        *policy.Policy
-	Logger        *slog.Logger
+	Policy    *policy.Policy
+	Logger    *slog.Logger
 }
 
 // Access loads the API keys (API_KEYS_FILE, required) and the approval policy (POLICY_FILE, optional).
