@@ -47,7 +47,7 @@ func TestCreatePayout_BadInputIsRejectedAndStartsNothing(t *testing.T) {
 		{"card with spaces", "", cardPayout("4242 4242 4242 4242"), 422, "not_digits", "destination.card.number"},
 		{"no card", "", strings.Replace(valid, `"card":{"number":"4242424242424242"}`, `"card":{}`, 1), 422, "required", "destination.card.number"},
 		{"unknown destination", "", strings.Replace(valid, `"type":"card"`, `"type":"iban"`, 1), 422, "unknown_destination_type", "destination.type"},
-		{"method the provider lacks", "", `{"provider":"bank131","amount":{"value":100,"currency":"RUB"},"destination":{"type":"sbp","sbp":{"phone":"+79001234567","bank_id":"100000000111"}},"recipient":{"full_name":"Ivanov Ivan"}}`, 422, "method_not_supported", "destination.type"},
+		{"method the provider lacks", "", `{"provider":"bepaid","amount":{"value":100,"currency":"RUB"},"destination":{"type":"sbp","sbp":{"phone":"+79001234567","bank_id":"100000000111"}},"recipient":{"full_name":"Ivanov Ivan"}}`, 422, "method_not_supported", "destination.type"},
 		{"no recipient name", "", strings.Replace(valid, `"Ivanov Ivan"`, `"  "`, 1), 422, "required", "recipient.full_name"},
 		{"description too long", "", strings.Replace(valid, `"Payout for order 123"`, `"`+strings.Repeat("x", 256)+`"`, 1), 422, "too_long", "description"},
 		{"card number hidden in metadata", "", strings.Replace(valid, `"order_id":"123"`, `"note":"4242424242424242"`, 1), 422, "card_number_not_allowed", "metadata.note"},

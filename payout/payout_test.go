@@ -43,7 +43,18 @@ func TestValidate_NamesTheWrongField(t *testing.T) {
 		{"length", func(r *Request) { r.Destination.Card.Number = "42424242424242424242" }, "destination.card.number", "invalid_length"},
 		{"letters", func(r *Request) { r.Destination.Card.Number = "4242x24242424242" }, "destination.card.number", "not_digits"},
 		{"sbp with card object", func(r *Request) { r.Destination.Type = DestinationSBP }, "destination.card", "unexpected"},
-		{"token not supported by bank131 yet", func(r *Request) { r.Destination.Card = &Card{Token: "tok"} }, "destination.type", "method_not_supported"},
+		{"source account for a card number", func(r *Request) { r.SourceAccount = SourceNominal }, "source_account", "token_required"},
+		{"unknown source account", func(r *Request) { r.Destination.Card = &Card{Token: "tok"}; r.SourceAccount = "escrow" }, "source_account", "unknown_source_account"},
+		{"bank131 in dollars", func(r *Request) { r.Amount.Currency = "USD" }, "amount.currency", "currency_not_supported"},
+		{"sbp description too long", func(r *Request) {
+			r.Destination = Destination{Type: DestinationSBP, SBP: &SBP{Phone: "+79001310001", BankID: "100000000111"}}
+			r.Description = strings.Repeat("д", 141)
+		}, "description", "too_long"},
+		{"sbp without description", func(r *Request) {
+			r.Destination = Destination{Type: DestinationSBP, SBP: &SBP{Phone: "+79001310001", BankID: "100000000111"}}
+			r.Description = ""
+		}, "description", "required"},
+		{"single request elsewhere", func(r *Request) { r.Provider = ProviderBePaid; r.SingleRequest = true }, "single_request", "not_supported"},
 		{"name", func(r *Request) { r.Recipient.FullName = "" }, "recipient.full_name", "required"},
 		{"long name", func(r *Request) { r.Recipient.FullName = strings.Repeat("я", 256) }, "recipient.full_name", "too_long"},
 		{"description", func(r *Request) { r.Description = strings.Repeat("d", 256) }, "description", "too_long"},

@@ -42,7 +42,7 @@ func KnownCurrency(code string) bool { _, ok := currencies[code]; return ok }
 
 // providerMethods lists, per provider, the destination types it can pay to today.
 var providerMethods = map[string][]string{
-	ProviderBank131:  {"card_number"},
+	ProviderBank131:  {"card_number", "card_token", "sbp"},
 	ProviderBePaid:   {"card_number", "card_token"},
 	ProviderMandarin: {"card_number", "card_token", "payment_page", "sbp"},
 }
@@ -69,8 +69,16 @@ func (r Request) Validate() error {
 		return fieldErr("destination.type", "method_not_supported",
 			"provider %s does not support %s payouts yet", r.Provider, r.Method())
 	}
-	if r.Provider == ProviderBank131 && r.Amount.Currency != "RUB" {
-		return fieldErr("amount.currency", "currency_not_supported", "bank131 card payouts are paid in RUB only")
+	if r.Provider == ProviderBank131 {
+		if err := r.validateBank131(); err != nil {
+			return err
+		}
+	} else if r.SingleRequest || r.SourceAccount != "" {
+		field := "single_request"
+		if r.SourceAccount != "" {
+			field = "source_account"
+		}
+		return fieldErr(field, "not_supported", "only bank131 takes %s", field)
 	}
 	if r.Provider == ProviderBePaid {
 		if err := r.validateBePaid(); err != nil {
@@ -195,6 +203,38 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// MaxSBPDescription is Bank 131's limit of an SBP payout's description.
+const MaxSBPDescription = 140
+
+// validateBank131 checks what Bank 131 asks beyond the common fields: roubles, an SBP payout's description, and the
+// single-request and source-account options.
+func (r Request) validateBank131() error {
+	if r.Amount.Currency != "RUB" {
+		return fieldErr("amount.currency", "currency_not_supported", "bank131 pays out in RUB only")
+	}
+	if r.Destination.SBP != nil {
+		switch n := utf8.RuneCountInString(strings.TrimSpace(r.Description)); {
+		case n == 0:
+			return fieldErr("description", "required", "a bank131 SBP payout needs a description (at most %d characters)", MaxSBPDescription)
+		case n > MaxSBPDescription:
+			return fieldErr("description", "too_long", "a bank131 SBP payout's description is at most %d characters", MaxSBPDescription)
+		}
+		if r.SingleRequest {
+			return fieldErr("single_request", "not_supported", "single_request is for card payouts")
+		}
+	}
+	switch r.SourceAccount {
+	case "":
+	case SourceNominal, SourceSettlement:
+		if r.Method() != "card_token" {
+			return fieldErr("source_account", "token_required", "payouts from a %s account go to a card token", r.SourceAccount)
+		}
+	default:
+		return fieldErr("source_account", "unknown_source_account", "source_account is one of nominal, settlement (or omitted)")
+	}
+	return nil
 }
 
 // validateMandarin checks what Mandarin asks beyond the common fields: roubles, and for an SBP payout with the

@@ -46,9 +46,22 @@ func ConfirmsAtProvider(req payout.Request) bool {
 // LooksUpBySubmit reports whether the provider's only way to find a payout whose submit went unanswered is to
 // submit it again under the same payout ID, which it refuses as a duplicate while the first one stands (Mandarin's
 // orderId). Such a resubmit is the provider's lookup, not a second payout.
+//
+// Bank 131's single-request payouts are such too until the bank names the session: the first submit creates it, and
+// a second under the same idempotency key is refused as idempotency_key_already_exists.
 func LooksUpBySubmit(req payout.Request) bool {
-	return req.Provider == payout.ProviderMandarin
+	return req.Provider == payout.ProviderMandarin || OpensOnSubmit(req)
 }
+
+// OpensOnSubmit reports whether the payout has no step before submit: the provider creates it on submit (Bank
+// 131's session/init/payout, and its nominal and rko variants for a source account).
+func OpensOnSubmit(req payout.Request) bool {
+	return req.Provider == payout.ProviderBank131 && (req.SingleRequest || req.SourceAccount != "")
+}
+
+// DetailAttention is the Outcome.Details key of a reason, given by the provider, for an operator to look at a payout
+// that is not final (Bank 131's session in status error): the payout waits for its final status meanwhile.
+const DetailAttention = "attention"
 
 // SubmitTimeout is how long one submit may take, as the provider advises (Mandarin: 600 s); 0 for the engine's
 // default.

@@ -63,6 +63,8 @@ type Input struct {
 	// ApproveBeforeSubmit puts the approval before the payout is submitted, for providers that pay at once on
 	// submit (bePaid): no money moves before approval. Without it the provider holds the payout for confirmation.
 	ApproveBeforeSubmit bool `json:"approve_before_submit,omitempty"`
+	// OpenOnSubmit: the provider has no step before submit (Bank 131's single-request payouts); Open is skipped.
+	OpenOnSubmit bool `json:"open_on_submit,omitempty"`
 	// LookupBySubmit: the provider finds a payout whose submit went unanswered only by a submit under the same
 	// payout ID, which it refuses as a duplicate while the first one stands (Mandarin's orderId).
 	LookupBySubmit bool `json:"lookup_by_submit,omitempty"`
@@ -98,7 +100,7 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	}
 
 	// 1. Open the payout at the provider: no money moves.
-	if !p.open(ctx) {
+	if !in.OpenOnSubmit && !p.open(ctx) {
 		return p.state, nil
 	}
 	if p.cancelRequested() {
@@ -642,9 +644,11 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
 			return !p.at.State.Final() || p.finishNow(ctx)
 		case isExisting(err):
-			p.absorb(providers.Outcome{State: providers.StatePending})
+			if p.at.State == providers.StateCreated {
+				p.absorb(providers.Outcome{State: providers.StatePending})
+			}
 			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout already ("+errorCode(err)+"): waiting for its result")
-			return true
+			return !p.at.State.Final() || p.finishNow(ctx)
 		case isRejected(err):
 			// The provider refuses a second payout under this ID while the first one stands: this refusal is final.
 			return p.failFromError(ctx, err, "the provider refused the payout")
@@ -653,8 +657,12 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 		if attempt == maxAttempts {
 			p.attention(ctx, fmt.Sprintf("submit got no answer %d times; still asking the provider the same way", attempt))
 		}
-		// No stop on cancel: the payout may stand at the provider until it answers.
-		p.backoff(ctx, attempt, func() bool { return false })
+		// No stop on cancel: the payout may stand at the provider until it answers. A webhook that names the
+		// payout answers for it.
+		if p.backoff(ctx, attempt, func() bool { return p.at.Ref.SessionID != "" }) {
+			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout (its webhook named it)")
+			return !p.at.State.Final() || p.finishNow(ctx)
+		}
 	}
 }
 
@@ -802,6 +810,9 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			p.note(ctx, "the provider's id of the payout is known from its webhook: "+claim.Ref.SessionID)
 		}
 		out := p.lookup(ctx)
+		if why := out.Details[providers.DetailAttention]; why != "" && !out.State.Final() && p.state.Status != payout.StatusNeedsAttention {
+			p.attention(ctx, why)
+		}
 		if advances(p.at.State, out.State) {
 			p.absorb(out)
 		} else if p.at.Ref.SessionID == "" && out.Ref.SessionID != "" {

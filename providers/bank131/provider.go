@@ -52,7 +52,7 @@ func (p *Provider) Name() string { return Name }
 // nominal and rko variants for a source account), with no session opened before: the workflow must not Open it,
 // and Submit creates the session.
 func SingleRequest(req payout.Request) bool {
-	return req.SingleRequest || req.SourceAccount != ""
+	return providers.OpensOnSubmit(req)
 }
 
 // Open creates the payout's session, with the payout ID as its metadata. A ref that has a session already is
@@ -228,6 +228,10 @@ func (p *Provider) Status(ctx context.Context, ref providers.Ref) (providers.Out
 	}
 	o := outcome(ref, s)
 	setDetail(&o, DetailSessionStatus, s.Status)
+	if s.Status == sessionError && !o.State.Final() {
+		setDetail(&o, providers.DetailAttention, "Bank 131 reports the session in status error, which is not final: "+
+			"the bank asks to wait for the final status (its support can tell more)")
+	}
 	return o, nil
 }
 

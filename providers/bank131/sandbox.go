@@ -184,6 +184,8 @@ type Sandbox struct {
 	sessions   map[string]*sandboxSession
 	seenKeys   map[string]bool // method + "\x00" + idempotency key
 	ledger     []LedgerEntry
+	// failNext is how many accepted money-moving calls still answer 504 after they took effect.
+	failNext int
 }
 
 // cardBehaviour is what the sandbox does with a payout to a card.
@@ -420,6 +422,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, fail := method(body)
 	var snap Session
+	lost := false
 	if fail == nil {
 		if key != "" {
 			s.seenKeys[op+"\x00"+key] = true
@@ -428,9 +431,17 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		if op != opStatus {
 			s.save()
 		}
+		if lost = s.failNext > 0 && movesMoney(op); lost {
+			s.failNext--
+		}
 	}
 	s.mu.Unlock()
 
+	if lost {
+		s.log.Debug("call took effect, answer lost (FailNext)", "method", op, "session", snap.ID)
+		w.WriteHeader(http.StatusGatewayTimeout)
+		return
+	}
 	if fail != nil {
 		s.log.Debug("call refused", "method", op, "http_status", fail.status, "code", fail.Code)
 		writeFailure(w, fail)
@@ -438,6 +449,23 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug("call", "method", op, "session", snap.ID, "session_status", snap.Status)
 	writeJSON(w, http.StatusOK, envelope{Status: "ok", Session: &snap})
+}
+
+// FailNext makes the next n accepted calls that move money (init/payout and its variants, start/payout,
+// multi/init, confirm) take effect as usual but answer 504 Gateway Timeout with no body: the answer is lost, the
+// case a lookup or the idempotency key must resolve. It is not saved.
+func (s *Sandbox) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext = max(n, 0)
+}
+
+func movesMoney(op string) bool {
+	switch op {
+	case opStart, opInit, opInitNominal, opInitRKO, opMultiInit, opConfirm:
+		return true
+	}
+	return false
 }
 
 // baseURL is the sandbox's own URL: PublicURL, or the scheme and host the request came to.
