@@ -164,6 +164,19 @@ func (s *Server) createPayout(c echo.Context) error {
 		}
 		return err
 	}
+	// A transfer's sender card is handed to the provider by the API and kept nowhere: not in the workflow, not in
+	// the fingerprint, not in logs.
+	var senderCard *payout.SenderCard
+	var transferrer providers.Transferrer
+	if req.Transfer != nil {
+		senderCard, req.Transfer.SenderCard = req.Transfer.SenderCard, nil
+		t, ok := s.cfg.Providers[req.Provider].(providers.Transferrer)
+		if !ok {
+			return fieldError(http.StatusUnprocessableEntity, "provider", "provider_not_configured",
+				req.Provider+" transfers are not configured on this server")
+		}
+		transferrer = t
+	}
 
 	id := payout.ID(key)
 	fingerprint := req.Fingerprint(s.cfg.FingerprintKey)
@@ -191,11 +204,42 @@ func (s *Server) createPayout(c echo.Context) error {
 	case err == nil:
 		s.log.Info("payout created", "payout_id", id, "provider", req.Provider, "method", req.Method(),
 			"amount", req.Amount.Value, "currency", req.Amount.Currency)
+		if transferrer != nil && in.Policy.Decline == "" {
+			s.startTransfer(c.Request().Context(), transferrer, id, req, *senderCard)
+		}
 		return c.JSON(http.StatusCreated, initial)
 	case errors.As(err, &started):
 		return s.existingPayout(c, id, fingerprint, initial)
 	default:
 		return fmt.Errorf("start payout %s: %w", id, err)
+	}
+}
+
+// transferCallTimeout bounds the API's call that hands a transfer to the provider.
+const transferCallTimeout = time.Minute
+
+// startTransfer hands a transfer to its provider with the sender's card, then tells the payout's workflow how it
+// went (transfer_started). The card lives only in this call. Should the signal not get through, the provider's
+// webhooks, which name the payout, tell the workflow instead.
+func (s *Server) startTransfer(ctx context.Context, t providers.Transferrer, id string, req payout.Request, card payout.SenderCard) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), transferCallTimeout)
+	defer cancel()
+	out, err := t.StartTransfer(ctx, providers.Ref{PayoutID: id}, req, card)
+	started := workflows.TransferStarted{Outcome: out}
+	if err != nil {
+		var pe *providers.Error
+		started.Error, started.Known = "provider_unavailable", false
+		if errors.As(err, &pe) {
+			started.Known = pe.Certainty == providers.Known && !pe.Exists
+			if pe.Code != "" {
+				started.Error = pe.Code
+			}
+			started.Description = pe.Description
+		}
+		s.log.Warn("transfer not started", "payout_id", id, "error_code", started.Error, "known", started.Known)
+	}
+	if err := s.cfg.Client.SignalWorkflow(ctx, id, "", workflows.SignalTransferStarted, started); err != nil {
+		s.log.Error("transfer started, but the payout was not told; the bank's webhooks will tell it", "payout_id", id, "error", err)
 	}
 }
 

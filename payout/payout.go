@@ -42,6 +42,8 @@ type Request struct {
 	// SourceAccount is the account the money is paid from, where the provider has several (Bank 131 token
 	// payouts): "" for the default, "nominal" or "settlement".
 	SourceAccount string `json:"source_account,omitempty"`
+	// Transfer makes the payout a cross-border transfer paid by the sender's card (Bank 131).
+	Transfer *Transfer `json:"transfer,omitempty"`
 }
 
 // Source accounts accepted in a request.
@@ -128,9 +130,12 @@ type Document struct {
 	ValidUntil string `json:"valid_until,omitempty"` // YYYY-MM-DD
 }
 
-// Method names the way the money travels, for display and search: card_number, card_token, payment_page or sbp.
+// Method names the way the money travels, for display and search: card_number, card_token, payment_page, sbp or
+// transfer.
 func (r Request) Method() string {
 	switch {
+	case r.Transfer != nil:
+		return "transfer"
 	case r.Destination.Type == DestinationPaymentPage:
 		return "payment_page"
 	case r.Destination.Card != nil && r.Destination.Card.Number != "":
@@ -293,6 +298,8 @@ type State struct {
 	// Approval is the decision: approved (by everyone required) or cancelled.
 	Approval *Approval `json:"approval,omitempty"`
 	Failure  *Failure  `json:"failure,omitempty"`
+	// PayerAction is what the payer must do for the payout to go on (a transfer's 3-D Secure): hand it on.
+	PayerAction *PayerAction `json:"payer_action,omitempty"`
 	// NameCheck is the check of the recipient's name as the recipient's bank gave it, for a payout sent without the
 	// name (Mandarin SBP).
 	NameCheck *NameCheck `json:"name_check,omitempty"`
@@ -328,6 +335,12 @@ type Approval struct {
 	By       string    `json:"by"`
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`
+}
+
+// PayerAction is a redirect the payer must follow (and pass 3-D Secure there).
+type PayerAction struct {
+	RedirectURL string `json:"redirect_url"`
+	Method      string `json:"method,omitempty"`
 }
 
 // NameCheck compares the recipient's name as the recipient's bank gave it with the recipient requested.

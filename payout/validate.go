@@ -42,7 +42,7 @@ func KnownCurrency(code string) bool { _, ok := currencies[code]; return ok }
 
 // providerMethods lists, per provider, the destination types it can pay to today.
 var providerMethods = map[string][]string{
-	ProviderBank131:  {"card_number", "card_token", "sbp"},
+	ProviderBank131:  {"card_number", "card_token", "sbp", "transfer"},
 	ProviderBePaid:   {"card_number", "card_token"},
 	ProviderMandarin: {"card_number", "card_token", "payment_page", "sbp"},
 }
@@ -69,7 +69,11 @@ func (r Request) Validate() error {
 		return fieldErr("destination.type", "method_not_supported",
 			"provider %s does not support %s payouts yet", r.Provider, r.Method())
 	}
-	if r.Provider == ProviderBank131 {
+	if r.Transfer != nil {
+		if err := r.validateTransfer(); err != nil {
+			return err
+		}
+	} else if r.Provider == ProviderBank131 {
 		if err := r.validateBank131(); err != nil {
 			return err
 		}

@@ -187,7 +187,24 @@ const (
 	EventReadyToConfirm  = "ready_to_confirm"
 	EventPaymentFinished = "payment_finished"
 	EventSBPStatus       = "sbp_status"
+	// EventActionRequired: the payer must act (pass 3-D Secure at Details[DetailRedirectURL]) before the payout
+	// goes on.
+	EventActionRequired = "action_required"
 )
+
+// Outcome.Details keys of a payer's action.
+const (
+	DetailRedirectURL    = "redirect_url"
+	DetailRedirectMethod = "redirect_method"
+)
+
+// Transferrer is implemented by providers that make cross-border transfers paid by the sender's card (Bank 131).
+// The card is used for this one call: the caller must keep it nowhere.
+type Transferrer interface {
+	// StartTransfer hands the transfer to the provider under the payout ID in ref. It moves no money until the
+	// payer passes 3-D Secure.
+	StartTransfer(ctx context.Context, ref Ref, req payout.Request, card payout.SenderCard) (Outcome, error)
+}
 
 // Event is a verified webhook, translated: what happened to which payout.
 type Event struct {

@@ -24,6 +24,10 @@ const (
 	SignalReadyToConfirm = providers.EventReadyToConfirm
 	SignalPaymentFinish  = providers.EventPaymentFinished
 	SignalSBPStatus      = providers.EventSBPStatus
+	SignalActionRequired = providers.EventActionRequired
+	// SignalTransferStarted is sent by the API once it has handed a transfer to the provider itself: the sender's
+	// card never enters the workflow.
+	SignalTransferStarted = "transfer_started"
 	SignalConfirm        = "confirm"
 	SignalCancel         = "cancel"
 	UpdateVerify         = "verify"
@@ -38,7 +42,20 @@ const (
 	// DefaultWatchEvery is how often a provider that tells by no webhook that it waits for confirmation (Mandarin's
 	// SBP name check) is asked.
 	DefaultWatchEvery = 2 * time.Second
+	// transferStartWait is how long a transfer waits for the API's word that it reached the provider, or for the
+	// provider's webhook, before an operator is asked to look.
+	transferStartWait = 15 * time.Minute
 )
+
+// TransferStarted is what the API says after it handed a transfer to the provider: the outcome, or the error.
+type TransferStarted struct {
+	Outcome providers.Outcome `json:"outcome"`
+	// Error is the provider's error code, or the transport's, when the call failed; "" when it succeeded.
+	Error       string `json:"error,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Known tells a failed call that the provider refused (nothing happened) from one whose outcome is unknown.
+	Known bool `json:"known,omitempty"`
+}
 
 // Balance checks before submit (Input.BalanceCheck).
 const (
@@ -98,6 +115,9 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		p.decide(ctx, false, payout.Decision{By: policy.Actor, Reason: in.Policy.Decline})
 		return p.cancelAtProvider(ctx), nil
 	}
+	if in.Request.Transfer != nil {
+		return p.transfer(ctx), nil
+	}
 
 	// 1. Open the payout at the provider: no money moves.
 	if !in.OpenOnSubmit && !p.open(ctx) {
@@ -155,6 +175,43 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	return p.finish(ctx), nil
 }
 
+// transfer is the story of a cross-border transfer: the API hands it to the provider itself, so that the sender's
+// card never enters the workflow, and says so (transfer_started); the payer passes 3-D Secure at the redirect the
+// provider gives (action_required), which the payout's state shows; the provider pays out and says so
+// (payment_finished), checked by asking it. The payer's 3-D Secure is the approval: no operator confirms.
+func (p *run) transfer(ctx workflow.Context) payout.State {
+	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout: transferStartWait, TimerOptions: workflow.TimerOptions{Summary: "wait for the transfer to start"},
+	}, func() bool { return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil || p.cancelRequested() })
+	if !ok {
+		p.attention(ctx, "the API did not report handing the transfer to the bank, and the bank named none: look it up at the bank, or cancel")
+		_ = workflow.Await(ctx, func() bool {
+			return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil || p.cancelRequested()
+		})
+	}
+	if s := p.started; s != nil && s.Error != "" && p.at.Ref.SessionID == "" && p.claim == nil {
+		if s.Known {
+			p.state.Failure = &payout.Failure{Code: s.Error, Description: s.Description}
+			p.setStatus(ctx, payout.StatusFailed, "the bank refused the transfer: "+s.Error)
+			return p.state
+		}
+		p.attention(ctx, "the transfer's outcome is unknown ("+s.Error+"): waiting for the bank's webhook, which names it")
+	} else if s != nil && s.Error == "" {
+		p.absorb(s.Outcome)
+	}
+	if p.cancelRequested() {
+		return p.cancelAtProvider(ctx)
+	}
+	if p.state.Status != payout.StatusNeedsAttention {
+		p.setStatus(ctx, payout.StatusSubmitted, "handed to "+payout.ProviderTitle(p.state.Provider)+"; waiting for the payer's 3-D Secure")
+	}
+	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() || p.cancelRequested() })
+	if !p.at.State.Final() {
+		return p.cancelAtProvider(ctx)
+	}
+	return p.finish(ctx)
+}
+
 // approveThenSubmit is the story of a provider without a confirm step: approval, then the payout is submitted and
 // its result awaited.
 func (p *run) approveThenSubmit(ctx workflow.Context) payout.State {
@@ -184,6 +241,8 @@ type run struct {
 	decision *payout.Approval
 	// claim is a webhook's word that the payout is final; it counts only once the provider confirms it.
 	claim *providers.Outcome
+	// started is the API's word that it handed a transfer to the provider.
+	started *TransferStarted
 }
 
 func newRun(ctx workflow.Context, in Input) (*run, error) {
@@ -273,6 +332,18 @@ func (p *run) listen(ctx workflow.Context) {
 	onEvent(SignalReadyToConfirm, "Sent by the webhook receiver: the provider is ready and waits for confirm or cancel.")
 	onEvent(SignalPaymentFinish, "Sent by the webhook receiver: the provider says the payout finished.")
 	onEvent(SignalSBPStatus, "Sent when the recipient's bank has checked an SBP payout sent without the name: the name it gives, or a failure.")
+	onEvent(SignalActionRequired, "Sent by the webhook receiver: the payer must pass 3-D Secure at the redirect given.")
+	started := workflow.GetSignalChannelWithOptions(ctx, SignalTransferStarted, workflow.SignalChannelOptions{
+		Description: "Sent by the API once it handed the transfer to the provider: the outcome or the error."})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s TransferStarted
+			started.Receive(ctx, &s)
+			if p.started == nil && p.in.Request.Transfer != nil {
+				p.started = &s
+			}
+		}
+	})
 	onDecision(SignalConfirm, true, `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`)
 	onDecision(SignalCancel, false, `Cancel this payout before it is confirmed. JSON: {"by": "your name", "reason": "why"}`)
 }
@@ -283,6 +354,18 @@ func (p *run) onProviderEvent(ctx workflow.Context, name string, ev providers.Ev
 	o := ev.Outcome
 	if p.at.Ref.SessionID != "" && o.Ref.SessionID != "" && o.Ref.SessionID != p.at.Ref.SessionID {
 		p.note(ctx, fmt.Sprintf("%s for another session (%s) ignored", name, o.Ref.SessionID))
+		return
+	}
+	if name == SignalActionRequired {
+		if url := o.Details[providers.DetailRedirectURL]; url != "" && !p.at.State.Final() {
+			p.state.PayerAction = &payout.PayerAction{RedirectURL: url, Method: o.Details[providers.DetailRedirectMethod]}
+			if p.at.Ref.SessionID == "" && o.Ref.SessionID != "" {
+				p.at.Ref.SessionID = o.Ref.SessionID
+				p.state.ProviderRefs = refs(p.at.Ref)
+			}
+			p.note(ctx, "the payer must pass 3-D Secure: payer_action.redirect_url")
+			p.publish(ctx)
+		}
 		return
 	}
 	switch {

@@ -17,22 +17,23 @@ type Provider struct {
 }
 
 var (
-	_ providers.Provider   = (*Provider)(nil)
-	_ providers.BankLister = (*Provider)(nil)
+	_ providers.Provider    = (*Provider)(nil)
+	_ providers.BankLister  = (*Provider)(nil)
+	_ providers.Transferrer = (*Provider)(nil)
 )
 
 // EventActionRequired is the kind of the event an action_required webhook becomes: the payer must act (pass 3-D
 // Secure) at Outcome.Details[DetailRedirectURL] before the transfer goes on.
-const EventActionRequired = "action_required"
+const EventActionRequired = providers.EventActionRequired
 
 // Outcome.Details keys this provider fills in.
 const (
 	// DetailSessionStatus is the session's status in a Status answer; "error" is not final and wants an operator.
 	DetailSessionStatus = "session_status"
 	// DetailRedirectURL is where the payer must go to pass 3-D Secure (a transfer's action_required).
-	DetailRedirectURL = "redirect_url"
+	DetailRedirectURL = providers.DetailRedirectURL
 	// DetailRedirectMethod is the HTTP method of that redirect (GET or POST).
-	DetailRedirectMethod = "redirect_method"
+	DetailRedirectMethod = providers.DetailRedirectMethod
 	// DetailRecurrentToken is the token for repeating a transfer's payment from the sender's card.
 	DetailRecurrentToken = "recurrent_token"
 )
@@ -167,6 +168,62 @@ func (p *Provider) Transfer(ctx context.Context, ref providers.Ref, t Transfer) 
 		return providers.Outcome{Ref: ref}, err
 	}
 	return outcome(ref, s), nil
+}
+
+// StartTransfer hands a cross-border transfer to the bank (session/multi/init) under the payout ID: the sender's
+// card, with its security code, goes into this one request and is kept nowhere.
+func (p *Provider) StartTransfer(ctx context.Context, ref providers.Ref, req payout.Request, card payout.SenderCard) (
+	providers.Outcome, error) {
+	t := req.Transfer
+	if t == nil || req.Destination.Card == nil {
+		return providers.Outcome{Ref: ref}, &providers.Error{Provider: Name, Op: opMultiInit, Certainty: providers.Known,
+			Err: errors.New("not a transfer to a card number")}
+	}
+	to := strings.ToLower(req.Amount.Currency)
+	s, rc := t.Sender, t.Recipient
+	sender := TransferSender{
+		CitizenshipCountryISO3: s.CitizenshipCountry, FirstName: s.FirstName, LastName: s.LastName,
+		MiddleName: s.MiddleName, CountryISO3: s.Country, State: s.State, City: s.City, PostalCode: s.PostalCode,
+		Street: s.Street, Building: s.Building, Flat: s.Flat, DateOfBirth: s.BirthDate,
+	}
+	if d := s.Document; d != nil {
+		sender.IdentityDocument = &IdentityDocument{IDType: d.Type, IDNumber: d.Number, IssueDate: d.IssuedAt,
+			DivisionCode: d.DivisionCode, IssuedBy: d.IssuedBy}
+	}
+	sender.Contacts = contacts(s.Phone, s.Email)
+	recipient := TransferRecipient{FirstName: rc.FirstName, LastName: rc.LastName, MiddleName: rc.MiddleName,
+		DateOfBirth: rc.BirthDate, Contacts: contacts(rc.Phone, rc.Email)}
+	year := card.ExpYear
+	if len(year) == 4 {
+		year = year[2:]
+	}
+	return p.Transfer(ctx, ref, Transfer{
+		SenderCard: CardDetails{Number: card.Number, ExpiryMonth: card.ExpMonth, ExpiryYear: year,
+			SecurityCode: card.CVV},
+		RecipientCard: req.Destination.Card.Number,
+		Recurrent:     t.Recurrent,
+		ReturnURL:     t.ReturnURL,
+		Amounts: Amounts{
+			Source:       AmountDetails{Amount: t.Source.Value, Currency: "rub"},
+			Rate:         ExchangeRate{Rate: Rate(t.Rate), FromCurrency: "rub", ToCurrency: to},
+			ProviderRate: ExchangeRate{Rate: Rate(t.ProviderRate), FromCurrency: "rub", ToCurrency: to},
+		},
+		Amount:            AmountDetails{Amount: req.Amount.Value, Currency: to},
+		Participants:      TransferParticipants{Sender: sender, Recipient: recipient},
+		ProviderTxID:      t.ProviderTxID,
+		CustomerReference: t.CustomerReference,
+	})
+}
+
+func contacts(phone, email string) *Contacts {
+	if phone == "" && email == "" {
+		return nil
+	}
+	c := &Contacts{Email: email}
+	if phone != "" {
+		c.Phone = &ContactPhone{FullNumber: phone}
+	}
+	return c
 }
 
 // SBPBanks lists the banks that take SBP payouts (fps/banks), those whose English or Russian name contains name

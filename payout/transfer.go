@@ -1,0 +1,184 @@
+package payout
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Transfer makes a payout a cross-border transfer (Bank 131's session/multi/init): the sender pays by card in
+// roubles, after passing 3-D Secure, and the recipient's card (Destination.Card.Number) is paid the payout's Amount
+// in its currency.
+type Transfer struct {
+	// Source is what the sender pays: roubles.
+	Source Amount `json:"source"`
+	// Rate and ProviderRate are roubles per unit of the payout currency, as decimal strings with exactly four
+	// places ("9.2222"): ours, and the recipient's bank's.
+	Rate         string `json:"rate"`
+	ProviderRate string `json:"provider_rate"`
+	// ProviderTxID is the transfer's id at the recipient's bank (payment_metadata.provider_tx_id).
+	ProviderTxID string `json:"provider_tx_id"`
+	// Recurrent asks for a token to repeat payments from the sender's card; it is kept in the payout's state.
+	Recurrent bool `json:"recurrent,omitempty"`
+	// ReturnURL is where the payer comes back to after 3-D Secure.
+	ReturnURL string `json:"return_url,omitempty"`
+	// CustomerReference is the sender's id in the backend (customer.reference).
+	CustomerReference string            `json:"customer_reference,omitempty"`
+	Sender            TransferSender    `json:"sender"`
+	Recipient         TransferRecipient `json:"recipient"`
+	// SenderCard is the card the sender pays with. The API hands it to the bank and forgets it: it never enters
+	// the workflow, its history, logs or errors.
+	SenderCard *SenderCard `json:"sender_card,omitempty"`
+}
+
+// SenderCard is a payer's card with its security code. Its String shows the last four digits only.
+type SenderCard struct {
+	Number   string `json:"number"`
+	ExpMonth string `json:"exp_month"` // 01..12
+	ExpYear  string `json:"exp_year"`  // 2030
+	CVV      string `json:"cvv"`
+}
+
+// String reads like "card •4242".
+func (c SenderCard) String() string { return "card •" + last4(c.Number) }
+
+// GoString is String.
+func (c SenderCard) GoString() string { return c.String() }
+
+// TransferSender is who sends a transfer, as Bank 131 must know them. Countries are ISO 3166-1 alpha-3.
+type TransferSender struct {
+	FirstName          string            `json:"first_name"`
+	LastName           string            `json:"last_name"`
+	MiddleName         string            `json:"middle_name,omitempty"`
+	CitizenshipCountry string            `json:"citizenship_country"`
+	Country            string            `json:"country"`
+	State              string            `json:"state,omitempty"`
+	City               string            `json:"city"`
+	PostalCode         string            `json:"postal_code,omitempty"`
+	Street             string            `json:"street"`
+	Building           string            `json:"building,omitempty"`
+	Flat               string            `json:"flat,omitempty"`
+	BirthDate          string            `json:"birth_date"` // YYYY-MM-DD
+	Document           *TransferDocument `json:"document"`
+	Phone              string            `json:"phone,omitempty"` // +<digits>
+	Email              string            `json:"email,omitempty"`
+}
+
+// TransferDocument is the sender's identity document.
+type TransferDocument struct {
+	Type         string `json:"type"`
+	Number       string `json:"number"`
+	IssuedAt     string `json:"issued_at,omitempty"` // YYYY-MM-DD
+	DivisionCode string `json:"division_code,omitempty"`
+	IssuedBy     string `json:"issued_by,omitempty"`
+}
+
+// TransferRecipient is who receives a transfer.
+type TransferRecipient struct {
+	FirstName  string `json:"first_name"`
+	LastName   string `json:"last_name"`
+	MiddleName string `json:"middle_name,omitempty"`
+	BirthDate  string `json:"birth_date,omitempty"` // YYYY-MM-DD
+	Phone      string `json:"phone,omitempty"`
+	Email      string `json:"email,omitempty"`
+}
+
+var (
+	rateRE    = regexp.MustCompile(`^[0-9]{1,9}\.[0-9]{4}$`)
+	iso3RE    = regexp.MustCompile(`^[A-Z]{3}$`)
+	cvvRE     = regexp.MustCompile(`^[0-9]{3,4}$`)
+	intlPhone = regexp.MustCompile(`^\+[0-9]{7,15}$`)
+)
+
+// ValidRate reports whether rate is a decimal string with exactly four places, as Bank 131 takes rates.
+func ValidRate(rate string) bool { return rateRE.MatchString(rate) }
+
+// validateTransfer checks a transfer: Bank 131 only, to a card number, with rates of four places, the sender's
+// card and the sender's and recipient's details the bank requires.
+func (r Request) validateTransfer() error {
+	t := r.Transfer
+	f := func(field, code, format string, args ...any) error {
+		return fieldErr("transfer."+field, code, format, args...)
+	}
+	switch {
+	case r.Provider != ProviderBank131:
+		return f("", "not_supported", "only bank131 makes cross-border transfers")
+	case r.Destination.Card == nil || r.Destination.Card.Number == "":
+		return fieldErr("destination.card.number", "required", "a transfer pays out to the recipient's card number")
+	case r.SingleRequest || r.SourceAccount != "":
+		return f("", "not_supported", "a transfer takes neither single_request nor source_account")
+	case t.Source.Currency != "RUB":
+		return f("source.currency", "currency_not_supported", "the sender pays in RUB")
+	case t.Source.Value <= 0:
+		return f("source.value", "must_be_positive", "the source amount must be a positive number of minor units")
+	case t.Rate == "":
+		return f("rate", "required", "rate is required, as a decimal string with 4 places, e.g. \"9.2222\"")
+	case !ValidRate(t.Rate):
+		return f("rate", "invalid_rate_precision", "rate must be a decimal string with exactly 4 places, e.g. \"9.2222\"")
+	case t.ProviderRate == "":
+		return f("provider_rate", "required", "provider_rate is required, as a decimal string with 4 places")
+	case !ValidRate(t.ProviderRate):
+		return f("provider_rate", "invalid_rate_precision", "provider_rate must be a decimal string with exactly 4 places, e.g. \"8.2200\"")
+	case strings.TrimSpace(t.ProviderTxID) == "" || len(t.ProviderTxID) > 64:
+		return f("provider_tx_id", "required", "provider_tx_id (the transfer's id at the recipient's bank, up to 64 characters) is required")
+	case t.ReturnURL != "" && !strings.HasPrefix(t.ReturnURL, "https://") && !strings.HasPrefix(t.ReturnURL, "http://"):
+		return f("return_url", "invalid_url", "return_url must be an http(s) URL")
+	}
+	if err := t.Sender.validate(); err != nil {
+		return err
+	}
+	rc := t.Recipient
+	switch {
+	case strings.TrimSpace(rc.FirstName) == "" || strings.TrimSpace(rc.LastName) == "":
+		return f("recipient", "required", "the recipient's first_name and last_name are required")
+	case rc.BirthDate != "" && !validDate(rc.BirthDate):
+		return f("recipient.birth_date", "invalid_date", "birth_date must be YYYY-MM-DD")
+	case rc.Phone != "" && !intlPhone.MatchString(rc.Phone):
+		return f("recipient.phone", "invalid_phone", "phone must be + and 7 to 15 digits")
+	}
+	c := t.SenderCard
+	switch {
+	case c == nil:
+		return f("sender_card", "required", "the sender's card (number, exp_month, exp_year, cvv) is required")
+	case CheckCardNumber(c.Number) != nil:
+		return f("sender_card.number", "invalid_card_number", "the sender's card number must be 13 to 19 digits passing the Luhn check")
+	case !monthRE.MatchString(c.ExpMonth):
+		return f("sender_card.exp_month", "invalid_exp_month", "exp_month must be two digits, 01 to 12")
+	case !yearRE.MatchString(c.ExpYear):
+		return f("sender_card.exp_year", "invalid_exp_year", "exp_year must be four digits, e.g. 2030")
+	case !cvvRE.MatchString(c.CVV):
+		return f("sender_card.cvv", "invalid_cvv", "cvv must be 3 or 4 digits")
+	}
+	for _, s := range []string{t.ProviderTxID, t.CustomerReference, t.Sender.Street, t.Sender.City} {
+		if LooksLikeCardNumber(s) {
+			return f("", "card_number_not_allowed", "transfer details must not carry a card number")
+		}
+	}
+	return nil
+}
+
+func (s TransferSender) validate() error {
+	f := func(field, code, format string, args ...any) error {
+		return fieldErr("transfer.sender."+field, code, format, args...)
+	}
+	switch {
+	case strings.TrimSpace(s.FirstName) == "" || strings.TrimSpace(s.LastName) == "":
+		return f("first_name", "required", "the sender's first_name and last_name are required")
+	case !iso3RE.MatchString(s.CitizenshipCountry):
+		return f("citizenship_country", "invalid_country", "citizenship_country must be an ISO 3166-1 alpha-3 code, e.g. RUS")
+	case !iso3RE.MatchString(s.Country):
+		return f("country", "invalid_country", "country must be an ISO 3166-1 alpha-3 code, e.g. RUS")
+	case strings.TrimSpace(s.City) == "" || strings.TrimSpace(s.Street) == "":
+		return f("city", "required", "the sender's city and street are required")
+	case !validDate(s.BirthDate):
+		return f("birth_date", "invalid_date", "the sender's birth_date is required, as YYYY-MM-DD")
+	case s.Document == nil:
+		return f("document", "required", "the sender's identity document (type, number) is required")
+	case strings.TrimSpace(s.Document.Type) == "" || strings.TrimSpace(s.Document.Number) == "":
+		return f("document", "required", "the sender's document needs its type and number")
+	case s.Document.IssuedAt != "" && !validDate(s.Document.IssuedAt):
+		return f("document.issued_at", "invalid_date", "issued_at must be YYYY-MM-DD")
+	case s.Phone != "" && !intlPhone.MatchString(s.Phone):
+		return f("phone", "invalid_phone", "phone must be + and 7 to 15 digits")
+	}
+	return nil
+}
