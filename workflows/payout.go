@@ -28,9 +28,9 @@ const (
 	// SignalTransferStarted is sent by the API once it has handed a transfer to the provider itself: the sender's
 	// card never enters the workflow.
 	SignalTransferStarted = "transfer_started"
-	SignalConfirm        = "confirm"
-	SignalCancel         = "cancel"
-	UpdateVerify         = "verify"
+	SignalConfirm         = "confirm"
+	SignalCancel          = "cancel"
+	UpdateVerify          = "verify"
 )
 
 // Defaults for the timing of a payout, used when Input leaves them zero.
@@ -182,7 +182,9 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 func (p *run) transfer(ctx workflow.Context) payout.State {
 	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout: transferStartWait, TimerOptions: workflow.TimerOptions{Summary: "wait for the transfer to start"},
-	}, func() bool { return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil || p.cancelRequested() })
+	}, func() bool {
+		return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil || p.cancelRequested()
+	})
 	if !ok {
 		p.attention(ctx, "the API did not report handing the transfer to the bank, and the bank named none: look it up at the bank, or cancel")
 		_ = workflow.Await(ctx, func() bool {
