@@ -231,13 +231,17 @@ func (s *Server) startTransfer(ctx context.Context, t providers.Transferrer, id 
 		started.Error, started.Known = "provider_unavailable", false
 		if errors.As(err, &pe) {
 			started.Known = pe.Certainty == providers.Known && !pe.Exists
-			if pe.Code != "" {
+			switch {
+			case pe.Code != "":
 				started.Error = pe.Code
+			case started.Known:
+				started.Error = "transfer_refused"
 			}
 			started.Description = pe.Description
 		}
 		s.log.Warn("transfer not started", "payout_id", id, "error_code", started.Error, "known", started.Known)
 	}
+	started.Proof = payout.SignDecision(s.cfg.DecisionKey, id, workflows.SignalTransferStarted, started.Digest())
 	if err := s.cfg.Client.SignalWorkflow(ctx, id, "", workflows.SignalTransferStarted, started); err != nil {
 		s.log.Error("transfer started, but the payout was not told; the bank's webhooks will tell it", "payout_id", id, "error", err)
 	}

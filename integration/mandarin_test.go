@@ -118,23 +118,29 @@ func TestMandarin_SBPToAnUnknownPhoneFails(t *testing.T) {
 	require.Empty(t, mandarinLedgerFor(id))
 }
 
+// sbpPolicy lets the policy approve Mandarin SBP payouts up to 100.00 RUB alone.
+const sbpPolicy = `{"rules": [{"provider": "mandarin", "method": "sbp", "currency": "RUB", "auto_approve_max": 10000}]}`
+
 func TestMandarin_SBPWithoutTheNameMatchingNameIsConfirmedByPolicy(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Ivanov Ivan Ivanovich", true))
+	base := policyAPI(t, sbpPolicy)
+	r := create(t, base, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Ivanov Ivan Ivanovich", true))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 
 	s := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, &payout.NameCheck{BankName: mandarin.SandboxFIONoName, Matches: true}, s.NameCheck)
 	require.Equal(t, "policy", s.Approval.By)
+	require.Contains(t, s.Approval.Reason, "which matches the recipient")
 	require.Len(t, mandarinLedgerFor(id), 1)
 	require.Equal(t, "sbp_without_name", mandarinLedgerFor(id)[0].Method)
 	require.True(t, historyHasSignal(t, id, "sbp_status"), "the bank's answer reached the workflow as the sbp_status signal")
 }
 
 func TestMandarin_SBPWithoutTheNameMismatchIsLeftToAPerson(t *testing.T) {
+	base := policyAPI(t, sbpPolicy) // would approve the amount alone: a mismatch still goes to a person
 	for _, verb := range []string{"confirm", "cancel"} {
 		t.Run(verb, func(t *testing.T) {
-			r := create(t, st.api.URL, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Petrov Petr Petrovich", true))
+			r := create(t, base, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Petrov Petr Petrovich", true))
 			require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 			id := r.state(t).ID
 
@@ -143,7 +149,7 @@ func TestMandarin_SBPWithoutTheNameMismatchIsLeftToAPerson(t *testing.T) {
 			require.Contains(t, notes(s), `the recipient's bank gives the name "Ivan Ivanovich Ivanov", which does not match "Petrov Petr Petrovich": a person must decide`)
 			require.Empty(t, mandarinLedgerFor(id), "nothing moves before a person decides")
 
-			require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, verb, "phoned the recipient").Status)
+			require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, verb, "phoned the recipient").Status)
 			if verb == "confirm" {
 				waitFor(t, id, payout.StatusSucceeded)
 				require.Len(t, mandarinLedgerFor(id), 1)

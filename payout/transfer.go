@@ -89,8 +89,10 @@ var (
 	intlPhone = regexp.MustCompile(`^\+[0-9]{7,15}$`)
 )
 
-// ValidRate reports whether rate is a decimal string with exactly four places, as Bank 131 takes rates.
-func ValidRate(rate string) bool { return rateRE.MatchString(rate) }
+// ValidRate reports whether rate is a positive decimal string with exactly four places, as Bank 131 takes rates.
+func ValidRate(rate string) bool {
+	return rateRE.MatchString(rate) && strings.Trim(rate, "0.") != ""
+}
 
 // validateTransfer checks a transfer: Bank 131 only, to a card number, with rates of four places, the sender's
 // card and the sender's and recipient's details the bank requires.

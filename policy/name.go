@@ -8,13 +8,13 @@ import (
 
 // NameMatches reports whether the name a recipient's bank gives (SBP answers such as "Петр Иванович С.", first
 // name, patronymic and the initial of the last name) fits the recipient the backend expects ("Иванов Петр
-// Сергеевич", in any order). Banks shorten and reorder names, so the match is loose but never empty: the bank's
-// first word must equal one of the expected words in full, and each of the bank's other words must equal, or
-// begin with the initial of, a different expected word. Case, "ё" and punctuation do not count.
+// Сергеевич", in any order). Banks shorten and reorder names, so the match is loose but never thin: the bank must
+// give at least two words, its first must equal one of the expected words in full, and each of its other words must
+// equal, or begin with the initial of, a different expected word. Case, "ё" and punctuation do not count.
 func NameMatches(bankName, expected string) bool {
 	got, want := nameWords(bankName), nameWords(expected)
-	if len(got) == 0 || len(got) > len(want) {
-		return false
+	if len(got) < 2 || len(got) > len(want) {
+		return false // one word says too little; more words than expected say someone else
 	}
 	used := make([]bool, len(want))
 	take := func(match func(string) bool) bool {

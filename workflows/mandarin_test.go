@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,19 +75,36 @@ func TestPayout_SBPWithoutNameMatchingNameIsConfirmedByPolicy(t *testing.T) {
 	e := newMandarinEnv(t)
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
 	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
+	// The signal is a hint: the name that counts is the one the provider gives when asked.
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(namedBy("Петр Иванович С.").Outcome, nil).Once()
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateSucceeded), nil).Once()
-	e.at(3*time.Second, SignalSBPStatus, namedBy("Петр Иванович С."))
+	e.at(3*time.Second, SignalSBPStatus, namedBy("Иванов Петр Сергеевич"))
 
-	st := e.runMandarin(Input{})
+	st := e.runMandarin(Input{Policy: policy.Verdict{Approvers: 1, AutoApprove: "10.00 RUB is within the limit"}})
 	require.Equal(t, payout.StatusSucceeded, st.Status)
 	require.Equal(t, &payout.NameCheck{BankName: "Петр Иванович С.", Matches: true}, st.NameCheck)
 	require.Equal(t, policy.Actor, st.Approval.By)
 	require.Contains(t, st.Approval.Reason, "matches the recipient")
 }
 
+func TestPayout_SBPWithoutNameMatchingNameStillWaitsForAPersonWithoutAutoApproval(t *testing.T) {
+	e := newMandarinEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(namedBy("Петр Иванович С.").Outcome, nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateCancelled), nil).Once()
+	e.at(3*time.Second, SignalSBPStatus, namedBy("Петр Иванович С."))
+	e.at(time.Hour/2, SignalCancel, payout.Decision{By: "alice"})
+
+	st := e.runMandarin(Input{Policy: policy.Verdict{Approvers: 1}})
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.True(t, st.NameCheck.Matches)
+	require.Equal(t, "alice", st.Approval.By)
+}
+
 func TestPayout_SBPWithoutNameMismatchGoesToAPerson(t *testing.T) {
 	e := newMandarinEnv(t)
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(namedBy("Мария Петровна К.").Outcome, nil).Once()
 	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateCancelled), nil).Once()
 	e.at(3*time.Second, SignalSBPStatus, namedBy("Мария Петровна К."))
 	e.RegisterDelayedCallback(func() {
@@ -165,4 +183,43 @@ func TestPayout_BalanceHoldWaitsForFunds(t *testing.T) {
 	st := e.runMandarin(Input{Request: card, ApproveBeforeSubmit: true, BalanceCheck: BalanceHold})
 	require.Equal(t, payout.StatusSucceeded, st.Status)
 	require.Contains(t, notes(st), "the balance covers the payout now")
+}
+
+func TestPayout_RefusalAfterALostSubmitIsNotTakenAsFinal(t *testing.T) {
+	e := newMandarinEnv(t)
+	unknown := temporal.NewApplicationError("504", activities.ErrUnknownOutcome, nil)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown).Once()
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(providers.Outcome{}, rejected("bad_request")).Once()
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateSucceeded), nil).Once()
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	card := sbpWithoutName()
+	card.Destination = payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Token: "tok"}}
+
+	st := e.runMandarin(Input{Request: card, ApproveBeforeSubmit: true})
+	require.Equal(t, payout.StatusSucceeded, st.Status, "the refusal after a lost answer was not taken as the end")
+	require.Contains(t, strings.Join(notes(st), "\n"), "after an attempt whose outcome is unknown")
+}
+
+func TestPayout_TransferStartedWithoutTheAPIsProofIsIgnored(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	e := env{s.NewTestWorkflowEnvironment(), t}
+	e.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+	e.RegisterActivity(acts) // no decision key: no proof verifies
+	forged := TransferStarted{Outcome: providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: "ps_9"},
+		State: providers.StateSucceeded}, Proof: "forged"}
+	e.at(time.Second, SignalTransferStarted, forged)
+	e.RegisterDelayedCallback(func() {
+		v, err := e.QueryWorkflow(QueryState)
+		require.NoError(t, err)
+		var st payout.State
+		require.NoError(t, v.Get(&st))
+		require.Equal(t, payout.StatusNeedsAttention, st.Status, "nothing believed; an operator is asked to look")
+		require.Contains(t, notes(st), "transfer_started ignored: it does not carry the API's proof")
+		e.CancelWorkflow()
+	}, time.Hour)
+	req := request()
+	req.Transfer = &payout.Transfer{}
+	e.ExecuteWorkflow(PayoutWorkflow, Input{ID: payoutID, Request: req})
+	require.True(t, e.IsWorkflowCompleted())
 }

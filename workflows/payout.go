@@ -55,6 +55,14 @@ type TransferStarted struct {
 	Description string `json:"description,omitempty"`
 	// Known tells a failed call that the provider refused (nothing happened) from one whose outcome is unknown.
 	Known bool `json:"known,omitempty"`
+	// Proof is the API's signature of Digest (payout.SignDecision): a signal typed into Temporal UI has none, and
+	// is ignored.
+	Proof string `json:"proof,omitempty"`
+}
+
+// Digest is what the API signs of a TransferStarted: the session named, the error and whether it is known.
+func (t TransferStarted) Digest() string {
+	return fmt.Sprintf("%s|%s|%t", t.Outcome.Ref.SessionID, t.Error, t.Known)
 }
 
 // Balance checks before submit (Input.BalanceCheck).
@@ -180,16 +188,14 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 // provider gives (action_required), which the payout's state shows; the provider pays out and says so
 // (payment_finished), checked by asking it. The payer's 3-D Secure is the approval: no operator confirms.
 func (p *run) transfer(ctx workflow.Context) payout.State {
+	// A cancel waits for the bank to name the transfer: until then the API may be handing it over.
+	known := func() bool { return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil }
 	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout: transferStartWait, TimerOptions: workflow.TimerOptions{Summary: "wait for the transfer to start"},
-	}, func() bool {
-		return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil || p.cancelRequested()
-	})
+	}, known)
 	if !ok {
-		p.attention(ctx, "the API did not report handing the transfer to the bank, and the bank named none: look it up at the bank, or cancel")
-		_ = workflow.Await(ctx, func() bool {
-			return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil || p.cancelRequested()
-		})
+		p.attention(ctx, "the API did not report handing the transfer to the bank, and the bank named none: look it up at the bank")
+		_ = workflow.Await(ctx, known)
 	}
 	if s := p.started; s != nil && s.Error != "" && p.at.Ref.SessionID == "" && p.claim == nil {
 		if s.Known {
@@ -198,16 +204,16 @@ func (p *run) transfer(ctx workflow.Context) payout.State {
 			return p.state
 		}
 		p.attention(ctx, "the transfer's outcome is unknown ("+s.Error+"): waiting for the bank's webhook, which names it")
-	} else if s != nil && s.Error == "" {
-		p.absorb(s.Outcome)
-	}
-	if p.cancelRequested() {
-		return p.cancelAtProvider(ctx)
+	} else if s != nil && s.Error == "" && s.Outcome.Ref.SessionID != "" {
+		// Only the session's id is taken from the API's word; where the transfer stands, the bank says when asked.
+		p.absorb(providers.Outcome{Ref: s.Outcome.Ref, State: providers.StatePending})
 	}
 	if p.state.Status != payout.StatusNeedsAttention {
 		p.setStatus(ctx, payout.StatusSubmitted, "handed to "+payout.ProviderTitle(p.state.Provider)+"; waiting for the payer's 3-D Secure")
 	}
-	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() || p.cancelRequested() })
+	p.waitAtProvider(ctx, func() bool {
+		return p.at.State.Final() || (p.cancelRequested() && p.at.Ref.SessionID != "")
+	})
 	if !p.at.State.Final() {
 		return p.cancelAtProvider(ctx)
 	}
@@ -245,6 +251,8 @@ type run struct {
 	claim *providers.Outcome
 	// started is the API's word that it handed a transfer to the provider.
 	started *TransferStarted
+	// unnamed counts the provider's answers "it exists" to a payout it has not named (LookupBySubmit).
+	unnamed int
 }
 
 func newRun(ctx workflow.Context, in Input) (*run, error) {
@@ -341,9 +349,14 @@ func (p *run) listen(ctx workflow.Context) {
 		for {
 			var s TransferStarted
 			started.Receive(ctx, &s)
-			if p.started == nil && p.in.Request.Transfer != nil {
-				p.started = &s
+			if p.started != nil || p.in.Request.Transfer == nil {
+				continue
 			}
+			if !p.proven(ctx, SignalTransferStarted, s.Digest(), s.Proof) {
+				p.note(ctx, "transfer_started ignored: it does not carry the API's proof")
+				continue
+			}
+			p.started = &s
 		}
 	})
 	onDecision(SignalConfirm, true, `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`)
@@ -375,7 +388,11 @@ func (p *run) onProviderEvent(ctx workflow.Context, name string, ev providers.Ev
 		return // already final or being checked: a repeat
 	case o.State.Final():
 		p.claim = &o
-	case (name == SignalReadyToConfirm || name == SignalSBPStatus) && o.State == providers.StateAwaitingConfirm:
+	case name == SignalSBPStatus:
+		// The bank's answer is a hint, like a final claim: what counts, the name included, is what the provider
+		// says when asked.
+		p.claim = &o
+	case name == SignalReadyToConfirm && o.State == providers.StateAwaitingConfirm:
 		if p.at.State == providers.StateAwaitingConfirm || p.state.Status == payout.StatusConfirmed {
 			return // a repeat, or late after our confirm
 		}
@@ -455,6 +472,11 @@ func (p *run) approve(ctx workflow.Context, d payout.Decision) {
 			"through the API, which knows who is calling; a name typed into a signal proves nothing", d.By))
 		return
 	}
+	if p.decision != nil {
+		// Decided (cancelled, or the deadline passed) while the proof was being checked.
+		p.note(ctx, fmt.Sprintf("confirm by %s ignored: already decided by %s", d.By, p.decision.By))
+		return
+	}
 	p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: d.By, Reason: d.Reason, At: workflow.Now(ctx)})
 	if len(p.state.Approvals) < required {
 		p.note(ctx, fmt.Sprintf("approved by %s (%d of %d)", d.By, len(p.state.Approvals), required))
@@ -495,12 +517,17 @@ func (p *run) mismatch() string {
 
 // authenticated reports whether the API vouched for who made the decision (its proof verifies).
 func (p *run) authenticated(ctx workflow.Context, d payout.Decision) bool {
-	if d.Proof == "" {
+	return p.proven(ctx, SignalConfirm, d.By, d.Proof)
+}
+
+// proven reports whether proof is the API's signature of what, sent as signal to this payout.
+func (p *run) proven(ctx workflow.Context, signal, what, proof string) bool {
+	if proof == "" {
 		return false
 	}
 	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
 	var ok bool
-	check := activities.DecisionCheck{PayoutID: p.in.ID, Signal: SignalConfirm, By: d.By, Proof: d.Proof}
+	check := activities.DecisionCheck{PayoutID: p.in.ID, Signal: signal, By: what, Proof: proof}
 	if err := workflow.ExecuteLocalActivity(ctx, (*activities.Activities).VerifyDecision, check).Get(ctx, &ok); err != nil {
 		workflow.GetLogger(ctx).Warn("verify decision", "error", err)
 		return false
@@ -521,19 +548,14 @@ func (p *run) cancelRequested() bool { return p.decision != nil && !p.decision.A
 // approval gets the payout decided: by policy alone where the policy says so, else by people until the deadline,
 // after which it is cancelled.
 func (p *run) approval(ctx workflow.Context) {
-	if nc := p.state.NameCheck; nc != nil && p.decision == nil {
-		if !nc.Matches {
-			p.awaitPeople(ctx)
-			return
-		}
-		if p.state.ApprovalsRequired <= 1 {
-			reason := fmt.Sprintf("the recipient's bank gives the name %q, which matches the recipient", nc.BankName)
-			p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: policy.Actor, Reason: reason, At: workflow.Now(ctx)})
-			p.decide(ctx, true, payout.Decision{By: policy.Actor, Reason: reason})
-			return
-		}
+	if nc := p.state.NameCheck; nc != nil && !nc.Matches && p.decision == nil {
+		p.awaitPeople(ctx) // whatever the policy's limits: the name is not the recipient's
+		return
 	}
 	if reason := p.in.Policy.AutoApprove; reason != "" && p.decision == nil {
+		if nc := p.state.NameCheck; nc != nil {
+			reason = fmt.Sprintf("%s; the recipient's bank gives the name %q, which matches the recipient", reason, nc.BankName)
+		}
 		p.state.Approvals = append(p.state.Approvals, payout.Approval{Approved: true, By: policy.Actor, Reason: reason, At: workflow.Now(ctx)})
 		p.decide(ctx, true, payout.Decision{By: policy.Actor, Reason: reason})
 		return
@@ -555,8 +577,8 @@ func (p *run) namedByBank() bool {
 	return sbp != nil && sbp.WithoutName
 }
 
-// checkName compares the name the recipient's bank gave with the recipient requested. A match lets policy approve
-// where one person would; a mismatch, or no name, leaves the decision to people.
+// checkName compares the name the recipient's bank gave with the recipient requested. A match lets the policy
+// approve as it would any payout; a mismatch, or no name, leaves the decision to people whatever the policy says.
 func (p *run) checkName(ctx workflow.Context) {
 	got := p.at.Details[providers.DetailRecipientName]
 	nc := &payout.NameCheck{BankName: got, Matches: policy.NameMatches(got, p.in.Request.Recipient.FullName)}
@@ -604,7 +626,7 @@ func (p *run) balanceCovers(ctx workflow.Context) bool {
 		return true
 	}
 	held := false
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
 		var balance payout.Amount
 		err := workflow.ExecuteActivity(withSafeRetries(ctx), (*activities.Activities).Balance, p.call()).Get(ctx, &balance)
 		if err != nil {
@@ -633,6 +655,7 @@ func (p *run) balanceCovers(ctx workflow.Context) bool {
 			return false
 		}
 	}
+	return false // the workflow was cancelled
 }
 
 // statusBeforeSubmit is the status a payout has just before it is submitted.
@@ -721,7 +744,8 @@ func (p *run) submit(ctx workflow.Context) bool {
 // first one stands, and has no other lookup (Mandarin's orderId): an attempt whose answer is lost is sent again
 // under the same ID, which is the provider's own way of asking, and a duplicate means the first one stands.
 func (p *run) submitDeduplicated(ctx workflow.Context) bool {
-	for attempt := 1; ; attempt++ {
+	unknownBefore := false
+	for attempt := 1; ctx.Err() == nil; attempt++ {
 		out, err := p.submitOnce(ctx)
 		switch {
 		case err == nil:
@@ -734,10 +758,15 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 			}
 			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout already ("+errorCode(err)+"): waiting for its result")
 			return !p.at.State.Final() || p.finishNow(ctx)
-		case isRejected(err):
-			// The provider refuses a second payout under this ID while the first one stands: this refusal is final.
+		case isRejected(err) && !unknownBefore:
+			// Nothing was sent before: the refusal is final.
 			return p.failFromError(ctx, err, "the provider refused the payout")
+		case isRejected(err):
+			// An earlier attempt may stand at the provider: a refusal now proves nothing about it.
+			p.attention(ctx, "the provider refused a repeat of the payout ("+errorCode(err)+") after an attempt whose "+
+				"outcome is unknown; still asking")
 		}
+		unknownBefore = unknownBefore || !isRejected(err)
 		p.note(ctx, "submit did not succeed ("+errorCode(err)+"); sending it again under the same payout id, which the provider deduplicates")
 		if attempt == maxAttempts {
 			p.attention(ctx, fmt.Sprintf("submit got no answer %d times; still asking the provider the same way", attempt))
@@ -749,6 +778,7 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
 	}
+	return false // the workflow was cancelled
 }
 
 // submitOnce sends the payout once under its payout ID.
@@ -770,28 +800,29 @@ func (p *run) submitOptions(ctx workflow.Context) workflow.Context {
 // lookupBySubmit asks a provider that has no other lookup (LookupBySubmit) by sending the payout again under the
 // same payout ID: a duplicate means it stands, pending; an answer means the first one had failed or never
 // arrived, and this one is the payout. It does not give up, like lookup.
+//
+// A refusal proves nothing here (the payout may stand from an earlier attempt): it is asked again. Once the
+// provider has said "it exists" maxAttempts times without naming it, an operator is asked to look.
 func (p *run) lookupBySubmit(ctx workflow.Context) providers.Outcome {
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
 		out, err := p.submitOnce(ctx)
 		switch {
 		case err == nil:
 			p.note(ctx, "the provider had no payout under this id; it has it now")
 			return out
 		case isExisting(err):
-			return providers.Outcome{Ref: p.at.Ref, State: providers.StatePending}
-		case isRejected(err):
-			var r activities.Rejection
-			o := providers.Outcome{Ref: p.at.Ref, State: providers.StateFailed, ErrorCode: errorCode(err)}
-			if appErr := (*temporal.ApplicationError)(nil); errors.As(err, &appErr) && appErr.Details(&r) == nil {
-				o.ErrorDescription = r.Description
+			if p.unnamed++; p.unnamed == maxAttempts && p.state.Status != payout.StatusNeedsAttention {
+				p.attention(ctx, "the provider has the payout under this id but has not named it (no webhook yet): "+
+					"look it up in the provider's back office; still asking")
 			}
-			return o
+			return providers.Outcome{Ref: p.at.Ref, State: providers.StatePending}
 		}
-		if p.state.Status != payout.StatusNeedsAttention && attempt == maxAttempts {
+		if p.state.Status != payout.StatusNeedsAttention && (attempt == maxAttempts || isRejected(err)) {
 			p.attention(ctx, "the provider could not tell where the payout stands: "+errorCode(err))
 		}
 		p.backoff(ctx, attempt, func() bool { return false })
 	}
+	return p.at // the workflow was cancelled
 }
 
 // confirm tells the provider to execute the payout once per attempt; whatever goes wrong, the provider is asked
@@ -830,12 +861,12 @@ func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
 	for attempt := 1; p.at.Ref.SessionID != ""; attempt++ {
 		var out providers.Outcome
 		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Cancel, p.call()).Get(ctx, &out)
-		if err == nil {
-			p.absorb(out)
-			break
+		if err != nil {
+			p.note(ctx, "cancel did not succeed ("+errorCode(err)+"), asking the provider")
+			out = p.lookup(ctx)
+		} else if out.State != providers.StateCancelled {
+			p.note(ctx, "the provider answered the cancel with "+string(out.State)+", not cancelled")
 		}
-		p.note(ctx, "cancel did not succeed ("+errorCode(err)+"), asking the provider")
-		out = p.lookup(ctx)
 		if out.State == providers.StateCancelled {
 			p.absorb(out)
 			break
@@ -876,7 +907,7 @@ func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool 
 // provider, waiting twice as long each time. A webhook's final claim is checked with the provider before it counts.
 func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 	wait := p.in.PollAfter
-	for !done() {
+	for !done() && ctx.Err() == nil {
 		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: "wait for the provider's webhook"},
@@ -929,7 +960,7 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 	if p.in.LookupBySubmit && p.at.Ref.SessionID == "" {
 		return p.lookupBySubmit(ctx)
 	}
-	for {
+	for ctx.Err() == nil {
 		var out providers.Outcome
 		err := workflow.ExecuteActivity(withLookupRetries(ctx), (*activities.Activities).Status, p.call()).Get(ctx, &out)
 		if err == nil {
@@ -940,6 +971,7 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 		}
 		_ = workflow.NewTimerWithOptions(ctx, maxPollInterval, workflow.TimerOptions{Summary: "ask the provider again"}).Get(ctx, nil)
 	}
+	return p.at // the workflow was cancelled
 }
 
 // finish ends the payout in the provider's final state.
