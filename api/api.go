@@ -103,6 +103,7 @@ func New(cfg Config) http.Handler {
 	v1.GET("/payouts/:id", s.getPayout, s.authorize(ScopeRead))
 	v1.POST("/payouts/:id/confirm", s.decide(workflows.SignalConfirm), s.authorize(ScopeApprove))
 	v1.POST("/payouts/:id/cancel", s.decide(workflows.SignalCancel), s.authorize(ScopeApprove))
+	v1.POST("/payouts/:id/resolve", s.resolve, s.authorize(ScopeApprove))
 	v1.GET("/sbp/banks", s.sbpBanks, s.authorize(ScopeRead))
 	v1.GET("/balances", s.balances, s.authorize(ScopeRead))
 	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
@@ -371,6 +372,56 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 		s.log.Info("decision sent", "payout_id", id, "signal", signal, "by", d.By)
 		return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": signal})
 	}
+}
+
+// resolve sends an operator's resolution of a payout that needs attention: look it up again, or mark it failed or
+// succeeded (with the provider's reference) after checking with the provider.
+func (s *Server) resolve(c echo.Context) error {
+	id, err := payoutID(c)
+	if err != nil {
+		return err
+	}
+	var r workflows.Resolution
+	if err := decodeJSON(c, &r); err != nil {
+		return err
+	}
+	me := caller(c).Name
+	r.Action, r.Reason, r.Reference = strings.TrimSpace(r.Action), strings.TrimSpace(r.Reason), strings.TrimSpace(r.Reference)
+	switch {
+	case r.Action == "":
+		return fieldError(http.StatusUnprocessableEntity, "action", "required", "action is one of look_up, mark_failed, mark_succeeded")
+	case r.Action != workflows.ResolveLookUp && r.Action != workflows.ResolveMarkFailed && r.Action != workflows.ResolveMarkSucceeded:
+		return fieldError(http.StatusUnprocessableEntity, "action", "unknown_action", "action is one of look_up, mark_failed, mark_succeeded")
+	case r.Action == workflows.ResolveMarkSucceeded && r.Reference == "":
+		return fieldError(http.StatusUnprocessableEntity, "reference", "required", "mark_succeeded needs the provider's reference of the payment you found")
+	case r.Action != workflows.ResolveLookUp && r.Reason == "":
+		return fieldError(http.StatusUnprocessableEntity, "reason", "required", "say what you checked with the provider")
+	case len(r.Reason) > 500 || len(r.Reference) > 100:
+		return fieldError(http.StatusUnprocessableEntity, "reason", "too_long", "reason is at most 500 characters, reference 100")
+	case payout.LooksLikeCardNumber(r.Reason) || payout.LooksLikeCardNumber(r.Reference):
+		return fieldError(http.StatusUnprocessableEntity, "reason", "card_number_not_allowed", "reason and reference must not carry a card number")
+	case r.By != "" && r.By != me:
+		return fieldError(http.StatusUnprocessableEntity, "by", "identity_mismatch",
+			fmt.Sprintf("who resolves is taken from your API key (%s); omit by or send %q", me, me))
+	case r.Proof != "":
+		return fieldError(http.StatusBadRequest, "proof", "unknown_field", "proof is not a field of this request")
+	}
+	r.By = me
+	r.Proof = payout.SignDecision(s.cfg.DecisionKey, id, workflows.SignalResolve, me)
+	ctx := c.Request().Context()
+	st, err := s.state(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st.Status != payout.StatusNeedsAttention {
+		return apiError(http.StatusConflict, "not_needs_attention",
+			fmt.Sprintf("payout %s is %s; only a payout that needs attention is resolved by hand", id, st.Status))
+	}
+	if err := s.cfg.Client.SignalWorkflow(ctx, id, "", workflows.SignalResolve, r); err != nil {
+		return fmt.Errorf("signal resolve to payout %s: %w", id, err)
+	}
+	s.log.Info("resolution sent", "payout_id", id, "action", r.Action, "by", me)
+	return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": r.Action})
 }
 
 func approvedBy(st payout.State, who string) bool {

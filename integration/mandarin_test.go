@@ -335,3 +335,43 @@ func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T)
 	require.Equal(t, "success", s.ProviderRefs["state"], "the operation's own state")
 	require.Len(t, mandarinLedgerFor(id), 1)
 }
+
+func TestResolve_OperatorMarksAHeldPayoutFailedByAPI(t *testing.T) {
+	const channel = "openbank_direct"
+	before, _ := st.mandarin.BalanceOf(channel)
+	st.mandarin.SetBalance(channel, 100_00)
+	t.Cleanup(func() { st.mandarin.SetBalance(channel, before) })
+	cfg := st.cfg
+	cfg.Mandarin.BalanceCheck = "hold"
+	base := newServer(t, st.newAPI(cfg))
+	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	id := r.state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+
+	resolve := func(who, body string) response {
+		return do(t, base, http.MethodPost, "/v1/payouts/"+id+"/resolve", as(who), body)
+	}
+	res := resolve("alice", `{"action":"mark_failed","reason":"checked"}`)
+	require.Equal(t, http.StatusConflict, res.Status, "only a payout that needs attention is resolved by hand")
+	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+	waitFor(t, id, payout.StatusNeedsAttention)
+
+	for _, tt := range []struct{ body, field, code string }{
+		{`{"action":"retry"}`, "action", "unknown_action"},
+		{`{"action":"mark_succeeded","reason":"paid"}`, "reference", "required"},
+		{`{"action":"mark_failed"}`, "reason", "required"},
+	} {
+		res := resolve("bob", tt.body)
+		require.Equal(t, http.StatusUnprocessableEntity, res.Status, tt.body)
+		code, field := res.apiError(t)
+		require.Equal(t, tt.field, field)
+		require.Equal(t, tt.code, code)
+	}
+	require.Equal(t, http.StatusForbidden, resolve("reader", `{"action":"look_up"}`).Status)
+
+	require.Equal(t, http.StatusAccepted, resolve("bob", `{"action":"mark_failed","reason":"no funds until Monday"}`).Status)
+	s := waitFor(t, id, payout.StatusFailed)
+	require.Equal(t, "marked_failed", s.Failure.Code)
+	require.Contains(t, notes(s), "marked failed by bob: no funds until Monday")
+	require.Empty(t, mandarinLedgerFor(id))
+}

@@ -28,6 +28,8 @@ const (
 	// SignalTransferStarted is sent by the API once it has handed a transfer to the provider itself: the sender's
 	// card never enters the workflow.
 	SignalTransferStarted = "transfer_started"
+	// SignalResolve is an operator's way out of needs_attention: look up again, mark failed, mark succeeded.
+	SignalResolve         = "resolve"
 	SignalConfirm         = "confirm"
 	SignalCancel          = "cancel"
 	UpdateVerify          = "verify"
@@ -46,6 +48,27 @@ const (
 	// provider's webhook, before an operator is asked to look.
 	transferStartWait = 15 * time.Minute
 )
+
+// Resolution actions (the resolve signal).
+const (
+	// ResolveLookUp asks the provider again now.
+	ResolveLookUp = "look_up"
+	// ResolveMarkFailed ends the payout failed: the operator found that the provider has not paid and will not.
+	ResolveMarkFailed = "mark_failed"
+	// ResolveMarkSucceeded ends the payout succeeded: the operator found the payment, named by Reference.
+	ResolveMarkSucceeded = "mark_succeeded"
+)
+
+// Resolution is an operator's decision on a payout that needs attention. Marking is the operator's word against
+// the provider's silence: it is taken only while the payout needs attention and no call that moves money is under
+// way, and it is recorded with who, why and the reference.
+type Resolution struct {
+	Action    string `json:"action"`
+	Reference string `json:"reference,omitempty"`
+	By        string `json:"by"`
+	Reason    string `json:"reason,omitempty"`
+	Proof     string `json:"proof,omitempty"`
+}
 
 // TransferStarted is what the API says after it handed a transfer to the provider: the outcome, or the error.
 type TransferStarted struct {
@@ -119,31 +142,51 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	if err != nil {
 		return payout.State{}, err
 	}
+	// The story runs beside the operator's resolve signal, which can end it while it waits for a provider that
+	// does not answer.
+	var final payout.State
+	done := false
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		final = p.story(ctx)
+		done = true
+	})
+	if err := workflow.Await(ctx, func() bool { return done || p.resolved }); err != nil {
+		return p.state, err
+	}
+	if done {
+		return final, nil
+	}
+	return p.state, nil
+}
+
+// story is the payout from start to end (see PayoutWorkflow).
+func (p *run) story(ctx workflow.Context) payout.State {
+	in := p.in
 	if in.Policy.Decline != "" {
 		p.decide(ctx, false, payout.Decision{By: policy.Actor, Reason: in.Policy.Decline})
-		return p.cancelAtProvider(ctx), nil
+		return p.cancelAtProvider(ctx)
 	}
 	if in.Request.Transfer != nil {
-		return p.transfer(ctx), nil
+		return p.transfer(ctx)
 	}
 
 	// 1. Open the payout at the provider: no money moves.
 	if !in.OpenOnSubmit && !p.open(ctx) {
-		return p.state, nil
+		return p.state
 	}
 	if p.cancelRequested() {
-		return p.cancelAtProvider(ctx), nil
+		return p.cancelAtProvider(ctx)
 	}
 	if in.ApproveBeforeSubmit {
-		return p.approveThenSubmit(ctx), nil
+		return p.approveThenSubmit(ctx)
 	}
 
 	// 2. Submit it, if the balance covers it.
 	if !p.balanceCovers(ctx) || !p.submit(ctx) {
 		if p.cancelRequested() {
-			return p.cancelAtProvider(ctx), nil
+			return p.cancelAtProvider(ctx)
 		}
-		return p.state, nil
+		return p.state
 	}
 
 	// 3. Wait until the provider is ready to execute, or has finished on its own, or the payout is cancelled.
@@ -153,14 +196,14 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	})
 	stopWatch()
 	if p.at.State.Final() {
-		return p.finish(ctx), nil
+		return p.finish(ctx)
 	}
 	if p.cancelRequested() {
-		return p.cancelAtProvider(ctx), nil
+		return p.cancelAtProvider(ctx)
 	}
 	if reason := p.mismatch(); reason != "" {
 		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: reason})
-		return p.cancelAtProvider(ctx), nil
+		return p.cancelAtProvider(ctx)
 	}
 	if p.namedByBank() {
 		p.checkName(ctx)
@@ -170,7 +213,7 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	p.setStatus(ctx, payout.StatusAwaitingApproval, "ready at "+payout.ProviderTitle(p.state.Provider)+", waiting for approval")
 	p.approval(ctx)
 	if p.cancelRequested() {
-		return p.cancelAtProvider(ctx), nil
+		return p.cancelAtProvider(ctx)
 	}
 
 	// 5. Confirm at the provider, then wait for the result. Should the provider not take the confirmation, the
@@ -178,9 +221,9 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	p.confirm(ctx)
 	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() || p.cancelRequested() })
 	if !p.at.State.Final() {
-		return p.cancelAtProvider(ctx), nil
+		return p.cancelAtProvider(ctx)
 	}
-	return p.finish(ctx), nil
+	return p.finish(ctx)
 }
 
 // transfer is the story of a cross-border transfer: the API hands it to the provider itself, so that the sender's
@@ -253,6 +296,11 @@ type run struct {
 	started *TransferStarted
 	// unnamed counts the provider's answers "it exists" to a payout it has not named (LookupBySubmit).
 	unnamed int
+	// moving counts the calls that move money under way; resolved is set when an operator ended the payout.
+	moving   int
+	resolved bool
+	// lookNow is an operator's request to ask the provider again at once.
+	lookNow bool
 }
 
 func newRun(ctx workflow.Context, in Input) (*run, error) {
@@ -359,6 +407,16 @@ func (p *run) listen(ctx workflow.Context) {
 			p.started = &s
 		}
 	})
+	resolve := workflow.GetSignalChannelWithOptions(ctx, SignalResolve, workflow.SignalChannelOptions{
+		Description: `Resolve a payout that needs attention: {"action": "look_up" | "mark_failed" | "mark_succeeded", ` +
+			`"reference": "the provider's reference (mark_succeeded)", "by": "your name", "reason": "what you checked"}`})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var r Resolution
+			resolve.Receive(ctx, &r)
+			p.onResolve(ctx, r)
+		}
+	})
 	onDecision(SignalConfirm, true, `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`)
 	onDecision(SignalCancel, false, `Cancel this payout before it is confirmed. JSON: {"by": "your name", "reason": "why"}`)
 }
@@ -451,6 +509,59 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 	default:
 		p.approve(ctx, d)
 	}
+}
+
+// onResolve takes an operator's resolution of a payout that needs attention.
+func (p *run) onResolve(ctx workflow.Context, r Resolution) {
+	r.By = clip(string(payout.MaskCardNumbers([]byte(strings.TrimSpace(r.By)))), 100)
+	r.Reason = clip(string(payout.MaskCardNumbers([]byte(strings.TrimSpace(r.Reason)))), 500)
+	r.Reference = clip(string(payout.MaskCardNumbers([]byte(strings.TrimSpace(r.Reference)))), 100)
+	switch {
+	case r.By == "":
+		p.note(ctx, `resolve ignored: it must say who resolves, as {"action": "...", "by": "name", "reason": "..."}`)
+	case p.state.Status != payout.StatusNeedsAttention:
+		p.note(ctx, fmt.Sprintf("resolve %s by %s ignored: payout is %s, not needs_attention", r.Action, r.By, p.state.Status))
+	case r.Action == ResolveLookUp:
+		p.lookNow = true
+		p.note(ctx, "look-up asked by "+r.By)
+	case r.Action != ResolveMarkFailed && r.Action != ResolveMarkSucceeded:
+		p.note(ctx, fmt.Sprintf("resolve by %s ignored: action %q is not one of look_up, mark_failed, mark_succeeded", r.By, r.Action))
+	case p.moving > 0:
+		p.note(ctx, fmt.Sprintf("%s by %s ignored: a call that moves money is under way; look again when it ends", r.Action, r.By))
+	case r.Action == ResolveMarkSucceeded && r.Reference == "":
+		p.note(ctx, fmt.Sprintf("mark_succeeded by %s ignored: it needs the provider's reference of the payment", r.By))
+	default:
+		why := r.By
+		if r.Reason != "" {
+			why += ": " + r.Reason
+		}
+		if r.Action == ResolveMarkSucceeded {
+			p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, map[string]string{"operator_reference": r.Reference})
+			p.setStatus(ctx, payout.StatusSucceeded, "marked succeeded by "+why+" (reference "+r.Reference+")")
+		} else {
+			p.state.Failure = &payout.Failure{Code: "marked_failed", Description: "marked failed by " + why}
+			p.setStatus(ctx, payout.StatusFailed, "marked failed by "+why)
+		}
+		p.resolved = true
+	}
+}
+
+func mergeRefs(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// moveMoney runs a call that moves money (Submit, Confirm, Cancel) once, counting it as under way meanwhile.
+func (p *run) moveMoney(ctx workflow.Context, activity, arg, out any) error {
+	p.moving++
+	defer func() { p.moving-- }()
+	return workflow.ExecuteActivity(withOneAttempt(ctx), activity, arg).Get(ctx, out)
 }
 
 // approve counts one person's approval; the payout is approved once enough different people approved. Where two
@@ -708,7 +819,9 @@ func (p *run) submit(ctx workflow.Context) bool {
 	unknownBefore := false
 	for attempt := 1; ; attempt++ {
 		var out providers.Outcome
+		p.moving++
 		err := workflow.ExecuteActivity(p.submitOptions(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
+		p.moving--
 		if err == nil {
 			p.absorb(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
@@ -785,7 +898,9 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 func (p *run) submitOnce(ctx workflow.Context) (providers.Outcome, error) {
 	var out providers.Outcome
 	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
+	p.moving++
 	err := workflow.ExecuteActivity(p.submitOptions(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
+	p.moving--
 	return out, err
 }
 
@@ -820,7 +935,8 @@ func (p *run) lookupBySubmit(ctx workflow.Context) providers.Outcome {
 		if p.state.Status != payout.StatusNeedsAttention && (attempt == maxAttempts || isRejected(err)) {
 			p.attention(ctx, "the provider could not tell where the payout stands: "+errorCode(err))
 		}
-		p.backoff(ctx, attempt, func() bool { return false })
+		p.backoff(ctx, attempt, func() bool { return p.lookNow })
+		p.lookNow = false
 	}
 	return p.at // the workflow was cancelled
 }
@@ -830,7 +946,7 @@ func (p *run) lookupBySubmit(ctx workflow.Context) providers.Outcome {
 func (p *run) confirm(ctx workflow.Context) {
 	for attempt := 1; ; attempt++ {
 		var out providers.Outcome
-		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Confirm, p.call()).Get(ctx, &out)
+		err := p.moveMoney(ctx, (*activities.Activities).Confirm, p.call(), &out)
 		if err == nil {
 			p.absorb(out)
 			p.setStatus(ctx, payout.StatusConfirmed, "confirmed at "+payout.ProviderTitle(p.state.Provider))
@@ -860,7 +976,7 @@ func (p *run) confirm(ctx workflow.Context) {
 func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
 	for attempt := 1; p.at.Ref.SessionID != ""; attempt++ {
 		var out providers.Outcome
-		err := workflow.ExecuteActivity(withOneAttempt(ctx), (*activities.Activities).Cancel, p.call()).Get(ctx, &out)
+		err := p.moveMoney(ctx, (*activities.Activities).Cancel, p.call(), &out)
 		if err != nil {
 			p.note(ctx, "cancel did not succeed ("+errorCode(err)+"), asking the provider")
 			out = p.lookup(ctx)
@@ -911,10 +1027,11 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: "wait for the provider's webhook"},
-		}, func() bool { return done() || p.claim != nil })
-		if ok && p.claim == nil {
+		}, func() bool { return done() || p.claim != nil || p.lookNow })
+		if ok && p.claim == nil && !p.lookNow {
 			return
 		}
+		p.lookNow = false
 		if !ok {
 			wait = min(wait*2, maxPollInterval)
 		}
@@ -969,7 +1086,10 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 		if p.state.Status != payout.StatusNeedsAttention {
 			p.attention(ctx, "the provider could not tell where the payout stands: "+errorCode(err))
 		}
-		_ = workflow.NewTimerWithOptions(ctx, maxPollInterval, workflow.TimerOptions{Summary: "ask the provider again"}).Get(ctx, nil)
+		_, _ = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout: maxPollInterval, TimerOptions: workflow.TimerOptions{Summary: "ask the provider again"},
+		}, func() bool { return p.lookNow })
+		p.lookNow = false
 	}
 	return p.at // the workflow was cancelled
 }

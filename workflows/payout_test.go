@@ -646,3 +646,76 @@ func TestDescribe_TellsOperatorsWhatToDo(t *testing.T) {
 	require.Contains(t, describe(s), "waiting for 2 different people to approve (1 so far) since 12:04 UTC")
 	require.Equal(t, "100.00 RUB to Visa •4242 via Bank 131", s.Summary())
 }
+
+func TestPayout_OperatorResolvesAPayoutThatNeedsAttention(t *testing.T) {
+	unknown := temporal.NewApplicationError("502", activities.ErrUnknownOutcome, nil)
+	tests := []struct {
+		name       string
+		resolution Resolution
+		status     payout.Status
+		note       string
+	}{
+		{"mark failed", Resolution{Action: ResolveMarkFailed, By: "night-operator", Reason: "the bank has no such payout"},
+			payout.StatusFailed, "marked failed by night-operator: the bank has no such payout"},
+		{"mark succeeded", Resolution{Action: ResolveMarkSucceeded, By: "night-operator", Reference: "po_2018", Reason: "paid, per the bank"},
+			payout.StatusSucceeded, "marked succeeded by night-operator: paid, per the bank (reference po_2018)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+			e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+			e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown)
+			e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+			e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+			e.at(3*time.Hour, SignalResolve, Resolution{Action: ResolveMarkFailed, Reason: "no name"})               // ignored
+			e.at(4*time.Hour, SignalResolve, Resolution{Action: ResolveMarkSucceeded, By: "bob", Reason: "no reference"}) // ignored
+			e.at(5*time.Hour, SignalResolve, tt.resolution)
+
+			st := e.run()
+			require.Equal(t, tt.status, st.Status)
+			require.Contains(t, notes(st), tt.note)
+			require.Contains(t, notes(st), "mark_succeeded by bob ignored: it needs the provider's reference of the payment")
+			if tt.status == payout.StatusSucceeded {
+				require.Equal(t, "po_2018", st.ProviderRefs["operator_reference"])
+			}
+		})
+	}
+}
+
+func TestPayout_ResolveIsIgnoredUnlessThePayoutNeedsAttention(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(outcome(providers.StateCancelled), nil).Once()
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalResolve, Resolution{Action: ResolveMarkSucceeded, By: "mallory", Reference: "x", Reason: "trust me"})
+	e.at(2*time.Minute, SignalCancel, payout.Decision{By: "alice"})
+	st := e.run()
+	require.Equal(t, payout.StatusCancelled, st.Status)
+	require.Contains(t, notes(st), "resolve mark_succeeded by mallory ignored: payout is awaiting_approval, not needs_attention")
+}
+
+func TestPayout_LookUpAsksTheProviderAtOnce(t *testing.T) {
+	e := newEnv(t)
+	unknown := temporal.NewApplicationError("502", activities.ErrUnknownOutcome, nil)
+	asked := false
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(func(context.Context, activities.Call) (providers.Outcome, error) {
+		if asked {
+			return outcome(providers.StateSucceeded), nil
+		}
+		return providers.Outcome{}, unknown
+	})
+	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.RegisterDelayedCallback(func() {
+		asked = true // the bank answers again
+		e.SignalWorkflow(SignalResolve, Resolution{Action: ResolveLookUp, By: "night-operator"})
+	}, 90*time.Minute)
+	start := e.Now()
+	st := e.run()
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Contains(t, notes(st), "look-up asked by night-operator")
+	require.Less(t, e.Now().Sub(start), 95*time.Minute, "asked at once, not after the next long wait")
+}

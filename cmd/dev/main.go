@@ -5,7 +5,9 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/payoutflow/payoutflow/api"
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/devserver"
@@ -43,35 +46,70 @@ func main() {
 	}
 }
 
+// parts are what one dev process runs; `make run` runs them all, `make chaos` one per process.
+type parts map[string]bool
+
+func (p parts) has(name string) bool { return p[name] || p["all"] }
+
+func parseParts(s string) (parts, error) {
+	p := parts{}
+	for _, name := range strings.Split(s, ",") {
+		switch name = strings.TrimSpace(name); name {
+		case "all", "temporal", "sandboxes", "worker", "api":
+			p[name] = true
+		default:
+			return nil, fmt.Errorf("-parts: %q is not one of all, temporal, sandboxes, worker, api", name)
+		}
+	}
+	return p, nil
+}
+
 func run() error {
+	partsFlag := flag.String("parts", "all", "what this process runs: all, or a comma-separated list of temporal, sandboxes, worker, api")
+	flag.Parse()
+	part, err := parseParts(*partsFlag)
+	if err != nil {
+		return err
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		return err
+	}
+	faultCfg, err := faults.Parse(os.Getenv("SANDBOX_FAULTS"))
+	if err != nil {
+		return fmt.Errorf("SANDBOX_FAULTS: %w", err)
 	}
 	log := cfg.Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	// Listen first, so that a busy port is a clear error before anything starts.
-	apiLn, err := net.Listen("tcp", cfg.APIAddr)
-	if err != nil {
-		return fmt.Errorf("API port: %w; set API_ADDR to a free host:port", err)
+	listen := func(addr, what, env string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s port: %w; set %s to a free host:port", what, err, env)
+		}
+		return ln, nil
 	}
-	codecLn, err := net.Listen("tcp", cfg.CodecAddr)
-	if err != nil {
-		return fmt.Errorf("codec endpoint port: %w; set CODEC_ADDR to a free host:port", err)
+	var apiLn, codecLn, sandboxLn, bepaidLn, mandarinLn net.Listener
+	if part.has("api") {
+		if apiLn, err = listen(cfg.APIAddr, "API", "API_ADDR"); err != nil {
+			return err
+		}
+		if codecLn, err = listen(cfg.CodecAddr, "codec endpoint", "CODEC_ADDR"); err != nil {
+			return err
+		}
 	}
-	sandboxLn, err := net.Listen("tcp", cfg.Bank131.SandboxAddr)
-	if err != nil {
-		return fmt.Errorf("the Bank 131 sandbox port: %w; set BANK131_SANDBOX_ADDR to a free host:port", err)
-	}
-	bepaidLn, err := net.Listen("tcp", cfg.BePaid.SandboxAddr)
-	if err != nil {
-		return fmt.Errorf("the bePaid sandbox port: %w; set BEPAID_SANDBOX_ADDR to a free host:port", err)
-	}
-	mandarinLn, err := net.Listen("tcp", cfg.Mandarin.SandboxAddr)
-	if err != nil {
-		return fmt.Errorf("the Mandarin sandbox port: %w; set MANDARIN_SANDBOX_ADDR to a free host:port", err)
+	if part.has("sandboxes") {
+		if sandboxLn, err = listen(cfg.Bank131.SandboxAddr, "the Bank 131 sandbox", "BANK131_SANDBOX_ADDR"); err != nil {
+			return err
+		}
+		if bepaidLn, err = listen(cfg.BePaid.SandboxAddr, "the bePaid sandbox", "BEPAID_SANDBOX_ADDR"); err != nil {
+			return err
+		}
+		if mandarinLn, err = listen(cfg.Mandarin.SandboxAddr, "the Mandarin sandbox", "MANDARIN_SANDBOX_ADDR"); err != nil {
+			return err
+		}
 	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -95,100 +133,116 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if cfg.APIKeysFile == "" {
-		if cfg.APIKeysFile, err = api.EnsureDevKeys(cfg.DataDir); err != nil {
+
+	if part.has("sandboxes") {
+		stopSandboxes, err := startSandboxes(cfg, log, faultCfg, partnerKey, bankKey, bepaidKey, sandboxLn, bepaidLn, mandarinLn)
+		if err != nil {
 			return err
 		}
+		defer stopSandboxes()
 	}
-	apiKeys, pol, err := app.Access(cfg)
-	if err != nil {
-		return err
-	}
-
-	// The Bank 131 sandbox, delivering its webhooks to our receiver.
-	sandbox, err := bank131.OpenSandbox(bank131.SandboxConfig{
-		PartnerPublicKey: &partnerKey.PublicKey,
-		BankPrivateKey:   bankKey,
-		Project:          devProject,
-		WebhookURL:       cfg.PublicURL + "/webhooks/bank131",
-		WebhookDelay:     500 * time.Millisecond,
-		Logger:           log.With("component", "bank131-sandbox"),
-		StateFile:        filepath.Join(cfg.DataDir, "bank131-sandbox.json"),
-	})
-	if err != nil {
-		return err
-	}
-	defer sandbox.Close()
-	sandboxSrv := app.Server(cfg.Bank131.SandboxAddr, sandbox)
-	go serve(sandboxSrv, sandboxLn, log)
-	defer sandboxSrv.Close()
-
-	// The bePaid sandbox, sending notifications and verification requests to the URLs each payout gives.
-	bepaidSandbox, err := bepaid.OpenSandbox(bepaid.SandboxConfig{
-		ShopID:     devShopID,
-		SecretKey:  devShopSecret,
-		SigningKey: bepaidKey,
-		Delay:      500 * time.Millisecond,
-		Logger:     log.With("component", "bepaid-sandbox"),
-		StateFile:  filepath.Join(cfg.DataDir, "bepaid-sandbox.json"),
-	})
-	if err != nil {
-		return err
-	}
-	defer bepaidSandbox.Close()
-	bepaidSrv := app.Server(cfg.BePaid.SandboxAddr, bepaidSandbox)
-	go serve(bepaidSrv, bepaidLn, log)
-	defer bepaidSrv.Close()
-
-	// The Mandarin sandbox, sending callbacks to the URL each payout gives.
-	mandarinSandbox, err := mandarin.OpenSandbox(mandarin.SandboxConfig{
-		MerchantID: devMerchantID,
-		Secret:     devMandarin,
-		Delay:      500 * time.Millisecond,
-		PublicURL:  "http://" + mandarinLn.Addr().String(),
-		Logger:     log.With("component", "mandarin-sandbox"),
-		StateFile:  filepath.Join(cfg.DataDir, "mandarin-sandbox.json"),
-	})
-	if err != nil {
-		return err
-	}
-	defer mandarinSandbox.Close()
-	mandarinSrv := app.Server(cfg.Mandarin.SandboxAddr, mandarinSandbox)
-	go serve(mandarinSrv, mandarinLn, log)
-	defer mandarinSrv.Close()
 
 	// Temporal and its UI.
-	temporalAddr := strings.Replace(cfg.TemporalAddress, "localhost:", "127.0.0.1:", 1)
-	log.Info("starting Temporal", "address", temporalAddr, "data_dir", cfg.DataDir)
-	ts, err := devserver.Start(ctx, devserver.Options{
-		DataDir:          cfg.DataDir,
-		FrontendAddr:     temporalAddr,
-		UIAddr:           cfg.UIAddr,
-		Namespace:        cfg.Namespace,
-		SearchAttributes: workflows.SearchAttributeTypes,
-		CodecEndpoint:    cfg.CodecURL,
-		Logger:           log.With("component", "temporal-server"),
-	})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := ts.Stop(); err != nil {
-			log.Warn("stop Temporal", "error", err)
+	uiURL := "http://" + cfg.UIAddr
+	if part.has("temporal") {
+		temporalAddr := strings.Replace(cfg.TemporalAddress, "localhost:", "127.0.0.1:", 1)
+		log.Info("starting Temporal", "address", temporalAddr, "data_dir", cfg.DataDir)
+		ts, err := devserver.Start(ctx, devserver.Options{
+			DataDir:          cfg.DataDir,
+			FrontendAddr:     temporalAddr,
+			UIAddr:           cfg.UIAddr,
+			Namespace:        cfg.Namespace,
+			SearchAttributes: workflows.SearchAttributeTypes,
+			CodecEndpoint:    cfg.CodecURL,
+			Logger:           log.With("component", "temporal-server"),
+		})
+		if err != nil {
+			return err
 		}
-	}()
-	cfg.TemporalAddress = ts.FrontendAddr()
+		defer func() {
+			if err := ts.Stop(); err != nil {
+				log.Warn("stop Temporal", "error", err)
+			}
+		}()
+		cfg.TemporalAddress = ts.FrontendAddr()
+		uiURL = ts.UIURL()
+	}
 
-	// The client, the worker and the API, configured as in production but pointed at the sandbox.
-	cfg.Bank131.BaseURL = "http://" + sandboxLn.Addr().String()
+	if part.has("worker") || part.has("api") {
+		// The client, the worker and the API, configured as in production but pointed at the sandboxes.
+		devProviders(&cfg, keys)
+		ps, err := app.Configured(cfg)
+		if err != nil {
+			return err
+		}
+		c, dc, err := cfg.Dial(cd, log)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if part.has("worker") {
+			if !part.has("temporal") {
+				ensure, cancel := context.WithTimeout(ctx, time.Minute)
+				err := workflows.EnsureSearchAttributes(ensure, c, cfg.Namespace)
+				cancel()
+				if err != nil {
+					return err
+				}
+			}
+			w := app.NewWorker(c, cfg.TaskQueue, codecKey, ps.List...)
+			if err := w.Start(); err != nil {
+				return fmt.Errorf("start worker: %w", err)
+			}
+			defer w.Stop()
+		}
+		if part.has("api") {
+			if cfg.APIKeysFile == "" {
+				if cfg.APIKeysFile, err = api.EnsureDevKeys(cfg.DataDir); err != nil {
+					return err
+				}
+			}
+			apiKeys, pol, err := app.Access(cfg)
+			if err != nil {
+				return err
+			}
+			apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
+				Client: c, DataConverter: dc, CodecKey: codecKey, Logger: log,
+				Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: apiKeys, Policy: pol,
+			}))
+			go serve(apiSrv, apiLn, log)
+			defer func() {
+				shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = apiSrv.Shutdown(shutdown)
+			}()
+			codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
+			go serve(codecSrv, codecLn, log)
+			defer codecSrv.Close()
+		}
+	}
+
+	if part.has("all") {
+		banner(cfg, uiURL, sandboxLn.Addr().String(), bepaidLn.Addr().String(), mandarinLn.Addr().String(),
+			filepath.Join(cfg.DataDir, "dev-api-key"))
+	} else {
+		log.Info("running", "parts", *partsFlag, "temporal", cfg.TemporalAddress, "faults", os.Getenv("SANDBOX_FAULTS"))
+	}
+	<-ctx.Done()
+	log.Info("stopping")
+	return nil
+}
+
+// devProviders points the provider configuration at the sandboxes, with the credentials they agree on.
+func devProviders(cfg *config.Config, keys string) {
+	cfg.Bank131.BaseURL = "http://" + loopbackAddr(cfg.Bank131.SandboxAddr)
 	cfg.Bank131.Project = devProject
 	cfg.Bank131.PrivateKeyFile = filepath.Join(keys, "bank131-partner.pem")
 	cfg.Bank131.PublicKeyFile = filepath.Join(keys, "bank131-sandbox.pub.pem")
-	cfg.BePaid.BaseURL = "http://" + bepaidLn.Addr().String()
+	cfg.BePaid.BaseURL = "http://" + loopbackAddr(cfg.BePaid.SandboxAddr)
 	cfg.BePaid.ShopID, cfg.BePaid.SecretKey = devShopID, devShopSecret
 	cfg.BePaid.PublicKeyFile = filepath.Join(keys, "bepaid-sandbox.pub")
 	cfg.BePaid.Test = true
-	cfg.Mandarin.BaseURL = "http://" + mandarinLn.Addr().String()
+	cfg.Mandarin.BaseURL = "http://" + loopbackAddr(cfg.Mandarin.SandboxAddr)
 	cfg.Mandarin.MerchantID, cfg.Mandarin.Secret = devMerchantID, devMandarin
 	if os.Getenv("MANDARIN_BALANCE_CHECK") == "" {
 		cfg.Mandarin.BalanceCheck = workflows.BalanceFail
@@ -199,37 +253,99 @@ func run() error {
 	if cfg.Mandarin.DefaultPhone == "" {
 		cfg.Mandarin.DefaultPhone = "+79000000000"
 	}
-	ps, err := app.Configured(cfg)
-	if err != nil {
-		return err
-	}
-	c, dc, err := cfg.Dial(cd, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	w := app.NewWorker(c, cfg.TaskQueue, codecKey, ps.List...)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	defer w.Stop()
-	apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
-		Client: c, DataConverter: dc, CodecKey: codecKey, Logger: log,
-		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: apiKeys, Policy: pol,
-	}))
-	go serve(apiSrv, apiLn, log)
-	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
-	go serve(codecSrv, codecLn, log)
-	defer codecSrv.Close()
+}
 
-	banner(cfg, ts.UIURL(), sandboxLn.Addr().String(), bepaidLn.Addr().String(), mandarinLn.Addr().String(),
-		filepath.Join(cfg.DataDir, "dev-api-key"))
-	<-ctx.Done()
-	log.Info("stopping")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = apiSrv.Shutdown(shutdown)
-	return nil
+// startSandboxes serves the three providers' sandboxes, each with its own faults (its own seed drawn from the
+// run's), and their fault counts at /_sandbox/faults.
+func startSandboxes(cfg config.Config, log *slog.Logger, fc faults.Config, partnerKey, bankKey, bepaidKey *rsa.PrivateKey,
+	bank131Ln, bepaidLn, mandarinLn net.Listener) (func(), error) {
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	injector := func(n uint64) *faults.Injector {
+		c := fc
+		c.Seed = fc.Seed*4 + n
+		return faults.New(c)
+	}
+	serveSandbox := func(ln net.Listener, h http.Handler, in *faults.Injector) {
+		mux := http.NewServeMux()
+		mux.Handle("/_sandbox/faults", in.StatsHandler())
+		mux.Handle("/", in.Handler(h, func(r *http.Request) bool {
+			return !strings.HasPrefix(r.URL.Path, "/_sandbox/") && r.URL.Path != "/Pay"
+		}))
+		srv := app.Server(ln.Addr().String(), mux)
+		go serve(srv, ln, log)
+		stops = append(stops, func() { _ = srv.Close() })
+	}
+	webhookClient := func(in *faults.Injector) *http.Client {
+		return &http.Client{Timeout: 10 * time.Second, Transport: in.Transport(nil)}
+	}
+
+	// The Bank 131 sandbox, delivering its webhooks to our receiver.
+	in131 := injector(1)
+	sandbox, err := bank131.OpenSandbox(bank131.SandboxConfig{
+		PartnerPublicKey: &partnerKey.PublicKey,
+		BankPrivateKey:   bankKey,
+		Project:          devProject,
+		WebhookURL:       cfg.PublicURL + "/webhooks/bank131",
+		WebhookDelay:     500 * time.Millisecond,
+		HTTPClient:       webhookClient(in131),
+		Logger:           log.With("component", "bank131-sandbox"),
+		StateFile:        filepath.Join(cfg.DataDir, "bank131-sandbox.json"),
+	})
+	if err != nil {
+		return stop, err
+	}
+	stops = append(stops, sandbox.Close)
+	serveSandbox(bank131Ln, sandbox, in131)
+
+	// The bePaid sandbox, sending notifications and verification requests to the URLs each payout gives.
+	inBePaid := injector(2)
+	bepaidSandbox, err := bepaid.OpenSandbox(bepaid.SandboxConfig{
+		ShopID:     devShopID,
+		SecretKey:  devShopSecret,
+		SigningKey: bepaidKey,
+		Delay:      500 * time.Millisecond,
+		HTTPClient: webhookClient(inBePaid),
+		Logger:     log.With("component", "bepaid-sandbox"),
+		StateFile:  filepath.Join(cfg.DataDir, "bepaid-sandbox.json"),
+	})
+	if err != nil {
+		stop()
+		return func() {}, err
+	}
+	stops = append(stops, bepaidSandbox.Close)
+	serveSandbox(bepaidLn, bepaidSandbox, inBePaid)
+
+	// The Mandarin sandbox, sending callbacks to the URL each payout gives.
+	inMandarin := injector(3)
+	mandarinSandbox, err := mandarin.OpenSandbox(mandarin.SandboxConfig{
+		MerchantID: devMerchantID,
+		Secret:     devMandarin,
+		Delay:      500 * time.Millisecond,
+		PublicURL:  "http://" + mandarinLn.Addr().String(),
+		HTTPClient: webhookClient(inMandarin),
+		Logger:     log.With("component", "mandarin-sandbox"),
+		StateFile:  filepath.Join(cfg.DataDir, "mandarin-sandbox.json"),
+	})
+	if err != nil {
+		stop()
+		return func() {}, err
+	}
+	stops = append(stops, mandarinSandbox.Close)
+	serveSandbox(mandarinLn, mandarinSandbox, inMandarin)
+	return stop, nil
+}
+
+// loopbackAddr turns a listen address like ":8131" into one a local client can dial.
+func loopbackAddr(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "127.0.0.1" + addr
+	}
+	return strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
 }
 
 func serve(srv *http.Server, ln net.Listener, log *slog.Logger) {
