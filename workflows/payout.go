@@ -29,10 +29,10 @@ const (
 	// card never enters the workflow.
 	SignalTransferStarted = "transfer_started"
 	// SignalResolve is an operator's way out of needs_attention: look up again, mark failed, mark succeeded.
-	SignalResolve         = "resolve"
-	SignalConfirm         = "confirm"
-	SignalCancel          = "cancel"
-	UpdateVerify          = "verify"
+	SignalResolve = "resolve"
+	SignalConfirm = "confirm"
+	SignalCancel  = "cancel"
+	UpdateVerify  = "verify"
 )
 
 // Defaults for the timing of a payout, used when Input leaves them zero.

@@ -668,7 +668,7 @@ func TestPayout_OperatorResolvesAPayoutThatNeedsAttention(t *testing.T) {
 			e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(providers.Outcome{}, unknown)
 			e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
 			e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
-			e.at(3*time.Hour, SignalResolve, Resolution{Action: ResolveMarkFailed, Reason: "no name"})               // ignored
+			e.at(3*time.Hour, SignalResolve, Resolution{Action: ResolveMarkFailed, Reason: "no name"})                    // ignored
 			e.at(4*time.Hour, SignalResolve, Resolution{Action: ResolveMarkSucceeded, By: "bob", Reason: "no reference"}) // ignored
 			e.at(5*time.Hour, SignalResolve, tt.resolution)
 

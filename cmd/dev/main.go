@@ -20,10 +20,10 @@ import (
 	"time"
 
 	"github.com/payoutflow/payoutflow/api"
-	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/devserver"
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
 	"github.com/payoutflow/payoutflow/providers/mandarin"
