@@ -75,4 +75,3 @@ func TestMix_EveryPayoutIsValidJSONAndTheMixCoversEveryProvider(t *testing.T) {
 	}
 	require.Len(t, seen, 3)
 }
-
