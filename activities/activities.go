@@ -118,6 +118,12 @@ func (a *Activities) Status(ctx context.Context, c Call) (providers.Outcome, err
 		return providers.Outcome{}, err
 	}
 	out, err := p.Status(ctx, c.Ref)
+	var pe *providers.Error
+	if errors.As(err, &pe) && pe.Certainty == providers.Known {
+		// A refused status call moved nothing: asking again (with fresh credentials, a fresh request id) is safe,
+		// and the workflow's retry policy bounds it.
+		return out, temporal.NewApplicationError(err.Error(), ErrRejected, err, Rejection{Code: pe.Code, Description: pe.Description})
+	}
 	return out, classify(err)
 }
 

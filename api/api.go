@@ -58,6 +58,7 @@ type Config struct {
 	// ApprovalTimeout and PollAfter are given to new payouts; zero means the workflow's defaults.
 	ApprovalTimeout time.Duration
 	PollAfter       time.Duration
+	PollMax         time.Duration
 	// BalanceCheck is the balance check before submit per provider (workflows.BalanceHold or BalanceFail).
 	BalanceCheck map[string]string
 	// WatchEvery is how often a provider that tells by no webhook that it waits for confirmation is asked; zero
@@ -193,7 +194,7 @@ func (s *Server) createPayout(c echo.Context) error {
 		StaticSummary:                            initial.Summary(),
 		StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
 	}
-	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter,
+	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter, PollMax: s.cfg.PollMax,
 		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req), CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
 		LookupBySubmit: providers.LooksUpBySubmit(req), SubmitTimeout: providers.SubmitTimeout(req), OpenOnSubmit: providers.OpensOnSubmit(req),
 		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery}

@@ -106,8 +106,10 @@ type Input struct {
 	Request payout.Request `json:"request"`
 	// ApprovalTimeout is how long a payout waits for confirm or cancel before it is cancelled.
 	ApprovalTimeout time.Duration `json:"approval_timeout"`
-	// PollAfter is how long to wait for a webhook before asking the provider; the wait doubles after each ask.
+	// PollAfter is how long to wait for a webhook before asking the provider; the wait doubles after each ask, up
+	// to PollMax (maxPollInterval when zero).
 	PollAfter time.Duration `json:"poll_after"`
+	PollMax   time.Duration `json:"poll_max,omitempty"`
 	// ApproveBeforeSubmit puts the approval before the payout is submitted, for providers that pay at once on
 	// submit (bePaid): no money moves before approval. Without it the provider holds the payout for confirmation.
 	ApproveBeforeSubmit bool `json:"approve_before_submit,omitempty"`
@@ -430,15 +432,11 @@ func (p *run) onProviderEvent(ctx workflow.Context, name string, ev providers.Ev
 		return
 	}
 	if name == SignalActionRequired {
-		if url := o.Details[providers.DetailRedirectURL]; url != "" && !p.at.State.Final() {
-			p.state.PayerAction = &payout.PayerAction{RedirectURL: url, Method: o.Details[providers.DetailRedirectMethod]}
-			if p.at.Ref.SessionID == "" && o.Ref.SessionID != "" {
-				p.at.Ref.SessionID = o.Ref.SessionID
-				p.state.ProviderRefs = refs(p.at.Ref)
-			}
-			p.note(ctx, "the payer must pass 3-D Secure: payer_action.redirect_url")
-			p.publish(ctx)
+		if p.at.Ref.SessionID == "" && o.Ref.SessionID != "" && !p.at.State.Final() {
+			p.at.Ref.SessionID = o.Ref.SessionID
+			p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, refs(p.at.Ref))
 		}
+		p.showPayerAction(ctx, o)
 		return
 	}
 	switch {
@@ -1009,10 +1007,10 @@ func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
 	return p.state
 }
 
-// backoff waits before attempt+1: 10 s, then twice as long each time, up to maxPollInterval, or until stop holds.
+// backoff waits before attempt+1: 10 s, then twice as long each time, up to the longest wait, or until stop holds.
 // It reports whether stop held.
 func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool {
-	wait := min(10*time.Second<<min(attempt-1, 10), maxPollInterval)
+	wait := min(10*time.Second<<min(attempt-1, 10), p.pollMax())
 	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: "wait before trying again"},
 	}, stop)
@@ -1033,7 +1031,7 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 		}
 		p.lookNow = false
 		if !ok {
-			wait = min(wait*2, maxPollInterval)
+			wait = min(wait*2, p.pollMax())
 		}
 		claim := p.claim
 		p.claim = nil // a claim arriving during the lookup is checked on the next round
@@ -1043,6 +1041,7 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			p.note(ctx, "the provider's id of the payout is known from its webhook: "+claim.Ref.SessionID)
 		}
 		out := p.lookup(ctx)
+		p.showPayerAction(ctx, out)
 		if why := out.Details[providers.DetailAttention]; why != "" && !out.State.Final() && p.state.Status != payout.StatusNeedsAttention {
 			p.attention(ctx, why)
 		}
@@ -1054,6 +1053,25 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			p.note(ctx, fmt.Sprintf("a webhook said %s, the provider says %s: waiting", claim.State, out.State))
 		}
 	}
+}
+
+// pollMax is the longest wait between two asks of the provider.
+func (p *run) pollMax() time.Duration {
+	if p.in.PollMax > 0 {
+		return p.in.PollMax
+	}
+	return maxPollInterval
+}
+
+// showPayerAction puts the redirect the payer must follow, as the provider gives it, into the payout's state.
+func (p *run) showPayerAction(ctx workflow.Context, o providers.Outcome) {
+	url := o.Details[providers.DetailRedirectURL]
+	if url == "" || o.State.Final() || p.at.State.Final() || (p.state.PayerAction != nil && p.state.PayerAction.RedirectURL == url) {
+		return
+	}
+	p.state.PayerAction = &payout.PayerAction{RedirectURL: url, Method: o.Details[providers.DetailRedirectMethod]}
+	p.note(ctx, "the payer must pass 3-D Secure: payer_action.redirect_url")
+	p.publish(ctx)
 }
 
 // advances reports whether the provider's state to is news after from: states only move forward.
@@ -1087,7 +1105,7 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 			p.attention(ctx, "the provider could not tell where the payout stands: "+errorCode(err))
 		}
 		_, _ = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout: maxPollInterval, TimerOptions: workflow.TimerOptions{Summary: "ask the provider again"},
+			Timeout: p.pollMax(), TimerOptions: workflow.TimerOptions{Summary: "ask the provider again"},
 		}, func() bool { return p.lookNow })
 		p.lookNow = false
 	}

@@ -196,6 +196,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		DecisionKey:     DecisionKey(a.CodecKey),
 		ApprovalTimeout: cfg.ApprovalTimeout,
 		PollAfter:       cfg.PollAfter,
+		PollMax:         cfg.PollMax,
 		BalanceCheck:    cfg.BalanceChecks(),
 		WatchEvery:      cfg.WatchEvery,
 		Providers:       byName,

@@ -42,6 +42,8 @@ type Options struct {
 // Report is what became of a chaos run's payouts.
 type Report struct {
 	Started, Succeeded, Failed, Cancelled int
+	// Failures count the failed payouts by failure code.
+	Failures map[string]int
 	// NeedsAttention are the payouts an operator must look at, with their reasons.
 	NeedsAttention map[string]string
 	// Lost are payouts in no final state and not flagged for an operator when the run ended.
@@ -73,6 +75,9 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "  started            %d\n", r.Started)
 	fmt.Fprintf(&b, "  succeeded          %d\n", r.Succeeded)
 	fmt.Fprintf(&b, "  failed             %d\n", r.Failed)
+	for _, code := range sortedKeys(r.Failures) {
+		fmt.Fprintf(&b, "      %3d × %s\n", r.Failures[code], code)
+	}
 	fmt.Fprintf(&b, "  cancelled          %d\n", r.Cancelled)
 	fmt.Fprintf(&b, "  needs_attention    %d\n", len(r.NeedsAttention))
 	reasons := map[string]int{}
@@ -142,6 +147,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		"SANDBOX_FAULTS=" + withSeed(o.Faults, o.Seed),
 		"POLICY_FILE=" + policyFile,
 		"PROVIDER_POLL_AFTER=3s",
+		"PROVIDER_POLL_MAX=20s",
 		"PROVIDER_WATCH_EVERY=500ms",
 		"APPROVAL_TIMEOUT=2h",
 		"MANDARIN_BALANCE_CHECK=off",
@@ -179,13 +185,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	ids := d.createAll(runCtx, o.Payouts, o.Concurrency, o.Seed)
 	logf("chaos: %d payouts created in %s; driving them to an end", len(ids), time.Since(started).Round(time.Second))
 	states := d.settle(runCtx, ids)
-	close(stopChaos)
+	// Every process fault of the plan happens, even when the payouts settle first; then whatever they upset
+	// settles again.
 	chaosWG.Wait()
-	// A last look, once every process is up again.
+	close(stopChaos)
+	states = d.settle(runCtx, ids)
 	states = d.refresh(ctx, ids, states)
 
 	rep.Started = len(ids)
 	rep.NeedsAttention = map[string]string{}
+	rep.Failures = map[string]int{}
 	for _, id := range ids {
 		st := states[id]
 		switch st.Status {
@@ -193,6 +202,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			rep.Succeeded++
 		case "failed":
 			rep.Failed++
+			code := "unknown"
+			if st.Failure != nil {
+				code = st.Failure.Code
+			}
+			rep.Failures[code]++
 		case "cancelled":
 			rep.Cancelled++
 		case "needs_attention":
@@ -268,7 +282,7 @@ func processFaults(s *stack, o Options, stop <-chan struct{}, logf func(string, 
 		select {
 		case <-stop:
 			return done
-		case <-time.After(time.Duration(5+rng.IntN(10)) * time.Second):
+		case <-time.After(time.Duration(3+rng.IntN(6)) * time.Second):
 		}
 		hard := part != partTemporal
 		if err := s.restart(part, hard); err != nil {
@@ -330,21 +344,28 @@ func getJSON(c *http.Client, url string, v any) error {
 
 // state is what the driver reads of a payout.
 type state struct {
-	ID          string `json:"id"`
-	Status      string `json:"status"`
-	Attention   string `json:"attention"`
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Attention string `json:"attention"`
+	Failure   *struct {
+		Code string `json:"code"`
+	} `json:"failure"`
 	PayerAction *struct {
 		RedirectURL string `json:"redirect_url"`
 	} `json:"payer_action"`
 }
 
-func (st state) settled() bool {
+func (st state) final() bool {
 	switch st.Status {
-	case "succeeded", "failed", "cancelled", "needs_attention":
+	case "succeeded", "failed", "cancelled":
 		return true
 	}
 	return false
 }
+
+// attentionGrace is how long a payout may need attention before the run takes that as its end: until then it may
+// still resolve itself (its next ask of the provider may be answered).
+const attentionGrace = time.Minute
 
 // driver is the backend, the operators and the payers of a chaos run.
 type driver struct {
@@ -422,11 +443,17 @@ func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64)
 func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 	states := map[string]state{}
 	approved, passed := map[string]bool{}, map[string]bool{}
+	attentionSince := map[string]time.Time{}
+	settled := func(id string) bool {
+		st := states[id]
+		since, flagged := attentionSince[id]
+		return st.final() || (st.Status == "needs_attention" && flagged && time.Since(since) > attentionGrace)
+	}
 	last := time.Now()
 	for {
 		pending := 0
 		for _, id := range ids {
-			if states[id].settled() {
+			if settled(id) {
 				continue
 			}
 			status, body, err := d.call(ctx, http.MethodGet, "/v1/payouts/"+id, nil, "")
@@ -439,7 +466,12 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 				continue
 			}
 			states[id] = st
-			if st.settled() {
+			if st.Status != "needs_attention" {
+				delete(attentionSince, id)
+			} else if _, ok := attentionSince[id]; !ok {
+				attentionSince[id] = time.Now()
+			}
+			if settled(id) {
 				continue
 			}
 			pending++

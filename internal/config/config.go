@@ -38,6 +38,7 @@ type Config struct {
 	CodecKeyFile    string        // CODEC_KEY_FILE
 	ApprovalTimeout time.Duration // APPROVAL_TIMEOUT
 	PollAfter       time.Duration // PROVIDER_POLL_AFTER
+	PollMax         time.Duration // PROVIDER_POLL_MAX: the longest wait between two asks of a provider
 	WatchEvery      time.Duration // PROVIDER_WATCH_EVERY: how often to ask a provider that sends no webhook for the step
 	LogLevel        slog.Level    // LOG_LEVEL
 
@@ -138,6 +139,9 @@ func Load() (Config, error) {
 		return c, err
 	}
 	if c.PollAfter, err = duration("PROVIDER_POLL_AFTER", workflows.DefaultPollAfter); err != nil {
+		return c, err
+	}
+	if c.PollMax, err = duration("PROVIDER_POLL_MAX", 30*time.Minute); err != nil {
 		return c, err
 	}
 	if c.WatchEvery, err = duration("PROVIDER_WATCH_EVERY", workflows.DefaultWatchEvery); err != nil {

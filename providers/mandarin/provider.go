@@ -2,7 +2,6 @@ package mandarin
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/payoutflow/payoutflow/payout"
@@ -163,16 +162,11 @@ func (p *Provider) transaction(ctx context.Context, ref providers.Ref, req payou
 	return tr, false, nil
 }
 
-// bic finds an SBP bank's BIC in the bank list. Nothing is created yet, so its failures are Known.
+// bic finds an SBP bank's BIC in the bank list. A list that cannot be read now keeps its error's certainty, so that
+// a passing fault (a 504) is tried again rather than taken as a refusal of the payout.
 func (p *Provider) bic(ctx context.Context, bankID string) (string, error) {
 	banks, err := p.client.Banks(ctx, "")
 	if err != nil {
-		var pe *providers.Error
-		if errors.As(err, &pe) {
-			known := *pe
-			known.Certainty = providers.Known
-			return "", &known
-		}
 		return "", err
 	}
 	for _, b := range banks {
