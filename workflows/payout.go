@@ -456,6 +456,18 @@ func (p *run) onProviderEvent(ctx workflow.Context, name string, ev providers.Ev
 	}
 }
 
+// take absorbs what a submit answered, unless a webhook that came meanwhile has moved the payout further (a
+// ready_to_confirm may overtake the answer of the start that caused it): states only move forward.
+func (p *run) take(o providers.Outcome) {
+	if p.at.State != providers.StateCreated && p.at.State != "" && !advances(p.at.State, o.State) {
+		o.State, o.ErrorCode, o.ErrorDescription = p.at.State, p.at.ErrorCode, p.at.ErrorDescription
+		if o.Amount == nil {
+			o.Amount = p.at.Amount
+		}
+	}
+	p.absorb(o)
+}
+
 // absorb takes what the provider said, keeping references already known.
 func (p *run) absorb(o providers.Outcome) {
 	ref := p.at.Ref
@@ -821,13 +833,13 @@ func (p *run) submit(ctx workflow.Context) bool {
 		err := workflow.ExecuteActivity(p.submitOptions(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
 		p.moving--
 		if err == nil {
-			p.absorb(out)
+			p.take(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
 		p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
 		if out = p.lookup(ctx); out.State != providers.StateCreated {
-			p.absorb(out)
+			p.take(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout (found by lookup)")
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
@@ -860,7 +872,7 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 		out, err := p.submitOnce(ctx)
 		switch {
 		case err == nil:
-			p.absorb(out)
+			p.take(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
 			return !p.at.State.Final() || p.finishNow(ctx)
 		case isExisting(err):

@@ -719,3 +719,22 @@ func TestPayout_LookUpAsksTheProviderAtOnce(t *testing.T) {
 	require.Contains(t, notes(st), "look-up asked by night-operator")
 	require.Less(t, e.Now().Sub(start), 95*time.Minute, "asked at once, not after the next long wait")
 }
+
+func TestPayout_ReadyToConfirmThatOvertakesTheSubmitsAnswerCounts(t *testing.T) {
+	e := newEnv(t)
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).After(time.Second).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(outcome(providers.StateSucceeded), nil).Once()
+	// The bank's webhook comes before the answer of the start that caused it.
+	e.at(time.Millisecond*500, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+	e.RegisterDelayedCallback(func() {
+		v, err := e.QueryWorkflow(QueryState)
+		require.NoError(t, err)
+		var st payout.State
+		require.NoError(t, v.Get(&st))
+		require.Equal(t, payout.StatusAwaitingApproval, st.Status, "not waiting for a poll to learn it again")
+		e.SignalWorkflow(SignalConfirm, payout.Decision{By: "alice"})
+	}, 5*time.Second)
+	e.at(time.Minute, SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+	require.Equal(t, payout.StatusSucceeded, e.run().Status)
+}
