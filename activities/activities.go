@@ -87,8 +87,36 @@ func (a *Activities) Submit(ctx context.Context, c SubmitCall) (providers.Outcom
 	if err != nil {
 		return providers.Outcome{}, err
 	}
-	out, err := p.Submit(ctx, c.Ref, c.Request)
+	var out providers.Outcome
+	err = heartbeating(ctx, func() error {
+		out, err = p.Submit(ctx, c.Ref, c.Request)
+		return err
+	})
 	return out, classify(err)
+}
+
+// heartbeatEvery is how often a call that moves money tells Temporal that its worker is alive, so that a worker
+// that dies in the middle of a long call (Mandarin's create may take 600 s) is noticed within the activity's
+// heartbeat timeout, and the call's outcome is then looked up, not waited for.
+const heartbeatEvery = 5 * time.Second
+
+// heartbeating runs call, heartbeating meanwhile.
+func heartbeating(ctx context.Context, call func() error) error {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return call()
 }
 
 // Confirm tells the provider to execute the payout. Run once, like Submit.
@@ -97,7 +125,11 @@ func (a *Activities) Confirm(ctx context.Context, c Call) (providers.Outcome, er
 	if err != nil {
 		return providers.Outcome{}, err
 	}
-	out, err := p.Confirm(ctx, c.Ref)
+	var out providers.Outcome
+	err = heartbeating(ctx, func() error {
+		out, err = p.Confirm(ctx, c.Ref)
+		return err
+	})
 	return out, classify(err)
 }
 
@@ -107,7 +139,11 @@ func (a *Activities) Cancel(ctx context.Context, c Call) (providers.Outcome, err
 	if err != nil {
 		return providers.Outcome{}, err
 	}
-	out, err := p.Cancel(ctx, c.Ref)
+	var out providers.Outcome
+	err = heartbeating(ctx, func() error {
+		out, err = p.Cancel(ctx, c.Ref)
+		return err
+	})
 	return out, classify(err)
 }
 

@@ -22,16 +22,18 @@ func Register(w worker.Registry, a *activities.Activities) {
 // withOneAttempt is for calls that move money or change the payout at the provider: never retried by Temporal.
 // The client's own timeout is 30 s; the activity gets a little more.
 func withOneAttempt(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
-	})
+	return withOneAttemptFor(ctx, time.Minute)
 }
+
+// heartbeatTimeout is how soon a worker that died during a call that moves money is noticed: its outcome is then
+// looked up. The activities heartbeat every 5 s.
+const heartbeatTimeout = 30 * time.Second
 
 // withOneAttemptFor is withOneAttempt for a call the provider advises to give more time (Mandarin's create: 600 s).
 func withOneAttemptFor(ctx workflow.Context, timeout time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
+		HeartbeatTimeout:    heartbeatTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 }

@@ -135,6 +135,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		o.Log = io.Discard
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
+	var err error
+	if o.Dev, err = filepath.Abs(o.Dev); err != nil {
+		return Report{}, err
+	}
+	if o.Dir, err = filepath.Abs(o.Dir); err != nil {
+		return Report{}, err
+	}
 	started := time.Now()
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return Report{}, err
