@@ -1034,11 +1034,12 @@ func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool 
 func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 	wait := p.in.PollAfter
 	for !done() && ctx.Err() == nil {
+		unnamed := p.at.Ref.SessionID == ""
 		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: "wait for the provider's webhook"},
-		}, func() bool { return done() || p.claim != nil || p.lookNow })
-		if ok && p.claim == nil && !p.lookNow {
+		}, func() bool { return done() || p.claim != nil || p.lookNow || (unnamed && p.at.Ref.SessionID != "") })
+		if ok && p.claim == nil && !p.lookNow && !(unnamed && p.at.Ref.SessionID != "") {
 			return
 		}
 		p.lookNow = false
@@ -1051,6 +1052,11 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			// The provider named its id of the payout in a verified webhook for this payout: ask by it.
 			p.at.Ref.SessionID = claim.Ref.SessionID
 			p.note(ctx, "the provider's id of the payout is known from its webhook: "+claim.Ref.SessionID)
+		}
+		if p.at.Ref.SessionID == "" && p.in.Request.Transfer != nil {
+			// A transfer whose start went unanswered is known to the bank only by the session it has not named
+			// yet: nothing to ask by. Its webhook, which names it, is awaited.
+			continue
 		}
 		out := p.lookup(ctx)
 		p.showPayerAction(ctx, out)
