@@ -261,7 +261,21 @@ func (c *Client) Operation(ctx context.Context, id string) (Operation, error) {
 
 // call sends one request with a fresh X-Auth and hands a 2xx body to read. Its errors are *providers.Error and
 // never hold the request body or a card number.
+//
+// X-Auth request ids are single-use, and Go's transport sends a GET again, with the same headers, when a reused
+// connection closes before the answer: Mandarin then refuses the copy as unauthorized. So a GET refused as
+// unauthorized is asked once more with a fresh request id; it changes nothing at Mandarin.
 func (c *Client) call(ctx context.Context, timeout time.Duration, op, method, path string, reqBody []byte,
+	read func([]byte) error) error {
+	err := c.callOnce(ctx, timeout, op, method, path, reqBody, read)
+	var pe *providers.Error
+	if method == http.MethodGet && errors.As(err, &pe) && pe.Code == CodeUnauthorized {
+		err = c.callOnce(ctx, timeout, op, method, path, reqBody, read)
+	}
+	return err
+}
+
+func (c *Client) callOnce(ctx context.Context, timeout time.Duration, op, method, path string, reqBody []byte,
 	read func([]byte) error) error {
 	fail := func(certainty providers.Certainty, status int, code string, apiErr *APIError, err error) *providers.Error {
 		e := &providers.Error{Provider: Name, Op: op, Certainty: certainty, HTTPStatus: status, Code: code,
