@@ -192,13 +192,7 @@ func TestBank131Paths_BadInputIsRefusedAndStartsNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key := "bad-" + strings.ReplaceAll(tt.name, " ", "-")
-			r := create(t, st.api.URL, key, tt.body)
-			require.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, r.Status, string(r.Body))
-			code, field := r.apiError(t)
-			require.Equal(t, tt.field, field)
-			require.Equal(t, tt.code, code)
-			require.False(t, workflowExists(t, payout.ID(key)), "a rejected request starts nothing")
+			requireRefused(t, "bank131-"+tt.name, tt.body, tt.field, tt.code)
 		})
 	}
 }

@@ -410,3 +410,17 @@ func notes(s payout.State) []string {
 	}
 	return out
 }
+
+// requireRefused creates a payout from a bad body and checks that it is refused, naming field and code, that the
+// answer holds no card number, and that nothing started.
+func requireRefused(t *testing.T, name, body, field, code string) {
+	t.Helper()
+	key := "bad-" + strings.ReplaceAll(name, " ", "-")
+	r := create(t, st.api.URL, key, body)
+	require.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, r.Status, string(r.Body))
+	gotCode, gotField := r.apiError(t)
+	require.Equal(t, field, gotField)
+	require.Equal(t, code, gotCode)
+	require.False(t, payout.LooksLikeCardNumber(string(r.Body)), "the answer holds no card number")
+	require.False(t, workflowExists(t, payout.ID(key)), "a rejected request starts nothing")
+}

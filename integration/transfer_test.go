@@ -142,14 +142,7 @@ func TestTransfer_BadInputIsRefusedAndStartsNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key := "bad-transfer-" + strings.ReplaceAll(tt.name, " ", "-")
-			r := create(t, st.api.URL, key, transferBody(t, tt.change))
-			require.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, r.Status, string(r.Body))
-			code, field := r.apiError(t)
-			require.Equal(t, tt.field, field)
-			require.Equal(t, tt.code, code)
-			require.NotContains(t, string(r.Body), "4242424242424242")
-			require.False(t, workflowExists(t, payout.ID(key)), "a rejected request starts nothing")
+			requireRefused(t, "transfer-"+tt.name, transferBody(t, tt.change), tt.field, tt.code)
 		})
 	}
 }
