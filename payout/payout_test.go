@@ -271,3 +271,40 @@ func TestMaskCardNumbers(t *testing.T) {
 		require.Equal(t, want, string(MaskCardNumbers([]byte(in))))
 	}
 }
+
+func TestValidate_TransferTextIsBoundedAndHoldsNoCardNumber(t *testing.T) {
+	valid := func() Request {
+		return Request{
+			Provider:    ProviderBank131,
+			Amount:      Amount{Value: 10843, Currency: "TJS"},
+			Destination: Destination{Type: DestinationCard, Card: &Card{Number: "5058270610441098"}},
+			Recipient:   Recipient{FullName: "Pahmutov Maksim"},
+			Transfer: &Transfer{Source: Amount{Value: 100000, Currency: "RUB"}, Rate: "9.2222", ProviderRate: "8.2200",
+				ProviderTxID: "tx1",
+				Sender: TransferSender{FirstName: "Olga", LastName: "Pahmutova", CitizenshipCountry: "RUS", Country: "RUS",
+					City: "Moscow", Street: "Tverskaya", BirthDate: "1998-03-15", Document: &TransferDocument{Type: "passport", Number: "8008 579120"}},
+				Recipient:  TransferRecipient{FirstName: "Maksim", LastName: "Pahmutov"},
+				SenderCard: &SenderCard{Number: "4242424242424242", ExpMonth: "01", ExpYear: "2029", CVV: "123"}},
+		}
+	}
+	require.NoError(t, valid().Validate())
+	tests := []struct {
+		name   string
+		change func(*Request)
+		field  string
+		code   string
+	}{
+		{"long street", func(r *Request) { r.Transfer.Sender.Street = strings.Repeat("у", 256) }, "transfer.sender.street", "too_long"},
+		{"card in the name", func(r *Request) { r.Transfer.Recipient.FirstName = "4242424242424242" }, "transfer.recipient.first_name", "card_number_not_allowed"},
+		{"card in the document", func(r *Request) { r.Transfer.Sender.Document.IssuedBy = "4242 4242 4242 4242" }, "transfer.sender.document.issued_by", "card_number_not_allowed"},
+		{"zero rate", func(r *Request) { r.Transfer.Rate = "0.0000" }, "transfer.rate", "invalid_rate_precision"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := valid()
+			tt.change(&r)
+			requireFieldError(t, r.Validate(), tt.field, tt.code)
+		})
+	}
+	require.Equal(t, "card •4242", SenderCard{Number: "4242424242424242", CVV: "123"}.String())
+}

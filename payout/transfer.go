@@ -1,8 +1,11 @@
 package payout
 
 import (
+	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Transfer makes a payout a cross-border transfer (Bank 131's session/multi/init): the sender pays by card in
@@ -43,6 +46,9 @@ func (c SenderCard) String() string { return "card •" + last4(c.Number) }
 
 // GoString is String.
 func (c SenderCard) GoString() string { return c.String() }
+
+// LogValue is String: a logged card shows its last four digits only.
+func (c SenderCard) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // TransferSender is who sends a transfer, as Bank 131 must know them. Countries are ISO 3166-1 alpha-3.
 type TransferSender struct {
@@ -150,9 +156,40 @@ func (r Request) validateTransfer() error {
 	case !cvvRE.MatchString(c.CVV):
 		return f("sender_card.cvv", "invalid_cvv", "cvv must be 3 or 4 digits")
 	}
-	for _, s := range []string{t.ProviderTxID, t.CustomerReference, t.Sender.Street, t.Sender.City} {
-		if LooksLikeCardNumber(s) {
-			return f("", "card_number_not_allowed", "transfer details must not carry a card number")
+	return t.checkText()
+}
+
+// maxTransferText bounds each free-text field of a transfer.
+const maxTransferText = 255
+
+// checkText bounds the transfer's free-text fields and keeps card numbers out of them: they travel in the
+// workflow's input.
+func (t *Transfer) checkText() error {
+	s, r := t.Sender, t.Recipient
+	fields := map[string]string{
+		"provider_tx_id": t.ProviderTxID, "customer_reference": t.CustomerReference, "return_url": t.ReturnURL,
+		"sender.first_name": s.FirstName, "sender.last_name": s.LastName, "sender.middle_name": s.MiddleName,
+		"sender.state": s.State, "sender.city": s.City, "sender.postal_code": s.PostalCode, "sender.street": s.Street,
+		"sender.building": s.Building, "sender.flat": s.Flat, "sender.email": s.Email,
+		"recipient.first_name": r.FirstName, "recipient.last_name": r.LastName, "recipient.middle_name": r.MiddleName,
+		"recipient.email": r.Email,
+	}
+	if d := s.Document; d != nil {
+		fields["sender.document.type"], fields["sender.document.number"] = d.Type, d.Number
+		fields["sender.document.division_code"], fields["sender.document.issued_by"] = d.DivisionCode, d.IssuedBy
+	}
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the first wrong field, the same every time
+	for _, name := range names {
+		v := fields[name]
+		switch {
+		case utf8.RuneCountInString(v) > maxTransferText:
+			return fieldErr("transfer."+name, "too_long", "%s is longer than %d characters", name, maxTransferText)
+		case LooksLikeCardNumber(v):
+			return fieldErr("transfer."+name, "card_number_not_allowed", "%s must not carry a card number", name)
 		}
 	}
 	return nil
