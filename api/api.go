@@ -211,7 +211,17 @@ func (s *Server) createPayout(c echo.Context) error {
 		}
 		return c.JSON(http.StatusCreated, initial)
 	case errors.As(err, &started):
-		return s.existingPayout(c, id, fingerprint, initial)
+		st, err := s.existingPayout(c, id, fingerprint, initial)
+		if err != nil {
+			return err
+		}
+		// A transfer the bank has not named is handed over again under the same idempotency key: the first call
+		// may never have reached the bank (the API died, the connection failed). If it did, the bank refuses the
+		// repeat by its idempotency key, and the payout goes on waiting for the bank's word.
+		if transferrer != nil && st.ProviderRefs["session_id"] == "" && !st.Status.Final() {
+			s.startTransfer(c.Request().Context(), transferrer, id, req, *senderCard)
+		}
+		return c.JSON(http.StatusOK, st)
 	default:
 		return fmt.Errorf("start payout %s: %w", id, err)
 	}
@@ -252,20 +262,20 @@ func (s *Server) startTransfer(ctx context.Context, t providers.Transferrer, id 
 const memoFingerprint = "request_fingerprint"
 
 // existingPayout answers a create whose key was used before: the same payout for the same body, 409 otherwise.
-func (s *Server) existingPayout(c echo.Context, id, fingerprint string, initial payout.State) error {
+func (s *Server) existingPayout(c echo.Context, id, fingerprint string, initial payout.State) (payout.State, error) {
 	ctx := c.Request().Context()
 	desc, err := s.cfg.Client.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
-		return fmt.Errorf("describe payout %s: %w", id, err)
+		return payout.State{}, fmt.Errorf("describe payout %s: %w", id, err)
 	}
 	var had string
 	if p, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoFingerprint]; ok {
 		if err := s.cfg.DataConverter.FromPayload(p, &had); err != nil {
-			return fmt.Errorf("read fingerprint of payout %s: %w", id, err)
+			return payout.State{}, fmt.Errorf("read fingerprint of payout %s: %w", id, err)
 		}
 	}
 	if had != fingerprint {
-		return apiError(http.StatusConflict, "idempotency_key_reused",
+		return payout.State{}, apiError(http.StatusConflict, "idempotency_key_reused",
 			"this Idempotency-Key was already used for a different payout request; use a new key for a new payout")
 	}
 	st, err := s.state(ctx, id)
@@ -275,7 +285,7 @@ func (s *Server) existingPayout(c echo.Context, id, fingerprint string, initial 
 		initial.CreatedAt = desc.GetWorkflowExecutionInfo().GetStartTime().AsTime()
 		st = initial
 	}
-	return c.JSON(http.StatusOK, st)
+	return st, nil
 }
 
 func (s *Server) getPayout(c echo.Context) error {

@@ -399,11 +399,20 @@ func (p *run) listen(ctx workflow.Context) {
 		for {
 			var s TransferStarted
 			started.Receive(ctx, &s)
-			if p.started != nil || p.in.Request.Transfer == nil {
+			if p.in.Request.Transfer == nil || (p.started != nil && (s.Error != "" || p.at.Ref.SessionID != "")) {
 				continue
 			}
 			if !p.proven(ctx, SignalTransferStarted, s.Digest(), s.Proof) {
 				p.note(ctx, "transfer_started ignored: it does not carry the API's proof")
+				continue
+			}
+			if p.started != nil {
+				// A repeat handed over after an unanswered first: the bank names the transfer now.
+				if sid := s.Outcome.Ref.SessionID; sid != "" && !p.at.State.Final() {
+					p.at.Ref.SessionID = sid
+					p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, refs(p.at.Ref))
+					p.note(ctx, "the transfer, handed over again, is known to the bank: "+sid)
+				}
 				continue
 			}
 			p.started = &s
