@@ -193,3 +193,23 @@ func decodedHistory(t *testing.T, id string) string {
 	}
 	return sb.String()
 }
+
+func TestTransfer_LostAnswerAndARepeatedCreatePayOnce(t *testing.T) {
+	st.sandbox.FailNext(1) // multi/init takes effect, its answer is lost
+	r := create(t, st.api.URL, t.Name(), transferBody(t, nil))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+
+	// The backend, unsure, sends the same request again: the API hands it over again under the same key, which
+	// the bank refuses as already known.
+	again := create(t, st.api.URL, t.Name(), transferBody(t, nil))
+	require.Equal(t, http.StatusOK, again.Status, string(again.Body))
+
+	var s payout.State
+	waitUntil(t, func() bool { s = get(t, id); return s.PayerAction != nil })
+	res, err := http.Get(s.PayerAction.RedirectURL)
+	require.NoError(t, err)
+	res.Body.Close()
+	waitFor(t, id, payout.StatusSucceeded)
+	require.Len(t, ledgerFor(id), 1, "paid once")
+}
