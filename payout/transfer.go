@@ -3,7 +3,6 @@ package payout
 import (
 	"log/slog"
 	"regexp"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -166,25 +165,20 @@ const maxTransferText = 255
 // workflow's input.
 func (t *Transfer) checkText() error {
 	s, r := t.Sender, t.Recipient
-	fields := map[string]string{
-		"provider_tx_id": t.ProviderTxID, "customer_reference": t.CustomerReference, "return_url": t.ReturnURL,
-		"sender.first_name": s.FirstName, "sender.last_name": s.LastName, "sender.middle_name": s.MiddleName,
-		"sender.state": s.State, "sender.city": s.City, "sender.postal_code": s.PostalCode, "sender.street": s.Street,
-		"sender.building": s.Building, "sender.flat": s.Flat, "sender.email": s.Email,
-		"recipient.first_name": r.FirstName, "recipient.last_name": r.LastName, "recipient.middle_name": r.MiddleName,
-		"recipient.email": r.Email,
+	fields := [][2]string{
+		{"provider_tx_id", t.ProviderTxID}, {"customer_reference", t.CustomerReference}, {"return_url", t.ReturnURL},
+		{"sender.first_name", s.FirstName}, {"sender.last_name", s.LastName}, {"sender.middle_name", s.MiddleName},
+		{"sender.state", s.State}, {"sender.city", s.City}, {"sender.postal_code", s.PostalCode},
+		{"sender.street", s.Street}, {"sender.building", s.Building}, {"sender.flat", s.Flat},
+		{"sender.email", s.Email}, {"recipient.first_name", r.FirstName}, {"recipient.last_name", r.LastName},
+		{"recipient.middle_name", r.MiddleName}, {"recipient.email", r.Email},
 	}
 	if d := s.Document; d != nil {
-		fields["sender.document.type"], fields["sender.document.number"] = d.Type, d.Number
-		fields["sender.document.division_code"], fields["sender.document.issued_by"] = d.DivisionCode, d.IssuedBy
+		fields = append(fields, [2]string{"sender.document.type", d.Type}, [2]string{"sender.document.number", d.Number},
+			[2]string{"sender.document.division_code", d.DivisionCode}, [2]string{"sender.document.issued_by", d.IssuedBy})
 	}
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	slices.Sort(names) // the first wrong field, the same every time
-	for _, name := range names {
-		v := fields[name]
+	for _, f := range fields {
+		name, v := f[0], f[1]
 		switch {
 		case utf8.RuneCountInString(v) > maxTransferText:
 			return fieldErr("transfer."+name, "too_long", "%s is longer than %d characters", name, maxTransferText)

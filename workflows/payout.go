@@ -489,16 +489,7 @@ func (p *run) absorb(o providers.Outcome) {
 	o.Ref = ref
 	p.at = o
 	// Keep what the provider said before, update what it says now.
-	merged := refs(ref)
-	for k, v := range p.state.ProviderRefs {
-		if _, ok := merged[k]; !ok {
-			merged[k] = v
-		}
-	}
-	for k, v := range o.Details {
-		merged[k] = v
-	}
-	p.state.ProviderRefs = merged
+	p.state.ProviderRefs = mergeRefs(mergeRefs(p.state.ProviderRefs, refs(ref)), o.Details)
 	if o.Card != nil && p.state.Destination.Card != nil && p.state.Destination.Card.Last4 == "" {
 		p.state.Destination.Card = o.Card
 	}
@@ -576,11 +567,12 @@ func mergeRefs(a, b map[string]string) map[string]string {
 	return out
 }
 
-// moveMoney runs a call that moves money (Submit, Confirm, Cancel) once, counting it as under way meanwhile.
+// moveMoney runs a call that moves money (Submit, Confirm, Cancel) with ctx's activity options (one attempt),
+// counting it as under way meanwhile.
 func (p *run) moveMoney(ctx workflow.Context, activity, arg, out any) error {
 	p.moving++
 	defer func() { p.moving-- }()
-	return workflow.ExecuteActivity(withOneAttempt(ctx), activity, arg).Get(ctx, out)
+	return workflow.ExecuteActivity(ctx, activity, arg).Get(ctx, out)
 }
 
 // approve counts one person's approval; the payout is approved once enough different people approved. Where two
@@ -834,13 +826,9 @@ func (p *run) submit(ctx workflow.Context) bool {
 	if p.in.LookupBySubmit {
 		return p.submitDeduplicated(ctx)
 	}
-	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
 	unknownBefore := false
 	for attempt := 1; ; attempt++ {
-		var out providers.Outcome
-		p.moving++
-		err := workflow.ExecuteActivity(p.submitOptions(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
-		p.moving--
+		out, err := p.submitOnce(ctx)
 		if err == nil {
 			p.take(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
@@ -917,9 +905,7 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 func (p *run) submitOnce(ctx workflow.Context) (providers.Outcome, error) {
 	var out providers.Outcome
 	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
-	p.moving++
-	err := workflow.ExecuteActivity(p.submitOptions(ctx), (*activities.Activities).Submit, call).Get(ctx, &out)
-	p.moving--
+	err := p.moveMoney(p.submitOptions(ctx), (*activities.Activities).Submit, call, &out)
 	return out, err
 }
 
@@ -965,7 +951,7 @@ func (p *run) lookupBySubmit(ctx workflow.Context) providers.Outcome {
 func (p *run) confirm(ctx workflow.Context) {
 	for attempt := 1; ; attempt++ {
 		var out providers.Outcome
-		err := p.moveMoney(ctx, (*activities.Activities).Confirm, p.call(), &out)
+		err := p.moveMoney(withOneAttempt(ctx), (*activities.Activities).Confirm, p.call(), &out)
 		if err == nil {
 			p.absorb(out)
 			p.setStatus(ctx, payout.StatusConfirmed, "confirmed at "+payout.ProviderTitle(p.state.Provider))
@@ -995,7 +981,7 @@ func (p *run) confirm(ctx workflow.Context) {
 func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
 	for attempt := 1; p.at.Ref.SessionID != ""; attempt++ {
 		var out providers.Outcome
-		err := p.moveMoney(ctx, (*activities.Activities).Cancel, p.call(), &out)
+		err := p.moveMoney(withOneAttempt(ctx), (*activities.Activities).Cancel, p.call(), &out)
 		if err != nil {
 			p.note(ctx, "cancel did not succeed ("+errorCode(err)+"), asking the provider")
 			out = p.lookup(ctx)

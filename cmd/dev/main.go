@@ -297,7 +297,7 @@ func startSandboxes(cfg config.Config, log *slog.Logger, fc faults.Config, partn
 		StateFile:        filepath.Join(cfg.DataDir, "bank131-sandbox.json"),
 	})
 	if err != nil {
-		return stop, err
+		return nil, err
 	}
 	stops = append(stops, sandbox.Close)
 	serveSandbox(bank131Ln, sandbox, in131)
@@ -315,7 +315,7 @@ func startSandboxes(cfg config.Config, log *slog.Logger, fc faults.Config, partn
 	})
 	if err != nil {
 		stop()
-		return func() {}, err
+		return nil, err
 	}
 	stops = append(stops, bepaidSandbox.Close)
 	serveSandbox(bepaidLn, bepaidSandbox, inBePaid)
@@ -333,7 +333,7 @@ func startSandboxes(cfg config.Config, log *slog.Logger, fc faults.Config, partn
 	})
 	if err != nil {
 		stop()
-		return func() {}, err
+		return nil, err
 	}
 	stops = append(stops, mandarinSandbox.Close)
 	serveSandbox(mandarinLn, mandarinSandbox, inMandarin)

@@ -182,11 +182,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 	var rep Report
 	var chaosWG sync.WaitGroup
-	stopChaos := make(chan struct{})
 	chaosWG.Add(1)
 	go func() {
 		defer chaosWG.Done()
-		rep.Restarts = processFaults(s, o, stopChaos, logf)
+		rep.Restarts = processFaults(runCtx, s, o, logf)
 	}()
 
 	ids := d.createAll(runCtx, o.Payouts, o.Concurrency, o.Seed)
@@ -195,7 +194,6 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	// Every process fault of the plan happens, even when the payouts settle first; then whatever they upset
 	// settles again.
 	chaosWG.Wait()
-	close(stopChaos)
 	states = d.settle(runCtx, ids)
 	states = d.refresh(ctx, ids, states)
 
@@ -270,8 +268,9 @@ func generalize(why string) string {
 	return why
 }
 
-// processFaults kills and restarts processes during the run, spread over it, until stop.
-func processFaults(s *stack, o Options, stop <-chan struct{}, logf func(string, ...any)) []string {
+// processFaults kills and restarts processes during the run, a few seconds apart, until its plan is done or ctx
+// ends.
+func processFaults(ctx context.Context, s *stack, o Options, logf func(string, ...any)) []string {
 	var plan []string
 	for range o.WorkerKills {
 		plan = append(plan, partWorker)
@@ -287,7 +286,7 @@ func processFaults(s *stack, o Options, stop <-chan struct{}, logf func(string, 
 	var done []string
 	for _, part := range plan {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return done
 		case <-time.After(time.Duration(3+rng.IntN(6)) * time.Second):
 		}

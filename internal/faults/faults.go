@@ -296,15 +296,15 @@ func (in *Injector) Transport(base http.RoundTripper) http.RoundTripper {
 			body = b
 		}
 		in.stats.webhooks.Add(1)
-		send := func(b []byte) (*http.Response, error) {
-			r := req.Clone(req.Context())
+		send := func(ctx context.Context, b []byte) (*http.Response, error) {
+			r := req.Clone(ctx)
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
 			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 			return base.RoundTrip(r)
 		}
 		if in.roll(in.cfg.Forge) {
 			in.stats.forged.Add(1)
-			if resp, err := send(forge(body)); err == nil {
+			if resp, err := send(req.Context(), forge(body)); err == nil {
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 				_ = resp.Body.Close()
 				if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -321,8 +321,7 @@ func (in *Injector) Transport(base http.RoundTripper) http.RoundTripper {
 			wait := in.upTo(in.cfg.Reorder.D)
 			go func() {
 				time.Sleep(wait)
-				r := req.Clone(context.WithoutCancel(req.Context()))
-				if resp, err := sendWith(base, r, body); err == nil {
+				if resp, err := send(context.WithoutCancel(req.Context()), body); err == nil {
 					_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 					_ = resp.Body.Close()
 				}
@@ -341,18 +340,13 @@ func (in *Injector) Transport(base http.RoundTripper) http.RoundTripper {
 		}
 		if in.roll(in.cfg.Duplicate) {
 			in.stats.duplicated.Add(1)
-			if resp, err := send(body); err == nil {
+			if resp, err := send(req.Context(), body); err == nil {
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 				_ = resp.Body.Close()
 			}
 		}
-		return send(body)
+		return send(req.Context(), body)
 	})
-}
-
-func sendWith(base http.RoundTripper, r *http.Request, b []byte) (*http.Response, error) {
-	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-	return base.RoundTrip(r)
 }
 
 // forge changes what a webhook claims, keeping its signature: a failure becomes a success and the other way round,

@@ -110,7 +110,12 @@ func TestStateFileSurvivesARestartWithoutACardNumber(t *testing.T) {
 	raw, err := os.ReadFile(file)
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), SandboxCardSucceeds)
-	require.False(t, payout.LooksLikeCardNumber(string(raw)))
+	// Sequence numbers are 13-digit numbers that may pass the Luhn check: only text can hold a card number.
+	var state any
+	require.NoError(t, json.Unmarshal(raw, &state))
+	for _, text := range jsonStrings(state) {
+		require.False(t, payout.LooksLikeCardNumber(text), "a card-like number in %q", text)
+	}
 	providertest.RequirePrivateAndAlone(t, file)
 
 	again, err := OpenSandbox(SandboxConfig{MerchantID: testMerchantID, Secret: testSecret, StateFile: file})
@@ -132,4 +137,26 @@ func TestCorruptStateFileIsMovedAside(t *testing.T) {
 	require.NoError(t, err)
 	s.Close()
 	providertest.RequireMovedAside(t, file, []byte("{nope"))
+}
+
+// jsonStrings lists every string in a decoded JSON value, keys included.
+func jsonStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, jsonStrings(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for k, e := range v {
+			out = append(out, k)
+			out = append(out, jsonStrings(e)...)
+		}
+		return out
+	}
+	return nil
 }
