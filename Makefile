@@ -7,7 +7,7 @@ export GOFLAGS     := -buildvcs=false
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
 FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /cmd/ -e /e2e)
 
-.PHONY: run test test-fast e2e e2e-deps build lint bench chaos clean
+.PHONY: run test test-fast e2e e2e-deps build lint bench chaos histories clean
 
 run: ## start Temporal + UI, worker, API and sandboxes in one process
 	$(GO) run ./cmd/dev
@@ -40,6 +40,11 @@ lint: ## go vet and a gofmt check
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# RELEASE: the version in RELEASES whose histories to record; the newest by default.
+RELEASE ?=
+histories: ## record the replay suite's histories of a release from the real stack (workflows/testdata/histories)
+	scripts/histories.sh $(RELEASE)
 
 bench: ## benchmarks, reported as figures
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -226,6 +226,10 @@ type DecisionCheck struct {
 	Proof    string `json:"proof"`
 }
 
+// VerifyDecisionName is the name the workflow runs VerifyDecision by: a name, not a method expression, so that the
+// workflow replayer, which has no activities registered, resolves it too.
+const VerifyDecisionName = "VerifyDecision"
+
 // VerifyDecision reports whether the API authenticated who made the decision. It runs as a local activity, so the
 // answer is recorded in history and the secret never enters workflow code.
 func (a *Activities) VerifyDecision(_ context.Context, c DecisionCheck) (bool, error) {

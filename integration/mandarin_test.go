@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
+	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/mandarin"
 )
@@ -226,11 +228,7 @@ func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
 	t.Run("hold", func(t *testing.T) {
 		cfg := st.cfg
 		cfg.Mandarin.BalanceCheck = "hold"
-		base := newServer(t, st.newAPI(cfg))
-		r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
-		id := r.state(t).ID
-		waitFor(t, id, payout.StatusAwaitingApproval)
-		require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+		base, id := approvedMandarinToken(t, cfg)
 		s := waitFor(t, id, payout.StatusNeedsAttention)
 		require.Contains(t, s.Attention, "held until it does")
 		require.Empty(t, mandarinLedgerFor(id))
@@ -330,25 +328,51 @@ func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T)
 	require.Len(t, mandarinLedgerFor(id), 1)
 }
 
-func TestResolve_OperatorMarksAHeldPayoutFailedByAPI(t *testing.T) {
+// approvedMandarinToken creates a Mandarin token payout through an API with cfg and approves it as alice. It
+// returns the API's URL and the payout's id.
+func approvedMandarinToken(t *testing.T, cfg config.Config) (base, id string) {
+	t.Helper()
+	base = newServer(t, st.newAPI(cfg))
+	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id = r.state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+	return base, id
+}
+
+// heldPayout is a Mandarin payout, approved, that the balance does not cover: it is held in needs_attention (balance
+// check "hold"). It returns the API's URL, the payout's id and a func that sets the balance back.
+func heldPayout(t *testing.T) (base, id string, fund func()) {
+	t.Helper()
 	const channel = "openbank_direct"
 	before, _ := st.mandarin.BalanceOf(channel)
 	st.mandarin.SetBalance(channel, 100_00)
-	t.Cleanup(func() { st.mandarin.SetBalance(channel, before) })
+	fund = func() { st.mandarin.SetBalance(channel, before) }
+	t.Cleanup(fund)
 	cfg := st.cfg
 	cfg.Mandarin.BalanceCheck = "hold"
-	base := newServer(t, st.newAPI(cfg))
+	base = newServer(t, st.newAPI(cfg))
 	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
-	id := r.state(t).ID
+	id = r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
 
-	resolve := func(who, body string) response {
-		return do(t, base, http.MethodPost, "/v1/payouts/"+id+"/resolve", as(who), body)
-	}
-	res := resolve("alice", `{"action":"mark_failed","reason":"checked"}`)
+	res := resolveAs(t, base, "alice", id, `{"action":"mark_failed","reason":"checked"}`)
 	require.Equal(t, http.StatusConflict, res.Status, "only a payout that needs attention is resolved by hand")
 	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
 	waitFor(t, id, payout.StatusNeedsAttention)
+	return base, id, fund
+}
+
+// resolveAs sends POST /v1/payouts/{id}/resolve with who's API key.
+func resolveAs(t *testing.T, base, who, id, body string) response {
+	t.Helper()
+	return do(t, base, http.MethodPost, "/v1/payouts/"+id+"/resolve", as(who), body)
+}
+
+func TestResolve_OperatorMarksAHeldPayoutFailedByAPI(t *testing.T) {
+	base, id, _ := heldPayout(t)
+	resolve := func(who, body string) response { return resolveAs(t, base, who, id, body) }
 
 	for _, tt := range []struct{ body, field, code string }{
 		{`{"action":"retry"}`, "action", "unknown_action"},
@@ -368,4 +392,40 @@ func TestResolve_OperatorMarksAHeldPayoutFailedByAPI(t *testing.T) {
 	require.Equal(t, "marked_failed", s.Failure.Code)
 	require.Contains(t, notes(s), "marked failed by bob: no funds until Monday")
 	require.Empty(t, mandarinLedgerFor(id))
+}
+
+func TestResolve_LookUpAsksAgainAndTheHeldPayoutGoesOn(t *testing.T) {
+	base, id, fund := heldPayout(t)
+	require.Equal(t, http.StatusAccepted, resolveAs(t, base, "bob", id, `{"action":"look_up","reason":"topped up"}`).Status)
+	require.Eventually(t, func() bool { return slices.Contains(notes(get(t, id)), "look-up asked by bob") },
+		10*time.Second, 50*time.Millisecond)
+	fund()
+	s := waitFor(t, id, payout.StatusSucceeded)
+	require.Contains(t, notes(s), "the balance covers the payout now")
+	require.Len(t, mandarinLedgerFor(id), 1)
+}
+
+func TestResolve_OperatorMarksAPayoutTheProviderCannotNameSucceeded(t *testing.T) {
+	st.mandarin.DropCallbacks(true)
+	t.Cleanup(func() { st.mandarin.DropCallbacks(false) })
+	st.mandarin.FailNext(1) // the create executes, its answer is lost, and no callback will name it
+	cfg := st.cfg
+	cfg.PollAfter = 200 * time.Millisecond
+	base, id := approvedMandarinToken(t, cfg)
+	flagged := waitFor(t, id, payout.StatusNeedsAttention)
+	require.Contains(t, flagged.Attention, "has not named it")
+	require.Len(t, mandarinLedgerFor(id), 1)
+
+	// A mark that lands while a repeat of the create is under way is ignored (and noted): the operator sends it again.
+	require.Eventually(t, func() bool {
+		if get(t, id).Status == payout.StatusSucceeded {
+			return true
+		}
+		res := resolveAs(t, base, "bob", id, `{"action":"mark_succeeded","reference":"back-office-77","reason":"seen in the back office"}`)
+		require.Contains(t, []int{http.StatusAccepted, http.StatusConflict}, res.Status, string(res.Body))
+		return false
+	}, 20*time.Second, 500*time.Millisecond)
+	s := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, "back-office-77", s.ProviderRefs["operator_reference"])
+	require.Len(t, mandarinLedgerFor(id), 1, "paid once")
 }

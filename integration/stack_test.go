@@ -122,8 +122,8 @@ func startStack() (*stack, func(), error) {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	sdkLogger := sdklog.NewStructuredLogger(log)
 
-	key := make([]byte, codec.KeySize)
-	if _, err := rand.Read(key); err != nil {
+	key, err := codecKey()
+	if err != nil {
 		return nil, nil, err
 	}
 	cd, err := codec.New(key)
@@ -375,6 +375,9 @@ func waitFor(t *testing.T, id string, want payout.Status) payout.State {
 		last = get(t, id)
 		return last.Status == want
 	}, 30*time.Second, 50*time.Millisecond, "payout %s never became %s", id, want)
+	if want.Final() {
+		recordHistory(t, id)
+	}
 	return last
 }
 
