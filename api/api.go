@@ -61,6 +61,9 @@ type Config struct {
 	PollMax         time.Duration
 	// BalanceCheck is the balance check before submit per provider (workflows.BalanceHold or BalanceFail).
 	BalanceCheck map[string]string
+	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider;
+	// providers.PendingLimit where not given.
+	PendingLimit map[string]time.Duration
 	// WatchEvery is how often a provider that tells by no webhook that it waits for confirmation is asked; zero
 	// means the workflow's default.
 	WatchEvery time.Duration
@@ -197,7 +200,8 @@ func (s *Server) createPayout(c echo.Context) error {
 	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter, PollMax: s.cfg.PollMax,
 		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req), CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
 		LookupBySubmit: providers.LooksUpBySubmit(req), SubmitTimeout: providers.SubmitTimeout(req), OpenOnSubmit: providers.OpensOnSubmit(req),
-		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery}
+		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery,
+		SettleFor: providers.SettlePeriod(req), DedupFor: providers.DedupWindow(req), PendingLimit: s.pendingLimit(req)}
 	initial.CreatedBy = in.CreatedBy
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
@@ -229,6 +233,14 @@ func (s *Server) createPayout(c echo.Context) error {
 
 // transferCallTimeout bounds the API's call that hands a transfer to the provider.
 const transferCallTimeout = time.Minute
+
+// pendingLimit is how long the payout's provider may keep it pending before an operator is told.
+func (s *Server) pendingLimit(req payout.Request) time.Duration {
+	if d := s.cfg.PendingLimit[req.Provider]; d > 0 {
+		return d
+	}
+	return providers.PendingLimit(req)
+}
 
 // startTransfer hands a transfer to its provider with the sender's card, then tells the payout's workflow how it
 // went (transfer_started). The card lives only in this call. Should the signal not get through, the provider's
@@ -373,6 +385,8 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 		case signal == workflows.SignalConfirm && st.Status != payout.StatusAwaitingApproval:
 			return apiError(http.StatusConflict, "not_awaiting_approval",
 				fmt.Sprintf("payout %s is %s; it can be confirmed only while awaiting_approval", id, st.Status))
+		case signal == workflows.SignalCancel && st.CancelRefused != "":
+			return apiError(http.StatusConflict, "cannot_be_stopped", fmt.Sprintf("payout %s: %s", id, st.CancelRefused))
 		case signal == workflows.SignalCancel && !st.Status.Cancellable():
 			return apiError(http.StatusConflict, "not_cancellable",
 				fmt.Sprintf("payout %s is %s; it can be cancelled only before it is confirmed, or while it needs attention", id, st.Status))
@@ -491,8 +505,9 @@ func (s *Server) webhook(c echo.Context) error {
 		var notFound *serviceerror.NotFound
 		switch {
 		case errors.As(err, &notFound):
-			// Unknown or already finished: answered 200 so the provider stops resending it.
-			log.Warn("webhook for an unknown or finished payout: ignored")
+			// Unknown or already finished: answered 200 so the provider stops resending it. A finished payout's
+			// provider that now says otherwise is never passed over quietly.
+			s.checkFinished(ctx, log, id, ev)
 		case err != nil:
 			log.Error("webhook not delivered; the provider will resend it", "error", err)
 			return apiError(http.StatusServiceUnavailable, "unavailable", "the webhook could not be delivered now; resend it later")
@@ -501,6 +516,24 @@ func (s *Server) webhook(c echo.Context) error {
 		}
 	}
 	return acknowledge(c, wh, map[string]string{"status": "ok"})
+}
+
+// checkFinished looks at the payout a webhook came for after its workflow ended: a final word that contradicts how
+// it ended is logged at error level, for an operator to reconcile with the provider (a payout ended by an
+// operator's mark listens, and records such a word on itself, for 30 days; this is what comes after).
+func (s *Server) checkFinished(ctx context.Context, log *slog.Logger, id string, ev providers.Event) {
+	st, err := s.state(ctx, id)
+	switch {
+	case err != nil:
+		log.Warn("webhook for an unknown payout: ignored")
+	case !ev.Outcome.State.Final() || !st.Status.Final():
+		log.Warn("webhook for a finished payout: ignored", "ended", st.Status)
+	case (ev.Outcome.State == providers.StateSucceeded) != (st.Status == payout.StatusSucceeded):
+		log.Error("CONTRADICTION: the provider's webhook contradicts how the payout ended; reconcile it with the provider",
+			"ended", st.Status, "provider_says", ev.Outcome.State)
+	default:
+		log.Info("webhook for a finished payout agrees with how it ended", "ended", st.Status)
+	}
 }
 
 // acknowledge answers a webhook that was taken (or is deliberately ignored) with 200: in the words its provider

@@ -28,8 +28,10 @@ type Summary struct {
 	Amount           payout.Amount `json:"amount"`
 	AwaitingApproval bool          `json:"awaiting_approval"`
 	NeedsAttention   bool          `json:"needs_attention"`
-	CreatedAt        time.Time     `json:"created_at"`
-	ClosedAt         *time.Time    `json:"closed_at,omitempty"`
+	// Contradiction tells that the provider contradicted how the payout ended: an operator must reconcile it.
+	Contradiction bool       `json:"contradiction,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 }
 
 var (
@@ -42,11 +44,11 @@ var (
 
 // listPayouts lists payouts from Temporal visibility, with filters and paging:
 // GET /v1/payouts?status=awaiting_approval&provider=bank131&method=card_number&currency=RUB&needs_attention=true
-// &limit=20&page_token=...
+// &contradiction=true&limit=20&page_token=...
 func (s *Server) listPayouts(c echo.Context) error {
 	q := c.QueryParams()
 	for name := range q {
-		if !slices.Contains([]string{"status", "provider", "method", "currency", "awaiting_approval", "needs_attention", "limit", "page_token"}, name) {
+		if !slices.Contains([]string{"status", "provider", "method", "currency", "awaiting_approval", "needs_attention", "contradiction", "limit", "page_token"}, name) {
 			return fieldError(http.StatusBadRequest, name, "unknown_parameter", name+" is not a filter of this list")
 		}
 	}
@@ -85,6 +87,14 @@ func (s *Server) listPayouts(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	switch q.Get("contradiction") {
+	case "":
+	case "true":
+		clauses = append(clauses, workflows.AttrContradiction.GetName()+" = true")
+	default:
+		return fieldError(http.StatusBadRequest, "contradiction", "invalid_filter",
+			"contradiction must be true: it lists the payouts whose provider contradicted how they ended")
 	}
 	if cur := q.Get("currency"); cur != "" {
 		if !payout.KnownCurrency(cur) {
@@ -144,6 +154,7 @@ func summary(id string, sa *commonpb.SearchAttributes, started time.Time, closed
 	read(workflows.AttrCurrency.GetName(), &s.Amount.Currency)
 	read(workflows.AttrAwaitingApproval.GetName(), &s.AwaitingApproval)
 	read(workflows.AttrNeedsAttention.GetName(), &s.NeedsAttention)
+	read(workflows.AttrContradiction.GetName(), &s.Contradiction)
 	if closed != nil && closed.GetSeconds() > 0 {
 		t := closed.AsTime()
 		s.ClosedAt = &t

@@ -200,7 +200,23 @@ func TestWebhook_ForAnUnknownPayoutIsAnsweredAndIgnored(t *testing.T) {
 		`"status":"succeeded","metadata":"` + payout.ID("nobody") + `","amount_details":{"amount":1,"currency":"rub"}}]}}`
 	r := do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", map[string]string{"X-PARTNER-SIGN": st.bankSign(t, body)}, body)
 	require.Equal(t, http.StatusOK, r.Status, "the bank must not resend it forever")
-	require.Contains(t, st.logs.String(), "webhook for an unknown or finished payout")
+	require.Contains(t, st.logs.String(), "webhook for an unknown payout")
+}
+
+func TestWebhook_ContradictingAFinishedPayoutIsLoggedAsAnError(t *testing.T) {
+	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
+	id := r.state(t).ID
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
+	done := waitFor(t, id, payout.StatusSucceeded)
+	require.Eventually(t, func() bool { return !workflowRunning(t, id) }, 10*time.Second, 50*time.Millisecond)
+
+	body := `{"type":"payment_finished","session":{"id":"` + done.ProviderRefs["session_id"] + `","status":"accepted",` +
+		`"payments":[{"id":"po_1","status":"failed","metadata":"` + id + `","amount_details":{"amount":10000,"currency":"rub"}}]}}`
+	res := do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", map[string]string{"X-PARTNER-SIGN": st.bankSign(t, body)}, body)
+	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
+	require.Contains(t, st.logs.String(), "level=ERROR msg=\"CONTRADICTION: the provider's webhook contradicts how the payout ended")
+	require.Contains(t, st.logs.String(), "payout_id="+id)
 }
 
 func TestHistory_HoldsNoCardNumberInPlainText(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -403,6 +404,14 @@ func workflowExists(t *testing.T, id string) bool {
 	t.Helper()
 	_, err := st.client.DescribeWorkflowExecution(context.Background(), id, "")
 	return err == nil
+}
+
+// workflowRunning reports whether the payout's workflow is still running.
+func workflowRunning(t *testing.T, id string) bool {
+	t.Helper()
+	d, err := st.raw.DescribeWorkflowExecution(context.Background(), id, "")
+	require.NoError(t, err)
+	return d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }
 
 // notes lists the notes of a payout's timeline.

@@ -304,11 +304,29 @@ type State struct {
 	// name (Mandarin SBP).
 	NameCheck *NameCheck `json:"name_check,omitempty"`
 	// Attention says why an operator must look at this payout, while its status is needs_attention.
-	Attention string     `json:"attention,omitempty"`
-	Timeline  []Entry    `json:"timeline"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
-	Deadline  *time.Time `json:"approval_deadline,omitempty"`
+	Attention string `json:"attention,omitempty"`
+	// Sent tells that the payout was handed to the provider: money may move from then on, whatever happens here.
+	Sent bool `json:"sent,omitempty"`
+	// CancelRefused says why a cancel cannot stop the payout now (the provider pays on submit and has it); "" when
+	// a cancel is taken as the status allows.
+	CancelRefused string `json:"cancel_refused,omitempty"`
+	// Contradiction is the provider's word, come after the payout ended, that contradicts how it ended; an
+	// operator must reconcile it with the provider.
+	Contradiction *Contradiction `json:"contradiction,omitempty"`
+	Timeline      []Entry        `json:"timeline"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+	Deadline      *time.Time     `json:"approval_deadline,omitempty"`
+}
+
+// Contradiction is a provider's word that contradicts how a payout ended (an operator marked it failed, then the
+// provider said it paid, say).
+type Contradiction struct {
+	At time.Time `json:"at"`
+	// Ended is the payout's status when the word came; ProviderSays is the provider's state.
+	Ended        Status `json:"ended"`
+	ProviderSays string `json:"provider_says"`
+	Note         string `json:"note"`
 }
 
 // NewState is the state of a payout just created from a request.

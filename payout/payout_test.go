@@ -272,21 +272,23 @@ func TestMaskCardNumbers(t *testing.T) {
 	}
 }
 
-func TestValidate_TransferTextIsBoundedAndHoldsNoCardNumber(t *testing.T) {
-	valid := func() Request {
-		return Request{
-			Provider:    ProviderBank131,
-			Amount:      Amount{Value: 10843, Currency: "TJS"},
-			Destination: Destination{Type: DestinationCard, Card: &Card{Number: "5058270610441098"}},
-			Recipient:   Recipient{FullName: "Pahmutov Maksim"},
-			Transfer: &Transfer{Source: Amount{Value: 100000, Currency: "RUB"}, Rate: "9.2222", ProviderRate: "8.2200",
-				ProviderTxID: "tx1",
-				Sender: TransferSender{FirstName: "Olga", LastName: "Pahmutova", CitizenshipCountry: "RUS", Country: "RUS",
-					City: "Moscow", Street: "Tverskaya", BirthDate: "1998-03-15", Document: &TransferDocument{Type: "passport", Number: "8008 579120"}},
-				Recipient:  TransferRecipient{FirstName: "Maksim", LastName: "Pahmutov"},
-				SenderCard: &SenderCard{Number: "4242424242424242", ExpMonth: "01", ExpYear: "2029", CVV: "123"}},
-		}
+func transferRequest() Request {
+	return Request{
+		Provider:    ProviderBank131,
+		Amount:      Amount{Value: 10843, Currency: "TJS"},
+		Destination: Destination{Type: DestinationCard, Card: &Card{Number: "5058270610441098"}},
+		Recipient:   Recipient{FullName: "Pahmutov Maksim"},
+		Transfer: &Transfer{Source: Amount{Value: 100000, Currency: "RUB"}, Rate: "9.2222", ProviderRate: "8.2200",
+			ProviderTxID: "tx1",
+			Sender: TransferSender{FirstName: "Olga", LastName: "Pahmutova", CitizenshipCountry: "RUS", Country: "RUS",
+				City: "Moscow", Street: "Tverskaya", BirthDate: "1998-03-15", Document: &TransferDocument{Type: "passport", Number: "8008 579120"}},
+			Recipient:  TransferRecipient{FirstName: "Maksim", LastName: "Pahmutov"},
+			SenderCard: &SenderCard{Number: "4242424242424242", ExpMonth: "01", ExpYear: "2029", CVV: "123"}},
 	}
+}
+
+func TestValidate_TransferTextIsBoundedAndHoldsNoCardNumber(t *testing.T) {
+	valid := transferRequest
 	require.NoError(t, valid().Validate())
 	tests := []struct {
 		name   string
@@ -307,4 +309,85 @@ func TestValidate_TransferTextIsBoundedAndHoldsNoCardNumber(t *testing.T) {
 		})
 	}
 	require.Equal(t, "card •4242", SenderCard{Number: "4242424242424242", CVV: "123"}.String())
+}
+
+func TestValidate_RefusesNamesWithInvisibleCharactersOrMixedScripts(t *testing.T) {
+	tests := []struct {
+		name   string
+		req    func() Request
+		change func(*Request)
+		field  string
+		code   string
+	}{
+		{"zero-width space", validRequest, func(r *Request) { r.Recipient.FullName = "Iva\u200bnov Ivan" },
+			"recipient.full_name", "invisible_characters_not_allowed"},
+		{"zero-width joiner", validRequest, func(r *Request) { r.Recipient.FullName = "Ivanov\u200d Ivan" },
+			"recipient.full_name", "invisible_characters_not_allowed"},
+		{"word joiner", validRequest, func(r *Request) { r.Recipient.FullName = "Ivanov \u2060Ivan" },
+			"recipient.full_name", "invisible_characters_not_allowed"},
+		{"byte order mark", validRequest, func(r *Request) { r.Recipient.FullName = "\ufeffIvanov Ivan" },
+			"recipient.full_name", "invisible_characters_not_allowed"},
+		{"soft hyphen", validRequest, func(r *Request) { r.Recipient.FullName = "Iva\u00adnov Ivan" },
+			"recipient.full_name", "invisible_characters_not_allowed"},
+		{"a Cyrillic о in a Latin word", validRequest, func(r *Request) { r.Recipient.FullName = "Ivan\u043ev Ivan" },
+			"recipient.full_name", "mixed_scripts_not_allowed"},
+		{"a Latin o in a Cyrillic word", sbpRequest, func(r *Request) { r.Recipient.FullName = "Ивaнов Петр Сергеевич" },
+			"recipient.full_name", "mixed_scripts_not_allowed"},
+		{"a Greek ο in a Latin word", validRequest, func(r *Request) { r.Recipient.FullName = "Ivan\u03bfv Ivan" },
+			"recipient.full_name", "mixed_scripts_not_allowed"},
+		{"the card holder", bePaidRequest, func(r *Request) { r.Destination.Card.Holder = "IV\u0410N IVANOV" },
+			"destination.card.holder", "mixed_scripts_not_allowed"},
+		{"the transfer's recipient", transferRequest, func(r *Request) { r.Transfer.Recipient.FirstName = "Mak\u200bsim" },
+			"transfer.recipient.first_name", "invisible_characters_not_allowed"},
+		{"the transfer's sender", transferRequest, func(r *Request) { r.Transfer.Sender.LastName = "Pahmutov\u0430" },
+			"transfer.sender.last_name", "mixed_scripts_not_allowed"},
+		{"the transfer's sender's middle name", transferRequest, func(r *Request) { r.Transfer.Sender.MiddleName = "\u00adPetrovna" },
+			"transfer.sender.middle_name", "invisible_characters_not_allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.req()
+			tt.change(&r)
+			requireFieldError(t, r.Validate(), tt.field, tt.code)
+		})
+	}
+}
+
+func TestValidate_AcceptsNamesInOneScriptPerWord(t *testing.T) {
+	for _, name := range []string{
+		"Салтыков-Щедрин Михаил Евграфович",
+		"Алиев Рашид Гасан оглы",
+		"Иванов Пётр",
+		"O'Brien Seán",
+		"Müller-Lüdenscheidt Hans",
+		"Ivanov Иван", // one script in each word
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := validRequest()
+			r.Recipient.FullName = name
+			require.NoError(t, r.Validate())
+		})
+	}
+}
+
+func TestNormalizeName_HidesNoDifferenceThatDoesNotShow(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"case, spaces and punctuation", "  Bad   ACTOR. ", "bad actor"},
+		{"zero-width space, joiners, word joiner", "B\u200bad\u200c Ac\u200dt\u2060or", "bad actor"},
+		{"byte order mark and soft hyphen", "\ufeffBad Ac\u00adtor", "bad actor"},
+		{"fullwidth letters", "Ｂａｄ Ａｃｔｏｒ", "bad actor"},
+		{"accents", "Bád Àctör", "bad actor"},
+		{"ё is е", "Пётр Актёр", "петр актер"},
+		{"Cyrillic look-alikes in a Latin name", "B\u0430d A\u0441t\u043er", "bad actor"},
+		{"Latin look-alikes in a Cyrillic name", "Плoxой Aкtep", "плохои актер"}, // й is и without its breve
+		{"a word of look-alikes takes the script of the name", "Bepa Иванова", "вера иванова"},
+		{"a name of look-alikes is written in Latin", "Вера Орехова", "bepa opexoba"},
+		{"the same name in Latin look-alikes", "Bepa Opexoba", "bepa opexoba"},
+		{"each word keeps its own script", "Иван Johnson", "иван johnson"},
+		{"hyphens separate words", "Салтыков-Щедрин", "салтыков щедрин"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, NormalizeName(tt.in))
+		})
+	}
 }

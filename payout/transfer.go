@@ -161,8 +161,8 @@ func (r Request) validateTransfer() error {
 // maxTransferText bounds each free-text field of a transfer.
 const maxTransferText = 255
 
-// checkText bounds the transfer's free-text fields and keeps card numbers out of them: they travel in the
-// workflow's input.
+// checkText bounds the transfer's free-text fields and keeps card numbers out of them, as they travel in the
+// workflow's input, and refuses names that could pass for others (checkName).
 func (t *Transfer) checkText() error {
 	s, r := t.Sender, t.Recipient
 	fields := [][2]string{
@@ -184,6 +184,14 @@ func (t *Transfer) checkText() error {
 			return fieldErr("transfer."+name, "too_long", "%s is longer than %d characters", name, maxTransferText)
 		case LooksLikeCardNumber(v):
 			return fieldErr("transfer."+name, "card_number_not_allowed", "%s must not carry a card number", name)
+		}
+	}
+	for _, f := range [][2]string{
+		{"sender.first_name", s.FirstName}, {"sender.middle_name", s.MiddleName}, {"sender.last_name", s.LastName},
+		{"recipient.first_name", r.FirstName}, {"recipient.middle_name", r.MiddleName}, {"recipient.last_name", r.LastName},
+	} {
+		if err := checkName("transfer."+f[0], f[0], f[1]); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -114,6 +114,14 @@ func (r Request) Validate() error {
 	case LooksLikeCardNumber(name):
 		return fieldErr("recipient.full_name", "card_number_not_allowed", "recipient full name must not carry a card number")
 	}
+	if err := checkName("recipient.full_name", "recipient full name", r.Recipient.FullName); err != nil {
+		return err
+	}
+	if c := r.Destination.Card; c != nil {
+		if err := checkName("destination.card.holder", "card holder", c.Holder); err != nil {
+			return err
+		}
+	}
 	if utf8.RuneCountInString(r.Description) > MaxDescription {
 		return fieldErr("description", "too_long", "description is longer than %d characters", MaxDescription)
 	}
@@ -263,8 +271,12 @@ func (c *Card) validate() error {
 	case c.Number == "" && c.Token == "":
 		return fieldErr("destination.card.number", "required", "card number or token is required")
 	case c.Token != "":
-		if len(c.Token) > MaxCardToken {
+		switch {
+		case len(c.Token) > MaxCardToken:
 			return fieldErr("destination.card.token", "too_long", "card token is longer than %d characters", MaxCardToken)
+		case strings.Trim(c.Token, "0123456789 -.\u00a0") == "" && LooksLikeCardNumber(c.Token):
+			return fieldErr("destination.card.token", "card_number_not_allowed",
+				"a card number is not a token: send it as destination.card.number")
 		}
 		return nil
 	}
@@ -317,34 +329,14 @@ func Luhn(digits string) bool {
 	return len(digits) > 0 && sum%10 == 0
 }
 
-// LooksLikeCardNumber reports whether s holds a run of 13 to 19 digits (spaces and dashes between them allowed)
-// that passes the Luhn check: a card number where none belongs.
+// LooksLikeCardNumber reports whether s holds a card number where none belongs: 13 to 19 digits, whole or in groups
+// joined by spaces, dashes or dots, with a card scheme's prefix, that pass the Luhn check and are not part of a
+// longer number.
 func LooksLikeCardNumber(s string) bool {
-	var run []byte
-	check := func() bool {
-		for start := 0; start < len(run); start++ {
-			for n := 13; n <= 19 && start+n <= len(run); n++ {
-				if Luhn(string(run[start : start+n])) {
-					return true
-				}
-			}
-		}
-		return false
+	for range cardNumbers(s) {
+		return true
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			run = append(run, c)
-		case (c == ' ' || c == '-') && len(run) > 0:
-		default:
-			if check() {
-				return true
-			}
-			run = run[:0]
-		}
-	}
-	return check()
+	return false
 }
 
 // CardBrand names a card's payment system from its number: visa, mastercard, mir, maestro, amex, unionpay or
@@ -397,31 +389,27 @@ func atoi(s string) int {
 	return n
 }
 
-// MaskCardNumbers replaces every run of 13 to 19 digits that passes the Luhn check with its first six and last four
-// digits around asterisks, as card numbers may be shown.
+// MaskCardNumbers returns b with the digits of every card number LooksLikeCardNumber finds, but the first six and
+// last four, replaced by asterisks, as card numbers may be shown; separators between digit groups stay.
 func MaskCardNumbers(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		if b[i] < '0' || b[i] > '9' {
-			out = append(out, b[i])
-			i++
-			continue
-		}
-		j := i
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		run := b[i:j]
-		if n := len(run); n >= 13 && n <= 19 && Luhn(string(run)) {
-			out = append(out, run[:6]...)
-			for range n - 10 {
-				out = append(out, '*')
+	out := make([]byte, len(b))
+	copy(out, b)
+	for start, end := range cardNumbers(b) {
+		n := 0
+		for _, c := range b[start:end] {
+			if isDigit(c) {
+				n++
 			}
-			out = append(out, run[n-4:]...)
-		} else {
-			out = append(out, run...)
 		}
-		i = j
+		d := 0
+		for i := start; i < end; i++ {
+			if isDigit(b[i]) {
+				if d >= 6 && d < n-4 {
+					out[i] = '*'
+				}
+				d++
+			}
+		}
 	}
 	return out
 }

@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -23,7 +23,9 @@ type Policy struct {
 	ApprovalTimeout Duration `json:"approval_timeout,omitempty"`
 	// Rules are tried in order; the first that matches the payout applies. With none matching, one person approves.
 	Rules []Rule `json:"rules"`
-	// DeclineRecipients are recipients' full names declined outright (compared case-insensitively).
+	// DeclineRecipients are full names declined outright: of the recipient, the card holder, a transfer's recipient
+	// or sender. Case, spacing, punctuation, accents, invisible characters, look-alike letters and word order do not
+	// count (nameKey).
 	DeclineRecipients []string `json:"decline_recipients,omitempty"`
 }
 
@@ -106,17 +108,9 @@ func (p *Policy) check() error {
 // Decide returns the verdict for a payout request.
 func (p *Policy) Decide(req payout.Request) Verdict {
 	v := Verdict{Approvers: 1, ApprovalTimeout: time.Duration(p.ApprovalTimeout)}
-	names := []string{normalize(req.Recipient.FullName)}
-	if c := req.Destination.Card; c != nil && c.Holder != "" {
-		names = append(names, normalize(c.Holder))
-	}
-	for _, declined := range p.DeclineRecipients {
-		for _, name := range names {
-			if normalize(declined) == name {
-				v.Decline = "the recipient is on the policy's decline list"
-				return v
-			}
-		}
+	if who := p.declined(req); who != "" {
+		v.Decline = who + " is on the policy's decline list"
+		return v
 	}
 	for i, r := range p.Rules {
 		if !match(r.Provider, req.Provider) || !match(r.Method, req.Method()) || !match(r.Currency, req.Amount.Currency) {
@@ -140,12 +134,42 @@ func (p *Policy) Decide(req payout.Request) Verdict {
 	return v
 }
 
-// normalize makes names comparable: lower case, single spaces, no punctuation around words.
-func normalize(name string) string {
-	fields := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsPunct(r)
-	})
-	return strings.Join(fields, " ")
+// declined names the first party of the payout on the decline list, "" when none is: the recipient (by full name
+// and card holder) and, for a transfer, the transfer's recipient and sender, with and without their middle names.
+func (p *Policy) declined(req payout.Request) string {
+	type party struct{ who, name string }
+	parties := []party{{"the recipient", req.Recipient.FullName}}
+	if c := req.Destination.Card; c != nil {
+		parties = append(parties, party{"the recipient", c.Holder})
+	}
+	if t := req.Transfer; t != nil {
+		r, s := t.Recipient, t.Sender
+		parties = append(parties,
+			party{"the transfer's recipient", r.FirstName + " " + r.MiddleName + " " + r.LastName},
+			party{"the transfer's recipient", r.FirstName + " " + r.LastName},
+			party{"the transfer's sender", s.FirstName + " " + s.MiddleName + " " + s.LastName},
+			party{"the transfer's sender", s.FirstName + " " + s.LastName})
+	}
+	declined := make(map[string]bool, len(p.DeclineRecipients))
+	for _, name := range p.DeclineRecipients {
+		if k := nameKey(name); k != "" {
+			declined[k] = true
+		}
+	}
+	for _, party := range parties {
+		if declined[nameKey(party.name)] {
+			return party.who
+		}
+	}
+	return ""
+}
+
+// nameKey is a name as the decline list compares it: the words of payout.NormalizeName in sorted order, so that
+// neither case, spacing, punctuation, accents, invisible characters, look-alike letters nor word order count.
+func nameKey(name string) string {
+	words := strings.Fields(payout.NormalizeName(name))
+	slices.Sort(words)
+	return strings.Join(words, " ")
 }
 
 func match(pattern, value string) bool {

@@ -100,3 +100,85 @@ func TestDecide_TheCardHolderIsCheckedToo(t *testing.T) {
 	r.Destination.Card.Holder = "BAD ACTOR"
 	require.NotEmpty(t, p.Decide(r).Decline)
 }
+
+func TestDecide_InvisibleCharactersDoNotHideADeclinedName(t *testing.T) {
+	p := load(t, `{"rules": [], "decline_recipients": ["Bad Actor"]}`)
+	for name, recipient := range map[string]string{
+		"zero-width space":      "Bad Ac\u200btor",
+		"zero-width non-joiner": "B\u200cad Actor",
+		"zero-width joiner":     "Bad\u200d Actor",
+		"word joiner":           "Bad Act\u2060or",
+		"byte order mark":       "\ufeffBad Actor",
+		"soft hyphen":           "Bad Ac\u00adtor",
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.Equal(t, "the recipient is on the policy's decline list", p.Decide(req("bepaid", "BYN", 100, recipient)).Decline)
+		})
+	}
+}
+
+func TestDecide_LookAlikeLettersDoNotHideADeclinedName(t *testing.T) {
+	p := load(t, `{"rules": [], "decline_recipients": ["Bad Actor", "Плохой Актёр Иванович"]}`)
+	for name, recipient := range map[string]string{
+		"Cyrillic а in a Latin name":     "B\u0430d Actor",
+		"Cyrillic о and с":               "Bad A\u0441t\u043er",
+		"Latin o and x in a Cyrillic":    "Плoxой Актёр Иванович",
+		"Latin a, e, p, c, k, t, h":      "Плохой Aкtep Иbahobич",
+		"fullwidth letters":              "Ｂａｄ Ａｃｔｏｒ",
+		"е for ё":                        "Плохой Актер Иванович",
+		"Cyrillic upper case look-alike": "В\u0410D ACTOR",
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.Equal(t, "the recipient is on the policy's decline list", p.Decide(req("bepaid", "BYN", 100, recipient)).Decline)
+		})
+	}
+	require.Empty(t, p.Decide(req("bepaid", "BYN", 100, "Good Actor")).Decline, "another name is not declined")
+}
+
+func transfer(sender payout.TransferSender, recipient payout.TransferRecipient) payout.Request {
+	r := req("bank131", "TJS", 100, "Somebody Else")
+	r.Transfer = &payout.Transfer{Sender: sender, Recipient: recipient}
+	return r
+}
+
+func TestDecide_ScreensTheTransferParties(t *testing.T) {
+	p := load(t, `{"rules": [], "decline_recipients": ["Bad Actor", "Иванов Иван Иванович"]}`)
+	olga := payout.TransferSender{FirstName: "Olga", LastName: "Pahmutova"}
+	maksim := payout.TransferRecipient{FirstName: "Maksim", LastName: "Pahmutov"}
+	tests := []struct {
+		name    string
+		req     payout.Request
+		decline string
+	}{
+		{"the transfer's sender", transfer(payout.TransferSender{FirstName: "Bad", LastName: "Actor"}, maksim),
+			"the transfer's sender is on the policy's decline list"},
+		{"the transfer's recipient", transfer(olga, payout.TransferRecipient{FirstName: "Bad", LastName: "Actor"}),
+			"the transfer's recipient is on the policy's decline list"},
+		{"a middle name the list leaves out", transfer(payout.TransferSender{FirstName: "Bad", MiddleName: "B.", LastName: "Actor"}, maksim),
+			"the transfer's sender is on the policy's decline list"},
+		{"a middle name the list has", transfer(olga, payout.TransferRecipient{FirstName: "Иван", MiddleName: "Иванович", LastName: "Иванов"}),
+			"the transfer's recipient is on the policy's decline list"},
+		{"look-alike letters in the sender's name", transfer(payout.TransferSender{FirstName: "B\u0430d", LastName: "A\u0441tor"}, maksim),
+			"the transfer's sender is on the policy's decline list"},
+		{"a zero-width space in the recipient's name", transfer(olga, payout.TransferRecipient{FirstName: "Bad", LastName: "Ac\u200btor"}),
+			"the transfer's recipient is on the policy's decline list"},
+		{"neither", transfer(olga, maksim), ""},
+		{"fewer words than the entry", transfer(olga, payout.TransferRecipient{FirstName: "Иван", LastName: "Иванов"}), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.decline, p.Decide(tt.req).Decline)
+		})
+	}
+}
+
+func TestDecide_WordOrderDoesNotHideADeclinedName(t *testing.T) {
+	p := load(t, `{"rules": [], "decline_recipients": ["Иван Иванович Иванов"]}`)
+	require.Equal(t, "the recipient is on the policy's decline list", p.Decide(req("bank131", "RUB", 100, "Иванов Иван Иванович")).Decline)
+}
+
+func TestDecide_AnEmptyEntryDeclinesNobody(t *testing.T) {
+	p := load(t, `{"rules": [], "decline_recipients": ["", " . "]}`)
+	r := transfer(payout.TransferSender{}, payout.TransferRecipient{})
+	require.Empty(t, p.Decide(r).Decline)
+}

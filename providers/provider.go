@@ -72,6 +72,38 @@ func SubmitTimeout(req payout.Request) time.Duration {
 	return 0
 }
 
+// SettlePeriod is how long the provider may take to show a payout it was sent: after a submit whose outcome is
+// unknown, a payout is sent again only once the provider has shown none for this long. bePaid lists a payout by
+// tracking_id only once it has processed it, and its duplicate_check forgets after 30 s, so it gets ten minutes;
+// Bank 131's session status is its own record of the start it took, so two minutes.
+func SettlePeriod(req payout.Request) time.Duration {
+	if req.Provider == payout.ProviderBank131 {
+		return 2 * time.Minute
+	}
+	return 10 * time.Minute
+}
+
+// DedupWindow is how long a repeat of a payout under the same payout id is refused by the provider as a duplicate
+// while the first one stands (LooksUpBySubmit): only within it is a repeat the provider's lookup. Mandarin accepts
+// a repeat of an orderId whose first payout failed, and its create may run 600 s, so ten minutes from the first
+// send; Bank 131 keeps an idempotency key for as long as the session it made, which this engine does not rely on
+// past an hour.
+func DedupWindow(req payout.Request) time.Duration {
+	if req.Provider == payout.ProviderBank131 {
+		return time.Hour
+	}
+	return 10 * time.Minute
+}
+
+// PendingLimit is how long a provider may keep a payout pending, by default, before an operator is told (the payout
+// keeps asking). Bank 131 settles within three banking days; bePaid and Mandarin answer within a day.
+func PendingLimit(req payout.Request) time.Duration {
+	if req.Provider == payout.ProviderBank131 {
+		return 72 * time.Hour
+	}
+	return 24 * time.Hour
+}
+
 // DetailRecipientName is the Outcome.Details key of the recipient's name as the recipient's bank gave it, for a
 // payout sent without the name (Mandarin SBP); the payout waits for Confirm until the name is checked.
 const DetailRecipientName = "recipient_name"

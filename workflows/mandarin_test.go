@@ -76,13 +76,13 @@ func TestPayout_SBPWithoutNameMatchingNameIsConfirmedByPolicy(t *testing.T) {
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
 	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
 	// The signal is a hint: the name that counts is the one the provider gives when asked.
-	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(namedBy("Петр Иванович С.").Outcome, nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(namedBy("Петр Сергеевич И.").Outcome, nil).Once()
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateSucceeded), nil).Once()
 	e.at(3*time.Second, SignalSBPStatus, namedBy("Иванов Петр Сергеевич"))
 
 	st := e.runMandarin(Input{Policy: policy.Verdict{Approvers: 1, AutoApprove: "10.00 RUB is within the limit"}})
 	require.Equal(t, payout.StatusSucceeded, st.Status)
-	require.Equal(t, &payout.NameCheck{BankName: "Петр Иванович С.", Matches: true}, st.NameCheck)
+	require.Equal(t, &payout.NameCheck{BankName: "Петр Сергеевич И.", Matches: true}, st.NameCheck)
 	require.Equal(t, policy.Actor, st.Approval.By)
 	require.Contains(t, st.Approval.Reason, "matches the recipient")
 }
@@ -90,9 +90,9 @@ func TestPayout_SBPWithoutNameMatchingNameIsConfirmedByPolicy(t *testing.T) {
 func TestPayout_SBPWithoutNameMatchingNameStillWaitsForAPersonWithoutAutoApproval(t *testing.T) {
 	e := newMandarinEnv(t)
 	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StatePending), nil).Once()
-	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(namedBy("Петр Иванович С.").Outcome, nil).Once()
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(namedBy("Петр Сергеевич И.").Outcome, nil).Once()
 	e.OnActivity(acts.Cancel, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateCancelled), nil).Once()
-	e.at(3*time.Second, SignalSBPStatus, namedBy("Петр Иванович С."))
+	e.at(3*time.Second, SignalSBPStatus, namedBy("Петр Сергеевич И."))
 	e.at(time.Hour/2, SignalCancel, payout.Decision{By: "alice"})
 
 	st := e.runMandarin(Input{Policy: policy.Verdict{Approvers: 1}})

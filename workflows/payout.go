@@ -44,6 +44,10 @@ const (
 	// DefaultWatchEvery is how often a provider that tells by no webhook that it waits for confirmation (Mandarin's
 	// SBP name check) is asked.
 	DefaultWatchEvery = 2 * time.Second
+	// DefaultSettleFor, DefaultDedupFor and DefaultPendingLimit stand in for Input's when it leaves them zero.
+	DefaultSettleFor    = 10 * time.Minute
+	DefaultDedupFor     = 10 * time.Minute
+	DefaultPendingLimit = 72 * time.Hour
 	// transferStartWait is how long a transfer waits for the API's word that it reached the provider, or for the
 	// provider's webhook, before an operator is asked to look.
 	transferStartWait = 15 * time.Minute
@@ -100,6 +104,9 @@ const (
 // SystemActor is who decides when no person did (the approval deadline).
 const SystemActor = "payoutflow"
 
+// TemporalActor is who cancels when a cancellation is requested of the workflow in Temporal (UI, CLI, API).
+const TemporalActor = "Temporal cancellation request"
+
 // Input starts a payout.
 type Input struct {
 	ID      string         `json:"id"`
@@ -120,6 +127,16 @@ type Input struct {
 	LookupBySubmit bool `json:"lookup_by_submit,omitempty"`
 	// SubmitTimeout bounds one submit, as the provider advises (Mandarin: 600 s); one minute when zero.
 	SubmitTimeout time.Duration `json:"submit_timeout,omitempty"`
+	// SettleFor is how long the provider may take to show a payout it was sent: after a submit whose outcome is
+	// unknown, the payout is sent again only once the provider has shown none for this long (DefaultSettleFor
+	// when zero).
+	SettleFor time.Duration `json:"settle_for,omitempty"`
+	// DedupFor is how long the provider keeps refusing a repeat of a payout under the same payout id
+	// (LookupBySubmit): only within it does a repeat count as a lookup (DefaultDedupFor when zero).
+	DedupFor time.Duration `json:"dedup_for,omitempty"`
+	// PendingLimit is how long the provider may keep a payout pending before an operator is told
+	// (DefaultPendingLimit when zero).
+	PendingLimit time.Duration `json:"pending_limit,omitempty"`
 	// BalanceCheck asks the provider's balance before submit: BalanceHold or BalanceFail, "" for no check.
 	BalanceCheck string `json:"balance_check,omitempty"`
 	// WatchEvery is how often to ask a provider that tells by no webhook that the payout waits for confirmation;
@@ -140,15 +157,29 @@ type Input struct {
 // For a provider that pays on submit (bePaid, Mandarin), approval comes first: open → wait for confirm or cancel →
 // submit → wait for the result.
 func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
-	p, err := newRun(ctx, in)
+	version := readVersion(ctx)
+	requested := ctx
+	if version >= versionMoneySafety2 {
+		// Temporal's own cancellation request ("Request Cancellation" in Temporal UI, temporal workflow cancel) is
+		// taken as a cancel: the payout's work goes on, unaffected by it, to the end the provider decides.
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
+	p, err := newRun(ctx, in, version)
 	if err != nil {
 		return payout.State{}, err
+	}
+	if version >= versionMoneySafety2 {
+		workflow.Go(requested, func(requested workflow.Context) {
+			requested.Done().Receive(requested, nil)
+			p.onDecision(ctx, false, payout.Decision{By: TemporalActor, Reason: "cancellation requested in Temporal"})
+		})
 	}
 	// The story runs beside the operator's resolve signal, which can end it while it waits for a provider that
 	// does not answer.
 	var final payout.State
 	done := false
-	workflow.Go(ctx, func(ctx workflow.Context) {
+	storyCtx, stopStory := workflow.WithCancel(ctx)
+	workflow.Go(storyCtx, func(ctx workflow.Context) {
 		final = p.story(ctx)
 		done = true
 	})
@@ -158,7 +189,61 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	if done {
 		return final, nil
 	}
+	if version >= versionMoneySafety2 {
+		stopStory()
+		p.listenAfterMark(ctx)
+	}
 	return p.state, nil
+}
+
+// markWatch is how long a payout ended by an operator's mark keeps listening for the provider's word.
+const markWatch = 30 * 24 * time.Hour
+
+// listenAfterMark keeps the payout listening, for markWatch after an operator's mark ended it, for the provider's
+// word: a final word that contradicts the mark is recorded on the payout (Contradiction, the PayoutContradiction
+// search attribute) and logged at error level, for an operator to reconcile; it is never dropped.
+func (p *run) listenAfterMark(ctx workflow.Context) {
+	until := workflow.Now(ctx).Add(markWatch)
+	for p.state.Contradiction == nil {
+		left := until.Sub(workflow.Now(ctx))
+		if left <= 0 {
+			return
+		}
+		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout: left, TimerOptions: workflow.TimerOptions{Summary: "listen for the provider after an operator's mark"},
+		}, func() bool { return p.claim != nil })
+		if !ok {
+			return
+		}
+		claim := p.claim
+		p.claim = nil
+		if p.at.Ref.SessionID == "" && claim.Ref.SessionID != "" {
+			p.at.Ref.SessionID = claim.Ref.SessionID
+		}
+		out, told := p.askForMark(ctx)
+		if !told || !out.State.Final() {
+			p.note(ctx, fmt.Sprintf("after the mark, a webhook said %s; the provider does not confirm it yet", claim.State))
+			continue
+		}
+		if (out.State == providers.StateSucceeded) == (p.state.Status == payout.StatusSucceeded) {
+			p.note(ctx, "the provider confirms how the payout was marked: "+string(out.State))
+			return
+		}
+		p.contradicted(ctx, out)
+	}
+}
+
+// contradicted records the provider's final word that contradicts how the payout ended.
+func (p *run) contradicted(ctx workflow.Context, out providers.Outcome) {
+	note := fmt.Sprintf("CONTRADICTION: the payout ended %s, and %s now says it %s; reconcile it with the provider",
+		p.state.Status, payout.ProviderTitle(p.state.Provider), out.State)
+	p.state.Contradiction = &payout.Contradiction{At: workflow.Now(ctx), Ended: p.state.Status,
+		ProviderSays: string(out.State), Note: note}
+	p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, refs(out.Ref))
+	workflow.GetLogger(ctx).Error("payout contradicts its provider", "payout_id", p.in.ID, "provider",
+		p.state.Provider, "ended", p.state.Status, "provider_says", out.State)
+	p.note(ctx, note)
+	p.publish(ctx)
 }
 
 // story is the payout from start to end (see PayoutWorkflow).
@@ -303,9 +388,21 @@ type run struct {
 	resolved bool
 	// lookNow is an operator's request to ask the provider again at once.
 	lookNow bool
+
+	// version is the workflow version the payout started under (version.go).
+	version workflow.Version
+	// sentAt is when the payout was first handed to the provider (a submit started); zero before.
+	sentAt time.Time
+	// verified is the provider's transaction approved by the verify update: the only one ever approved.
+	verified string
+	// firstMark is an operator's mark the provider could not confirm, waiting for a second person's.
+	firstMark *Resolution
 }
 
-func newRun(ctx workflow.Context, in Input) (*run, error) {
+// v2 reports whether the payout runs under "Money safety, part 2" (versionMoneySafety2) or later.
+func (p *run) v2() bool { return p.version >= versionMoneySafety2 }
+
+func newRun(ctx workflow.Context, in Input, version workflow.Version) (*run, error) {
 	if in.ApprovalTimeout <= 0 {
 		in.ApprovalTimeout = DefaultApprovalTimeout
 	}
@@ -314,9 +411,10 @@ func newRun(ctx workflow.Context, in Input) (*run, error) {
 	}
 	now := workflow.Now(ctx)
 	p := &run{
-		in:    in,
-		at:    providers.Outcome{Ref: providers.Ref{PayoutID: in.ID}},
-		state: payout.NewState(in.ID, in.Request, now),
+		in:      in,
+		at:      providers.Outcome{Ref: providers.Ref{PayoutID: in.ID}},
+		state:   payout.NewState(in.ID, in.Request, now),
+		version: version,
 	}
 	p.state.CreatedBy = in.CreatedBy
 	p.state.ApprovalsRequired = max(1, in.Policy.Approvers)
@@ -354,10 +452,21 @@ func (p *run) verify(ctx workflow.Context, v providers.Verification) (providers.
 		answer = providers.VerificationAnswer{Message: "the payout is not approved"}
 	case v.Amount != p.in.Request.Amount:
 		answer = providers.VerificationAnswer{Message: fmt.Sprintf("amount %s differs from the approved %s", v.Amount, p.in.Request.Amount)}
+	case p.v2() && p.verified != "" && v.TransactionID != p.verified:
+		answer = providers.VerificationAnswer{Message: "another transaction of this payout was approved: " + p.verified}
 	case p.at.Ref.SessionID != "" && v.TransactionID != p.at.Ref.SessionID:
 		answer = providers.VerificationAnswer{Message: "another transaction of this payout is known: " + p.at.Ref.SessionID}
 	case p.at.State.Final():
 		answer = providers.VerificationAnswer{Message: "the payout is already " + string(p.at.State)}
+	}
+	if answer.Approved && p.v2() && p.verified == "" {
+		// The first approved transaction is the payout: every other one is declined, and it is asked by this id.
+		p.verified = v.TransactionID
+		p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, map[string]string{"verified_transaction": v.TransactionID})
+		if p.at.Ref.SessionID == "" && !p.at.State.Final() {
+			p.at.Ref.SessionID = v.TransactionID
+			p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, refs(p.at.Ref))
+		}
 	}
 	if answer.Approved {
 		p.note(ctx, "verification of transaction "+v.TransactionID+" accepted")
@@ -508,6 +617,11 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 		p.note(ctx, verb+` ignored: it must say who decides, as {"by": "name", "reason": "..."}`)
 	case payout.Identity(d.By) == policy.Actor || payout.Identity(d.By) == SystemActor:
 		p.note(ctx, fmt.Sprintf("%s by %q ignored: that name is reserved for payoutflow's own decisions", verb, d.By))
+	case !approve && p.v2() && p.unstoppable():
+		// The provider pays on submit and has the payout: a cancel cannot stop it, and must not say it did.
+		p.note(ctx, fmt.Sprintf("cancel by %s refused: the payout was sent to %s, which pays on submit and cannot "+
+			"stop it; it ends as the provider says", d.By, payout.ProviderTitle(p.state.Provider)))
+		p.publish(ctx)
 	case p.decision != nil && (approve || p.state.Status != payout.StatusNeedsAttention):
 		p.note(ctx, fmt.Sprintf("%s by %s ignored: already decided by %s", verb, d.By, p.decision.By))
 	case approve && p.state.Status != payout.StatusAwaitingApproval:
@@ -519,6 +633,13 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 	default:
 		p.approve(ctx, d)
 	}
+}
+
+// unstoppable reports whether a provider that pays on submit has the payout (or said it exists): nothing there can
+// be cancelled. A payout sent whose provider shows nothing yet can still be cancelled here: no more is sent, and
+// a verification that comes later is declined.
+func (p *run) unstoppable() bool {
+	return p.in.ApproveBeforeSubmit && !p.sentAt.IsZero() && p.at.State != providers.StateCreated && !p.at.State.Final()
 }
 
 // onResolve takes an operator's resolution of a payout that needs attention.
@@ -540,20 +661,92 @@ func (p *run) onResolve(ctx workflow.Context, r Resolution) {
 		p.note(ctx, fmt.Sprintf("%s by %s ignored: a call that moves money is under way; look again when it ends", r.Action, r.By))
 	case r.Action == ResolveMarkSucceeded && r.Reference == "":
 		p.note(ctx, fmt.Sprintf("mark_succeeded by %s ignored: it needs the provider's reference of the payment", r.By))
+	case p.v2():
+		p.mark(ctx, r)
 	default:
-		why := r.By
-		if r.Reason != "" {
-			why += ": " + r.Reason
-		}
-		if r.Action == ResolveMarkSucceeded {
-			p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, map[string]string{"operator_reference": r.Reference})
-			p.setStatus(ctx, payout.StatusSucceeded, "marked succeeded by "+why+" (reference "+r.Reference+")")
-		} else {
-			p.state.Failure = &payout.Failure{Code: "marked_failed", Description: "marked failed by " + why}
-			p.setStatus(ctx, payout.StatusFailed, "marked failed by "+why)
-		}
-		p.resolved = true
+		p.endByMark(ctx, r, "") // release 1: the operator's word alone
 	}
+}
+
+// mark takes an operator's mark_failed or mark_succeeded. It counts only through the API, which knows who is
+// calling; it is checked with the provider where the provider can tell, and refused where the provider says
+// otherwise; where the provider cannot tell, two different people must mark the same, and it is recorded as their
+// word.
+func (p *run) mark(ctx workflow.Context, r Resolution) {
+	if !p.proven(ctx, SignalResolve, r.By, r.Proof) {
+		p.note(ctx, fmt.Sprintf("%s by %s refused: a mark must come through the API (POST /v1/payouts/{id}/resolve), "+
+			"which knows who is calling; a name typed into a signal proves nothing", r.Action, r.By))
+		return
+	}
+	out, told := p.askForMark(ctx)
+	if p.resolved || p.state.Status != payout.StatusNeedsAttention {
+		p.note(ctx, fmt.Sprintf("%s by %s not taken: the payout moved on while the provider was asked", r.Action, r.By))
+		return
+	}
+	succeeded := r.Action == ResolveMarkSucceeded
+	switch {
+	case told && out.State.Final():
+		if (out.State == providers.StateSucceeded) == succeeded {
+			p.note(ctx, fmt.Sprintf("%s by %s: the provider says %s too", r.Action, r.By, out.State))
+		} else {
+			p.note(ctx, fmt.Sprintf("%s by %s refused: the provider says the payout %s", r.Action, r.By, out.State))
+		}
+		p.absorb(out) // the payout ends as the provider says
+	case told && out.State == providers.StateCreated && !succeeded:
+		p.endByMark(ctx, r, "the provider has no such payout")
+	case told && out.State == providers.StateCreated:
+		p.note(ctx, fmt.Sprintf("mark_succeeded by %s refused: the provider has no such payout", r.By))
+	case told:
+		p.note(ctx, fmt.Sprintf("%s by %s refused: the provider says the payout is %s; wait for its final word, "+
+			"or cancel it", r.Action, r.By, out.State))
+	case p.firstMark != nil && p.firstMark.Action == r.Action && payout.Identity(p.firstMark.By) != payout.Identity(r.By):
+		p.endByMark(ctx, r, fmt.Sprintf("the word of %s and %s; the provider could not tell", p.firstMark.By, r.By))
+	default:
+		if p.firstMark == nil || p.firstMark.Action != r.Action {
+			p.firstMark = &r
+		}
+		p.note(ctx, fmt.Sprintf("%s by %s recorded: the provider cannot tell where the payout stands, so a second "+
+			"person must mark it the same", r.Action, r.By))
+	}
+}
+
+// askForMark asks the provider where the payout stands, for an operator's mark; told is false where it cannot
+// tell (it does not answer, or it knows the payout by no id it can be asked by).
+func (p *run) askForMark(ctx workflow.Context) (out providers.Outcome, told bool) {
+	if p.sentAt.IsZero() && p.in.Request.Transfer == nil {
+		return providers.Outcome{Ref: p.at.Ref, State: providers.StateCreated}, true // nothing was ever sent
+	}
+	if p.in.LookupBySubmit && p.at.Ref.SessionID == "" {
+		return p.at, false // asking would mean sending it again
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrConfig}},
+		Summary:             "ask the provider before taking an operator's mark",
+	})
+	if err := workflow.ExecuteActivity(ctx, (*activities.Activities).Status, p.call()).Get(ctx, &out); err != nil {
+		return p.at, false
+	}
+	return out, true
+}
+
+// endByMark ends the payout as an operator marked it; checked says what the provider said to it, if anything.
+func (p *run) endByMark(ctx workflow.Context, r Resolution, checked string) {
+	why := r.By
+	if r.Reason != "" {
+		why += ": " + r.Reason
+	}
+	if checked != "" {
+		why += " (" + checked + ")"
+	}
+	if r.Action == ResolveMarkSucceeded {
+		p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, map[string]string{"operator_reference": r.Reference})
+		p.setStatus(ctx, payout.StatusSucceeded, "marked succeeded by "+why+" (reference "+r.Reference+")")
+	} else {
+		p.state.Failure = &payout.Failure{Code: "marked_failed", Description: "marked failed by " + why}
+		p.setStatus(ctx, payout.StatusFailed, "marked failed by "+why)
+	}
+	p.resolved = true
 }
 
 func mergeRefs(a, b map[string]string) map[string]string {
@@ -703,7 +896,11 @@ func (p *run) namedByBank() bool {
 // approve as it would any payout; a mismatch, or no name, leaves the decision to people whatever the policy says.
 func (p *run) checkName(ctx workflow.Context) {
 	got := p.at.Details[providers.DetailRecipientName]
-	nc := &payout.NameCheck{BankName: got, Matches: policy.NameMatches(got, p.in.Request.Recipient.FullName)}
+	matches := policy.NameMatchesV1
+	if p.v2() {
+		matches = policy.NameMatches
+	}
+	nc := &payout.NameCheck{BankName: got, Matches: matches(got, p.in.Request.Recipient.FullName)}
 	p.state.NameCheck = nc
 	switch {
 	case got == "":
@@ -826,8 +1023,17 @@ func (p *run) submit(ctx workflow.Context) bool {
 	if p.in.LookupBySubmit {
 		return p.submitDeduplicated(ctx)
 	}
+	if p.v2() && p.in.ApproveBeforeSubmit {
+		// A provider without a step before submit has no key of its own that makes a repeat harmless: after a
+		// reset, or a new run under this payout id, the payout may stand there already. Ask before sending.
+		if out := p.lookup(ctx); out.State != providers.StateCreated {
+			p.take(out)
+			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout already (asked before sending it)")
+			return !p.at.State.Final() || p.finishNow(ctx)
+		}
+	}
 	unknownBefore := false
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
 		out, err := p.submitOnce(ctx)
 		if err == nil {
 			p.take(out)
@@ -835,7 +1041,12 @@ func (p *run) submit(ctx workflow.Context) bool {
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
 		p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
-		if out = p.lookup(ctx); out.State != providers.StateCreated {
+		if p.v2() && !(isRejected(err) && !unknownBefore) {
+			out = p.settle(ctx, isExisting(err)) // the outcome is unknown: give the provider time to show it
+		} else {
+			out = p.lookup(ctx)
+		}
+		if out.State != providers.StateCreated {
 			p.take(out)
 			p.setStatus(ctx, payout.StatusSubmitted, "the provider has the payout (found by lookup)")
 			return !p.at.State.Final() || p.finishNow(ctx)
@@ -858,6 +1069,44 @@ func (p *run) submit(ctx workflow.Context) bool {
 			return false
 		}
 	}
+	return false // the workflow was cancelled
+}
+
+// settle asks the provider, after a submit whose outcome is unknown, until it names the payout or has shown none
+// for the provider's settling period (Input.SettleFor): a payout the provider is still processing may not show at
+// once, and a resend too early makes a second one. A refusal as a duplicate (exists) means the provider has it:
+// then nothing is ever sent again, and the payout waits, asking, with an operator told once the period is over.
+func (p *run) settle(ctx workflow.Context, exists bool) providers.Outcome {
+	since, unnamed := workflow.Now(ctx), p.at.Ref.SessionID == ""
+	period := p.settleFor()
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		out := p.lookup(ctx)
+		if out.State != providers.StateCreated || p.cancelRequested() {
+			return out
+		}
+		waited := workflow.Now(ctx).Sub(since)
+		if waited >= period {
+			if !exists {
+				return out
+			}
+			if p.state.Status != payout.StatusNeedsAttention {
+				p.attention(ctx, fmt.Sprintf("the provider refused a repeat as a duplicate but has shown no payout for %s: "+
+					"nothing more is sent; look it up in the provider's back office", period))
+			}
+		}
+		named := func() bool { return unnamed && p.at.Ref.SessionID != "" } // by a webhook or a verification
+		p.backoff(ctx, attempt, func() bool { return p.lookNow || named() || p.cancelRequested() })
+		p.lookNow = false
+	}
+	return p.at // the workflow was cancelled
+}
+
+// settleFor is how long the provider may take to show a payout it was sent (Input.SettleFor).
+func (p *run) settleFor() time.Duration {
+	if p.in.SettleFor > 0 {
+		return p.in.SettleFor
+	}
+	return DefaultSettleFor
 }
 
 // submitDeduplicated is submit for a provider that refuses a second payout under the same payout ID while the
@@ -887,6 +1136,12 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 				"outcome is unknown; still asking")
 		}
 		unknownBefore = unknownBefore || !isRejected(err)
+		if p.v2() && p.pastDedup(ctx) {
+			// The provider's refusal of a repeat no longer covers the first attempt: a repeat now could pay twice.
+			p.stopResending(ctx)
+			p.absorb(providers.Outcome{State: providers.StatePending})
+			return true
+		}
 		p.note(ctx, "submit did not succeed ("+errorCode(err)+"); sending it again under the same payout id, which the provider deduplicates")
 		if attempt == maxAttempts {
 			p.attention(ctx, fmt.Sprintf("submit got no answer %d times; still asking the provider the same way", attempt))
@@ -903,6 +1158,12 @@ func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 
 // submitOnce sends the payout once under its payout ID.
 func (p *run) submitOnce(ctx workflow.Context) (providers.Outcome, error) {
+	if p.sentAt.IsZero() {
+		p.sentAt = workflow.Now(ctx)
+		if p.v2() {
+			p.state.Sent = true
+		}
+	}
 	var out providers.Outcome
 	call := activities.SubmitCall{Call: p.call(), Request: p.in.Request}
 	err := p.moveMoney(p.submitOptions(ctx), (*activities.Activities).Submit, call, &out)
@@ -925,6 +1186,10 @@ func (p *run) submitOptions(ctx workflow.Context) workflow.Context {
 // provider has said "it exists" maxAttempts times without naming it, an operator is asked to look.
 func (p *run) lookupBySubmit(ctx workflow.Context) providers.Outcome {
 	for attempt := 1; ctx.Err() == nil; attempt++ {
+		if p.v2() && p.pastDedup(ctx) {
+			p.stopResending(ctx)
+			return providers.Outcome{Ref: p.at.Ref, State: providers.StatePending}
+		}
 		out, err := p.submitOnce(ctx)
 		switch {
 		case err == nil:
@@ -946,10 +1211,31 @@ func (p *run) lookupBySubmit(ctx workflow.Context) providers.Outcome {
 	return p.at // the workflow was cancelled
 }
 
+// pastDedup reports whether the provider's refusal of a repeat under the same payout id may no longer cover the
+// first attempt (Input.DedupFor after it was sent): a repeat now is not a lookup but maybe a second payout.
+func (p *run) pastDedup(ctx workflow.Context) bool {
+	window := p.in.DedupFor
+	if window <= 0 {
+		window = DefaultDedupFor
+	}
+	return !p.sentAt.IsZero() && workflow.Now(ctx).Sub(p.sentAt) >= window
+}
+
+// stopResending tells an operator, once, that the payout is no longer sent again: it waits for the provider's
+// webhook, which names it, or for an operator who found it.
+func (p *run) stopResending(ctx workflow.Context) {
+	why := "the provider has not named the payout, and a repeat under its id is no longer a safe way to ask " +
+		"(its duplicate check may not cover the first attempt any more): nothing more is sent; find it in the " +
+		"provider's back office, then resolve it"
+	if p.state.Attention != why {
+		p.attention(ctx, why)
+	}
+}
+
 // confirm tells the provider to execute the payout once per attempt; whatever goes wrong, the provider is asked
 // before anything else. A confirmation the provider does not take marks the payout for an operator.
 func (p *run) confirm(ctx workflow.Context) {
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
 		var out providers.Outcome
 		err := p.moveMoney(withOneAttempt(ctx), (*activities.Activities).Confirm, p.call(), &out)
 		if err == nil {
@@ -979,7 +1265,16 @@ func (p *run) confirm(ctx workflow.Context) {
 // cancelAtProvider drops the payout at the provider, if it got that far. It ends cancelled only when the provider
 // took the cancel; if the provider went on without us, the payout ends as the provider says.
 func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
-	for attempt := 1; p.at.Ref.SessionID != ""; attempt++ {
+	if p.v2() && p.in.OpenOnSubmit && !p.sentAt.IsZero() && p.at.Ref.SessionID == "" && !p.at.State.Final() {
+		// The payout was handed over and the provider has not named it: it may stand there. The cancel waits for
+		// its name (webhook or lookup), as a transfer's does, and is then asked of the provider.
+		p.note(ctx, "cancel waits for the provider to name the payout, which it may have")
+		p.waitAtProvider(ctx, func() bool { return p.at.Ref.SessionID != "" || p.at.State.Final() })
+		if p.at.State.Final() {
+			return p.finish(ctx)
+		}
+	}
+	for attempt := 1; p.at.Ref.SessionID != "" && ctx.Err() == nil; attempt++ {
 		var out providers.Outcome
 		err := p.moveMoney(withOneAttempt(ctx), (*activities.Activities).Cancel, p.call(), &out)
 		if err != nil {
@@ -1028,7 +1323,15 @@ func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool 
 // provider, waiting twice as long each time. A webhook's final claim is checked with the provider before it counts.
 func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 	wait := p.in.PollAfter
+	since, flagged := workflow.Now(ctx), false
 	for !done() && ctx.Err() == nil {
+		if p.v2() && !flagged && workflow.Now(ctx).Sub(since) >= p.pendingLimit() && !p.at.State.Final() {
+			flagged = true
+			if p.state.Status != payout.StatusNeedsAttention {
+				p.attention(ctx, fmt.Sprintf("the provider has kept the payout %s for %s, longer than it should: "+
+					"look at it with the provider; still asking", p.at.State, p.pendingLimit()))
+			}
+		}
 		unnamed := p.at.Ref.SessionID == ""
 		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wait,
@@ -1066,6 +1369,14 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			p.note(ctx, fmt.Sprintf("a webhook said %s, the provider says %s: waiting", claim.State, out.State))
 		}
 	}
+}
+
+// pendingLimit is how long the provider may keep the payout undecided before an operator is told (Input.PendingLimit).
+func (p *run) pendingLimit() time.Duration {
+	if p.in.PendingLimit > 0 {
+		return p.in.PendingLimit
+	}
+	return DefaultPendingLimit
 }
 
 // pollMax is the longest wait between two asks of the provider.
@@ -1181,6 +1492,9 @@ func (p *run) note(ctx workflow.Context, note string) {
 }
 
 func (p *run) setStatus(ctx workflow.Context, s payout.Status, note string) {
+	if p.resolved && p.v2() {
+		return // an operator's mark ended the payout: what the stopped story says changes nothing
+	}
 	p.state.Status = s
 	if s != payout.StatusAwaitingApproval {
 		p.state.Deadline = nil
@@ -1194,6 +1508,13 @@ func (p *run) setStatus(ctx workflow.Context, s payout.Status, note string) {
 
 // publish shows the status to operators: search attributes for filtering, current details in plain words.
 func (p *run) publish(ctx workflow.Context) {
+	if p.v2() {
+		p.state.CancelRefused = ""
+		if p.unstoppable() {
+			p.state.CancelRefused = "the payout was sent to " + payout.ProviderTitle(p.state.Provider) +
+				", which pays on submit and cannot stop it; it ends as the provider says"
+		}
+	}
 	err := workflow.UpsertTypedSearchAttributes(ctx, SearchAttributes(p.state)...)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)

@@ -22,6 +22,8 @@ var (
 	AttrCurrency         = temporal.NewSearchAttributeKeyKeyword("PayoutCurrency")
 	AttrAwaitingApproval = temporal.NewSearchAttributeKeyBool("AwaitingApproval")
 	AttrNeedsAttention   = temporal.NewSearchAttributeKeyBool("NeedsAttention")
+	// AttrContradiction marks a payout whose provider contradicted how it ended (set only then).
+	AttrContradiction = temporal.NewSearchAttributeKeyBool("PayoutContradiction")
 )
 
 // SearchAttributeTypes lists the search attributes to register on a namespace.
@@ -33,11 +35,12 @@ var SearchAttributeTypes = map[string]enumspb.IndexedValueType{
 	AttrCurrency.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	AttrAwaitingApproval.GetName(): enumspb.INDEXED_VALUE_TYPE_BOOL,
 	AttrNeedsAttention.GetName():   enumspb.INDEXED_VALUE_TYPE_BOOL,
+	AttrContradiction.GetName():    enumspb.INDEXED_VALUE_TYPE_BOOL,
 }
 
 // SearchAttributes returns the search attribute updates that describe a payout's state.
 func SearchAttributes(s payout.State) []temporal.SearchAttributeUpdate {
-	return []temporal.SearchAttributeUpdate{
+	updates := []temporal.SearchAttributeUpdate{
 		AttrStatus.ValueSet(string(s.Status)),
 		AttrProvider.ValueSet(s.Provider),
 		AttrMethod.ValueSet(s.Method),
@@ -46,6 +49,10 @@ func SearchAttributes(s payout.State) []temporal.SearchAttributeUpdate {
 		AttrAwaitingApproval.ValueSet(s.Status == payout.StatusAwaitingApproval),
 		AttrNeedsAttention.ValueSet(s.Status == payout.StatusNeedsAttention),
 	}
+	if s.Contradiction != nil {
+		updates = append(updates, AttrContradiction.ValueSet(true))
+	}
+	return updates
 }
 
 // EnsureSearchAttributes registers on the namespace the payout search attributes it lacks. It is how a worker

@@ -198,6 +198,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		PollAfter:       cfg.PollAfter,
 		PollMax:         cfg.PollMax,
 		BalanceCheck:    cfg.BalanceChecks(),
+		PendingLimit:    cfg.PendingLimit,
 		WatchEvery:      cfg.WatchEvery,
 		Providers:       byName,
 		Logger:          a.Logger,

@@ -40,7 +40,10 @@ type Config struct {
 	PollAfter       time.Duration // PROVIDER_POLL_AFTER
 	PollMax         time.Duration // PROVIDER_POLL_MAX: the longest wait between two asks of a provider
 	WatchEvery      time.Duration // PROVIDER_WATCH_EVERY: how often to ask a provider that sends no webhook for the step
-	LogLevel        slog.Level    // LOG_LEVEL
+	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider:
+	// PENDING_LIMIT_BANK131, PENDING_LIMIT_BEPAID, PENDING_LIMIT_MANDARIN (defaults 72h, 24h, 24h).
+	PendingLimit map[string]time.Duration
+	LogLevel     slog.Level // LOG_LEVEL
 
 	Bank131  Bank131
 	BePaid   BePaid
@@ -146,6 +149,16 @@ func Load() (Config, error) {
 	}
 	if c.WatchEvery, err = duration("PROVIDER_WATCH_EVERY", workflows.DefaultWatchEvery); err != nil {
 		return c, err
+	}
+	c.PendingLimit = map[string]time.Duration{}
+	for _, name := range []string{"bank131", "bepaid", "mandarin"} {
+		d, err := duration("PENDING_LIMIT_"+strings.ToUpper(name), 0)
+		if err != nil {
+			return c, err
+		}
+		if d > 0 {
+			c.PendingLimit[name] = d
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)

@@ -39,7 +39,7 @@ const (
 	CodeForbidden    = "forbidden"         // 403
 	CodeNotFound     = "not_found"         // 404: no such transaction
 	CodeBadRequest   = "bad_request"       // any other 4xx with bePaid's error answer
-	CodeDuplicate    = "duplicate_request" // refused by duplicate_check; the outcome is Unknown (see the package doc)
+	CodeDuplicate    = "duplicate_request" // refused by duplicate_check: Unknown, and Exists (see the package doc)
 	CodeNotSupported = "not_supported"     // Confirm and Cancel: bePaid has neither
 )
 
@@ -165,7 +165,7 @@ func readTransaction(raw []byte, tx *Transaction) error {
 // call sends one request and hands a 2xx body to read. Its errors are *providers.Error and never hold the request
 // body or a card number.
 func (c *Client) call(ctx context.Context, op, method, path string, reqBody []byte, read func([]byte) error) error {
-	fail := func(certainty providers.Certainty, status int, code string, apiErr *APIError, err error) error {
+	fail := func(certainty providers.Certainty, status int, code string, apiErr *APIError, err error) *providers.Error {
 		e := &providers.Error{Provider: Name, Op: op, Certainty: certainty, HTTPStatus: status, Code: code,
 			Err: redact.Error(err)}
 		if apiErr != nil {
@@ -216,8 +216,11 @@ func (c *Client) call(ctx context.Context, op, method, path string, reqBody []by
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && apiErr != nil:
 		if apiErr.mentions(duplicateWord) {
 			// duplicate_check refused this request because an identical one came within 30 s: this one did
-			// nothing, but the earlier one may well have paid out. Look it up by tracking_id.
-			return fail(providers.Unknown, resp.StatusCode, CodeDuplicate, apiErr, nil)
+			// nothing, but the earlier one exists and may well pay out. Look it up by tracking_id; never send
+			// it again.
+			dup := fail(providers.Unknown, resp.StatusCode, CodeDuplicate, apiErr, nil)
+			dup.Exists = true
+			return dup
 		}
 		return fail(providers.Known, resp.StatusCode, refusalCode(resp.StatusCode, apiErr), apiErr, nil)
 	}

@@ -23,10 +23,11 @@
 // its error body, read in either shape, {"message":...,"errors":{...}} or {"response":{...}}: the code is the API v3
 // code when given, else validation_error (422), unauthorized (401), forbidden (403), not_found (404) or bad_request,
 // and the description is the message, card numbers withheld. A duplicate_check refusal (a 4xx whose message or
-// errors.base says "duplicate") is Unknown, code duplicate_request: the request did nothing, but the identical one
-// before it may have paid out, so look it up by tracking_id. Timeouts, transport errors, 5xx, redirects, answers
+// errors.base says "duplicate") is Unknown and Exists, code duplicate_request: the request did nothing, but the
+// identical one before it exists and may pay out, so look it up by tracking_id and never send it again. Timeouts, transport errors, 5xx, redirects, answers
 // that are not bePaid's and 2xx answers without a transaction are Unknown too. Provider.Status answers
-// StateCreated only when bePaid lists no payout for the tracking_id: then sending the payout is safe.
+// StateCreated only when bePaid lists no payout for the tracking_id; a payout still being processed may not be listed
+// yet, so the workflow sends again only after bePaid has listed none for its settling period (SettlePeriod).
 //
 // # Sandbox
 //

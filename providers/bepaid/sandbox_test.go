@@ -225,6 +225,7 @@ func TestSandbox_DuplicateCheckRefusalIsUnknownAndChangesNothing(t *testing.T) {
 	pe := requireProviderError(t, err, providers.Unknown, CodeDuplicate)
 	require.Equal(t, http.StatusUnprocessableEntity, pe.HTTPStatus)
 	require.Contains(t, pe.Description, "Duplicate transaction")
+	require.True(t, pe.Exists, "a duplicate_check refusal means a payout like it exists: look it up, never send again")
 	require.Equal(t, providers.Ref{PayoutID: "po_dup_again"}, out.Ref)
 	require.Len(t, h.sandbox.Ledger(), 1)
 	none, err := h.client.ByTrackingID(ctx, "po_dup_again")

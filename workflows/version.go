@@ -1,0 +1,25 @@
+package workflows
+
+import "go.temporal.io/sdk/workflow"
+
+// The workflow's versions: what a payout does is fixed by the version it started under, read once at its start,
+// so that payouts in flight keep their behaviour across deploys (README, "Changing the workflow"). A new
+// behaviour gets the next constant and becomes latestVersion; the old branch stays.
+const (
+	// versionChange names the workflow's one version marker.
+	versionChange = "payout"
+	// versionRelease1 is release 1 (RELEASES: v1), recorded without a marker.
+	versionRelease1 = workflow.DefaultVersion
+	// versionMoneySafety2 is "Money safety, part 2": one verified transaction per payout, ask before a submit that
+	// may not be the first, bounded resubmits, checked operator marks, Temporal's cancellation as a cancel, no
+	// cancel where nothing can be stopped, pending flagged after a limit, the stricter name check.
+	versionMoneySafety2 workflow.Version = 1
+
+	latestVersion = versionMoneySafety2
+)
+
+// readVersion reads the version the payout runs under: latestVersion for a payout that starts now, the version it
+// started under for one in flight.
+func readVersion(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, versionChange, versionRelease1, latestVersion)
+}
