@@ -59,6 +59,9 @@ type Config struct {
 	ApprovalTimeout time.Duration
 	PollAfter       time.Duration
 	PollMax         time.Duration
+	// PollsPerRun is how many times a payout asks a provider in one run before it continues as new; zero means the
+	// workflow's default.
+	PollsPerRun int
 	// BalanceCheck is the balance check before submit per provider (workflows.BalanceHold or BalanceFail).
 	BalanceCheck map[string]string
 	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider;
@@ -201,9 +204,11 @@ func (s *Server) createPayout(c echo.Context) error {
 		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req), CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
 		LookupBySubmit: providers.LooksUpBySubmit(req), SubmitTimeout: providers.SubmitTimeout(req), OpenOnSubmit: providers.OpensOnSubmit(req),
 		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery,
-		SettleFor: providers.SettlePeriod(req), DedupFor: providers.DedupWindow(req), PendingLimit: s.pendingLimit(req)}
+		SettleFor: providers.SettlePeriod(req), DedupFor: providers.DedupWindow(req), PendingLimit: s.pendingLimit(req),
+		PollsPerRun: s.cfg.PollsPerRun}
 	initial.CreatedBy = in.CreatedBy
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
+	opts.Memo[workflows.MemoState] = initial // readable before the workflow's first task, and with no worker
 	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -305,37 +310,62 @@ func (s *Server) getPayout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.state(c.Request().Context(), id)
+	st, source, err := s.readState(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("Payout-State-Source", source)
+	c.Response().Header().Set("Payout-State-As-Of", st.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	return c.JSON(http.StatusOK, st)
 }
 
-// state queries a payout workflow for its state, retrying briefly while a just-started workflow is not ready.
+// liveReadTimeout bounds the query of a payout's workflow; past it the state its workflow last published is read.
+const liveReadTimeout = 150 * time.Millisecond
+
+// Where a payout's state was read from (header Payout-State-Source): its workflow (live), or what the workflow
+// last published to its memo (published), which needs no worker; Payout-State-As-Of tells how fresh it is.
+const (
+	stateLive      = "live"
+	statePublished = "published"
+)
+
+// state reads a payout's state: asked of its workflow when a worker answers within liveReadTimeout, else what the
+// workflow last published (with every status change) to its memo, so that reads work with the worker down or the
+// workflow task failing.
 func (s *Server) state(ctx context.Context, id string) (payout.State, error) {
+	st, _, err := s.readState(ctx, id)
+	return st, err
+}
+
+func (s *Server) readState(ctx context.Context, id string) (payout.State, string, error) {
 	var st payout.State
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		var v converter.EncodedValue
-		v, err = s.cfg.Client.QueryWorkflow(ctx, id, "", workflows.QueryState)
-		if err == nil {
-			if err = v.Get(&st); err == nil {
-				return st, nil
-			}
-			return st, fmt.Errorf("read state of payout %s: %w", id, err)
+	qctx, cancel := context.WithTimeout(ctx, liveReadTimeout)
+	v, qerr := s.cfg.Client.QueryWorkflow(qctx, id, "", workflows.QueryState)
+	cancel()
+	if qerr == nil {
+		if err := v.Get(&st); err != nil {
+			return st, "", fmt.Errorf("read state of payout %s: %w", id, err)
 		}
-		var notFound *serviceerror.NotFound
-		if errors.As(err, &notFound) {
-			return st, apiError(http.StatusNotFound, "payout_not_found", "no payout with id "+id)
-		}
-		select {
-		case <-ctx.Done():
-			return st, ctx.Err()
-		case <-time.After(time.Duration(100*(attempt+1)) * time.Millisecond):
-		}
+		return st, stateLive, nil
 	}
-	return st, fmt.Errorf("query payout %s: %w", id, err)
+	desc, err := s.cfg.Client.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return st, "", apiError(http.StatusNotFound, "payout_not_found", "no payout with id "+id)
+	case err != nil:
+		return st, "", fmt.Errorf("describe payout %s: %w", id, err)
+	}
+	p, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.MemoState]
+	if !ok {
+		// A payout started before states were published (release 1) is read only by asking its workflow.
+		return st, "", fmt.Errorf("query payout %s: %w", id, qerr)
+	}
+	if err := s.cfg.DataConverter.FromPayload(p, &st); err != nil {
+		return st, "", fmt.Errorf("read published state of payout %s: %w", id, err)
+	}
+	s.log.Debug("state read from the memo", "payout_id", id, "query_error", qerr)
+	return st, statePublished, nil
 }
 
 // decide sends confirm or cancel to a payout, after checking that the payout can take it.

@@ -168,7 +168,10 @@ func startStack() (*stack, func(), error) {
 		PartnerPublicKey: &partnerKey.PublicKey,
 		BankPrivateKey:   bankKey,
 		Project:          "it-project",
-		Logger:           log.With("component", "bank131-sandbox"),
+		// A session of the error-then-succeeds card stays in error long enough for a payout to ask a few hundred
+		// times (TestHistory_LongWaitContinuesAsNewWithinTheBudgetAndFinishes).
+		ErrorHold: 8 * time.Second,
+		Logger:    log.With("component", "bank131-sandbox"),
 	})
 	sandboxSrv := httptest.NewServer(s.sandbox)
 	cleanups = append(cleanups, sandboxSrv.Close, s.sandbox.Close)
@@ -301,6 +304,7 @@ func (b *syncBuffer) String() string {
 // response is an answer from the API.
 type response struct {
 	Status int
+	Header http.Header
 	Body   []byte
 }
 
@@ -343,7 +347,7 @@ func do(t *testing.T, base, method, path string, headers map[string]string, body
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	return response{Status: res.StatusCode, Body: b}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
 // decide sends confirm or cancel as who, the name of one of the test API keys.

@@ -33,6 +33,9 @@ const (
 	SignalConfirm = "confirm"
 	SignalCancel  = "cancel"
 	UpdateVerify  = "verify"
+	// MemoState is the memo field the workflow publishes its state to with every change, for reads that need no
+	// worker.
+	MemoState = "state"
 )
 
 // Defaults for the timing of a payout, used when Input leaves them zero.
@@ -137,6 +140,9 @@ type Input struct {
 	// PendingLimit is how long the provider may keep a payout pending before an operator is told
 	// (DefaultPendingLimit when zero).
 	PendingLimit time.Duration `json:"pending_limit,omitempty"`
+	// PollsPerRun is how many times a run asks the provider for its final word before it continues as new
+	// (DefaultPollsPerRun when zero).
+	PollsPerRun int `json:"polls_per_run,omitempty"`
 	// BalanceCheck asks the provider's balance before submit: BalanceHold or BalanceFail, "" for no check.
 	BalanceCheck string `json:"balance_check,omitempty"`
 	// WatchEvery is how often to ask a provider that tells by no webhook that the payout waits for confirmation;
@@ -146,7 +152,37 @@ type Input struct {
 	CreatedBy string `json:"created_by,omitempty"`
 	// Policy is the approval policy's verdict, taken when the payout was created.
 	Policy policy.Verdict `json:"policy"`
+	// Resume carries a payout continued as new (a long wait for the provider's final word) into its next run.
+	Resume *Resume `json:"resume,omitempty"`
 }
+
+// Resume is what a payout carries across continue-as-new: everything its run knew. The next run starts waiting for
+// the provider's final word.
+type Resume struct {
+	State     payout.State       `json:"state"`
+	At        providers.Outcome  `json:"at"`
+	Decision  *payout.Approval   `json:"decision,omitempty"`
+	Claim     *providers.Outcome `json:"claim,omitempty"`
+	Started   *TransferStarted   `json:"started,omitempty"`
+	Unnamed   int                `json:"unnamed,omitempty"`
+	SentAt    time.Time          `json:"sent_at,omitempty"`
+	Verified  string             `json:"verified,omitempty"`
+	FirstMark *Resolution        `json:"first_mark,omitempty"`
+	LookNow   bool               `json:"look_now,omitempty"`
+	// WaitingSince and PendingFlagged carry the wait for the provider's final word into the next run.
+	WaitingSince   time.Time `json:"waiting_since,omitempty"`
+	PendingFlagged bool      `json:"pending_flagged,omitempty"`
+	// Runs counts the runs before this one.
+	Runs int `json:"runs"`
+}
+
+// Continue-as-new: a run waiting for the provider's final word continues as new once it has asked the provider
+// Input.PollsPerRun times or its history reaches historyBudget events, so that every run stays under 2,000 events
+// (README, "Months of waiting").
+const (
+	DefaultPollsPerRun = 100
+	historyBudget      = 1500
+)
 
 // PayoutWorkflow pays out one payout. Its story, for a provider with a confirm step (Bank 131):
 // open a session → submit the payout → wait until the bank is ready (ready_to_confirm) → wait for a person's or
@@ -180,14 +216,21 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	done := false
 	storyCtx, stopStory := workflow.WithCancel(ctx)
 	workflow.Go(storyCtx, func(ctx workflow.Context) {
-		final = p.story(ctx)
+		if in.Resume != nil {
+			final = p.awaitFinal(ctx)
+		} else {
+			final = p.story(ctx)
+		}
 		done = true
 	})
-	if err := workflow.Await(ctx, func() bool { return done || p.resolved }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return done || p.resolved || p.continuing }); err != nil {
 		return p.state, err
 	}
 	if done {
 		return final, nil
+	}
+	if p.continuing {
+		return p.state, p.continueAsNew(ctx)
 	}
 	if version >= versionMoneySafety2 {
 		stopStory()
@@ -209,9 +252,7 @@ func (p *run) listenAfterMark(ctx workflow.Context) {
 		if left <= 0 {
 			return
 		}
-		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout: left, TimerOptions: workflow.TimerOptions{Summary: "listen for the provider after an operator's mark"},
-		}, func() bool { return p.claim != nil })
+		ok, _ := p.awaitFor(ctx, left, "listen for the provider after an operator's mark", func() bool { return p.claim != nil })
 		if !ok {
 			return
 		}
@@ -306,11 +347,7 @@ func (p *run) story(ctx workflow.Context) payout.State {
 	// 5. Confirm at the provider, then wait for the result. Should the provider not take the confirmation, the
 	// payout waits for the provider's final word or for an operator to cancel it.
 	p.confirm(ctx)
-	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() || p.cancelRequested() })
-	if !p.at.State.Final() {
-		return p.cancelAtProvider(ctx)
-	}
-	return p.finish(ctx)
+	return p.awaitFinal(ctx)
 }
 
 // transfer is the story of a cross-border transfer: the API hands it to the provider itself, so that the sender's
@@ -320,9 +357,7 @@ func (p *run) story(ctx workflow.Context) payout.State {
 func (p *run) transfer(ctx workflow.Context) payout.State {
 	// A cancel waits for the bank to name the transfer: until then the API may be handing it over.
 	known := func() bool { return p.started != nil || p.at.Ref.SessionID != "" || p.claim != nil }
-	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout: transferStartWait, TimerOptions: workflow.TimerOptions{Summary: "wait for the transfer to start"},
-	}, known)
+	ok, _ := p.awaitFor(ctx, transferStartWait, "wait for the transfer to start", known)
 	if !ok {
 		p.attention(ctx, "the API did not report handing the transfer to the bank, and the bank named none: look it up at the bank")
 		_ = workflow.Await(ctx, known)
@@ -341,10 +376,26 @@ func (p *run) transfer(ctx workflow.Context) payout.State {
 	if p.state.Status != payout.StatusNeedsAttention {
 		p.setStatus(ctx, payout.StatusSubmitted, "handed to "+payout.ProviderTitle(p.state.Provider)+"; waiting for the payer's 3-D Secure")
 	}
-	p.waitAtProvider(ctx, func() bool {
-		return p.at.State.Final() || (p.cancelRequested() && p.at.Ref.SessionID != "")
-	})
-	if !p.at.State.Final() {
+	return p.awaitFinal(ctx)
+}
+
+// awaitFinal is the end of every story: the payout waits for the provider's final word, and ends as the provider
+// says; a cancel asked meanwhile (while it needs attention, before a transfer's payer acts) is asked of the
+// provider once it knows the payout. The wait may last months: the payout continues as new when its history
+// grows long (continueAsNew), and the new run starts here.
+func (p *run) awaitFinal(ctx workflow.Context) payout.State {
+	final := func() bool { return p.at.State.Final() }
+	done := func() bool { return final() || p.cancelRequested() }
+	switch {
+	case p.in.ApproveBeforeSubmit:
+		done = final // the provider pays on submit: nothing to cancel there
+	case p.in.Request.Transfer != nil:
+		done = func() bool { return final() || (p.cancelRequested() && p.at.Ref.SessionID != "") }
+	}
+	p.mayContinue = p.v2()
+	p.waitAtProvider(ctx, done)
+	p.mayContinue = false
+	if !final() && !p.in.ApproveBeforeSubmit {
 		return p.cancelAtProvider(ctx)
 	}
 	return p.finish(ctx)
@@ -365,8 +416,7 @@ func (p *run) approveThenSubmit(ctx workflow.Context) payout.State {
 		}
 		return p.state
 	}
-	p.waitAtProvider(ctx, func() bool { return p.at.State.Final() })
-	return p.finish(ctx)
+	return p.awaitFinal(ctx)
 }
 
 // run is one payout's state, kept by the workflow and read by its query.
@@ -397,6 +447,22 @@ type run struct {
 	verified string
 	// firstMark is an operator's mark the provider could not confirm, waiting for a second person's.
 	firstMark *Resolution
+	// publishedSA is what the search attributes were last set to (searchKey).
+	publishedSA string
+	// mayContinue is set while the payout waits for the provider's final word (awaitFinal), where it may continue
+	// as new; polls counts the provider's answers in this run; continueWith, once set, is the next run's input.
+	mayContinue bool
+	polls       int
+	// waitingSince is when the payout began waiting for the provider; pendingFlagged, whether an operator was told
+	// it waits too long. Both are carried across continue-as-new.
+	waitingSince   time.Time
+	pendingFlagged bool
+	continuing     bool
+	// runs counts the runs of this payout before this one; signals are the signal channels listened to.
+	runs    int
+	signals []workflow.ReceiveChannel
+	// handling counts the signals being handled: the run continues as new only when none is.
+	handling int
 }
 
 // v2 reports whether the payout runs under "Money safety, part 2" (versionMoneySafety2) or later.
@@ -418,6 +484,12 @@ func newRun(ctx workflow.Context, in Input, version workflow.Version) (*run, err
 	}
 	p.state.CreatedBy = in.CreatedBy
 	p.state.ApprovalsRequired = max(1, in.Policy.Approvers)
+	if r := in.Resume; r != nil {
+		p.state, p.at, p.decision, p.claim, p.started = r.State, r.At, r.Decision, r.Claim, r.Started
+		p.unnamed, p.sentAt, p.verified, p.firstMark, p.lookNow = r.Unnamed, r.SentAt, r.Verified, r.FirstMark, r.LookNow
+		p.runs, p.waitingSince, p.pendingFlagged = r.Runs, r.WaitingSince, r.PendingFlagged
+		p.in.Resume = nil
+	}
 	if in.Policy.ApprovalTimeout > 0 {
 		p.in.ApprovalTimeout = in.Policy.ApprovalTimeout
 	}
@@ -439,7 +511,13 @@ func newRun(ctx workflow.Context, in Input, version workflow.Version) (*run, err
 		return nil, fmt.Errorf("set update handler: %w", err)
 	}
 	p.listen(ctx)
-	p.publish(ctx)
+	if version >= versionMoneySafety2 && in.Resume == nil {
+		// The API started the workflow with these search attributes and this state in its memo: nothing to publish.
+		p.publishedSA = searchKey(SearchAttributes(p.state))
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s — %s", p.state.Summary(), describe(p.state)))
+	} else {
+		p.publish(ctx)
+	}
 	return p, nil
 }
 
@@ -480,21 +558,27 @@ func (p *run) verify(ctx workflow.Context, v providers.Verification) (providers.
 func (p *run) listen(ctx workflow.Context) {
 	onEvent := func(name, desc string) {
 		ch := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: desc})
+		p.signals = append(p.signals, ch)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for {
 				var ev providers.Event
 				ch.Receive(ctx, &ev)
+				p.handling++
 				p.onProviderEvent(ctx, name, ev)
+				p.handling--
 			}
 		})
 	}
 	onDecision := func(name string, approve bool, desc string) {
 		ch := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: desc})
+		p.signals = append(p.signals, ch)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for {
 				var d payout.Decision
 				ch.Receive(ctx, &d)
+				p.handling++
 				p.onDecision(ctx, approve, d)
+				p.handling--
 			}
 		})
 	}
@@ -504,41 +588,52 @@ func (p *run) listen(ctx workflow.Context) {
 	onEvent(SignalActionRequired, "Sent by the webhook receiver: the payer must pass 3-D Secure at the redirect given.")
 	started := workflow.GetSignalChannelWithOptions(ctx, SignalTransferStarted, workflow.SignalChannelOptions{
 		Description: "Sent by the API once it handed the transfer to the provider: the outcome or the error."})
+	p.signals = append(p.signals, started)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var s TransferStarted
 			started.Receive(ctx, &s)
-			if p.in.Request.Transfer == nil || (p.started != nil && (s.Error != "" || p.at.Ref.SessionID != "")) {
-				continue
-			}
-			if !p.proven(ctx, SignalTransferStarted, s.Digest(), s.Proof) {
-				p.note(ctx, "transfer_started ignored: it does not carry the API's proof")
-				continue
-			}
-			if p.started != nil {
-				// A repeat handed over after an unanswered first: the bank names the transfer now.
-				if sid := s.Outcome.Ref.SessionID; sid != "" && !p.at.State.Final() {
-					p.at.Ref.SessionID = sid
-					p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, refs(p.at.Ref))
-					p.note(ctx, "the transfer, handed over again, is known to the bank: "+sid)
-				}
-				continue
-			}
-			p.started = &s
+			p.handling++
+			p.onTransferStarted(ctx, s)
+			p.handling--
 		}
 	})
 	resolve := workflow.GetSignalChannelWithOptions(ctx, SignalResolve, workflow.SignalChannelOptions{
 		Description: `Resolve a payout that needs attention: {"action": "look_up" | "mark_failed" | "mark_succeeded", ` +
 			`"reference": "the provider's reference (mark_succeeded)", "by": "your name", "reason": "what you checked"}`})
+	p.signals = append(p.signals, resolve)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var r Resolution
 			resolve.Receive(ctx, &r)
+			p.handling++
 			p.onResolve(ctx, r)
+			p.handling--
 		}
 	})
 	onDecision(SignalConfirm, true, `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`)
 	onDecision(SignalCancel, false, `Cancel this payout before it is confirmed. JSON: {"by": "your name", "reason": "why"}`)
+}
+
+// onTransferStarted takes the API's word that it handed a transfer to the provider.
+func (p *run) onTransferStarted(ctx workflow.Context, s TransferStarted) {
+	if p.in.Request.Transfer == nil || (p.started != nil && (s.Error != "" || p.at.Ref.SessionID != "")) {
+		return
+	}
+	if !p.proven(ctx, SignalTransferStarted, s.Digest(), s.Proof) {
+		p.note(ctx, "transfer_started ignored: it does not carry the API's proof")
+		return
+	}
+	if p.started != nil {
+		// A repeat handed over after an unanswered first: the bank names the transfer now.
+		if sid := s.Outcome.Ref.SessionID; sid != "" && !p.at.State.Final() {
+			p.at.Ref.SessionID = sid
+			p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, refs(p.at.Ref))
+			p.note(ctx, "the transfer, handed over again, is known to the bank: "+sid)
+		}
+		return
+	}
+	p.started = &s
 }
 
 // onProviderEvent takes a verified webhook. Webhooks are hints: only forward moves count, repeats and late or
@@ -990,10 +1085,7 @@ func (p *run) awaitDecision(ctx workflow.Context) bool {
 	deadline := workflow.Now(ctx).Add(p.in.ApprovalTimeout)
 	p.state.Deadline = &deadline
 	p.publish(ctx)
-	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      p.in.ApprovalTimeout,
-		TimerOptions: workflow.TimerOptions{Summary: "approval deadline"},
-	}, func() bool { return p.decision != nil })
+	ok, _ := p.awaitFor(ctx, p.in.ApprovalTimeout, "approval deadline", func() bool { return p.decision != nil })
 	return ok
 }
 
@@ -1313,9 +1405,7 @@ func (p *run) cancelAtProvider(ctx workflow.Context) payout.State {
 // It reports whether stop held.
 func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool {
 	wait := min(10*time.Second<<min(attempt-1, 10), p.pollMax())
-	ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: "wait before trying again"},
-	}, stop)
+	ok, _ := p.awaitFor(ctx, wait, "wait before trying again", stop)
 	return ok
 }
 
@@ -1323,20 +1413,21 @@ func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool 
 // provider, waiting twice as long each time. A webhook's final claim is checked with the provider before it counts.
 func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 	wait := p.in.PollAfter
-	since, flagged := workflow.Now(ctx), false
+	if p.waitingSince.IsZero() { // else a run before this one began the wait
+		p.waitingSince = workflow.Now(ctx)
+	}
+	defer func() { p.waitingSince, p.pendingFlagged = time.Time{}, false }()
 	for !done() && ctx.Err() == nil {
-		if p.v2() && !flagged && workflow.Now(ctx).Sub(since) >= p.pendingLimit() && !p.at.State.Final() {
-			flagged = true
+		p.continueAt(ctx)
+		if p.v2() && !p.pendingFlagged && workflow.Now(ctx).Sub(p.waitingSince) >= p.pendingLimit() && !p.at.State.Final() {
+			p.pendingFlagged = true
 			if p.state.Status != payout.StatusNeedsAttention {
 				p.attention(ctx, fmt.Sprintf("the provider has kept the payout %s for %s, longer than it should: "+
 					"look at it with the provider; still asking", p.at.State, p.pendingLimit()))
 			}
 		}
 		unnamed := p.at.Ref.SessionID == ""
-		ok, _ := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout:      wait,
-			TimerOptions: workflow.TimerOptions{Summary: "wait for the provider's webhook"},
-		}, func() bool { return done() || p.claim != nil || p.lookNow || (unnamed && p.at.Ref.SessionID != "") })
+		ok, _ := p.awaitFor(ctx, wait, "wait for the provider's webhook", func() bool { return done() || p.claim != nil || p.lookNow || (unnamed && p.at.Ref.SessionID != "") })
 		if ok && p.claim == nil && !p.lookNow && !(unnamed && p.at.Ref.SessionID != "") {
 			return
 		}
@@ -1357,6 +1448,7 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			continue
 		}
 		out := p.lookup(ctx)
+		p.polls++
 		p.showPayerAction(ctx, out)
 		if why := out.Details[providers.DetailAttention]; why != "" && !out.State.Final() && p.state.Status != payout.StatusNeedsAttention {
 			p.attention(ctx, why)
@@ -1377,6 +1469,66 @@ func (p *run) pendingLimit() time.Duration {
 		return p.in.PendingLimit
 	}
 	return DefaultPendingLimit
+}
+
+// continueAt ends this run, once the story has asked the provider long enough, to go on as a new one: the story
+// stops here for good, and PayoutWorkflow continues as new with continueWith.
+func (p *run) continueAt(ctx workflow.Context) {
+	perRun := p.in.PollsPerRun
+	if perRun <= 0 {
+		perRun = DefaultPollsPerRun
+	}
+	if !p.mayContinue || (p.polls < perRun && workflow.GetInfo(ctx).GetCurrentHistoryLength() < historyBudget) {
+		return
+	}
+	p.continuing = true
+	_ = workflow.Await(ctx, func() bool { return false })
+}
+
+// continueAsNew starts the payout's next run with everything this one knows, once every signal and update that
+// arrived has been handled: none is lost across the boundary.
+func (p *run) continueAsNew(ctx workflow.Context) error {
+	_ = workflow.Await(ctx, func() bool {
+		return p.handling == 0 && p.pendingSignals(ctx) == 0 && workflow.AllHandlersFinished(ctx)
+	})
+	in := p.in
+	in.Resume = &Resume{State: p.state, At: p.at, Decision: p.decision, Claim: p.claim, Started: p.started,
+		Unnamed: p.unnamed, SentAt: p.sentAt, Verified: p.verified, FirstMark: p.firstMark, LookNow: p.lookNow,
+		WaitingSince: p.waitingSince, PendingFlagged: p.pendingFlagged, Runs: p.runs + 1}
+	return workflow.NewContinueAsNewError(ctx, WorkflowName, in)
+}
+
+// pendingSignals counts the signals delivered to the payout and not yet taken by their handlers.
+func (p *run) pendingSignals(ctx workflow.Context) int {
+	n := 0
+	for _, ch := range p.signals {
+		n += ch.Len()
+	}
+	return n
+}
+
+// awaitFor waits until cond holds or d has passed, and reports whether cond held. From versionMoneySafety2 on, a
+// timer no longer needed is cancelled: left alone it would fire later and cost a workflow task for nothing.
+func (p *run) awaitFor(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
+	if !p.v2() {
+		return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d,
+			TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
+	}
+	if cond() {
+		return true, nil
+	}
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	timer := workflow.NewTimerWithOptions(timerCtx, d, workflow.TimerOptions{Summary: summary})
+	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || cond() }); err != nil {
+		return false, err
+	}
+	if !cond() {
+		return false, nil
+	}
+	if !timer.IsReady() {
+		cancel()
+	}
+	return true, nil
 }
 
 // pollMax is the longest wait between two asks of the provider.
@@ -1428,9 +1580,7 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 		if p.state.Status != payout.StatusNeedsAttention {
 			p.attention(ctx, "the provider could not tell where the payout stands: "+errorCode(err))
 		}
-		_, _ = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout: p.pollMax(), TimerOptions: workflow.TimerOptions{Summary: "ask the provider again"},
-		}, func() bool { return p.lookNow })
+		_, _ = p.awaitFor(ctx, p.pollMax(), "ask the provider again", func() bool { return p.lookNow })
 		p.lookNow = false
 	}
 	return p.at // the workflow was cancelled
@@ -1515,9 +1665,17 @@ func (p *run) publish(ctx workflow.Context) {
 				", which pays on submit and cannot stop it; it ends as the provider says"
 		}
 	}
-	err := workflow.UpsertTypedSearchAttributes(ctx, SearchAttributes(p.state)...)
-	if err != nil {
-		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
+	if sa := SearchAttributes(p.state); !p.v2() || searchKey(sa) != p.publishedSA {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, sa...); err != nil {
+			workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
+		}
+		p.publishedSA = searchKey(sa)
+	}
+	if p.v2() {
+		// The state is read from the memo (encrypted by the codec) when no worker answers queries.
+		if err := workflow.UpsertMemo(ctx, map[string]any{MemoState: p.state}); err != nil {
+			workflow.GetLogger(ctx).Warn("upsert memo", "error", err)
+		}
 	}
 	details := fmt.Sprintf("%s — %s", p.state.Summary(), describe(p.state))
 	workflow.SetCurrentDetails(ctx, details)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -9,7 +10,10 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/payoutflow/payoutflow/activities"
 	"github.com/payoutflow/payoutflow/payout"
@@ -148,8 +152,8 @@ func TestPayout_ResubmitAsLookupStopsAtTheProvidersDedupWindow(t *testing.T) {
 		return providers.Outcome{}, exists
 	})
 	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
-	// Nothing names the payout for three days; then Mandarin's callback does.
-	e.at(72*time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: payout.ProviderMandarin,
+	// Nothing names the payout for a day; then Mandarin's callback does.
+	e.at(24*time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: payout.ProviderMandarin,
 		Outcome: providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: txID}, State: providers.StateSucceeded}})
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateSucceeded), nil)
 
@@ -157,7 +161,7 @@ func TestPayout_ResubmitAsLookupStopsAtTheProvidersDedupWindow(t *testing.T) {
 	card.Destination = payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Token: "tok"}}
 	st := e.runMandarin(Input{Request: card, ApproveBeforeSubmit: true})
 	require.Equal(t, payout.StatusSucceeded, st.Status)
-	require.Less(t, len(sent), 10, "the money-moving create is not sent again and again for three days")
+	require.Less(t, len(sent), 10, "the money-moving create is not sent again and again for a day")
 	require.Less(t, sent[len(sent)-1].Sub(sent[0]), time.Hour, "and never once its deduplication cannot cover the first")
 	require.True(t, hasNote(st, "nothing more is sent"))
 }
@@ -213,7 +217,7 @@ func TestPayout_PendingTooLongIsFlaggedAndStillAsked(t *testing.T) {
 	e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Once()
 	start := e.Now()
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(func(context.Context, activities.Call) (providers.Outcome, error) {
-		if e.Now().Sub(start) < 5*24*time.Hour {
+		if e.Now().Sub(start) < 5*time.Hour {
 			return outcome(providers.StatePending), nil
 		}
 		return outcome(providers.StateSucceeded), nil
@@ -221,7 +225,7 @@ func TestPayout_PendingTooLongIsFlaggedAndStillAsked(t *testing.T) {
 	e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
 	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
 
-	st := e.run()
+	st := e.runWith(Input{PendingLimit: time.Hour})
 	require.Equal(t, payout.StatusSucceeded, st.Status)
 	require.True(t, hasNote(st, "longer than it should"), "an operator was told while the bank kept it pending")
 }
@@ -340,4 +344,102 @@ func TestPayout_MarkOfAPayoutNeverSentIsCheckedWithoutAsking(t *testing.T) {
 	require.Equal(t, payout.StatusFailed, st.Status)
 	require.Contains(t, notes(st), "mark_succeeded by bob refused: the provider has no such payout")
 	require.True(t, hasNote(st, "marked failed by bob: checked (the provider has no such payout)"))
+}
+
+// runAcrossRuns runs a payout through every run it continues as new into, each in a new test environment that
+// setup prepares, starting when the one before stopped. It returns the final state and how many runs it took.
+func runAcrossRuns(t *testing.T, in Input, start time.Time, setup func(e env, runStart time.Time)) (payout.State, int) {
+	t.Helper()
+	now := start
+	for runs := 1; ; runs++ {
+		var s testsuite.WorkflowTestSuite
+		te := s.NewTestWorkflowEnvironment()
+		te.SetStartTime(now)
+		te.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+		te.RegisterActivity(acts)
+		e := env{te, t}
+		setup(e, now)
+		te.ExecuteWorkflow(PayoutWorkflow, in)
+		require.True(t, te.IsWorkflowCompleted())
+		err := te.GetWorkflowError()
+		var next *workflow.ContinueAsNewError
+		if errors.As(err, &next) {
+			require.Equal(t, WorkflowName, next.WorkflowType.Name)
+			in = Input{}
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(next.Input, &in))
+			require.NotNil(t, in.Resume, "a continued run carries the payout's state")
+			require.Equal(t, runs, in.Resume.Runs)
+			now = te.Now()
+			continue
+		}
+		require.NoError(t, err)
+		var st payout.State
+		require.NoError(t, te.GetWorkflowResult(&st))
+		return st, runs
+	}
+}
+
+func TestPayout_PendingForHalfAYearContinuesAsNewKeepsItsStateAndSucceeds(t *testing.T) {
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	const pending = 180 * 24 * time.Hour
+	polls, maxPollsInARun := 0, 0
+	in := Input{ID: payoutID, Request: request(), ApprovalTimeout: time.Hour, PollAfter: 2 * time.Minute,
+		PollMax: 30 * time.Minute}
+	st, runs := runAcrossRuns(t, in, start, func(e env, runStart time.Time) {
+		inRun := 0
+		e.OnActivity(acts.Open, mock.Anything, mock.Anything).Return(ref(), nil).Maybe()
+		e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Maybe()
+		e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Maybe()
+		e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(func(context.Context, activities.Call) (providers.Outcome, error) {
+			polls++
+			inRun++
+			maxPollsInARun = max(maxPollsInARun, inRun)
+			if e.Now().Sub(start) < pending {
+				return outcome(providers.StatePending), nil
+			}
+			return outcome(providers.StateSucceeded), nil
+		})
+		if runStart.Equal(start) {
+			e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+			e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice", Reason: "checked"})
+		}
+	})
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Equal(t, "alice", st.Approval.By, "the state is carried across runs")
+	require.Equal(t, sessionID, st.ProviderRefs["session_id"])
+	require.True(t, hasNote(st, "longer than it should"), "flagged once the pending limit passed")
+	require.LessOrEqual(t, maxPollsInARun, DefaultPollsPerRun+1, "every run asks a bounded number of times")
+	require.Greater(t, runs, 50, "half a year of asking every 30 minutes takes many runs")
+	t.Logf("180 days pending: %d polls in %d runs, at most %d in one run", polls, runs, maxPollsInARun)
+}
+
+func TestPayout_SignalsArrivingAsTheRunContinuesAreNotLost(t *testing.T) {
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	in := Input{ID: payoutID, Request: request(), ApprovalTimeout: time.Hour, PollAfter: time.Minute, PollMax: time.Minute}
+	var finishedAt time.Time
+	st, runs := runAcrossRuns(t, in, start, func(e env, runStart time.Time) {
+		e.OnActivity(acts.Open, mock.Anything, mock.Anything).Return(ref(), nil).Maybe()
+		e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Maybe()
+		e.OnActivity(acts.Confirm, mock.Anything, mock.Anything).Return(outcome(providers.StatePending), nil).Maybe()
+		e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(func(context.Context, activities.Call) (providers.Outcome, error) {
+			if !finishedAt.IsZero() {
+				return outcome(providers.StateSucceeded), nil
+			}
+			return outcome(providers.StatePending), nil
+		})
+		if runStart.Equal(start) {
+			e.at(time.Second, SignalReadyToConfirm, event(providers.EventReadyToConfirm, providers.StateAwaitingConfirm))
+			e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+			return
+		}
+		// The bank's webhook comes in the very first moment of the second run.
+		if finishedAt.IsZero() {
+			e.RegisterDelayedCallback(func() {
+				finishedAt = e.Now()
+				e.SignalWorkflow(SignalPaymentFinish, event(providers.EventPaymentFinished, providers.StateSucceeded))
+			}, 0)
+		}
+	})
+	require.Equal(t, payout.StatusSucceeded, st.Status)
+	require.Equal(t, 2, runs, "the webhook that came into the new run finished the payout")
 }

@@ -3,6 +3,8 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -53,6 +55,17 @@ func SearchAttributes(s payout.State) []temporal.SearchAttributeUpdate {
 		updates = append(updates, AttrContradiction.ValueSet(true))
 	}
 	return updates
+}
+
+// searchKey names the values of search attribute updates, to tell whether they changed.
+func searchKey(updates []temporal.SearchAttributeUpdate) string {
+	sa := temporal.NewSearchAttributes(updates...)
+	var parts []string
+	for k, v := range sa.GetUntypedValues() {
+		parts = append(parts, fmt.Sprintf("%s=%v", k.GetName(), v))
+	}
+	sort.Strings(parts) // map order is random: the key must be the same on every replay
+	return strings.Join(parts, ";")
 }
 
 // EnsureSearchAttributes registers on the namespace the payout search attributes it lacks. It is how a worker

@@ -197,6 +197,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		ApprovalTimeout: cfg.ApprovalTimeout,
 		PollAfter:       cfg.PollAfter,
 		PollMax:         cfg.PollMax,
+		PollsPerRun:     cfg.PollsPerRun,
 		BalanceCheck:    cfg.BalanceChecks(),
 		PendingLimit:    cfg.PendingLimit,
 		WatchEvery:      cfg.WatchEvery,

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ type Config struct {
 	ApprovalTimeout time.Duration // APPROVAL_TIMEOUT
 	PollAfter       time.Duration // PROVIDER_POLL_AFTER
 	PollMax         time.Duration // PROVIDER_POLL_MAX: the longest wait between two asks of a provider
+	PollsPerRun     int           // PROVIDER_POLLS_PER_RUN: asks of a provider in one run before it continues as new
 	WatchEvery      time.Duration // PROVIDER_WATCH_EVERY: how often to ask a provider that sends no webhook for the step
 	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider:
 	// PENDING_LIMIT_BANK131, PENDING_LIMIT_BEPAID, PENDING_LIMIT_MANDARIN (defaults 72h, 24h, 24h).
@@ -149,6 +151,9 @@ func Load() (Config, error) {
 	}
 	if c.WatchEvery, err = duration("PROVIDER_WATCH_EVERY", workflows.DefaultWatchEvery); err != nil {
 		return c, err
+	}
+	if c.PollsPerRun, err = strconv.Atoi(env("PROVIDER_POLLS_PER_RUN", "100")); err != nil || c.PollsPerRun < 1 {
+		return c, fmt.Errorf("PROVIDER_POLLS_PER_RUN: %q is not a positive number", os.Getenv("PROVIDER_POLLS_PER_RUN"))
 	}
 	c.PendingLimit = map[string]time.Duration{}
 	for _, name := range []string{"bank131", "bepaid", "mandarin"} {

@@ -1,0 +1,52 @@
+package integration
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/internal/app"
+	"github.com/payoutflow/payoutflow/payout"
+)
+
+func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
+	cfg := st.cfg
+	cfg.TaskQueue = "payouts-worker-down"
+	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKey, st.providers...)
+	require.NoError(t, w.Start())
+	base := newServer(t, st.newAPI(cfg))
+
+	r := create(t, base, t.Name(), cardPayout(cardSucceeds))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+	require.Eventually(t, func() bool {
+		return do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "").state(t).Status == payout.StatusAwaitingApproval
+	}, 30*time.Second, 50*time.Millisecond)
+	w.Stop()
+
+	start := time.Now()
+	got := do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "")
+	elapsed := time.Since(start)
+	require.Equal(t, http.StatusOK, got.Status, string(got.Body))
+	s := got.state(t)
+	require.Equal(t, payout.StatusAwaitingApproval, s.Status, "the state its workflow last published")
+	require.NotEmpty(t, s.ProviderRefs["session_id"])
+	require.Less(t, elapsed, 200*time.Millisecond, "read without a worker, at once")
+	require.Equal(t, "published", got.Header.Get("Payout-State-Source"))
+	asOf, err := time.Parse(time.RFC3339Nano, got.Header.Get("Payout-State-As-Of"))
+	require.NoError(t, err, "the answer says how fresh it is")
+	require.WithinDuration(t, s.UpdatedAt, asOf, time.Millisecond)
+
+	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "approved while the worker was down").Status)
+	require.Empty(t, ledgerFor(id), "nothing moves until a worker is back")
+
+	w = app.NewWorker(st.client, cfg.TaskQueue, st.codecKey, st.providers...)
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	done := waitFor(t, id, payout.StatusSucceeded)
+	require.Equal(t, "approved while the worker was down", done.Approval.Reason)
+	require.Len(t, ledgerFor(id), 1)
+	require.Equal(t, "live", do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "").Header.Get("Payout-State-Source"))
+}
