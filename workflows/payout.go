@@ -230,7 +230,11 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		return final, nil
 	}
 	if p.continuing {
-		return p.state, p.continueAsNew(ctx)
+		p.drain(ctx)
+		if !p.resolved {
+			return p.state, p.continueAsNew(ctx)
+		}
+		// An operator's mark taken while the run drained ended the payout: it listens on here.
 	}
 	if version >= versionMoneySafety2 {
 		stopStory()
@@ -311,6 +315,9 @@ func (p *run) story(ctx workflow.Context) payout.State {
 
 	// 2. Submit it, if the balance covers it.
 	if !p.balanceCovers(ctx) || !p.submit(ctx) {
+		if p.v2() && p.state.Status.Final() {
+			return p.state // the provider finished it: nothing to cancel
+		}
 		if p.cancelRequested() {
 			return p.cancelAtProvider(ctx)
 		}
@@ -411,6 +418,9 @@ func (p *run) approveThenSubmit(ctx workflow.Context) payout.State {
 	}
 	p.setStatus(ctx, payout.StatusConfirmed, "approved; sending to "+payout.ProviderTitle(p.state.Provider))
 	if !p.balanceCovers(ctx) || !p.submit(ctx) {
+		if p.v2() && p.state.Status.Final() {
+			return p.state // the provider finished it: nothing to cancel
+		}
 		if p.cancelRequested() {
 			return p.cancelAtProvider(ctx)
 		}
@@ -734,7 +744,8 @@ func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) 
 // be cancelled. A payout sent whose provider shows nothing yet can still be cancelled here: no more is sent, and
 // a verification that comes later is declined.
 func (p *run) unstoppable() bool {
-	return p.in.ApproveBeforeSubmit && !p.sentAt.IsZero() && p.at.State != providers.StateCreated && !p.at.State.Final()
+	has := p.at.State != providers.StateCreated || p.verified != "" // it said so, or asked us to go on with it
+	return p.in.ApproveBeforeSubmit && !p.sentAt.IsZero() && has && !p.at.State.Final()
 }
 
 // onResolve takes an operator's resolution of a payout that needs attention.
@@ -1485,12 +1496,15 @@ func (p *run) continueAt(ctx workflow.Context) {
 	_ = workflow.Await(ctx, func() bool { return false })
 }
 
-// continueAsNew starts the payout's next run with everything this one knows, once every signal and update that
-// arrived has been handled: none is lost across the boundary.
-func (p *run) continueAsNew(ctx workflow.Context) error {
+// drain waits until every signal and update that arrived has been handled: none is lost across continue-as-new.
+func (p *run) drain(ctx workflow.Context) {
 	_ = workflow.Await(ctx, func() bool {
 		return p.handling == 0 && p.pendingSignals(ctx) == 0 && workflow.AllHandlersFinished(ctx)
 	})
+}
+
+// continueAsNew starts the payout's next run with everything this one knows (drained first).
+func (p *run) continueAsNew(ctx workflow.Context) error {
 	in := p.in
 	in.Resume = &Resume{State: p.state, At: p.at, Decision: p.decision, Claim: p.claim, Started: p.started,
 		Unnamed: p.unnamed, SentAt: p.sentAt, Verified: p.verified, FirstMark: p.firstMark, LookNow: p.lookNow,
@@ -1582,6 +1596,8 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 		}
 		_, _ = p.awaitFor(ctx, p.pollMax(), "ask the provider again", func() bool { return p.lookNow })
 		p.lookNow = false
+		p.polls++
+		p.continueAt(ctx) // a provider that cannot tell for months: the wait goes on in a new run
 	}
 	return p.at // the workflow was cancelled
 }
