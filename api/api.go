@@ -358,8 +358,16 @@ func (s *Server) readState(ctx context.Context, id string) (payout.State, string
 	}
 	p, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.MemoState]
 	if !ok {
-		// A payout started before states were published (release 1) is read only by asking its workflow.
-		return st, "", fmt.Errorf("query payout %s: %w", id, qerr)
+		// A payout started before states were published (release 1) is read only by asking its workflow: given
+		// the time a worker needs to replay it.
+		v, err := s.cfg.Client.QueryWorkflow(ctx, id, "", workflows.QueryState)
+		if err != nil {
+			return st, "", fmt.Errorf("query payout %s: %w", id, err)
+		}
+		if err := v.Get(&st); err != nil {
+			return st, "", fmt.Errorf("read state of payout %s: %w", id, err)
+		}
+		return st, stateLive, nil
 	}
 	if err := s.cfg.DataConverter.FromPayload(p, &st); err != nil {
 		return st, "", fmt.Errorf("read published state of payout %s: %w", id, err)
