@@ -14,7 +14,8 @@ run: ## start Temporal + UI, worker, API and sandboxes in one process
 
 test: lint ## every test: unit tests (with -race), integration tests on a real in-process Temporal server, a short chaos run, the deploy test, the browser test
 	$(GO) test -race -count=1 $(FAST_PKGS)
-	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/
+	$(GO) test -count=1 -timeout 20m ./integration/
+	$(GO) test -count=1 -timeout 20m ./internal/devserver/
 	$(GO) test -count=1 -timeout 20m ./internal/chaos/
 	$(GO) test -count=1 -timeout 20m ./internal/deploytest/
 	$(GO) test -count=1 -timeout 30m ./e2e/
