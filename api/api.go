@@ -208,7 +208,7 @@ func (s *Server) createPayout(c echo.Context) error {
 		PollsPerRun: s.cfg.PollsPerRun}
 	initial.CreatedBy = in.CreatedBy
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
-	opts.Memo[workflows.MemoState] = initial // readable before the workflow's first task, and with no worker
+	opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker
 	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -277,6 +277,15 @@ func (s *Server) startTransfer(ctx context.Context, t providers.Transferrer, id 
 }
 
 const memoFingerprint = "request_fingerprint"
+
+// memoInitialState is the memo field the API writes the payout's state to when it starts its workflow: true until
+// the workflow's first task, after which the workflow publishes its own (workflows.MemoState), unless release 1
+// runs it.
+const memoInitialState = "initial_state"
+
+// firstTaskEvents is the length of a history whose first workflow task has not completed: started, task scheduled,
+// task started.
+const firstTaskEvents = 3
 
 // existingPayout answers a create whose key was used before: the same payout for the same body, 409 otherwise.
 func (s *Server) existingPayout(c echo.Context, id, fingerprint string, initial payout.State) (payout.State, error) {
@@ -356,10 +365,14 @@ func (s *Server) readState(ctx context.Context, id string) (payout.State, string
 	case err != nil:
 		return st, "", fmt.Errorf("describe payout %s: %w", id, err)
 	}
-	p, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.MemoState]
+	info := desc.GetWorkflowExecutionInfo()
+	p, ok := info.GetMemo().GetFields()[workflows.MemoState]
+	if initial, fresh := info.GetMemo().GetFields()[memoInitialState]; !ok && fresh && info.GetHistoryLength() <= firstTaskEvents {
+		p, ok = initial, true // no workflow task has run yet: the state the API started it with is the state
+	}
 	if !ok {
-		// A payout started before states were published (release 1) is read only by asking its workflow: given
-		// the time a worker needs to replay it.
+		// A payout run by release 1 (started by it, or by this API and taken by its worker) publishes nothing: it
+		// is read only by asking its workflow, given the time a worker needs to replay it.
 		v, err := s.cfg.Client.QueryWorkflow(ctx, id, "", workflows.QueryState)
 		if err != nil {
 			return st, "", fmt.Errorf("query payout %s: %w", id, err)

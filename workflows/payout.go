@@ -558,6 +558,9 @@ func (p *run) verify(ctx workflow.Context, v providers.Verification) (providers.
 	}
 	if answer.Approved {
 		p.note(ctx, "verification of transaction "+v.TransactionID+" accepted")
+		if p.v2() {
+			p.publish(ctx) // the payout is the provider's now: a cancel cannot stop it (CancelRefused)
+		}
 	} else {
 		p.note(ctx, "verification of transaction "+v.TransactionID+" declined: "+answer.Message)
 	}
