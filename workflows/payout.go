@@ -473,6 +473,8 @@ type run struct {
 	signals []workflow.ReceiveChannel
 	// handling counts the signals being handled: the run continues as new only when none is.
 	handling int
+	// checking is the webhook claim being checked with the provider, while it is.
+	checking *providers.Outcome
 }
 
 // v2 reports whether the payout runs under "Money safety, part 2" (versionMoneySafety2) or later.
@@ -1461,7 +1463,9 @@ func (p *run) waitAtProvider(ctx workflow.Context, done func() bool) {
 			// yet: nothing to ask by. Its webhook, which names it, is awaited.
 			continue
 		}
+		p.checking = claim // carried into the next run should this lookup continue as new
 		out := p.lookup(ctx)
+		p.checking = nil
 		p.polls++
 		p.showPayerAction(ctx, out)
 		if why := out.Details[providers.DetailAttention]; why != "" && !out.State.Final() && p.state.Status != payout.StatusNeedsAttention {
@@ -1509,7 +1513,11 @@ func (p *run) drain(ctx workflow.Context) {
 // continueAsNew starts the payout's next run with everything this one knows (drained first).
 func (p *run) continueAsNew(ctx workflow.Context) error {
 	in := p.in
-	in.Resume = &Resume{State: p.state, At: p.at, Decision: p.decision, Claim: p.claim, Started: p.started,
+	claim := p.claim
+	if claim == nil {
+		claim = p.checking
+	}
+	in.Resume = &Resume{State: p.state, At: p.at, Decision: p.decision, Claim: claim, Started: p.started,
 		Unnamed: p.unnamed, SentAt: p.sentAt, Verified: p.verified, FirstMark: p.firstMark, LookNow: p.lookNow,
 		WaitingSince: p.waitingSince, PendingFlagged: p.pendingFlagged, Runs: p.runs + 1}
 	return workflow.NewContinueAsNewError(ctx, WorkflowName, in)
