@@ -1,6 +1,8 @@
 // Command chaos runs payoutflow as separate processes with faults injected into every sandbox, kills and restarts
-// its processes during the run, and reports what became of each payout: `make chaos`. It exits non-zero on a
-// payout paid twice, a payout lost, a contradiction between payoutflow and a ledger, or a forged webhook believed.
+// its processes during the run, has operators cancel, race approvals, resolve and mark payouts and Temporal cancel
+// them, and reports what became of each payout: `make chaos`. It exits non-zero on a payout paid twice, a payout
+// lost, a contradiction between payoutflow and a ledger, a mark taken on one person's word, or a forged webhook
+// believed.
 package main
 
 import (
@@ -27,7 +29,11 @@ func main() {
 	flag.IntVar(&o.WorkerKills, "worker-kills", 3, "times the worker is killed (SIGKILL) and started again")
 	flag.IntVar(&o.APIKills, "api-kills", 1, "times the API is killed (SIGKILL) and started again")
 	flag.IntVar(&o.TemporalRestarts, "temporal-restarts", 1, "times the Temporal server is stopped and started again on its SQLite file")
-	flag.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "how long the payouts may take to settle")
+	flag.Float64Var(&o.Cancels, "cancels", chaos.DefaultCancels, "share of payouts an operator cancels by API at a random moment")
+	flag.Float64Var(&o.TemporalCancels, "temporal-cancels", chaos.DefaultTemporalCancels, "share of payouts sent Temporal's cancellation request at a random moment")
+	flag.Float64Var(&o.Races, "races", chaos.DefaultRaces, "share of payouts waiting for a person that two operators confirm and cancel at the same moment")
+	flag.Float64Var(&o.Marks, "marks", chaos.DefaultMarks, "share of payouts needing attention that one operator marks failed or succeeded")
+	flag.DurationVar(&o.Timeout, "timeout", 0, "how long the run may take (default: 20m and 0.5s a payout; bePaid's settling period keeps a payout whose submit went unanswered 10m)")
 	flag.Parse()
 	o.Seed = *seed
 	if o.Dir == "" {

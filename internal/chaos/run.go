@@ -14,12 +14,23 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"go.temporal.io/sdk/client"
 )
 
 // DefaultFaults is every fault at once, as `make chaos` runs them.
-const DefaultFaults = "latency=0.1:300ms,before=0.03,after=0.05,cut=0.02,hang=0.005:35s,drop=0.1,dup=0.1," +
-	"delay=0.1:2s,reorder=0.05:3s,forge=0.05"
+const DefaultFaults = "latency=0.1:300ms,before=0.03,after=0.05,cut=0.02,hang=0.005:35s,late=0.01:45s,lag=0.2:20s," +
+	"drop=0.1,dup=0.1,delay=0.1:2s,reorder=0.05:3s,forge=0.05"
+
+// Default shares of the operators' actions (Options).
+const (
+	DefaultCancels         = 0.05
+	DefaultTemporalCancels = 0.05
+	DefaultRaces           = 0.2
+	DefaultMarks           = 0.5
+)
 
 // Options configure a chaos run.
 type Options struct {
@@ -27,13 +38,20 @@ type Options struct {
 	Dev, Dir string
 	// Payouts is how many payouts to run, Concurrency how many to create at once.
 	Payouts, Concurrency int
-	// Faults is the sandboxes' fault spec (internal/faults), Seed its seed and the mix's.
+	// Faults is the sandboxes' fault spec (internal/faults), Seed its seed, the operators' and the process faults'.
 	Faults string
 	Seed   uint64
 	// WorkerKills, APIKills and TemporalRestarts are how many times each process is stopped and started again
-	// during the run (the worker and the API with SIGKILL, Temporal with SIGTERM, on its SQLite file).
+	// during the run (the worker and the API with SIGKILL, Temporal with SIGTERM, on its SQLite file), spread over
+	// the run: at evenly spaced shares of its progress (payouts created, then payouts settled).
 	WorkerKills, APIKills, TemporalRestarts int
-	// Timeout bounds the run; what is not settled by then counts as lost.
+	// Cancels and TemporalCancels are the shares of payouts an operator cancels by API, or by Temporal's
+	// cancellation request, at a random moment; Races, the share of payouts waiting for a person that are
+	// confirmed and cancelled at the same moment by two operators; Marks, the share of payouts needing attention
+	// that an operator marks failed or succeeded, alone (every one of them is first asked to look_up).
+	Cancels, TemporalCancels, Races, Marks float64
+	// Timeout bounds the run; what is not settled by then counts as lost. Zero: 20 minutes and half a second a
+	// payout (bePaid's settling period keeps a payout whose submit went unanswered for 10 minutes).
 	Timeout time.Duration
 	// Log gets progress lines.
 	Log io.Writer
@@ -57,15 +75,32 @@ type Report struct {
 	ForgedSent, ForgedAccepted int64
 	// Faults are the sandboxes' fault counts.
 	Faults map[string]map[string]int64
-	// Restarts lists the process faults, in order.
+	// Restarts lists the process faults, in order, with when they happened.
 	Restarts []string
-	Duration time.Duration
+	// Actions counts the operators' actions by the answer they got ("cancel" → "409 cannot_be_stopped" → n).
+	Actions map[string]map[string]int
+	// TemporalCancels counts the payouts sent Temporal's cancellation request while under way, by how they ended;
+	// TemporalCancelNotes, by what the workflow noted of the request.
+	TemporalCancels, TemporalCancelNotes map[string]int
+	// Contradictions are the payouts whose state records a contradiction (the provider's final word against how an
+	// operator's mark ended it); ContradictionsListed is how many GET /v1/payouts?contradiction=true lists, -1 when
+	// it could not be read.
+	Contradictions       []string
+	ContradictionsListed int
+	// CancelledThenPaid are payouts whose workflow took a cancel and which were paid all the same (sent to a provider
+	// that pays on submit before it showed the payout): what the ledger says, reported succeeded, and no error.
+	CancelledThenPaid []string
+	// Marked are the payouts an operator's mark ended (each checked with the provider); UncheckedMarks those of
+	// them the provider did not confirm: with one person marking, there must be none.
+	Marked, UncheckedMarks []string
+	Duration               time.Duration
 }
 
-// OK reports whether the run found no double payout, no lost payout, no contradiction and no accepted forgery.
+// OK reports whether the run found no double payout, no lost payout, no contradiction between payoutflow and a
+// ledger, no mark taken on one person's word and no accepted forgery.
 func (r Report) OK() bool {
 	return len(r.ExecutedTwice) == 0 && len(r.Lost) == 0 && r.ForgedAccepted == 0 &&
-		len(r.PaidButNotSucceeded) == 0 && len(r.SucceededButNotPaid) == 0
+		len(r.PaidButNotSucceeded) == 0 && len(r.SucceededButNotPaid) == 0 && len(r.UncheckedMarks) == 0
 }
 
 // String is the report as `make chaos` prints it.
@@ -84,20 +119,57 @@ func (r Report) String() string {
 	for _, why := range r.NeedsAttention {
 		reasons[why]++
 	}
+	examples := map[string][]string{}
+	for _, id := range sortedKeys(r.NeedsAttention) {
+		if why := r.NeedsAttention[id]; len(examples[why]) < 3 {
+			examples[why] = append(examples[why], id)
+		}
+	}
 	for _, why := range sortedKeys(reasons) {
-		fmt.Fprintf(&b, "      %3d × %s\n", reasons[why], why)
+		fmt.Fprintf(&b, "      %3d × %s (%s)\n", reasons[why], why, strings.Join(examples[why], " "))
 	}
 	fmt.Fprintf(&b, "  executed twice     %d  (must be 0) %s\n", len(r.ExecutedTwice), strings.Join(r.ExecutedTwice, " "))
 	fmt.Fprintf(&b, "  lost               %d  (must be 0) %s\n", len(r.Lost), strings.Join(r.Lost, " "))
 	fmt.Fprintf(&b, "  paid, not reported %d  (must be 0) %s\n", len(r.PaidButNotSucceeded), strings.Join(r.PaidButNotSucceeded, " "))
 	fmt.Fprintf(&b, "  reported, not paid %d  (must be 0) %s\n", len(r.SucceededButNotPaid), strings.Join(r.SucceededButNotPaid, " "))
+	fmt.Fprintf(&b, "  unchecked marks    %d  (must be 0) %s\n", len(r.UncheckedMarks), strings.Join(r.UncheckedMarks, " "))
 	fmt.Fprintf(&b, "  forged webhooks    %d sent, %d accepted (must be 0)\n", r.ForgedSent, r.ForgedAccepted)
+	listed := fmt.Sprint(r.ContradictionsListed)
+	if r.ContradictionsListed < 0 {
+		listed = "?"
+	}
+	fmt.Fprintf(&b, "  contradictions     %d recorded on payouts, %s listed by GET /v1/payouts?contradiction=true %s\n",
+		len(r.Contradictions), listed, strings.Join(r.Contradictions, " "))
+	fmt.Fprintf(&b, "  marks taken        %d (each checked with the provider) %s\n", len(r.Marked), strings.Join(r.Marked, " "))
+	if len(r.CancelledThenPaid) > 0 {
+		fmt.Fprintf(&b, "  cancel taken, paid %d (the provider had it already; reported succeeded) %s\n", len(r.CancelledThenPaid),
+			strings.Join(r.CancelledThenPaid, " "))
+	}
+	for i, line := range describeActions(r.Actions) {
+		label := ""
+		if i == 0 {
+			label = "operators"
+		}
+		fmt.Fprintf(&b, "  %-18s %s\n", label, line)
+	}
+	if len(r.TemporalCancels) > 0 {
+		var parts []string
+		total := 0
+		for _, st := range sortedKeys(r.TemporalCancels) {
+			total += r.TemporalCancels[st]
+			parts = append(parts, fmt.Sprintf("%d %s", r.TemporalCancels[st], st))
+		}
+		fmt.Fprintf(&b, "  temporal cancels   %d sent to payouts under way, which ended: %s\n", total, strings.Join(parts, ", "))
+		for _, note := range sortedKeys(r.TemporalCancelNotes) {
+			fmt.Fprintf(&b, "      %3d × %s\n", r.TemporalCancelNotes[note], note)
+		}
+	}
 	fmt.Fprintf(&b, "  process faults     %s\n", strings.Join(r.Restarts, ", "))
 	for _, name := range sortedKeys(r.Faults) {
 		fmt.Fprintf(&b, "  %-9s faults    %v\n", name, r.Faults[name])
 	}
 	if r.OK() {
-		b.WriteString("  result             OK: nothing paid twice, nothing lost, no forgery believed\n")
+		b.WriteString("  result             OK: nothing paid twice, nothing lost, no ledger contradicted, no forgery believed\n")
 	} else {
 		b.WriteString("  result             FAILED\n")
 	}
@@ -129,7 +201,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		o.Concurrency = 20
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 20 * time.Minute
+		o.Timeout = DefaultTimeout(o.Payouts)
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -150,9 +222,15 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := os.WriteFile(policyFile, []byte(policy), 0o600); err != nil {
 		return Report{}, err
 	}
+	keysFile := filepath.Join(o.Dir, "api-keys.json")
+	keys, err := writeKeys(keysFile)
+	if err != nil {
+		return Report{}, err
+	}
 	s, err := newStack(o.Dev, o.Dir, []string{
 		"SANDBOX_FAULTS=" + withSeed(o.Faults, o.Seed),
 		"POLICY_FILE=" + policyFile,
+		"API_KEYS_FILE=" + keysFile,
 		"PROVIDER_POLL_AFTER=3s",
 		"PROVIDER_POLL_MAX=20s",
 		"PROVIDER_WATCH_EVERY=500ms",
@@ -169,14 +247,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return Report{}, err
 		}
 	}
-	key, err := s.apiKey()
+	tc, err := newTemporalClient(s.addrs[partTemporal])
 	if err != nil {
 		return Report{}, err
 	}
+	defer tc.Close()
 	logf("chaos: stack up in %s (logs in %s); %d payouts, %d at once, faults %q, seed %d",
 		time.Since(started).Round(time.Millisecond), s.logs, o.Payouts, o.Concurrency, o.Faults, o.Seed)
 
-	d := &driver{api: s.apiURL, key: key, logf: logf, http: &http.Client{Timeout: 30 * time.Second}}
+	d := &driver{api: s.apiURL, keys: keys, logf: logf, http: &http.Client{Timeout: 30 * time.Second}, temporal: tc,
+		n: o.Payouts, actions: map[string]map[string]int{}, temporalCancelled: map[string]bool{}}
 	runCtx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
@@ -185,12 +265,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	chaosWG.Add(1)
 	go func() {
 		defer chaosWG.Done()
-		rep.Restarts = processFaults(runCtx, s, o, logf)
+		rep.Restarts = processFaults(runCtx, s, o, d.progress, started, logf)
 	}()
 
-	ids := d.createAll(runCtx, o.Payouts, o.Concurrency, o.Seed)
+	ids := d.createAll(runCtx, o.Payouts, o.Concurrency, o.Seed, planOperators(o.Payouts, o))
 	logf("chaos: %d payouts created in %s; driving them to an end", len(ids), time.Since(started).Round(time.Second))
 	states := d.settle(runCtx, ids)
+	d.acting.Wait()
 	// Every process fault of the plan happens, even when the payouts settle first; then whatever they upset
 	// settles again.
 	chaosWG.Wait()
@@ -200,8 +281,26 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	rep.Started = len(ids)
 	rep.NeedsAttention = map[string]string{}
 	rep.Failures = map[string]int{}
+	rep.TemporalCancels, rep.TemporalCancelNotes = map[string]int{}, map[string]int{}
 	for _, id := range ids {
 		st := states[id]
+		if d.temporalCancelled[id] {
+			rep.TemporalCancels[st.Status]++
+			rep.TemporalCancelNotes[st.temporalCancelNote()]++
+		}
+		if st.Contradiction != nil {
+			rep.Contradictions = append(rep.Contradictions, fmt.Sprintf("%s(%s, provider says %s)", id, st.Status,
+				st.Contradiction.ProviderSays))
+		}
+		if st.Status == "succeeded" && st.cancelTaken() {
+			rep.CancelledThenPaid = append(rep.CancelledThenPaid, id+"("+st.Provider+")")
+		}
+		if note, ok := st.markedBy(); ok {
+			rep.Marked = append(rep.Marked, id)
+			if !strings.Contains(note, "(the provider has no such payout)") {
+				rep.UncheckedMarks = append(rep.UncheckedMarks, id)
+			}
+		}
 		switch st.Status {
 		case "succeeded":
 			rep.Succeeded++
@@ -217,11 +316,20 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		case "needs_attention":
 			rep.NeedsAttention[id] = generalize(st.Attention)
 		default:
-			rep.Lost = append(rep.Lost, id+"("+st.Status+")")
+			lost := id + "(" + st.Status
+			if d.temporalCancelled[id] {
+				lost += ", after Temporal's cancellation request"
+			}
+			rep.Lost = append(rep.Lost, lost+")")
 		}
 	}
-	paid, err := ledgers(s)
+	rep.Actions = d.actions
+	rep.ContradictionsListed = d.listContradictions(ctx)
+	paid, err := ledgers(s, o.Dir)
 	if err != nil {
+		return rep, err
+	}
+	if err := dumpPayouts(filepath.Join(o.Dir, "payouts.json"), ids, states); err != nil {
 		return rep, err
 	}
 	for _, id := range ids {
@@ -231,6 +339,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 		switch st := states[id].Status; {
 		case n > 0 && (st == "failed" || st == "cancelled"):
+			if states[id].Contradiction != nil {
+				id += "(contradiction recorded)"
+			}
 			rep.PaidButNotSucceeded = append(rep.PaidButNotSucceeded, id)
 		case n == 0 && st == "succeeded":
 			rep.SucceededButNotPaid = append(rep.SucceededButNotPaid, id)
@@ -268,9 +379,19 @@ func generalize(why string) string {
 	return why
 }
 
-// processFaults kills and restarts processes during the run, a few seconds apart, until its plan is done or ctx
-// ends.
-func processFaults(ctx context.Context, s *stack, o Options, logf func(string, ...any)) []string {
+// DefaultTimeout is how long a run of n payouts may take by default: 20 minutes and half a second a payout.
+func DefaultTimeout(n int) time.Duration {
+	return 20*time.Minute + time.Duration(n)*500*time.Millisecond
+}
+
+// minFaultGap is the least time between two process faults.
+const minFaultGap = 5 * time.Second
+
+// processFaults kills and restarts processes during the run, spread over it: the k-th of N happens once the run's
+// progress (0 to 1: half for the payouts created, half for the payouts settled) reaches about k/(N+1), and at
+// least minFaultGap after the one before, until its plan is done or ctx ends.
+func processFaults(ctx context.Context, s *stack, o Options, progress func() float64, started time.Time,
+	logf func(string, ...any)) []string {
 	var plan []string
 	for range o.WorkerKills {
 		plan = append(plan, partWorker)
@@ -284,54 +405,72 @@ func processFaults(ctx context.Context, s *stack, o Options, logf func(string, .
 	rng := rand.New(rand.NewPCG(o.Seed, 1))
 	rng.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
 	var done []string
-	for _, part := range plan {
-		select {
-		case <-ctx.Done():
-			return done
-		case <-time.After(time.Duration(3+rng.IntN(6)) * time.Second):
+	last := time.Now()
+	for k, part := range plan {
+		step := 1 / float64(len(plan)+1)
+		at := min(float64(k+1)*step+(rng.Float64()-0.5)*step/2, 1)
+		for progress() < at || time.Since(last) < minFaultGap {
+			select {
+			case <-ctx.Done():
+				return done
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
+		p := progress()
 		hard := part != partTemporal
+		logf("chaos: progress %.0f%%: %s", 100*p, part)
 		if err := s.restart(part, hard); err != nil {
 			logf("chaos: restart %s: %v", part, err)
 		}
+		last = time.Now()
+		how := " stop/start"
 		if hard {
-			done = append(done, part+" SIGKILL")
-		} else {
-			done = append(done, part+" stop/start")
+			how = " SIGKILL"
 		}
+		done = append(done, fmt.Sprintf("%s%s (%s, %.0f%%)", part, how,
+			last.Sub(started).Round(time.Second), 100*p))
 	}
 	return done
 }
 
-// ledgers counts each payout's executions across the sandboxes' ledgers.
-func ledgers(s *stack) (map[string]int, error) {
+// dumpPayouts writes every payout as the API last showed it (timeline included), for a look at what the report
+// names.
+func dumpPayouts(path string, ids []string, states map[string]state) error {
+	all := make(map[string]json.RawMessage, len(ids))
+	for _, id := range ids {
+		all[id] = states[id].raw
+	}
+	b, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+// ledgers counts each payout's executions across the sandboxes' ledgers, and keeps a copy of each ledger in
+// dir/ledger-<provider>.json.
+func ledgers(s *stack, dir string) (map[string]int, error) {
 	paid := map[string]int{}
-	var b131 []struct {
-		Metadata string `json:"metadata"`
-	}
-	if err := getJSON(http.DefaultClient, s.sandbox["bank131"]+"/_sandbox/ledger", &b131); err != nil {
-		return nil, fmt.Errorf("bank131 ledger: %w", err)
-	}
-	for _, e := range b131 {
-		paid[e.Metadata]++
-	}
-	var bp []struct {
-		TrackingID string `json:"tracking_id"`
-	}
-	if err := getJSON(http.DefaultClient, s.sandbox["bepaid"]+"/_sandbox/ledger", &bp); err != nil {
-		return nil, fmt.Errorf("bepaid ledger: %w", err)
-	}
-	for _, e := range bp {
-		paid[e.TrackingID]++
-	}
-	var md []struct {
-		OrderID string `json:"order_id"`
-	}
-	if err := getJSON(http.DefaultClient, s.sandbox["mandarin"]+"/_sandbox/ledger", &md); err != nil {
-		return nil, fmt.Errorf("mandarin ledger: %w", err)
-	}
-	for _, e := range md {
-		paid[e.OrderID]++
+	for _, provider := range []string{"bank131", "bepaid", "mandarin"} {
+		var raw json.RawMessage
+		if err := getJSON(http.DefaultClient, s.sandbox[provider]+"/_sandbox/ledger", &raw); err != nil {
+			return nil, fmt.Errorf("%s ledger: %w", provider, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ledger-"+provider+".json"), raw, 0o600); err != nil {
+			return nil, err
+		}
+		// The payout id: Bank 131 keeps it as the metadata, bePaid as the tracking_id, Mandarin as the orderId.
+		var entries []struct {
+			Metadata   string `json:"metadata"`
+			TrackingID string `json:"tracking_id"`
+			OrderID    string `json:"order_id"`
+		}
+		if err := json.Unmarshal(raw, &entries); err != nil {
+			return nil, fmt.Errorf("%s ledger: %w", provider, err)
+		}
+		for _, e := range entries {
+			paid[e.Metadata+e.TrackingID+e.OrderID]++
+		}
 	}
 	return paid, nil
 }
@@ -352,6 +491,7 @@ func getJSON(c *http.Client, url string, v any) error {
 type state struct {
 	ID        string `json:"id"`
 	Status    string `json:"status"`
+	Provider  string `json:"provider"`
 	Attention string `json:"attention"`
 	Failure   *struct {
 		Code string `json:"code"`
@@ -359,6 +499,59 @@ type state struct {
 	PayerAction *struct {
 		RedirectURL string `json:"redirect_url"`
 	} `json:"payer_action"`
+	Contradiction *struct {
+		ProviderSays string `json:"provider_says"`
+	} `json:"contradiction"`
+	Timeline []struct {
+		Note string `json:"note"`
+	} `json:"timeline"`
+	// raw is the payout as GET /v1/payouts/{id} answered it.
+	raw json.RawMessage
+}
+
+// cancelTaken reports whether the payout's workflow took a cancel (by API or Temporal's cancellation request).
+func (st state) cancelTaken() bool {
+	for _, e := range st.Timeline {
+		if strings.HasPrefix(e.Note, "cancelled by ") {
+			return true
+		}
+	}
+	return false
+}
+
+// temporalCancelNote is what the payout's timeline says of Temporal's cancellation request, in general terms.
+func (st state) temporalCancelNote() string {
+	const actor = "Temporal cancellation request"
+	for _, e := range st.Timeline {
+		note := e.Note
+		switch {
+		case strings.HasPrefix(note, "cancelled by "+actor):
+			return "cancelled the payout"
+		case strings.HasPrefix(note, "cancel by "+actor+" refused"):
+			return "refused: the provider pays on submit and has the payout"
+		case strings.HasPrefix(note, "cancel by "+actor+" ignored: "):
+			why := strings.TrimPrefix(note, "cancel by "+actor+" ignored: ")
+			if strings.HasPrefix(why, "already decided") {
+				why = "already decided"
+			}
+			return "ignored: " + why
+		}
+	}
+	return "not in the timeline"
+}
+
+// markedBy reports whether an operator's mark ended the payout, and the timeline's note of it.
+func (st state) markedBy() (string, bool) {
+	if !st.final() {
+		return "", false
+	}
+	for i := len(st.Timeline) - 1; i >= 0; i-- {
+		note := st.Timeline[i].Note
+		if strings.HasPrefix(note, "marked failed by ") || strings.HasPrefix(note, "marked succeeded by ") {
+			return note, true
+		}
+	}
+	return "", false
 }
 
 func (st state) final() bool {
@@ -375,20 +568,46 @@ const attentionGrace = time.Minute
 
 // driver is the backend, the operators and the payers of a chaos run.
 type driver struct {
-	api, key string
+	api      string
+	keys     map[string]string // API key secrets by name
 	logf     func(string, ...any)
 	http     *http.Client
+	temporal client.Client
+	n        int
+	// created and settled count the payouts created, and settled (final, or needing attention), for progress.
+	created, settled atomic.Int64
+	// plans are the operators' plans, by payout: made before the payouts are created, then changed only by settle.
+	plans map[string]*plan
+	// acting counts the operators' cancels still to come.
+	acting sync.WaitGroup
+
+	mu                sync.Mutex
+	actions           map[string]map[string]int
+	temporalCancelled map[string]bool
 }
 
-// call sends one API request, again after a connection error or a 5xx (the API may be restarting; every call
-// the driver makes is safe to repeat), until ctx ends.
+// progress is how far the run is, from 0 to 1: half for the payouts created, half for those settled.
+func (d *driver) progress() float64 {
+	if d.n <= 0 {
+		return 1
+	}
+	return min((float64(d.created.Load())+float64(d.settled.Load()))/float64(2*d.n), 1)
+}
+
+// call sends one API request as the backend (see callAs).
 func (d *driver) call(ctx context.Context, method, path string, headers map[string]string, body string) (int, []byte, error) {
+	return d.callAs(ctx, keyBackend, method, path, headers, body)
+}
+
+// callAs sends one API request with the named API key, again after a connection error or a 5xx (the API may be
+// restarting; every call the driver makes is safe to repeat), until ctx ends.
+func (d *driver) callAs(ctx context.Context, key, method, path string, headers map[string]string, body string) (int, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, method, d.api+path, bytes.NewBufferString(body))
 		if err != nil {
 			return 0, nil, err
 		}
-		req.Header.Set("Authorization", "Bearer "+d.key)
+		req.Header.Set("Authorization", "Bearer "+d.keys[key])
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -411,9 +630,12 @@ func (d *driver) call(ctx context.Context, method, path string, headers map[stri
 	}
 }
 
-// createAll creates n payouts of the mix, concurrency at once, and returns their ids.
-func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64) []string {
+// createAll creates n payouts of the mix, concurrency at once, sets the operators off on their plans, and returns
+// the payouts' ids.
+func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64, plans []*plan) []string {
 	ids := make([]string, n)
+	d.plans = make(map[string]*plan, n)
+	var mu sync.Mutex
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -431,6 +653,14 @@ func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64)
 			var st state
 			if json.Unmarshal(body, &st) == nil {
 				ids[i] = st.ID
+				d.created.Add(1)
+				mu.Lock()
+				d.plans[st.ID] = plans[i]
+				mu.Unlock()
+				if plans[i].act != "" {
+					d.acting.Add(1)
+					go d.actLater(ctx, st.ID, plans[i], time.Now())
+				}
 			}
 		}()
 	}
@@ -445,7 +675,7 @@ func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64)
 }
 
 // settle drives every payout until it is final or needs attention, or ctx ends: it approves payouts that wait for
-// a person, and passes 3-D Secure for transfers.
+// a person, passes 3-D Secure for transfers, and acts as the operators' plans say.
 func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 	states := map[string]state{}
 	approved, passed := map[string]bool{}, map[string]bool{}
@@ -456,6 +686,8 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 		return st.final() || (st.Status == "needs_attention" && flagged && time.Since(since) > attentionGrace)
 	}
 	last := time.Now()
+	done := map[string]bool{} // settled, or needing attention: for the run's progress
+	d.settled.Store(0)
 	for {
 		pending := 0
 		for _, id := range ids {
@@ -471,21 +703,33 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 				pending++
 				continue
 			}
+			st.raw = body
 			states[id] = st
+			if now := st.final() || st.Status == "needs_attention"; now != done[id] {
+				done[id] = now
+				if now {
+					d.settled.Add(1)
+				} else {
+					d.settled.Add(-1)
+				}
+			}
 			if st.Status != "needs_attention" {
 				delete(attentionSince, id)
 			} else if _, ok := attentionSince[id]; !ok {
 				attentionSince[id] = time.Now()
 			}
+			var flaggedFor time.Duration
+			if since, ok := attentionSince[id]; ok {
+				flaggedFor = time.Since(since)
+			}
+			d.operate(ctx, id, st, flaggedFor)
 			if settled(id) {
 				continue
 			}
 			pending++
 			switch {
 			case st.Status == "awaiting_approval" && !approved[id]:
-				if status, _, _ := d.call(ctx, http.MethodPost, "/v1/payouts/"+id+"/confirm", nil, `{"reason":"chaos run"}`); status == http.StatusAccepted || status == http.StatusConflict {
-					approved[id] = true
-				}
+				approved[id] = d.approve(ctx, id)
 			case st.PayerAction != nil && !passed[id]:
 				if resp, err := d.http.Get(st.PayerAction.RedirectURL); err == nil {
 					resp.Body.Close()
@@ -497,7 +741,13 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 			return states
 		}
 		if time.Since(last) > 10*time.Second {
-			d.logf("chaos: %d of %d payouts still under way", pending, len(ids))
+			var few []string
+			for _, id := range ids {
+				if !settled(id) && pending <= 5 {
+					few = append(few, id+"("+states[id].Status+")")
+				}
+			}
+			d.logf("chaos: %d of %d payouts still under way %s", pending, len(ids), strings.Join(few, " "))
 			last = time.Now()
 		}
 		select {
@@ -505,6 +755,33 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 			return states
 		case <-time.After(500 * time.Millisecond):
 		}
+	}
+}
+
+// listContradictions counts the payouts GET /v1/payouts?contradiction=true lists, or -1 when it cannot.
+func (d *driver) listContradictions(ctx context.Context) int {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n, token := 0, ""
+	for {
+		path := "/v1/payouts?contradiction=true&limit=100"
+		if token != "" {
+			path += "&page_token=" + token
+		}
+		status, body, err := d.callAs(ctx, keyOperator, http.MethodGet, path, nil, "")
+		var page struct {
+			Payouts       []json.RawMessage `json:"payouts"`
+			NextPageToken string            `json:"next_page_token"`
+		}
+		if err != nil || status != http.StatusOK || json.Unmarshal(body, &page) != nil {
+			d.logf("chaos: list contradictions: %d %v %s", status, err, body)
+			return -1
+		}
+		n += len(page.Payouts)
+		if page.NextPageToken == "" {
+			return n
+		}
+		token = page.NextPageToken
 	}
 }
 
@@ -516,6 +793,7 @@ func (d *driver) refresh(ctx context.Context, ids []string, states map[string]st
 		if status, body, err := d.call(ctx, http.MethodGet, "/v1/payouts/"+id, nil, ""); err == nil && status == http.StatusOK {
 			var st state
 			if json.Unmarshal(body, &st) == nil {
+				st.raw = body
 				states[id] = st
 			}
 		}

@@ -6,14 +6,12 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -197,17 +195,4 @@ func answers(url string) bool {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
-}
-
-// apiKey is the development key the API part made.
-func (s *stack) apiKey() (string, error) {
-	b, err := os.ReadFile(filepath.Join(s.dir, "data", "dev-api-key"))
-	if err != nil {
-		return "", fmt.Errorf("read the development API key: %w", err)
-	}
-	key := strings.TrimSpace(string(b))
-	if key == "" {
-		return "", errors.New("the development API key is empty")
-	}
-	return key, nil
 }

@@ -1,6 +1,7 @@
 // Package faults injects the faults of a bad network and a bad provider into the provider sandboxes: slow answers,
 // 5xx before and after the operation executed, connections cut after it executed, answers held past the client's
-// timeout, and webhooks dropped, duplicated, delayed, sent out of order or forged. Each fault has a rate, and one
+// timeout, operations executed only after the client gave up, status calls that do not see the latest writes yet
+// (read-after-write lag), and webhooks dropped, duplicated, delayed, sent out of order or forged. Each fault has a rate, and one
 // seed drives them all, so that a failing chaos run can be replayed (as closely as the order of concurrent requests
 // allows).
 package faults
@@ -40,6 +41,13 @@ type Config struct {
 	Cut float64
 	// Hang executes the request, then holds the answer for D, past the client's timeout.
 	Hang Rate
+	// Late holds the request for D without executing it, closes the connection (the client has given up by then,
+	// or sees it cut), and only then executes it: the provider does what nobody waits for any more.
+	Late Rate
+	// Lag makes the sandbox answer a status or lookup call as it stood D ago: a payout created within the last D
+	// does not exist yet, one decided within the last D is still pending (read-after-write lag). The sandbox reads
+	// it with LagOf; calls that write are never lagged.
+	Lag Rate
 	// Drop does not send a webhook, and tells the sandbox it was delivered.
 	Drop float64
 	// Duplicate sends a webhook twice.
@@ -52,8 +60,8 @@ type Config struct {
 	Forge float64
 }
 
-// Parse reads a spec such as "seed=42,latency=0.2:50ms,before=0.05,after=0.05,cut=0.02,hang=0.01:40s,drop=0.1,
-// dup=0.1,delay=0.1:2s,reorder=0.05:3s,forge=0.05". "" is no fault.
+// Parse reads a spec such as "seed=42,latency=0.2:50ms,before=0.05,after=0.05,cut=0.02,hang=0.01:40s,
+// late=0.01:45s,lag=0.2:20s,drop=0.1,dup=0.1,delay=0.1:2s,reorder=0.05:3s,forge=0.05". "" is no fault.
 func Parse(spec string) (Config, error) {
 	var c Config
 	for _, part := range strings.Split(spec, ",") {
@@ -88,6 +96,10 @@ func Parse(spec string) (Config, error) {
 			c.Cut = r.P
 		case "hang":
 			c.Hang = r
+		case "late":
+			c.Late = r
+		case "lag":
+			c.Lag = r
 		case "drop":
 			c.Drop = r.P
 		case "dup":
@@ -99,7 +111,7 @@ func Parse(spec string) (Config, error) {
 		case "forge":
 			c.Forge = r.P
 		default:
-			return c, fmt.Errorf("faults: unknown fault %q (latency, before, after, cut, hang, drop, dup, delay, reorder, forge, seed)", name)
+			return c, fmt.Errorf("faults: unknown fault %q (latency, before, after, cut, hang, late, lag, drop, dup, delay, reorder, forge, seed)", name)
 		}
 	}
 	return c, nil
@@ -124,11 +136,14 @@ func parseRate(s string) (Rate, error) {
 const (
 	defaultLatency = 200 * time.Millisecond
 	defaultHang    = 40 * time.Second
+	defaultLate    = 45 * time.Second
+	defaultLag     = 20 * time.Second
 	defaultDelay   = 2 * time.Second
 	defaultReorder = 3 * time.Second
 )
 
-// Stats counts what an Injector did.
+// Stats counts what an Injector did. Late counts requests executed after the client gave up; Lagged, status calls
+// that did not see a payout created or decided within the lag.
 type Stats struct {
 	Requests   int64 `json:"requests"`
 	Slowed     int64 `json:"slowed"`
@@ -136,6 +151,8 @@ type Stats struct {
 	After      int64 `json:"failed_after"`
 	Cut        int64 `json:"cut"`
 	Hung       int64 `json:"hung"`
+	Late       int64 `json:"late"`
+	Lagged     int64 `json:"lagged"`
 	Webhooks   int64 `json:"webhooks"`
 	Dropped    int64 `json:"dropped"`
 	Duplicated int64 `json:"duplicated"`
@@ -152,7 +169,7 @@ type Injector struct {
 	mu    sync.Mutex
 	rng   *rand.Rand
 	stats struct {
-		requests, slowed, before, after, cut, hung                          atomic.Int64
+		requests, slowed, before, after, cut, hung, late, lagged            atomic.Int64
 		webhooks, dropped, duplicated, delayed, reordered, forged, forgedOK atomic.Int64
 	}
 }
@@ -164,6 +181,12 @@ func New(cfg Config) *Injector {
 	}
 	if cfg.Hang.D == 0 {
 		cfg.Hang.D = defaultHang
+	}
+	if cfg.Late.D == 0 {
+		cfg.Late.D = defaultLate
+	}
+	if cfg.Lag.D == 0 {
+		cfg.Lag.D = defaultLag
 	}
 	if cfg.Delay.D == 0 {
 		cfg.Delay.D = defaultDelay
@@ -178,7 +201,7 @@ func New(cfg Config) *Injector {
 func (in *Injector) Stats() Stats {
 	s := &in.stats
 	return Stats{Requests: s.requests.Load(), Slowed: s.slowed.Load(), Before: s.before.Load(), After: s.after.Load(),
-		Cut: s.cut.Load(), Hung: s.hung.Load(), Webhooks: s.webhooks.Load(), Dropped: s.dropped.Load(),
+		Cut: s.cut.Load(), Hung: s.hung.Load(), Late: s.late.Load(), Lagged: s.lagged.Load(), Webhooks: s.webhooks.Load(), Dropped: s.dropped.Load(),
 		Duplicated: s.duplicated.Load(), Delayed: s.delayed.Load(), Reordered: s.reordered.Load(),
 		Forged: s.forged.Load(), ForgedAccepted: s.forgedOK.Load()}
 }
@@ -233,6 +256,20 @@ func (in *Injector) Handler(next http.Handler, applies func(*http.Request) bool)
 				http.StatusGatewayTimeout))
 			return
 		}
+		if in.roll(in.cfg.Lag.P) {
+			mark := &lagMark{cutoff: time.Now().Add(-in.cfg.Lag.D)}
+			r = r.WithContext(context.WithValue(r.Context(), lagKey{}, mark))
+			defer func() {
+				if mark.hid.Load() {
+					in.stats.lagged.Add(1)
+				}
+			}()
+		}
+		if in.roll(in.cfg.Late.P) {
+			in.stats.late.Add(1)
+			in.executeLate(w, r, next)
+			return
+		}
 		after, cut, hang := in.roll(in.cfg.After), in.roll(in.cfg.Cut), in.roll(in.cfg.Hang.P)
 		if !after && !cut && !hang {
 			next.ServeHTTP(w, r)
@@ -246,13 +283,7 @@ func (in *Injector) Handler(next http.Handler, applies func(*http.Request) bool)
 			w.WriteHeader(in.pick(http.StatusBadGateway, http.StatusGatewayTimeout))
 		case cut:
 			in.stats.cut.Add(1)
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					_ = conn.Close()
-					return
-				}
-			}
-			panic(http.ErrAbortHandler) // aborts the answer where the connection cannot be taken over
+			cutConnection(w)
 		default:
 			in.stats.hung.Add(1)
 			_, _ = io.Copy(io.Discard, r.Body) // so that the server notices when the client gives up
@@ -260,6 +291,76 @@ func (in *Injector) Handler(next http.Handler, applies func(*http.Request) bool)
 			copyResponse(w, rec)
 		}
 	})
+}
+
+// executeLate holds the request for Late.D without executing it, cuts the connection (a client that still waits
+// sees it cut; one that gave up sees nothing more), and then executes it, its answer going nowhere.
+func (in *Injector) executeLate(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	body, err := io.ReadAll(r.Body) // the request as it came, to execute without the client
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	t := time.NewTimer(in.cfg.Late.D)
+	<-t.C // not cut short when the client gives up: the operation executes after it did
+	closed := closeConnection(w)
+	late := r.Clone(context.WithoutCancel(r.Context()))
+	late.Body, late.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	late.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	next.ServeHTTP(httptest.NewRecorder(), late)
+	if !closed {
+		panic(http.ErrAbortHandler) // no answer where the connection could not be taken over
+	}
+}
+
+// cutConnection closes the request's connection with no answer.
+func cutConnection(w http.ResponseWriter) {
+	if !closeConnection(w) {
+		panic(http.ErrAbortHandler) // aborts the answer where the connection cannot be taken over
+	}
+}
+
+// closeConnection takes the request's connection over and closes it, and reports whether it could.
+func closeConnection(w http.ResponseWriter) bool {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return false
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return false
+	}
+	_ = conn.Close()
+	return true
+}
+
+// lagKey is the context key of a request's lagMark.
+type lagKey struct{}
+
+// lagMark is a lagged request's view: nothing written after cutoff is seen. hid records that something was.
+type lagMark struct {
+	cutoff time.Time
+	hid    atomic.Bool
+}
+
+// Lag is the read-after-write lag a sandbox shows in answering one status or lookup call: the zero Lag sees
+// everything.
+type Lag struct{ mark *lagMark }
+
+// LagOf is the lag of r: a sandbox answers a status or lookup call (never a call that writes) as it stood before
+// the lag, hiding what Lag.Hides.
+func LagOf(r *http.Request) Lag {
+	mark, _ := r.Context().Value(lagKey{}).(*lagMark)
+	return Lag{mark: mark}
+}
+
+// Hides reports whether something written at t is not seen yet by this call: t is within the lag. A call that
+// hides something counts as lagged (Stats.Lagged).
+func (l Lag) Hides(t time.Time) bool {
+	if l.mark == nil || t.IsZero() || !t.After(l.mark.cutoff) {
+		return false
+	}
+	l.mark.hid.Store(true)
+	return true
 }
 
 func sleep(r *http.Request, d time.Duration) {

@@ -13,17 +13,18 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	c, err := Parse("seed=42, latency=0.2:50ms,before=0.05,after=0.1,cut=0.02,hang=0.01:40s,drop=0.1,dup=0.1,delay=0.1:2s,reorder=0.05:3s,forge=0.5")
+	c, err := Parse("seed=42, latency=0.2:50ms,before=0.05,after=0.1,cut=0.02,hang=0.01:40s,late=0.02:45s,lag=0.3:20s," +
+		"drop=0.1,dup=0.1,delay=0.1:2s,reorder=0.05:3s,forge=0.5")
 	require.NoError(t, err)
 	require.Equal(t, Config{Seed: 42, Latency: Rate{0.2, 50 * time.Millisecond}, Before: 0.05, After: 0.1, Cut: 0.02,
-		Hang: Rate{0.01, 40 * time.Second}, Drop: 0.1, Duplicate: 0.1, Delay: Rate{0.1, 2 * time.Second},
-		Reorder: Rate{0.05, 3 * time.Second}, Forge: 0.5}, c)
+		Hang: Rate{0.01, 40 * time.Second}, Late: Rate{0.02, 45 * time.Second}, Lag: Rate{0.3, 20 * time.Second},
+		Drop: 0.1, Duplicate: 0.1, Delay: Rate{0.1, 2 * time.Second}, Reorder: Rate{0.05, 3 * time.Second}, Forge: 0.5}, c)
 
 	none, err := Parse("")
 	require.NoError(t, err)
 	require.Equal(t, Config{}, none)
 
-	for _, bad := range []string{"after", "after=2", "after=x", "hang=0.1:soon", "flood=0.1", "seed=-1"} {
+	for _, bad := range []string{"after", "after=2", "after=x", "hang=0.1:soon", "late=0.1:-1s", "lag=1.5", "flood=0.1", "seed=-1"} {
 		_, err := Parse(bad)
 		require.Error(t, err, bad)
 	}
@@ -82,6 +83,72 @@ func TestHandler_HangOutlastsTheClientButExecutes(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, int64(1), executed.Load())
 	require.Equal(t, int64(1), in.Stats().Hung)
+}
+
+func TestHandler_LateExecutesOnlyAfterTheClientGaveUp(t *testing.T) {
+	var executed atomic.Int64
+	var executedAt atomic.Int64
+	var body atomic.Value
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		body.Store(string(b))
+		require.NoError(t, r.Context().Err(), "the late operation runs on a context the client's leaving does not end")
+		executedAt.Store(time.Now().UnixNano())
+		executed.Add(1)
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	})
+	in := New(Config{Late: Rate{1, 400 * time.Millisecond}})
+	srv := httptest.NewServer(in.Handler(api, all))
+	defer srv.Close()
+
+	// A client that gives up first: nothing has executed when it does.
+	client := &http.Client{Timeout: 100 * time.Millisecond}
+	_, err := client.Post(srv.URL, "application/json", strings.NewReader(`{"pay":1}`))
+	gaveUp := time.Now()
+	require.Error(t, err)
+	require.Zero(t, executed.Load(), "nothing executes while the client waits")
+	require.Eventually(t, func() bool { return executed.Load() == 1 }, 2*time.Second, 10*time.Millisecond,
+		"the operation executes after the client gave up")
+	require.Greater(t, executedAt.Load(), gaveUp.UnixNano())
+	require.Equal(t, `{"pay":1}`, body.Load(), "the request executes as it came")
+
+	// A client that waits longer than the hold sees the connection cut, and the operation executes after that.
+	_, err = (&http.Client{Timeout: 5 * time.Second}).Post(srv.URL, "application/json", strings.NewReader(`{"pay":2}`))
+	cut := time.Now()
+	require.Error(t, err, "the connection is cut with no answer")
+	require.Eventually(t, func() bool { return executed.Load() == 2 }, 2*time.Second, 10*time.Millisecond)
+	require.GreaterOrEqual(t, executedAt.Load(), cut.Add(-50*time.Millisecond).UnixNano())
+	require.Equal(t, int64(2), in.Stats().Late)
+}
+
+func TestHandler_LagTellsTheSandboxWhatAStatusCallCannotSeeYet(t *testing.T) {
+	written := time.Now()
+	var hidden, seenOld atomic.Bool
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lag := LagOf(r)
+		hidden.Store(lag.Hides(written))
+		seenOld.Store(!lag.Hides(written.Add(-time.Hour)) && !lag.Hides(time.Time{}))
+	})
+	get := func(in *Injector) {
+		srv := httptest.NewServer(in.Handler(api, all))
+		defer srv.Close()
+		resp, err := http.Get(srv.URL)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+
+	lagged := New(Config{Lag: Rate{1, time.Minute}})
+	get(lagged)
+	require.True(t, hidden.Load(), "a write within the lag is not seen")
+	require.True(t, seenOld.Load(), "a write before the lag is seen")
+	require.Equal(t, int64(1), lagged.Stats().Lagged)
+
+	none := New(Config{})
+	get(none)
+	require.False(t, hidden.Load(), "without the fault everything is seen")
+	require.Zero(t, none.Stats().Lagged)
+
+	require.False(t, Lag{}.Hides(time.Now()), "the zero Lag sees everything")
 }
 
 func TestHandler_LeavesTheSandboxsOwnPagesAlone(t *testing.T) {

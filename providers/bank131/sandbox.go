@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/internal/background"
 	"github.com/payoutflow/payoutflow/providers/internal/delivery"
@@ -430,6 +431,8 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		snap = sess.view()
 		if op != opStatus {
 			s.save()
+		} else {
+			snap, fail = lagged(sess, snap, faults.LagOf(r))
 		}
 		if lost = s.failNext > 0 && movesMoney(op); lost {
 			s.failNext--
@@ -449,6 +452,37 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug("call", "method", op, "session", snap.ID, "session_status", snap.Status)
 	writeJSON(w, http.StatusOK, envelope{Status: "ok", Session: &snap})
+}
+
+// lagged is the session as a session/status call that lags behind the bank's writes (faults.Lag) sees it: a
+// session created within the lag does not exist yet, a payout started within it is not in the session yet, and a
+// payout finished within it (paid or failed) is still in progress, or, cancelled, still waits for confirmation.
+// Without the fault it is the session as it is. Called with s.mu held.
+func lagged(sess *sandboxSession, v Session, lag faults.Lag) (Session, *apiFailure) {
+	if lag.Hides(sess.createdAt) {
+		return Session{}, invalid("session_id: no session %s", sess.id)
+	}
+	unfinished := func(status, next, payment string) {
+		v.Status, v.NextAction, v.Error, v.FinishedAt = status, next, nil, Timestamp{}
+		if payment != "" && len(v.Payments) > 0 {
+			v.Payments[0].Status, v.Payments[0].Error, v.Payments[0].FinishedAt = payment, nil, Timestamp{}
+		}
+	}
+	p := sess.payment
+	switch {
+	case p == nil:
+		if sess.status == sessionCancelled && lag.Hides(sess.finishedAt) {
+			unfinished(sessionCreated, "", "")
+		}
+	case lag.Hides(p.createdAt):
+		unfinished(sessionCreated, "", "")
+		v.Payments, v.AcquiringPayments = nil, nil
+	case sess.status == sessionCancelled && lag.Hides(sess.finishedAt):
+		unfinished(sessionInProgress, nextActionConfirm, paymentPending)
+	case (p.status == paymentSucceeded || p.status == paymentFailed) && lag.Hides(p.finishedAt):
+		unfinished(sessionInProgress, "", paymentInProgress)
+	}
+	return v, nil
 }
 
 // FailNext makes the next n accepted calls that move money (init/payout and its variants, start/payout,

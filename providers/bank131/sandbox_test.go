@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 )
@@ -565,4 +566,65 @@ func TestSandbox_MagicCardsAreValidCardNumbers(t *testing.T) {
 		require.NoError(t, payout.CheckCardNumber(card), card)
 		require.True(t, validCardNumber(card), card)
 	}
+}
+
+func TestSandbox_LaggingStatusDoesNotSeeWhatTheBankDidWithinTheLag(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	in := faults.New(faults.Config{Lag: faults.Rate{P: 1, D: time.Minute}})
+	lagging := httptest.NewServer(in.Handler(h.sandbox, func(*http.Request) bool { return true }))
+	t.Cleanup(lagging.Close)
+	c, err := NewClient(Config{BaseURL: lagging.URL, Project: testProject, PrivateKey: h.partner})
+	require.NoError(t, err)
+	late := NewProvider(c)
+	backdate := func(id string, f func(*sandboxSession)) {
+		h.sandbox.mu.Lock()
+		defer h.sandbox.mu.Unlock()
+		f(h.sandbox.sessions[id])
+	}
+	longAgo := time.Now().Add(-time.Hour)
+
+	ref, err := h.provider.Open(ctx, providers.Ref{PayoutID: "po_lag"})
+	require.NoError(t, err)
+	_, err = late.Status(ctx, ref)
+	var pe *providers.Error
+	require.ErrorAs(t, err, &pe, "a session made within the lag does not exist yet")
+	require.Equal(t, "invalid_request", pe.Code)
+	backdate(ref.SessionID, func(s *sandboxSession) { s.createdAt = longAgo })
+
+	submitted, err := h.provider.Submit(ctx, ref, cardRequest(SandboxCardSucceeds))
+	require.NoError(t, err)
+	ref = submitted.Ref
+	require.Equal(t, providers.EventReadyToConfirm, h.nextEvent(t).Kind)
+	st, err := late.Status(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateCreated, st.State, "a payout started within the lag is not in the session yet")
+	backdate(ref.SessionID, func(s *sandboxSession) { s.payment.createdAt = longAgo })
+	st, err = late.Status(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateAwaitingConfirm, st.State)
+
+	_, err = h.provider.Confirm(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, h.nextEvent(t).Outcome.State)
+	require.Len(t, h.sandbox.Ledger(), 1, "the ledger has what the bank did, lag or not")
+	st, err = late.Status(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StatePending, st.State, "a payout paid within the lag is still in progress")
+	st, err = h.provider.Status(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, st.State, "a status call without the fault sees it")
+	backdate(ref.SessionID, func(s *sandboxSession) { s.payment.finishedAt, s.finishedAt = longAgo, longAgo })
+	st, err = late.Status(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, st.State)
+
+	cancelled := h.awaitingConfirm(t, "po_lag_cancel", SandboxCardSucceeds)
+	backdate(cancelled.SessionID, func(s *sandboxSession) { s.createdAt, s.payment.createdAt = longAgo, longAgo })
+	_, err = h.provider.Cancel(ctx, cancelled)
+	require.NoError(t, err)
+	st, err = late.Status(ctx, cancelled)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateAwaitingConfirm, st.State, "a cancel within the lag is not seen yet")
+	require.Equal(t, int64(4), in.Stats().Lagged)
 }

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/internal/background"
 	"github.com/payoutflow/payoutflow/providers/internal/delivery"
@@ -289,7 +290,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "Not found", nil)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string][]Transaction{"transactions": s.byTrackingID(id)})
+		writeJSON(w, http.StatusOK, map[string][]Transaction{"transactions": s.byTrackingID(id, faults.LagOf(r))})
 	case strings.HasPrefix(path, "/"+transactionsPath) && r.Method == http.MethodGet:
 		uid, ok := lastSegment(path, "/"+transactionsPath)
 		if !ok {
@@ -299,11 +300,12 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		tx := s.txs[uid]
 		var view Transaction
+		seen := false
 		if tx != nil {
-			view = tx.view()
+			view, seen = tx.laggedView(faults.LagOf(r))
 		}
 		s.mu.Unlock()
-		if tx == nil {
+		if !seen {
 			writeError(w, http.StatusNotFound, "Transaction not found", nil)
 			return
 		}
@@ -448,8 +450,8 @@ func (s *Sandbox) hash(parts ...string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// byTrackingID lists up to 10 transactions with the tracking_id, the newest first.
-func (s *Sandbox) byTrackingID(id string) []Transaction {
+// byTrackingID lists up to 10 transactions with the tracking_id, the newest first, as a call with lag sees them.
+func (s *Sandbox) byTrackingID(id string, lag faults.Lag) []Transaction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var found []*sandboxTx
@@ -465,10 +467,27 @@ func (s *Sandbox) byTrackingID(id string) []Transaction {
 		return cmp.Compare(b.Seq, a.Seq)
 	})
 	out := []Transaction{}
-	for _, tx := range found[:min(len(found), sandboxListLimit)] {
-		out = append(out, tx.view())
+	for _, tx := range found {
+		if v, seen := tx.laggedView(lag); seen && len(out) < sandboxListLimit {
+			out = append(out, v)
+		}
 	}
 	return out
+}
+
+// laggedView is the transaction as a status call that lags behind bePaid's writes (faults.Lag) sees it: one
+// created within the lag is not seen at all (seen is false), one decided within it is still pending. Without the
+// fault it is the view. Called with s.mu held.
+func (tx *sandboxTx) laggedView(lag faults.Lag) (v Transaction, seen bool) {
+	if lag.Hides(tx.CreatedAt) {
+		return Transaction{}, false
+	}
+	v = tx.view()
+	if final(tx.Status) && lag.Hides(tx.UpdatedAt) {
+		v.Status, v.Message, v.PaidAt, v.AdditionalData = StatusPending, msgProcessing, "", nil
+		v.UpdatedAt = timestamp(tx.CreatedAt)
+	}
+	return v, true
 }
 
 // complete asks the verification_url, if there is one, then decides the payout: executed (ledger entry), or

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 )
@@ -635,4 +636,74 @@ func TestSandbox_MagicCardsAreValidCardNumbers(t *testing.T) {
 	}
 	require.Len(t, map[string]bool{cards[0]: true, cards[1]: true, cards[2]: true}, 3)
 	require.NotEqual(t, SandboxTokenSucceeds, SandboxTokenDeclined)
+}
+
+func TestSandbox_LaggingStatusDoesNotSeeWhatBePaidDidWithinTheLag(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	in := faults.New(faults.Config{Lag: faults.Rate{P: 1, D: time.Minute}})
+	lagging := httptest.NewServer(in.Handler(h.sandbox, func(*http.Request) bool { return true }))
+	t.Cleanup(lagging.Close)
+	c, err := NewClient(Config{BaseURL: lagging.URL, ShopID: testShopID, SecretKey: testSecretKey})
+	require.NoError(t, err)
+	late := NewProvider(c, ProviderOptions{})
+	backdate := func(uid string, f func(*sandboxTx)) {
+		h.sandbox.mu.Lock()
+		defer h.sandbox.mu.Unlock()
+		f(h.sandbox.txs[uid])
+	}
+	longAgo := time.Now().Add(-time.Hour)
+
+	out := h.submit(t, "po_lag", cardRequest(SandboxCardSucceeds))
+	require.Equal(t, providers.StateSucceeded, out.State)
+	require.Len(t, h.sandbox.Ledger(), 1, "the ledger has what bePaid did, lag or not")
+	st, err := late.Status(ctx, providers.Ref{PayoutID: "po_lag"})
+	require.NoError(t, err)
+	require.Equal(t, providers.StateCreated, st.State, "by tracking_id, a payout made within the lag is not listed yet")
+	_, err = late.Status(ctx, out.Ref)
+	requireProviderError(t, err, providers.Known, CodeNotFound)
+
+	backdate(out.Ref.SessionID, func(tx *sandboxTx) { tx.CreatedAt = longAgo })
+	st, err = late.Status(ctx, providers.Ref{PayoutID: "po_lag"})
+	require.NoError(t, err)
+	require.Equal(t, providers.StatePending, st.State, "paid within the lag: still pending")
+	st, err = late.Status(ctx, out.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StatePending, st.State)
+	st, err = h.provider.Status(ctx, out.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, st.State, "a status call without the fault sees it")
+
+	backdate(out.Ref.SessionID, func(tx *sandboxTx) { tx.UpdatedAt = longAgo })
+	st, err = late.Status(ctx, out.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, st.State)
+	require.Equal(t, int64(4), in.Stats().Lagged)
+}
+
+func TestSandbox_LatePayoutExecutesAfterTheClientGaveUpAndIsInTheLedger(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	in := faults.New(faults.Config{Late: faults.Rate{P: 1, D: 300 * time.Millisecond}})
+	holding := httptest.NewServer(in.Handler(h.sandbox, func(*http.Request) bool { return true }))
+	t.Cleanup(holding.Close)
+	c, err := NewClient(Config{BaseURL: holding.URL, ShopID: testShopID, SecretKey: testSecretKey,
+		HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}})
+	require.NoError(t, err)
+	impatient := NewProvider(c, ProviderOptions{NotificationURL: h.recv.notifyURL()})
+
+	_, err = impatient.Submit(ctx, providers.Ref{PayoutID: "po_late"}, cardRequest(SandboxCardSucceeds))
+	requireProviderError(t, err, providers.Unknown, "")
+	st, err := h.provider.Status(ctx, providers.Ref{PayoutID: "po_late"})
+	require.NoError(t, err)
+	require.Equal(t, providers.StateCreated, st.State, "when the client gives up, bePaid has nothing yet")
+	require.Empty(t, h.sandbox.Ledger())
+
+	require.Equal(t, providers.StateSucceeded, h.nextEvent(t).Outcome.State, "then it pays, and notifies")
+	ledger := h.sandbox.Ledger()
+	require.Len(t, ledger, 1)
+	require.Equal(t, "po_late", ledger[0].TrackingID)
+	st, err = h.provider.Status(ctx, providers.Ref{PayoutID: "po_late"})
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, st.State)
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/internal/background"
 	"github.com/payoutflow/payoutflow/providers/internal/delivery"
@@ -573,11 +574,44 @@ func (s *Sandbox) lookup(w http.ResponseWriter, r *http.Request) *sandboxTx {
 	return tx
 }
 
+// seen is the transaction's state and SBP status as a status call that lags behind Mandarin's writes
+// (faults.Lag) sees them: a transaction created within the lag is not there yet (ok is false); one decided within
+// it is still pendingExecution; an SBP payout without the name whose recipient was checked within the lag (and not
+// confirmed or rejected since) is still pending its check. Without the fault they are as they are. Called with s.mu
+// held.
+func (tx *sandboxTx) seen(lag faults.Lag, sbp bool) (state, sbpStatus string, ok bool) {
+	if lag.Hides(tx.CreatedAt) {
+		return "", "", false
+	}
+	state, sbpStatus = tx.State, tx.SBPStatus
+	if (state == StateSuccess || state == StateFailed) && lag.Hides(tx.UpdatedAt) {
+		state = StatePendingExecution
+	}
+	if sbp && tx.Method == methodSBPNoName && sbpStatus != StatusPending && !tx.Confirmed && !tx.Rejected &&
+		lag.Hides(tx.UpdatedAt) {
+		sbpStatus = StatusPending
+	}
+	return state, sbpStatus, true
+}
+
+// lookupSeen is lookup for a status call (of the SBP status with sbp), which may lag (seen). Called with s.mu held.
+func (s *Sandbox) lookupSeen(w http.ResponseWriter, r *http.Request, sbp bool) (tx *sandboxTx, state, sbpStatus string) {
+	tx = s.txs[r.PathValue("id")]
+	if tx != nil {
+		var ok bool
+		if state, sbpStatus, ok = tx.seen(faults.LagOf(r), sbp); ok {
+			return tx, state, sbpStatus
+		}
+	}
+	writeError(w, http.StatusNotFound, "Transaction not found")
+	return nil, "", ""
+}
+
 // serveSBPStatus is POST /api/sbp/{id}/status.
 func (s *Sandbox) serveSBPStatus(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := s.lookup(w, r)
+	tx, state, st := s.lookupSeen(w, r, true)
 	if tx == nil {
 		return
 	}
@@ -585,9 +619,8 @@ func (s *Sandbox) serveSBPStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Not an SBP payout")
 		return
 	}
-	st := tx.SBPStatus
 	if tx.Method == methodSBP {
-		st = map[string]string{StateSuccess: StatusSuccess, StateFailed: StatusFail}[tx.State]
+		st = map[string]string{StateSuccess: StatusSuccess, StateFailed: StatusFail}[state]
 		if st == "" {
 			st = StatusPending
 		}
@@ -674,11 +707,11 @@ func (s *Sandbox) serveBalance(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) serveOperation(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := s.lookup(w, r)
+	tx, state, _ := s.lookupSeen(w, r, false)
 	if tx == nil {
 		return
 	}
-	op := Operation{OperationType: "Transaction", State: tx.State, UserWebLink: tx.UserWebLink}
+	op := Operation{OperationType: "Transaction", State: state, UserWebLink: tx.UserWebLink}
 	if tx.CardLast4 != "" {
 		op.Card = &OperationCard{CardNumber: tx.maskedCard(), Brand: tx.CardBrand}
 	}

@@ -3,12 +3,15 @@ package mandarin
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/internal/providertest"
@@ -159,4 +162,47 @@ func jsonStrings(v any) []string {
 		return out
 	}
 	return nil
+}
+
+func TestSandbox_LaggingStatusDoesNotSeeWhatMandarinDidWithinTheLag(t *testing.T) {
+	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	in := faults.New(faults.Config{Lag: faults.Rate{P: 1, D: time.Minute}})
+	lagging := httptest.NewServer(in.Handler(e.sandbox, func(*http.Request) bool { return true }))
+	t.Cleanup(lagging.Close)
+	c, err := NewClient(Config{BaseURL: lagging.URL, MerchantID: testMerchantID, Secret: testSecret})
+	require.NoError(t, err)
+	late := NewProvider(c, ProviderOptions{})
+	backdate := func(id string, f func(*sandboxTx)) {
+		e.sandbox.mu.Lock()
+		defer e.sandbox.mu.Unlock()
+		f(e.sandbox.txs[id])
+	}
+	longAgo := time.Now().Add(-time.Hour)
+
+	out, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_lag"},
+		cardRequest(payout.Card{Token: SandboxTokenSucceeds}, 100_00))
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, nextEvent(t, e.events).Outcome.State)
+	require.Len(t, e.sandbox.Ledger(), 1, "the ledger has what Mandarin did, lag or not")
+	_, err = late.Status(t.Context(), out.Ref)
+	providertest.RequireError(t, err, Name, providers.Known, CodeNotFound)
+	backdate(out.Ref.SessionID, func(tx *sandboxTx) { tx.CreatedAt = longAgo })
+	st, err := late.Status(t.Context(), out.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StatePending, st.State, "paid within the lag: still pending")
+	e.waitState(t, out.Ref, providers.StateSucceeded)
+	backdate(out.Ref.SessionID, func(tx *sandboxTx) { tx.UpdatedAt = longAgo })
+	st, err = late.Status(t.Context(), out.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StateSucceeded, st.State)
+
+	sbp, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_lag_sbp"},
+		sbpRequestWithoutName(SandboxPhoneNoName, "Ivan Ivanovich Ivanov", 50_00))
+	require.NoError(t, err)
+	backdate(sbp.Ref.SessionID, func(tx *sandboxTx) { tx.CreatedAt = longAgo })
+	e.waitState(t, sbp.Ref, providers.StateAwaitingConfirm)
+	st, err = late.Status(t.Context(), sbp.Ref)
+	require.NoError(t, err)
+	require.Equal(t, providers.StatePending, st.State, "the recipient checked within the lag: not checked yet")
+	require.Equal(t, int64(3), in.Stats().Lagged)
 }
