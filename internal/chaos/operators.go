@@ -72,18 +72,17 @@ const (
 )
 
 // plan is what the operators do to one payout, drawn from the run's seed: a cancel by API or Temporal's
-// cancellation request at a random moment of its life (half of them after a random delay from its creation, most
-// often within a few seconds; the other half when the driver first sees it sent to the provider, approved, or
-// ended, as an operator's cancel may come too late), a confirm raced by a cancel if it waits for a person, and, if
-// it comes to need attention, a look_up and maybe a mark.
+// cancellation request at a random moment of its life (after a random delay from its creation, most often within a
+// few seconds, while it is under way; sometimes after it ended, as an operator's cancel may come too late), a
+// confirm raced by a cancel if it waits for a person, and, if it comes to need attention, a look_up and maybe a
+// mark.
 type plan struct {
-	act       string
-	delay     time.Duration
-	afterSent bool
-	race      bool
-	mark      string
+	act   string
+	delay time.Duration
+	race  bool
+	mark  string
 
-	acted, lookedUp, marked bool
+	lookedUp, marked bool
 }
 
 // maxActDelay bounds the delay of a plan's cancel after the payout's creation.
@@ -102,7 +101,6 @@ func planOperators(n int, o Options) []*plan {
 		case r < o.Cancels+o.TemporalCancels:
 			p.act = actTemporalCancel
 		}
-		p.afterSent = rng.IntN(2) == 0
 		p.race = rng.Float64() < o.Races
 		if rng.Float64() < o.Marks {
 			p.mark = actMarkFailed
@@ -126,33 +124,17 @@ func (d *driver) actLater(ctx context.Context, id string, p *plan, created time.
 		return
 	case <-t.C:
 	}
-	var st state
-	if p.act == actTemporalCancel {
-		if status, body, err := d.callAs(ctx, keyOperator, http.MethodGet, "/v1/payouts/"+id, nil, ""); err != nil ||
-			status != http.StatusOK || json.Unmarshal(body, &st) != nil {
-			return
-		}
-	}
-	d.act(ctx, id, p, st)
-}
-
-// act does the plan's cancel of a payout last seen in st.
-func (d *driver) act(ctx context.Context, id string, p *plan, st state) {
 	switch p.act {
 	case actCancel:
 		d.post(ctx, keyOperator, actCancel, id, "cancel", `{"reason":"chaos: the customer changed their mind"}`)
 	case actTemporalCancel:
+		var st state
+		if status, body, err := d.callAs(ctx, keyOperator, http.MethodGet, "/v1/payouts/"+id, nil, ""); err != nil ||
+			status != http.StatusOK || json.Unmarshal(body, &st) != nil {
+			return
+		}
 		d.temporalCancel(ctx, id, st)
 	}
-}
-
-// sentOrLater reports whether the payout was approved, sent to its provider, needs attention or ended.
-func (st state) sentOrLater() bool {
-	switch st.Status {
-	case "submitted", "confirmed", "needs_attention":
-		return true
-	}
-	return st.final()
 }
 
 // After how long in needs_attention the operator asks for a look-up, and then marks.
@@ -161,18 +143,10 @@ const (
 	markAfter   = 10 * time.Second
 )
 
-// operate does what the payout's plan says is due now, seeing it in st: a cancel once it was sent (afterSent),
-// and a look_up and a mark once it needs attention.
+// operate does what the payout's plan says is due now for a payout that needs attention, seeing it in st.
 func (d *driver) operate(ctx context.Context, id string, st state, flaggedFor time.Duration) {
 	p := d.plans[id]
-	if p == nil {
-		return
-	}
-	if p.act != "" && p.afterSent && !p.acted && st.sentOrLater() {
-		p.acted = true
-		d.act(ctx, id, p, st)
-	}
-	if st.Status != "needs_attention" {
+	if p == nil || st.Status != "needs_attention" {
 		return
 	}
 	if flaggedFor >= lookUpAfter && !p.lookedUp {

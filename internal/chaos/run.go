@@ -657,7 +657,7 @@ func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64,
 				mu.Lock()
 				d.plans[st.ID] = plans[i]
 				mu.Unlock()
-				if plans[i].act != "" && !plans[i].afterSent {
+				if plans[i].act != "" {
 					d.acting.Add(1)
 					go d.actLater(ctx, st.ID, plans[i], time.Now())
 				}
