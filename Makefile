@@ -1,6 +1,6 @@
 # payoutflow: `make run` starts everything in one process; `make test` runs every test.
 GO        ?= go
-export GOTOOLCHAIN := local
+export GOTOOLCHAIN := go1.27.3
 export GOFLAGS     := -buildvcs=false
 
 # Packages that do not import the Temporal server build and test in seconds, so they also run under the race

@@ -394,7 +394,7 @@ func buildDev(dir string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "build", "-buildvcs=false", "-o", bin, "./cmd/dev")
 	cmd.Dir = filepath.Dir(e2eDir)
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=go1.27.3")
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/dev: %w\n%s", err, out)

@@ -34,7 +34,7 @@ func TestChaos_ShortRunPaysNothingTwiceAndLosesNothing(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	build := exec.Command("go", "build", "-buildvcs=false", "-o", dev, "./cmd/dev")
 	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	build.Env = append(os.Environ(), "GOTOOLCHAIN=go1.27.3")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build ./cmd/dev: %s", out)
 

@@ -128,7 +128,7 @@ func buildDev(t *testing.T, src, bin string) time.Duration {
 	started := time.Now()
 	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "./cmd/dev")
 	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=go1.27.3")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/dev in %s: %v\n%s", src, err, out)
 	}
