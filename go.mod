@@ -7,7 +7,7 @@ require (
 	github.com/labstack/echo/v4 v4.16.6
 	github.com/stretchr/testify v1.11.1
 	github.com/temporalio/ui-server/v2 v2.58.1
-	go.temporal.io/api v1.64.3
+	go.temporal.io/api v1.64.1
 	go.temporal.io/sdk v1.50.0
 	go.temporal.io/server v1.32.2
 	golang.org/x/text v0.44.0
