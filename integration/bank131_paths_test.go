@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/payout"
-	"github.com/payoutflow/payoutflow/providers/bank131"
+	bank131sandbox "github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 )
 
 // Every Bank 131 payout path of the seeds through the REST API, the workflow and the Bank 131 sandbox.
@@ -40,16 +40,16 @@ func payThrough(t *testing.T, base, body string, want payout.Status) payout.Stat
 }
 
 func TestBank131Paths_TokenPayoutShowsTheCardItPaysTo(t *testing.T) {
-	s := payThrough(t, st.api.URL, bank131Payout(tokenDestination(bank131.SandboxTokenSucceeds), ""), payout.StatusSucceeded)
+	s := payThrough(t, st.api.URL, bank131Payout(tokenDestination(bank131sandbox.SandboxTokenSucceeds), ""), payout.StatusSucceeded)
 	require.Equal(t, &payout.MaskedCard{Brand: "visa", Last4: "4242", Tokenized: true}, s.Destination.Card,
 		"token/info's brand and last four digits are in the payout's state")
 	entries := ledgerFor(s.ID)
 	require.Len(t, entries, 1)
-	require.Equal(t, bank131.LedgerToken, entries[0].Method)
+	require.Equal(t, bank131sandbox.LedgerToken, entries[0].Method)
 }
 
 func TestBank131Paths_UnknownTokenFailsClearly(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), bank131Payout(tokenDestination(bank131.SandboxTokenUnknown), ""))
+	r := create(t, st.api.URL, t.Name(), bank131Payout(tokenDestination(bank131sandbox.SandboxTokenUnknown), ""))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	s := waitFor(t, r.state(t).ID, payout.StatusFailed)
 	require.Equal(t, "invalid_token", s.Failure.Code)
@@ -61,8 +61,8 @@ func TestBank131Paths_SingleRequestPayout(t *testing.T) {
 		name, destination string
 		method            string
 	}{
-		{"card number", `{"type":"card","card":{"number":"4242424242424242"}}`, bank131.LedgerCard},
-		{"card token", tokenDestination(bank131.SandboxTokenSucceeds), bank131.LedgerToken},
+		{"card number", `{"type":"card","card":{"number":"4242424242424242"}}`, bank131sandbox.LedgerCard},
+		{"card token", tokenDestination(bank131sandbox.SandboxTokenSucceeds), bank131sandbox.LedgerToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +78,7 @@ func TestBank131Paths_SingleRequestPayout(t *testing.T) {
 func TestBank131Paths_TokenPayoutFromNominalAndSettlementAccounts(t *testing.T) {
 	for _, account := range []string{payout.SourceNominal, payout.SourceSettlement} {
 		t.Run(account, func(t *testing.T) {
-			body := bank131Payout(tokenDestination(bank131.SandboxTokenSucceeds), fmt.Sprintf(`,"source_account":%q`, account))
+			body := bank131Payout(tokenDestination(bank131sandbox.SandboxTokenSucceeds), fmt.Sprintf(`,"source_account":%q`, account))
 			s := payThrough(t, st.api.URL, body, payout.StatusSucceeded)
 			entries := ledgerFor(s.ID)
 			require.Len(t, entries, 1)
@@ -92,15 +92,15 @@ func TestBank131Paths_SBPPayoutByPhone(t *testing.T) {
 		return fmt.Sprintf(`{"type":"sbp","sbp":{"phone":%q,"bank_id":"100000000111"}}`, phone)
 	}
 	t.Run("succeeds", func(t *testing.T) {
-		s := payThrough(t, st.api.URL, bank131Payout(sbp(bank131.SandboxPhoneSucceeds), ""), payout.StatusSucceeded)
+		s := payThrough(t, st.api.URL, bank131Payout(sbp(bank131sandbox.SandboxPhoneSucceeds), ""), payout.StatusSucceeded)
 		entries := ledgerFor(s.ID)
 		require.Len(t, entries, 1)
-		require.Equal(t, bank131.LedgerSBP, entries[0].Method)
+		require.Equal(t, bank131sandbox.LedgerSBP, entries[0].Method)
 		require.Equal(t, "0001", entries[0].PhoneLast4)
 		require.Equal(t, "0001", s.Destination.SBP.PhoneLast4)
 	})
 	t.Run("refused by the recipient's bank", func(t *testing.T) {
-		r := create(t, st.api.URL, t.Name(), bank131Payout(sbp(bank131.SandboxPhoneRejected), ""))
+		r := create(t, st.api.URL, t.Name(), bank131Payout(sbp(bank131sandbox.SandboxPhoneRejected), ""))
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 		s := waitFor(t, r.state(t).ID, payout.StatusFailed)
 		require.NotEmpty(t, s.Failure.Code)
@@ -116,7 +116,7 @@ func TestBank131Paths_SBPPayoutByPhone(t *testing.T) {
 			} `json:"banks"`
 		}
 		require.NoError(t, json.Unmarshal(r.Body, &banks))
-		require.Len(t, banks.Banks, len(bank131.SandboxBanks()))
+		require.Len(t, banks.Banks, len(bank131sandbox.SandboxBanks()))
 		require.Equal(t, "100000000111", banks.Banks[0].BankID)
 	})
 }
@@ -137,7 +137,7 @@ func TestBank131Paths_SessionInErrorIsFlaggedAndWaitsForTheFinalStatus(t *testin
 	cfg := st.cfg
 	cfg.PollAfter = 200 * time.Millisecond
 	base := newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), cardPayout(bank131.SandboxCardErrorThenSucceeds))
+	r := create(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
@@ -153,7 +153,7 @@ func TestBank131Paths_SessionInErrorIsFlaggedAndWaitsForTheFinalStatus(t *testin
 func TestBank131Paths_LostAnswersAreResolvedByIdempotencyKeyAndStatus(t *testing.T) {
 	t.Run("single request", func(t *testing.T) {
 		st.sandbox.FailNext(1) // init/payout takes effect, its answer is lost
-		s := payThrough(t, st.api.URL, bank131Payout(tokenDestination(bank131.SandboxTokenSucceeds), `,"single_request":true`), payout.StatusSucceeded)
+		s := payThrough(t, st.api.URL, bank131Payout(tokenDestination(bank131sandbox.SandboxTokenSucceeds), `,"single_request":true`), payout.StatusSucceeded)
 		require.Len(t, ledgerFor(s.ID), 1, "one payout at the bank")
 		// The repeat under the same idempotency key is refused (idempotency_key_already_exists) or the bank's
 		// webhook names the session first; either way there is one payout.

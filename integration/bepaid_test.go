@@ -14,6 +14,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
+	bepaidsandbox "github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
 )
 
 const (
@@ -39,8 +40,8 @@ func bePaidTokenPayout(token string) string {
 		"description":"Payout for order 8"}`, token)
 }
 
-func bePaidLedgerFor(id string) []bepaid.LedgerEntry {
-	var out []bepaid.LedgerEntry
+func bePaidLedgerFor(id string) []bepaidsandbox.LedgerEntry {
+	var out []bepaidsandbox.LedgerEntry
 	for _, e := range st.bepaid.Ledger() {
 		if e.TrackingID == id {
 			out = append(out, e)
@@ -225,7 +226,7 @@ func TestBePaidPayout_BadInputIsRejectedAndStartsNothing(t *testing.T) {
 // TestBePaidVerification_OfAnApprovedPayoutInFlight uses a bePaid whose pending payouts stay pending, served by a
 // worker and an API of its own, so that the payout can be asked about while it is approved and in flight.
 func TestBePaidVerification_OfAnApprovedPayoutInFlight(t *testing.T) {
-	slow := bepaid.NewSandbox(bepaid.SandboxConfig{ShopID: "it-shop", SecretKey: "it-secret", SigningKey: st.bepaidKey, Delay: time.Hour})
+	slow := bepaidsandbox.NewSandbox(bepaidsandbox.SandboxConfig{ShopID: "it-shop", SecretKey: "it-secret", SigningKey: st.bepaidKey, Delay: time.Hour})
 	t.Cleanup(slow.Close)
 	slowURL := newServer(t, slow)
 	cfg := st.cfg

@@ -11,7 +11,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/payoutflow/payoutflow/payout"
-	"github.com/payoutflow/payoutflow/providers/bank131"
+	bank131sandbox "github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 )
 
 // historyBudget is the most events one run of a payout's workflow may have (README, "Months of waiting").
@@ -55,7 +55,7 @@ func TestHistory_LongWaitContinuesAsNewWithinTheBudgetAndFinishes(t *testing.T) 
 	cfg.PollAfter, cfg.PollMax = 5*time.Millisecond, 5*time.Millisecond // months of asking, in seconds
 	cfg.PollsPerRun = 3
 	base := newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), cardPayout(bank131.SandboxCardErrorThenSucceeds))
+	r := create(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)

@@ -17,6 +17,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/mandarin"
+	mandarinsandbox "github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
 // Mandarin end to end: the REST API, the workflow on the in-process Temporal server, and the Mandarin sandbox with
@@ -35,8 +36,8 @@ func mandarinSBP(phone, name string, withoutName bool) string {
 }
 
 // mandarinLedgerFor returns the sandbox's executed payouts of one payout.
-func mandarinLedgerFor(id string) []mandarin.LedgerEntry {
-	var out []mandarin.LedgerEntry
+func mandarinLedgerFor(id string) []mandarinsandbox.LedgerEntry {
+	var out []mandarinsandbox.LedgerEntry
 	for _, e := range st.mandarin.Ledger() {
 		if e.OrderID == id {
 			out = append(out, e)
@@ -64,10 +65,10 @@ func TestMandarin_CardPayoutsByTokenAndNumber(t *testing.T) {
 		status payout.Status
 		last4  string
 	}{
-		{"token", fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds), payout.StatusSucceeded, "4444"},
-		{"number", fmt.Sprintf(`{"number":%q}`, mandarin.SandboxCardSucceeds), payout.StatusSucceeded, "1881"},
-		{"declined number", fmt.Sprintf(`{"number":%q}`, mandarin.SandboxCardDeclined), payout.StatusFailed, ""},
-		{"declined token", fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenDeclined), payout.StatusFailed, ""},
+		{"token", fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds), payout.StatusSucceeded, "4444"},
+		{"number", fmt.Sprintf(`{"number":%q}`, mandarinsandbox.SandboxCardSucceeds), payout.StatusSucceeded, "1881"},
+		{"declined number", fmt.Sprintf(`{"number":%q}`, mandarinsandbox.SandboxCardDeclined), payout.StatusFailed, ""},
+		{"declined token", fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenDeclined), payout.StatusFailed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +99,7 @@ func TestMandarin_PaymentPageLinkIsHandedToTheBackend(t *testing.T) {
 	require.Equal(t, payout.StatusSubmitted, get(t, id).Status, "waiting for the recipient")
 
 	// The recipient enters the card on Mandarin's page.
-	res, err := http.PostForm(link, url.Values{"card_number": {mandarin.SandboxCardSucceeds}})
+	res, err := http.PostForm(link, url.Values{"card_number": {mandarinsandbox.SandboxCardSucceeds}})
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -107,7 +108,7 @@ func TestMandarin_PaymentPageLinkIsHandedToTheBackend(t *testing.T) {
 }
 
 func TestMandarin_SBPWithTheNameIsPaidAfterApproval(t *testing.T) {
-	id := createApproved(t, mandarinSBP(mandarin.SandboxPhoneSucceeds, "Иванов Петр Сергеевич", false))
+	id := createApproved(t, mandarinSBP(mandarinsandbox.SandboxPhoneSucceeds, "Иванов Петр Сергеевич", false))
 	waitFor(t, id, payout.StatusSucceeded)
 	entries := mandarinLedgerFor(id)
 	require.Len(t, entries, 1)
@@ -125,12 +126,12 @@ const sbpPolicy = `{"rules": [{"provider": "mandarin", "method": "sbp", "currenc
 
 func TestMandarin_SBPWithoutTheNameMatchingNameIsConfirmedByPolicy(t *testing.T) {
 	base := policyAPI(t, sbpPolicy)
-	r := create(t, base, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Ivanov Ivan Ivanovich", true))
+	r := create(t, base, t.Name(), mandarinSBP(mandarinsandbox.SandboxPhoneNoName, "Ivanov Ivan Ivanovich", true))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 
 	s := waitFor(t, id, payout.StatusSucceeded)
-	require.Equal(t, &payout.NameCheck{BankName: mandarin.SandboxFIONoName, Matches: true}, s.NameCheck)
+	require.Equal(t, &payout.NameCheck{BankName: mandarinsandbox.SandboxFIONoName, Matches: true}, s.NameCheck)
 	require.Equal(t, "policy", s.Approval.By)
 	require.Contains(t, s.Approval.Reason, "which matches the recipient")
 	require.Len(t, mandarinLedgerFor(id), 1)
@@ -142,12 +143,12 @@ func TestMandarin_SBPWithoutTheNameMismatchIsLeftToAPerson(t *testing.T) {
 	base := policyAPI(t, sbpPolicy) // would approve the amount alone: a mismatch still goes to a person
 	for _, verb := range []string{"confirm", "cancel"} {
 		t.Run(verb, func(t *testing.T) {
-			r := create(t, base, t.Name(), mandarinSBP(mandarin.SandboxPhoneNoName, "Petrov Petr Petrovich", true))
+			r := create(t, base, t.Name(), mandarinSBP(mandarinsandbox.SandboxPhoneNoName, "Petrov Petr Petrovich", true))
 			require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 			id := r.state(t).ID
 
 			s := waitFor(t, id, payout.StatusAwaitingApproval)
-			require.Equal(t, &payout.NameCheck{BankName: mandarin.SandboxFIONoName, Matches: false}, s.NameCheck)
+			require.Equal(t, &payout.NameCheck{BankName: mandarinsandbox.SandboxFIONoName, Matches: false}, s.NameCheck)
 			require.Contains(t, notes(s), `the recipient's bank gives the name "Ivan Ivanovich Ivanov", which does not match "Petrov Petr Petrovich": a person must decide`)
 			require.Empty(t, mandarinLedgerFor(id), "nothing moves before a person decides")
 
@@ -165,7 +166,7 @@ func TestMandarin_SBPWithoutTheNameMismatchIsLeftToAPerson(t *testing.T) {
 
 func TestMandarin_DuplicateOrderIDAfterA504PaysOnce(t *testing.T) {
 	st.mandarin.FailNext(1) // the first create executes, then answers 504
-	id := createApproved(t, mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	id := createApproved(t, mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	s := waitFor(t, id, payout.StatusSucceeded)
 	require.Len(t, mandarinLedgerFor(id), 1, "exactly one payout at Mandarin")
 	require.Contains(t, notes(s), "the provider has the payout already (duplicate_order_id): waiting for its result")
@@ -173,10 +174,10 @@ func TestMandarin_DuplicateOrderIDAfterA504PaysOnce(t *testing.T) {
 }
 
 func TestMandarin_ForgedCallbackIsRejected(t *testing.T) {
-	id := createApproved(t, mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	id := createApproved(t, mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	waitFor(t, id, payout.StatusSucceeded)
 
-	other := create(t, st.api.URL, t.Name()+"-other", mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	other := create(t, st.api.URL, t.Name()+"-other", mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	otherID := other.state(t).ID
 	waitFor(t, otherID, payout.StatusAwaitingApproval)
 	form := url.Values{"orderId": {otherID}, "transaction": {"tx-forged"}, "status": {"success"}, "price": {"1500.00"},
@@ -215,7 +216,7 @@ func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
 		cfg := st.cfg
 		cfg.Mandarin.BalanceCheck = "fail"
 		base := newServer(t, st.newAPI(cfg))
-		r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+		r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 		id := r.state(t).ID
 		waitFor(t, id, payout.StatusAwaitingApproval)
@@ -254,7 +255,7 @@ func TestMandarin_SBPBanksAndBalances(t *testing.T) {
 		Balance payout.Amount `json:"balance"`
 	}
 	require.NoError(t, json.Unmarshal(r.Body, &bal))
-	require.Equal(t, payout.Amount{Value: mandarin.DefaultSandboxBalance, Currency: "RUB"}, bal.Balance)
+	require.Equal(t, payout.Amount{Value: mandarinsandbox.DefaultSandboxBalance, Currency: "RUB"}, bal.Balance)
 
 	for _, tt := range []struct{ path, field, code string }{
 		{"/v1/sbp/banks", "provider", "required"},
@@ -287,7 +288,7 @@ func TestMandarin_BadInputIsRefusedAndStartsNothing(t *testing.T) {
 			"destination.sbp.bank_bic", "invalid_bank_bic"},
 		{"not roubles", strings.Replace(mandarinCard(`{"token":"t"}`), `"RUB"`, `"USD"`, 1),
 			"amount.currency", "currency_not_supported"},
-		{"name needed with the name", mandarinSBP(mandarin.SandboxPhoneSucceeds, "Петр", false),
+		{"name needed with the name", mandarinSBP(mandarinsandbox.SandboxPhoneSucceeds, "Петр", false),
 			"recipient.full_name", "incomplete_name"},
 	}
 	for _, tt := range tests {
@@ -317,7 +318,7 @@ func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T)
 	cfg := st.cfg
 	cfg.PollAfter = 200 * time.Millisecond
 	base := newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"number":%q}`, mandarin.SandboxCardSucceeds)))
+	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"number":%q}`, mandarinsandbox.SandboxCardSucceeds)))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
@@ -333,7 +334,7 @@ func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T)
 func approvedMandarinToken(t *testing.T, cfg config.Config) (base, id string) {
 	t.Helper()
 	base = newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id = r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
@@ -353,7 +354,7 @@ func heldPayout(t *testing.T) (base, id string, fund func()) {
 	cfg := st.cfg
 	cfg.Mandarin.BalanceCheck = "hold"
 	base = newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarin.SandboxTokenSucceeds)))
+	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	id = r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
 

@@ -35,8 +35,11 @@ import (
 	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
+	bank131sandbox "github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
+	bepaidsandbox "github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
 	"github.com/payoutflow/payoutflow/providers/mandarin"
+	mandarinsandbox "github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -47,7 +50,7 @@ type stack struct {
 	client   client.Client // with the codec, as the worker and the API use it
 	raw      client.Client // without the codec: what someone reading the database sees
 	dc       converter.DataConverter
-	sandbox  *bank131.Sandbox
+	sandbox  *bank131sandbox.Sandbox
 	api      *httptest.Server
 	codecURL string
 	cfg      config.Config
@@ -56,11 +59,11 @@ type stack struct {
 	hooks    providers.Webhooks
 	bankKey  *rsa.PrivateKey
 
-	bepaid      *bepaid.Sandbox
+	bepaid      *bepaidsandbox.Sandbox
 	bepaidHooks *bepaid.Webhooks
 	bepaidKey   *rsa.PrivateKey
 
-	mandarin      *mandarin.Sandbox
+	mandarin      *mandarinsandbox.Sandbox
 	mandarinURL   string
 	mandarinHooks *mandarin.Webhooks
 	providers     []providers.Provider
@@ -164,7 +167,7 @@ func startStack() (*stack, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
-	s.sandbox = bank131.NewSandbox(bank131.SandboxConfig{
+	s.sandbox = bank131sandbox.NewSandbox(bank131sandbox.SandboxConfig{
 		PartnerPublicKey: &partnerKey.PublicKey,
 		BankPrivateKey:   bankKey,
 		Project:          "it-project",
@@ -189,7 +192,7 @@ func startStack() (*stack, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
-	s.bepaid = bepaid.NewSandbox(bepaid.SandboxConfig{
+	s.bepaid = bepaidsandbox.NewSandbox(bepaidsandbox.SandboxConfig{
 		ShopID: "it-shop", SecretKey: "it-secret", SigningKey: s.bepaidKey, Delay: 100 * time.Millisecond,
 		Logger: log.With("component", "bepaid-sandbox"),
 	})
@@ -203,7 +206,7 @@ func startStack() (*stack, func(), error) {
 	}
 
 	// Mandarin: the merchant's id and secret sign requests (X-Auth) and callbacks (sign).
-	s.mandarin = mandarin.NewSandbox(mandarin.SandboxConfig{MerchantID: "4242", Secret: "it-mandarin-secret",
+	s.mandarin = mandarinsandbox.NewSandbox(mandarinsandbox.SandboxConfig{MerchantID: "4242", Secret: "it-mandarin-secret",
 		Delay: 100 * time.Millisecond, Logger: log.With("component", "mandarin-sandbox")})
 	mandarinSrv := httptest.NewServer(s.mandarin)
 	cleanups = append(cleanups, mandarinSrv.Close, s.mandarin.Close)
@@ -393,8 +396,8 @@ func cardPayout(pan string) string {
 }
 
 // ledgerFor returns the sandbox's executed payouts of one payout.
-func ledgerFor(id string) []bank131.LedgerEntry {
-	var out []bank131.LedgerEntry
+func ledgerFor(id string) []bank131sandbox.LedgerEntry {
+	var out []bank131sandbox.LedgerEntry
 	for _, e := range st.sandbox.Ledger() {
 		if e.Metadata == id {
 			out = append(out, e)

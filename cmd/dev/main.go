@@ -25,8 +25,10 @@ import (
 	"github.com/payoutflow/payoutflow/internal/devserver"
 	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/providers/bank131"
+	bank131sandbox "github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
-	"github.com/payoutflow/payoutflow/providers/mandarin"
+	bepaidsandbox "github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
+	mandarinsandbox "github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -286,7 +288,7 @@ func startSandboxes(cfg config.Config, log *slog.Logger, fc faults.Config, partn
 
 	// The Bank 131 sandbox, delivering its webhooks to our receiver.
 	in131 := injector(1)
-	sandbox, err := bank131.OpenSandbox(bank131.SandboxConfig{
+	sandbox, err := bank131sandbox.OpenSandbox(bank131sandbox.SandboxConfig{
 		PartnerPublicKey: &partnerKey.PublicKey,
 		BankPrivateKey:   bankKey,
 		Project:          devProject,
@@ -304,7 +306,7 @@ func startSandboxes(cfg config.Config, log *slog.Logger, fc faults.Config, partn
 
 	// The bePaid sandbox, sending notifications and verification requests to the URLs each payout gives.
 	inBePaid := injector(2)
-	bepaidSandbox, err := bepaid.OpenSandbox(bepaid.SandboxConfig{
+	bepaidSandbox, err := bepaidsandbox.OpenSandbox(bepaidsandbox.SandboxConfig{
 		ShopID:     devShopID,
 		SecretKey:  devShopSecret,
 		SigningKey: bepaidKey,
@@ -322,7 +324,7 @@ func startSandboxes(cfg config.Config, log *slog.Logger, fc faults.Config, partn
 
 	// The Mandarin sandbox, sending callbacks to the URL each payout gives.
 	inMandarin := injector(3)
-	mandarinSandbox, err := mandarin.OpenSandbox(mandarin.SandboxConfig{
+	mandarinSandbox, err := mandarinsandbox.OpenSandbox(mandarinsandbox.SandboxConfig{
 		MerchantID: devMerchantID,
 		Secret:     devMandarin,
 		Delay:      500 * time.Millisecond,

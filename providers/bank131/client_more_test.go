@@ -13,12 +13,13 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 )
 
 // seedTransfer is the transfer of the transfer API's example (seed 002), with rates of four decimal places.
 func seedTransfer() Transfer {
 	return Transfer{
-		SenderCard:    CardDetails{Number: SandboxCardSucceeds, ExpiryMonth: "01", ExpiryYear: "29", SecurityCode: "123"},
+		SenderCard:    CardDetails{Number: sandbox.SandboxCardSucceeds, ExpiryMonth: "01", ExpiryYear: "29", SecurityCode: "123"},
 		RecipientCard: "5058270610441098",
 		Recurrent:     true,
 		ReturnURL:     "https://www.131.ru/",
@@ -58,7 +59,7 @@ func TestClient_PayoutBodies(t *testing.T) {
 	}{
 		{"init with a card number", func(c *Client) error {
 			p := base
-			p.CardNumber = SandboxCardSucceeds
+			p.CardNumber = sandbox.SandboxCardSucceeds
 			_, err := c.InitPayout(ctx, "", p)
 			return err
 		}, "/api/v1/session/init/payout", `{
@@ -67,22 +68,22 @@ func TestClient_PayoutBodies(t *testing.T) {
 			"amount_details": {"amount": 10000, "currency": "rub"}, "metadata": "po_1"}`, "po_1:init"},
 		{"init with a token from the nominal account", func(c *Client) error {
 			p := base
-			p.CardToken = SandboxTokenSucceeds
+			p.CardToken = sandbox.SandboxTokenSucceeds
 			_, err := c.InitPayout(ctx, payout.SourceNominal, p)
 			return err
 		}, "/api/v1/session/init/payout/nominal", `{
 			"payment_method": {"type": "card", "card": {"type": "tokenized_card",
-				"tokenized_card": {"token": "` + SandboxTokenSucceeds + `"}}},
+				"tokenized_card": {"token": "` + sandbox.SandboxTokenSucceeds + `"}}},
 			"participant_details": {"recipient": {"full_name": "Ivanov Ivan"}},
 			"amount_details": {"amount": 10000, "currency": "rub"}, "metadata": "po_1"}`, "po_1:init"},
 		{"init with a token from the settlement account", func(c *Client) error {
 			p := base
-			p.CardToken = SandboxTokenSucceeds
+			p.CardToken = sandbox.SandboxTokenSucceeds
 			_, err := c.InitPayout(ctx, payout.SourceSettlement, p)
 			return err
 		}, "/api/v1/session/init/payout/rko", `{
 			"payment_method": {"type": "card", "card": {"type": "tokenized_card",
-				"tokenized_card": {"token": "` + SandboxTokenSucceeds + `"}}},
+				"tokenized_card": {"token": "` + sandbox.SandboxTokenSucceeds + `"}}},
 			"participant_details": {"recipient": {"full_name": "Ivanov Ivan"}},
 			"amount_details": {"amount": 10000, "currency": "rub"}, "metadata": "po_1"}`, "po_1:init"},
 		{"start by SBP: the phone as digits", func(c *Client) error {
@@ -98,10 +99,10 @@ func TestClient_PayoutBodies(t *testing.T) {
 			"participant_details": {"recipient": {"full_name": "Ivanov Ivan"}},
 			"amount_details": {"amount": 10000, "currency": "rub"}, "metadata": "po_1"}`, "po_1:start"},
 		{"token/info", func(c *Client) error {
-			_, err := c.TokenInfo(ctx, SandboxTokenSucceeds)
+			_, err := c.TokenInfo(ctx, sandbox.SandboxTokenSucceeds)
 			return err
 		}, "/api/v1/token/info", `{"type": "card", "card": {"type": "tokenized_card",
-			"tokenized_card": {"token": "` + SandboxTokenSucceeds + `"}}}`, ""},
+			"tokenized_card": {"token": "` + sandbox.SandboxTokenSucceeds + `"}}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +128,7 @@ func TestClient_RefusesPayoutsItCannotSend(t *testing.T) {
 	srv, requests := fakeBank(t, http.StatusOK, okSession)
 	c := newTestClient(t, srv.URL)
 	ctx := context.Background()
-	two := StartPayout{SessionID: "ps_1", CardNumber: SandboxCardSucceeds, CardToken: SandboxTokenSucceeds, Amount: 1,
+	two := StartPayout{SessionID: "ps_1", CardNumber: sandbox.SandboxCardSucceeds, CardToken: sandbox.SandboxTokenSucceeds, Amount: 1,
 		Currency: "rub"}
 	tests := map[string]func() error{
 		"two destinations":        func() error { _, err := c.StartPayout(ctx, two); return err },
@@ -139,7 +140,7 @@ func TestClient_RefusesPayoutsItCannotSend(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			err := call()
 			requireProviderError(t, err, providers.Known, "")
-			require.NotContains(t, err.Error(), SandboxCardSucceeds)
+			require.NotContains(t, err.Error(), sandbox.SandboxCardSucceeds)
 		})
 	}
 	require.Empty(t, requests())
@@ -175,7 +176,7 @@ func TestClient_FPSBanksIsASignedGET(t *testing.T) {
 func TestClient_RepeatedIdempotencyKeyIsUnknownAndExists(t *testing.T) {
 	calls := map[string]func(c *Client) error{
 		"init": func(c *Client) error {
-			_, err := c.InitPayout(context.Background(), "", StartPayout{CardNumber: SandboxCardSucceeds, Amount: 1,
+			_, err := c.InitPayout(context.Background(), "", StartPayout{CardNumber: sandbox.SandboxCardSucceeds, Amount: 1,
 				Currency: "rub", IdempotencyKey: "po_1:init"})
 			return err
 		},
@@ -266,7 +267,7 @@ func TestClient_MultiInitRefusesWhatItCannotSend(t *testing.T) {
 
 			requireProviderError(t, err, providers.Known, "")
 			require.Contains(t, err.Error(), tt.words)
-			require.NotContains(t, err.Error(), SandboxCardSucceeds)
+			require.NotContains(t, err.Error(), sandbox.SandboxCardSucceeds)
 		})
 	}
 	require.Empty(t, requests(), "nothing may be sent")
@@ -317,7 +318,7 @@ func TestTransfer_PrintsNoCardNumberOrSecurityCode(t *testing.T) {
 	}
 	printed = append(printed, tr.String(), tr.GoString(), m.String(), logs.String())
 	for _, s := range printed {
-		require.NotContains(t, s, SandboxCardSucceeds)
+		require.NotContains(t, s, sandbox.SandboxCardSucceeds)
 		require.NotContains(t, s, "5058270610441098")
 		require.NotContains(t, s, "987")
 		require.NotContains(t, s, "393837", "no hex of the security code")
@@ -328,15 +329,15 @@ func TestTransfer_PrintsNoCardNumberOrSecurityCode(t *testing.T) {
 
 func TestStartPayout_PrintsNoCardNumberTokenOrPhone(t *testing.T) {
 	payouts := []StartPayout{
-		{SessionID: "ps_1", CardNumber: SandboxCardSucceeds},
-		{SessionID: "ps_1", CardToken: SandboxTokenSucceeds},
-		{SessionID: "ps_1", SBP: &SBPPayout{Phone: "+79001234567", BankID: SandboxBankID}},
+		{SessionID: "ps_1", CardNumber: sandbox.SandboxCardSucceeds},
+		{SessionID: "ps_1", CardToken: sandbox.SandboxTokenSucceeds},
+		{SessionID: "ps_1", SBP: &SBPPayout{Phone: "+79001234567", BankID: sandbox.SandboxBankID}},
 	}
 	for _, p := range payouts {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%d"} {
 			s := fmt.Sprintf(verb, p)
-			require.NotContains(t, s, SandboxCardSucceeds)
-			require.NotContains(t, s, SandboxTokenSucceeds)
+			require.NotContains(t, s, sandbox.SandboxCardSucceeds)
+			require.NotContains(t, s, sandbox.SandboxTokenSucceeds)
 			require.NotContains(t, s, "79001234567")
 		}
 	}

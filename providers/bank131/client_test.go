@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
@@ -38,7 +39,7 @@ func TestClient_SignsExactBodyBytes(t *testing.T) {
 
 	_, err := c.StartPayout(context.Background(), StartPayout{
 		SessionID:      "ps_3230",
-		CardNumber:     SandboxCardSucceeds,
+		CardNumber:     sandbox.SandboxCardSucceeds,
 		RecipientName:  "Ivanov Ivan",
 		Amount:         10000,
 		Currency:       "RUB",
@@ -183,7 +184,7 @@ func TestClient_TimeoutIsUnknown(t *testing.T) {
 		HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
 	require.NoError(t, err)
 
-	_, err = c.StartPayout(context.Background(), StartPayout{SessionID: "ps_1", CardNumber: SandboxCardSucceeds,
+	_, err = c.StartPayout(context.Background(), StartPayout{SessionID: "ps_1", CardNumber: sandbox.SandboxCardSucceeds,
 		RecipientName: "Ivanov Ivan", Amount: 100, Currency: "rub"})
 
 	pe := requireProviderError(t, err, providers.Unknown, "")
@@ -191,7 +192,7 @@ func TestClient_TimeoutIsUnknown(t *testing.T) {
 	var netErr net.Error
 	require.ErrorAs(t, err, &netErr)
 	require.True(t, netErr.Timeout())
-	require.NotContains(t, err.Error(), SandboxCardSucceeds)
+	require.NotContains(t, err.Error(), sandbox.SandboxCardSucceeds)
 }
 
 func TestClient_ContextDeadlineIsUnknown(t *testing.T) {
@@ -238,12 +239,12 @@ func TestClient_ErrorsNeverHoldTheCardNumber(t *testing.T) {
 			srv, _ := fakeBank(t, a.status, a.body)
 			c := newTestClient(t, srv.URL)
 
-			_, err := c.StartPayout(context.Background(), StartPayout{SessionID: "ps_1", CardNumber: SandboxCardSucceeds,
+			_, err := c.StartPayout(context.Background(), StartPayout{SessionID: "ps_1", CardNumber: sandbox.SandboxCardSucceeds,
 				RecipientName: "Ivanov Ivan", Amount: 100, Currency: "rub"})
 
 			require.Error(t, err)
-			require.NotContains(t, strings.ReplaceAll(err.Error(), " ", ""), SandboxCardSucceeds)
-			require.NotContains(t, fmt.Sprintf("%+v", err), SandboxCardSucceeds)
+			require.NotContains(t, strings.ReplaceAll(err.Error(), " ", ""), sandbox.SandboxCardSucceeds)
+			require.NotContains(t, fmt.Sprintf("%+v", err), sandbox.SandboxCardSucceeds)
 		})
 	}
 }
@@ -278,10 +279,10 @@ func TestNewClient_DefaultsToTheDemoHost(t *testing.T) {
 }
 
 func TestStartPayout_StringMasksTheCardNumber(t *testing.T) {
-	p := StartPayout{SessionID: "ps_1", CardNumber: SandboxCardSucceeds, Amount: 100, Currency: "rub"}
+	p := StartPayout{SessionID: "ps_1", CardNumber: sandbox.SandboxCardSucceeds, Amount: 100, Currency: "rub"}
 
 	for _, s := range []string{p.String(), fmt.Sprint(p), fmt.Sprintf("%v", p), fmt.Sprintf("%+v", p)} {
-		require.NotContains(t, s, SandboxCardSucceeds)
+		require.NotContains(t, s, sandbox.SandboxCardSucceeds)
 		require.Contains(t, s, "4242")
 	}
 }

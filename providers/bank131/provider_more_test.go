@@ -9,6 +9,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 )
 
 // tokenRequest is a payout request of 100.00 RUB to a card token.
@@ -23,26 +24,26 @@ func sbpRequest(phone string) payout.Request {
 	return payout.Request{
 		Provider:    payout.ProviderBank131,
 		Amount:      payout.Amount{Value: 10000, Currency: "RUB"},
-		Destination: payout.Destination{Type: payout.DestinationSBP, SBP: &payout.SBP{Phone: phone, BankID: SandboxBankID}},
+		Destination: payout.Destination{Type: payout.DestinationSBP, SBP: &payout.SBP{Phone: phone, BankID: sandbox.SandboxBankID}},
 		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"},
 		Description: "Payout for order 123",
 	}
 }
 
 func TestSingleRequest(t *testing.T) {
-	single := cardRequest(SandboxCardSucceeds)
+	single := cardRequest(sandbox.SandboxCardSucceeds)
 	single.SingleRequest = true
-	nominal := tokenRequest(SandboxTokenSucceeds)
+	nominal := tokenRequest(sandbox.SandboxTokenSucceeds)
 	nominal.SourceAccount = payout.SourceNominal
-	settlement := tokenRequest(SandboxTokenSucceeds)
+	settlement := tokenRequest(sandbox.SandboxTokenSucceeds)
 	settlement.SourceAccount = payout.SourceSettlement
 	tests := []struct {
 		name string
 		req  payout.Request
 		want bool
 	}{
-		{"a card payout opens a session first", cardRequest(SandboxCardSucceeds), false},
-		{"a token payout opens a session first", tokenRequest(SandboxTokenSucceeds), false},
+		{"a card payout opens a session first", cardRequest(sandbox.SandboxCardSucceeds), false},
+		{"a token payout opens a session first", tokenRequest(sandbox.SandboxTokenSucceeds), false},
 		{"single_request is one call", single, true},
 		{"a payout from the nominal account is one call", nominal, true},
 		{"a payout from the settlement account is one call", settlement, true},
@@ -64,26 +65,26 @@ func TestProvider_SubmitCallsTheMethodOfThePayout(t *testing.T) {
 		paths   []string
 		idemKey string
 	}{
-		{"card in a session", providers.Ref{PayoutID: "po_1", SessionID: "ps_1"}, cardRequest(SandboxCardSucceeds),
+		{"card in a session", providers.Ref{PayoutID: "po_1", SessionID: "ps_1"}, cardRequest(sandbox.SandboxCardSucceeds),
 			[]string{"/api/v1/session/start/payout"}, "po_1:start"},
-		{"token in a session", providers.Ref{PayoutID: "po_1", SessionID: "ps_1"}, tokenRequest(SandboxTokenSucceeds),
+		{"token in a session", providers.Ref{PayoutID: "po_1", SessionID: "ps_1"}, tokenRequest(sandbox.SandboxTokenSucceeds),
 			[]string{"/api/v1/token/info", "/api/v1/session/start/payout"}, "po_1:start"},
-		{"SBP in a session", providers.Ref{PayoutID: "po_1", SessionID: "ps_1"}, sbpRequest(SandboxPhoneSucceeds),
+		{"SBP in a session", providers.Ref{PayoutID: "po_1", SessionID: "ps_1"}, sbpRequest(sandbox.SandboxPhoneSucceeds),
 			[]string{"/api/v1/session/start/payout"}, "po_1:start"},
-		{"single-request card", providers.Ref{PayoutID: "po_1"}, single(cardRequest(SandboxCardSucceeds)),
+		{"single-request card", providers.Ref{PayoutID: "po_1"}, single(cardRequest(sandbox.SandboxCardSucceeds)),
 			[]string{"/api/v1/session/init/payout"}, "po_1:init"},
-		{"single-request token", providers.Ref{PayoutID: "po_1"}, single(tokenRequest(SandboxTokenSucceeds)),
+		{"single-request token", providers.Ref{PayoutID: "po_1"}, single(tokenRequest(sandbox.SandboxTokenSucceeds)),
 			[]string{"/api/v1/token/info", "/api/v1/session/init/payout"}, "po_1:init"},
-		{"single-request SBP", providers.Ref{PayoutID: "po_1"}, single(sbpRequest(SandboxPhoneSucceeds)),
+		{"single-request SBP", providers.Ref{PayoutID: "po_1"}, single(sbpRequest(sandbox.SandboxPhoneSucceeds)),
 			[]string{"/api/v1/session/init/payout"}, "po_1:init"},
 		{"token from the nominal account", providers.Ref{PayoutID: "po_1"},
-			from(payout.SourceNominal, tokenRequest(SandboxTokenSucceeds)),
+			from(payout.SourceNominal, tokenRequest(sandbox.SandboxTokenSucceeds)),
 			[]string{"/api/v1/token/info", "/api/v1/session/init/payout/nominal"}, "po_1:init"},
 		{"token from the settlement account", providers.Ref{PayoutID: "po_1"},
-			from(payout.SourceSettlement, tokenRequest(SandboxTokenSucceeds)),
+			from(payout.SourceSettlement, tokenRequest(sandbox.SandboxTokenSucceeds)),
 			[]string{"/api/v1/token/info", "/api/v1/session/init/payout/rko"}, "po_1:init"},
 		{"a single-request payout in an opened session is started there", providers.Ref{PayoutID: "po_1", SessionID: "ps_1"},
-			single(cardRequest(SandboxCardSucceeds)), []string{"/api/v1/session/start/payout"}, "po_1:start"},
+			single(cardRequest(sandbox.SandboxCardSucceeds)), []string{"/api/v1/session/start/payout"}, "po_1:start"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +173,7 @@ func TestProvider_TokenInfoFailures(t *testing.T) {
 			p := NewProvider(newTestClient(t, srv.URL))
 
 			_, err := p.Submit(context.Background(), providers.Ref{PayoutID: "po_1", SessionID: "ps_1"},
-				tokenRequest(SandboxTokenUnknown))
+				tokenRequest(sandbox.SandboxTokenUnknown))
 
 			pe := requireProviderError(t, err, tt.certainty, tt.code)
 			require.Equal(t, "token/info", pe.Op)

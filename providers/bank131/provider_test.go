@@ -10,6 +10,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 )
 
 func TestOutcome(t *testing.T) {
@@ -112,13 +113,13 @@ func TestProvider_RefusesCallsItCannotMake(t *testing.T) {
 	nowhere := cardRequest("")
 	nowhere.Destination.Card = nil
 	nominal := cardRequest("")
-	nominal.Destination.Card = &payout.Card{Token: SandboxTokenSucceeds}
+	nominal.Destination.Card = &payout.Card{Token: sandbox.SandboxTokenSucceeds}
 	nominal.SourceAccount = payout.SourceNominal
-	unknownAccount := cardRequest(SandboxCardSucceeds)
+	unknownAccount := cardRequest(sandbox.SandboxCardSucceeds)
 	unknownAccount.SourceAccount = "savings"
 
 	calls := map[string]func() error{
-		"submit without session":  func() error { _, err := p.Submit(ctx, noSession, cardRequest(SandboxCardSucceeds)); return err },
+		"submit without session":  func() error { _, err := p.Submit(ctx, noSession, cardRequest(sandbox.SandboxCardSucceeds)); return err },
 		"confirm without session": func() error { _, err := p.Confirm(ctx, noSession); return err },
 		"cancel without session":  func() error { _, err := p.Cancel(ctx, noSession); return err },
 		"status without session":  func() error { _, err := p.Status(ctx, noSession); return err },
@@ -148,7 +149,7 @@ func TestProvider_SendsPayoutIDAsMetadataAndIdempotencyKeys(t *testing.T) {
 
 	_, err := p.Open(ctx, providers.Ref{PayoutID: "po_abc"})
 	require.NoError(t, err)
-	_, err = p.Submit(ctx, ref, cardRequest(SandboxCardSucceeds))
+	_, err = p.Submit(ctx, ref, cardRequest(sandbox.SandboxCardSucceeds))
 	require.NoError(t, err)
 	_, err = p.Confirm(ctx, ref)
 	require.NoError(t, err)

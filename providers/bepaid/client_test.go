@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
 	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
@@ -122,11 +123,11 @@ func TestClient_SendsATokenAndLeavesEmptyFieldsOut(t *testing.T) {
 	off := false
 
 	_, err := c.CreatePayout(context.Background(), PayoutRequest{Amount: 100, Currency: "BYN",
-		Description: "d", DuplicateCheck: &off, Card: &RecipientCard{Token: SandboxTokenSucceeds}})
+		Description: "d", DuplicateCheck: &off, Card: &RecipientCard{Token: sandbox.SandboxTokenSucceeds}})
 	require.NoError(t, err)
 
 	require.JSONEq(t, `{"request":{"amount":100,"currency":"BYN","description":"d","duplicate_check":false,
-		"recipient_credit_card":{"token":"`+SandboxTokenSucceeds+`"}}}`, string(requests()[0].Body))
+		"recipient_credit_card":{"token":"`+sandbox.SandboxTokenSucceeds+`"}}}`, string(requests()[0].Body))
 }
 
 func TestClient_ReadsTheSeedsAnswer(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
 )
 
 func TestOutcome(t *testing.T) {
@@ -100,7 +101,7 @@ func TestProvider_SubmitSendsThePayoutMapped(t *testing.T) {
 	srv, requests := fakeGateway(t, http.StatusOK, seedResponse)
 	p := NewProvider(newTestClient(t, srv.URL), ProviderOptions{NotificationURL: "https://us/webhooks/bepaid",
 		VerificationURL: "https://us/webhooks/bepaid/verify", Test: true, Language: "ru"})
-	req := cardRequest(SandboxCardSucceeds)
+	req := cardRequest(sandbox.SandboxCardSucceeds)
 	req.Amount.Currency = "byn"
 	req.Description = "Winnings"
 	req.Recipient = payout.Recipient{FullName: "Ivanov Ivan", Email: "ivan@example.com", IP: "10.0.0.1",
@@ -142,12 +143,12 @@ func TestProvider_SubmitOfATokenWithNothingElseSendsTheLeast(t *testing.T) {
 	srv, requests := fakeGateway(t, http.StatusOK, seedResponse)
 	p := NewProvider(newTestClient(t, srv.URL), ProviderOptions{})
 
-	_, err := p.Submit(context.Background(), providers.Ref{PayoutID: "po_tok"}, tokenRequest(SandboxTokenSucceeds))
+	_, err := p.Submit(context.Background(), providers.Ref{PayoutID: "po_tok"}, tokenRequest(sandbox.SandboxTokenSucceeds))
 	require.NoError(t, err)
 
 	require.JSONEq(t, `{"request":{"amount":10000,"currency":"BYN","description":"Payout po_tok",
 		"tracking_id":"po_tok","duplicate_check":true,
-		"recipient_credit_card":{"token":"`+SandboxTokenSucceeds+`"}}}`, string(requests()[0].Body))
+		"recipient_credit_card":{"token":"`+sandbox.SandboxTokenSucceeds+`"}}}`, string(requests()[0].Body))
 }
 
 func TestProvider_SubmitWithoutACardSendsNothing(t *testing.T) {
@@ -172,7 +173,7 @@ func TestProvider_SubmitFailureKeepsTheRef(t *testing.T) {
 	srv, _ := fakeGateway(t, http.StatusGatewayTimeout, ``)
 	p := NewProvider(newTestClient(t, srv.URL), ProviderOptions{})
 
-	out, err := p.Submit(context.Background(), providers.Ref{PayoutID: "po_1"}, cardRequest(SandboxCardSucceeds))
+	out, err := p.Submit(context.Background(), providers.Ref{PayoutID: "po_1"}, cardRequest(sandbox.SandboxCardSucceeds))
 
 	requireProviderError(t, err, providers.Unknown, "")
 	require.Equal(t, providers.Outcome{Ref: providers.Ref{PayoutID: "po_1"}}, out)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
 )
 
 // failedNotification is a notification of a declined payout.
@@ -174,7 +175,7 @@ func TestWebhooks_SignedButMalformedBodyIsReported(t *testing.T) {
 
 			var malformed *providers.MalformedError
 			require.ErrorAs(t, err, &malformed)
-			require.NotContains(t, err.Error(), SandboxCardSucceeds)
+			require.NotContains(t, err.Error(), sandbox.SandboxCardSucceeds)
 			require.Nil(t, events)
 
 			_, err = w.ParseVerification(byBePaid(t, body), []byte(body))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/internal/providertest"
+	"github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
 func testClient(t *testing.T, baseURL string) *Client {
@@ -82,9 +83,9 @@ func TestClientTimeoutsAndConnectionErrorsAreUnknown(t *testing.T) {
 func TestClientErrorsNeverHoldACardNumber(t *testing.T) {
 	srv, _ := providertest.FakeAPI(t, http.StatusBadRequest, `{"error":"bad card 4012888888881881"}`)
 	_, err := testClient(t, srv.URL).CreateTransaction(t.Context(), TransactionRequest{
-		Target: &Target{KnownCardNumber: SandboxCardSucceeds}})
+		Target: &Target{KnownCardNumber: sandbox.SandboxCardSucceeds}})
 	providertest.RequireError(t, err, Name, providers.Known, CodeInvalidRequest)
-	require.NotContains(t, err.Error(), SandboxCardSucceeds)
+	require.NotContains(t, err.Error(), sandbox.SandboxCardSucceeds)
 }
 
 func TestNewClientDefaultsToMandarinsTimeout(t *testing.T) {

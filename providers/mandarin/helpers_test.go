@@ -12,6 +12,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
 const (
@@ -47,20 +48,20 @@ func (rc *callbackReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type testEnv struct {
-	sandbox  *Sandbox
+	sandbox  *sandbox.Sandbox
 	api      *httptest.Server
 	client   *Client
 	provider *Provider
 	events   chan providers.Event
 }
 
-func newEnv(t *testing.T, opts ProviderOptions, cfg SandboxConfig) *testEnv {
+func newEnv(t *testing.T, opts ProviderOptions, cfg sandbox.SandboxConfig) *testEnv {
 	t.Helper()
 	rc := &callbackReceiver{events: make(chan providers.Event, 64), hooks: NewWebhooks(testMerchantID, testSecret)}
 	hooks := httptest.NewServer(rc)
 	t.Cleanup(hooks.Close)
 	cfg.MerchantID, cfg.Secret = testMerchantID, testSecret
-	sb, err := OpenSandbox(cfg)
+	sb, err := sandbox.OpenSandbox(cfg)
 	require.NoError(t, err)
 	api := httptest.NewServer(sb)
 	t.Cleanup(api.Close)

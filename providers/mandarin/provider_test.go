@@ -13,6 +13,7 @@ import (
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/internal/providertest"
+	"github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
 func TestCardPayoutsEndWithACallbackAndStatus(t *testing.T) {
@@ -22,13 +23,13 @@ func TestCardPayoutsEndWithACallbackAndStatus(t *testing.T) {
 		state providers.State
 		last4 string
 	}{
-		{"token succeeds", payout.Card{Token: SandboxTokenSucceeds}, providers.StateSucceeded, "4444"},
-		{"token declined", payout.Card{Token: SandboxTokenDeclined}, providers.StateFailed, "0002"},
-		{"known card number succeeds", payout.Card{Number: SandboxCardSucceeds}, providers.StateSucceeded, "1881"},
-		{"known card number declined", payout.Card{Number: SandboxCardDeclined}, providers.StateFailed, "0002"},
+		{"token succeeds", payout.Card{Token: sandbox.SandboxTokenSucceeds}, providers.StateSucceeded, "4444"},
+		{"token declined", payout.Card{Token: sandbox.SandboxTokenDeclined}, providers.StateFailed, "0002"},
+		{"known card number succeeds", payout.Card{Number: sandbox.SandboxCardSucceeds}, providers.StateSucceeded, "1881"},
+		{"known card number declined", payout.Card{Number: sandbox.SandboxCardDeclined}, providers.StateFailed, "0002"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+			e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{})
 			ref := providers.Ref{PayoutID: "po_" + strings.ReplaceAll(tc.name, " ", "_")}
 			o, err := e.provider.Submit(t.Context(), ref, cardRequest(tc.card, 10000))
 			require.NoError(t, err)
@@ -62,7 +63,7 @@ func TestCardPayoutsEndWithACallbackAndStatus(t *testing.T) {
 }
 
 func TestPaymentPageReturnsAUserWebLinkOnTheSandbox(t *testing.T) {
-	e := newEnv(t, ProviderOptions{AllowPaymentPage: true}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{AllowPaymentPage: true}, sandbox.SandboxConfig{})
 	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_page"}, pageRequest(500))
 	require.NoError(t, err)
 	link := o.Details[DetailUserWebLink]
@@ -73,7 +74,7 @@ func TestPaymentPageReturnsAUserWebLinkOnTheSandbox(t *testing.T) {
 	require.Equal(t, providers.StatePending, st.State, "nothing happens until the recipient enters a card")
 	require.Equal(t, link, st.Details[DetailUserWebLink])
 
-	resp, err := http.PostForm(link, url.Values{"card_number": {SandboxCardSucceeds}})
+	resp, err := http.PostForm(link, url.Values{"card_number": {sandbox.SandboxCardSucceeds}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -83,15 +84,15 @@ func TestPaymentPageReturnsAUserWebLinkOnTheSandbox(t *testing.T) {
 }
 
 func TestPaymentPageIsRefusedUnlessAllowed(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{})
 	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_x"}, pageRequest(500))
 	providertest.RequireError(t, err, Name, providers.Known, CodeUnsupportedPayout)
 }
 
 func TestSBPWithTheNameSucceedsWithoutConfirmation(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{})
 	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_sbp"},
-		sbpRequest(SandboxPhoneSucceeds, "Иванов Петр Сергеевич", 1000))
+		sbpRequest(sandbox.SandboxPhoneSucceeds, "Иванов Петр Сергеевич", 1000))
 	require.NoError(t, err)
 	require.Empty(t, o.Ref.PaymentID)
 	ev := nextEvent(t, e.events)
@@ -101,7 +102,7 @@ func TestSBPWithTheNameSucceedsWithoutConfirmation(t *testing.T) {
 }
 
 func TestSBPToAnotherPhoneFails(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{})
 	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_sbp"},
 		sbpRequest("+79990000000", "Иванов Петр", 1000))
 	require.NoError(t, err)
@@ -110,14 +111,14 @@ func TestSBPToAnotherPhoneFails(t *testing.T) {
 }
 
 func TestSBPWithoutTheNameShowsTheNameThenConfirms(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{})
 	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_noname"},
-		sbpRequestWithoutName(SandboxPhoneNoName, "Ivan Ivanov", 2500))
+		sbpRequestWithoutName(sandbox.SandboxPhoneNoName, "Ivan Ivanov", 2500))
 	require.NoError(t, err)
 	require.Equal(t, o.Ref.SessionID, o.Ref.PaymentID)
 
 	st := e.waitState(t, o.Ref, providers.StateAwaitingConfirm)
-	require.Equal(t, SandboxFIONoName, st.Details[DetailFIO])
+	require.Equal(t, sandbox.SandboxFIONoName, st.Details[DetailFIO])
 	require.Empty(t, e.sandbox.Ledger(), "nothing moves before confirm")
 
 	c, err := e.provider.Confirm(t.Context(), o.Ref)
@@ -134,9 +135,9 @@ func TestSBPWithoutTheNameShowsTheNameThenConfirms(t *testing.T) {
 }
 
 func TestSBPWithoutTheNameCanBeRejected(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{})
 	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"},
-		sbpRequestWithoutName(SandboxPhoneNoName, "", 2500))
+		sbpRequestWithoutName(sandbox.SandboxPhoneNoName, "", 2500))
 	require.NoError(t, err)
 	e.waitState(t, o.Ref, providers.StateAwaitingConfirm)
 
@@ -151,15 +152,15 @@ func TestSBPWithoutTheNameCanBeRejected(t *testing.T) {
 	require.Empty(t, e.sandbox.Ledger())
 
 	// The orderId of a failed payout may be used again.
-	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"}, sbpRequestWithoutName(SandboxPhoneNoName, "", 2500))
+	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_reject"}, sbpRequestWithoutName(sandbox.SandboxPhoneNoName, "", 2500))
 	require.NoError(t, err)
 }
 
 func TestDuplicateOrderIDAfterA504IsUnknownAndPaysOnce(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{Delay: 200 * time.Millisecond})
+	e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{Delay: 200 * time.Millisecond})
 	e.sandbox.FailNext(1)
 	ref := providers.Ref{PayoutID: "po_dup"}
-	req := cardRequest(payout.Card{Number: SandboxCardSucceeds}, 10000)
+	req := cardRequest(payout.Card{Number: sandbox.SandboxCardSucceeds}, 10000)
 
 	_, err := e.provider.Submit(t.Context(), ref, req)
 	pe := providertest.RequireError(t, err, Name, providers.Unknown, "")
@@ -171,7 +172,7 @@ func TestDuplicateOrderIDAfterA504IsUnknownAndPaysOnce(t *testing.T) {
 	for range 2 { // in progress, then succeeded: either way a duplicate
 		_, err = e.provider.Submit(t.Context(), ref, req)
 		providertest.RequireError(t, err, Name, providers.Unknown, CodeDuplicateOrderID)
-		require.NotContains(t, err.Error(), SandboxCardSucceeds)
+		require.NotContains(t, err.Error(), sandbox.SandboxCardSucceeds)
 		ev := nextEventOrNone(e.events)
 		if ev != nil {
 			require.Equal(t, providers.StateSucceeded, ev.Outcome.State)
@@ -193,12 +194,12 @@ func nextEventOrNone(events <-chan providers.Event) *providers.Event {
 }
 
 func TestSubmitRefusesWhatMandarinCannotPay(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
-	usd := cardRequest(payout.Card{Token: SandboxTokenSucceeds}, 100)
+	e := newEnv(t, ProviderOptions{}, sandbox.SandboxConfig{})
+	usd := cardRequest(payout.Card{Token: sandbox.SandboxTokenSucceeds}, 100)
 	usd.Amount.Currency = "USD"
-	noBank := sbpRequest(SandboxPhoneSucceeds, "Ivanov Ivan", 100)
+	noBank := sbpRequest(sandbox.SandboxPhoneSucceeds, "Ivanov Ivan", 100)
 	noBank.Destination.SBP.BankID = "999"
-	oneName := sbpRequest(SandboxPhoneSucceeds, "Ivan", 100)
+	oneName := sbpRequest(sandbox.SandboxPhoneSucceeds, "Ivan", 100)
 	for name, tc := range map[string]struct {
 		req  payout.Request
 		code string
@@ -217,9 +218,9 @@ func TestSubmitRefusesWhatMandarinCannotPay(t *testing.T) {
 }
 
 func TestTarget_PrintsNoCardNumber(t *testing.T) {
-	tr := TransactionRequest{Target: &Target{KnownCardNumber: SandboxCardSucceeds}}
+	tr := TransactionRequest{Target: &Target{KnownCardNumber: sandbox.SandboxCardSucceeds}}
 	for _, s := range []string{fmt.Sprint(*tr.Target), fmt.Sprintf("%+v", *tr.Target), fmt.Sprintf("%#v", *tr.Target), fmt.Sprintf("%v", tr.Target)} {
-		require.NotContains(t, s, SandboxCardSucceeds)
+		require.NotContains(t, s, sandbox.SandboxCardSucceeds)
 	}
-	require.Equal(t, "card Visa •1881", Target{KnownCardNumber: SandboxCardSucceeds}.String())
+	require.Equal(t, "card Visa •1881", Target{KnownCardNumber: sandbox.SandboxCardSucceeds}.String())
 }

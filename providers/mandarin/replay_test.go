@@ -1,12 +1,16 @@
 package mandarin
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
 func TestClient_GETRefusedAsUnauthorizedIsAskedOnceMoreWithAFreshRequestID(t *testing.T) {
@@ -18,10 +22,13 @@ func TestClient_GETRefusedAsUnauthorizedIsAskedOnceMoreWithAFreshRequestID(t *te
 		first := len(auths) == 1
 		mu.Unlock()
 		if first { // as Mandarin answers a replayed request id
-			writeError(w, http.StatusUnauthorized, "Unauthorized")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"Unauthorized"}`)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"banks": SandboxBanks[:1]})
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"banks": sandbox.SandboxBanks[:1]})
 	}))
 	defer srv.Close()
 	c, err := NewClient(Config{BaseURL: srv.URL, MerchantID: "42", Secret: "s"})

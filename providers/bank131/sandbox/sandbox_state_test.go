@@ -1,4 +1,4 @@
-package bank131
+package sandbox
 
 import (
 	"bytes"

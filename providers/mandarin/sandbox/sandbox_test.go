@@ -1,4 +1,4 @@
-package mandarin
+package sandbox
 
 import (
 	"encoding/json"
@@ -15,14 +15,15 @@ import (
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/internal/providertest"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
 )
 
 func TestBalanceDecreasesWithPayouts(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{})
 	e.sandbox.SetBalance(ChannelOpenbank, 1_000_00)
 	b, err := e.client.Balance(t.Context(), ChannelOpenbank)
 	require.NoError(t, err)
-	require.Equal(t, Balance{Channel: ChannelOpenbank, Amount: payout.Amount{Value: 1_000_00, Currency: "RUB"}}, b)
+	require.Equal(t, mandarin.Balance{Channel: ChannelOpenbank, Amount: payout.Amount{Value: 1_000_00, Currency: "RUB"}}, b)
 
 	_, err = e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
 		cardRequest(payout.Card{Token: SandboxTokenSucceeds}, 250_05))
@@ -42,27 +43,30 @@ func TestBalanceDecreasesWithPayouts(t *testing.T) {
 	require.Len(t, e.sandbox.Ledger(), 1)
 
 	_, err = e.client.Balance(t.Context(), "nope")
-	providertest.RequireError(t, err, Name, providers.Known, CodeNotFound)
+	providertest.RequireError(t, err, mandarin.Name, providers.Known, mandarin.CodeNotFound)
 }
 
 func TestBankListAndFilter(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{})
 	all, err := e.client.Banks(t.Context(), "")
 	require.NoError(t, err)
-	require.Equal(t, SandboxBanks, all)
+	require.Len(t, all, len(SandboxBanks))
+	for i, b := range SandboxBanks {
+		require.Equal(t, mandarin.Bank(b), all[i])
+	}
 	sber, err := e.client.Banks(t.Context(), "сбер")
 	require.NoError(t, err)
-	require.Equal(t, []Bank{{BankID: "100000000111", BankName: "Сбербанк", BankBIC: "044525225"}}, sber)
+	require.Equal(t, []mandarin.Bank{{BankID: "100000000111", BankName: "Сбербанк", BankBIC: "044525225"}}, sber)
 	none, err := e.client.Banks(t.Context(), "nothing")
 	require.NoError(t, err)
 	require.Empty(t, none)
 }
 
 func TestSandboxRefusesBadAndReplayedXAuth(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{})
 	for name, header := range map[string]string{
 		"none":         "",
-		"wrong secret": XAuth(testMerchantID, "r1", "nope"),
+		"wrong secret": mandarin.XAuth(testMerchantID, "r1", "nope"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, e.api.URL+"/api/sbp/banks", nil)
@@ -73,7 +77,7 @@ func TestSandboxRefusesBadAndReplayedXAuth(t *testing.T) {
 			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		})
 	}
-	header := XAuth(testMerchantID, "once", testSecret)
+	header := mandarin.XAuth(testMerchantID, "once", testSecret)
 	for _, want := range []int{http.StatusOK, http.StatusUnauthorized} {
 		req, _ := http.NewRequest(http.MethodGet, e.api.URL+"/api/sbp/banks", nil)
 		req.Header.Set("X-Auth", header)
@@ -85,7 +89,7 @@ func TestSandboxRefusesBadAndReplayedXAuth(t *testing.T) {
 }
 
 func TestLedgerIsServed(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{})
 	_, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
 		cardRequest(payout.Card{Number: SandboxCardSucceeds}, 100))
 	require.NoError(t, err)
@@ -102,7 +106,7 @@ func TestLedgerIsServed(t *testing.T) {
 
 func TestStateFileSurvivesARestartWithoutACardNumber(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "mandarin.json")
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{StateFile: file})
+	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{StateFile: file})
 	e.sandbox.SetBalance(ChannelPSB, 42)
 	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
 		cardRequest(payout.Card{Number: SandboxCardSucceeds}, 100))
@@ -165,13 +169,13 @@ func jsonStrings(v any) []string {
 }
 
 func TestSandbox_LaggingStatusDoesNotSeeWhatMandarinDidWithinTheLag(t *testing.T) {
-	e := newEnv(t, ProviderOptions{}, SandboxConfig{})
+	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{})
 	in := faults.New(faults.Config{Lag: faults.Rate{P: 1, D: time.Minute}})
 	lagging := httptest.NewServer(in.Handler(e.sandbox, func(*http.Request) bool { return true }))
 	t.Cleanup(lagging.Close)
-	c, err := NewClient(Config{BaseURL: lagging.URL, MerchantID: testMerchantID, Secret: testSecret})
+	c, err := mandarin.NewClient(mandarin.Config{BaseURL: lagging.URL, MerchantID: testMerchantID, Secret: testSecret})
 	require.NoError(t, err)
-	late := NewProvider(c, ProviderOptions{})
+	late := mandarin.NewProvider(c, mandarin.ProviderOptions{})
 	backdate := func(id string, f func(*sandboxTx)) {
 		e.sandbox.mu.Lock()
 		defer e.sandbox.mu.Unlock()
@@ -185,7 +189,7 @@ func TestSandbox_LaggingStatusDoesNotSeeWhatMandarinDidWithinTheLag(t *testing.T
 	require.Equal(t, providers.StateSucceeded, nextEvent(t, e.events).Outcome.State)
 	require.Len(t, e.sandbox.Ledger(), 1, "the ledger has what Mandarin did, lag or not")
 	_, err = late.Status(t.Context(), out.Ref)
-	providertest.RequireError(t, err, Name, providers.Known, CodeNotFound)
+	providertest.RequireError(t, err, mandarin.Name, providers.Known, mandarin.CodeNotFound)
 	backdate(out.Ref.SessionID, func(tx *sandboxTx) { tx.CreatedAt = longAgo })
 	st, err := late.Status(t.Context(), out.Ref)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package bank131
+package sandbox
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
 )
 
 // passThreeDS completes the payer's 3-D Secure at the redirect, as the payer's browser would, and returns the HTTP
@@ -41,17 +42,17 @@ func passThreeDS(t *testing.T, method, redirect string, form url.Values) int {
 }
 
 // transferAwaitingPayer starts a transfer and waits for its action_required event.
-func (h *harness) transferAwaitingPayer(t *testing.T, payoutID string, tr Transfer) (providers.Outcome, providers.Event) {
+func (h *harness) transferAwaitingPayer(t *testing.T, payoutID string, tr bank131.Transfer) (providers.Outcome, providers.Event) {
 	t.Helper()
 	out, err := h.provider.Transfer(context.Background(), providers.Ref{PayoutID: payoutID}, tr)
 	require.NoError(t, err)
 	require.Regexp(t, `^ps_\d+$`, out.Ref.SessionID)
 	require.Equal(t, providers.StatePending, out.State)
 	e := h.nextEvent(t)
-	require.Equal(t, EventActionRequired, e.Kind)
+	require.Equal(t, bank131.EventActionRequired, e.Kind)
 	require.Equal(t, out.Ref, e.Outcome.Ref)
 	require.Equal(t, providers.StatePending, e.Outcome.State)
-	require.Equal(t, h.api.URL+"/_sandbox/3ds/"+out.Ref.SessionID, e.Outcome.Details[DetailRedirectURL])
+	require.Equal(t, h.api.URL+"/_sandbox/3ds/"+out.Ref.SessionID, e.Outcome.Details[bank131.DetailRedirectURL])
 	return out, e
 }
 
@@ -62,31 +63,31 @@ func TestSandbox_TransferPassesThreeDSecureThenPaysOut(t *testing.T) {
 			ctx := context.Background()
 			out, action := h.transferAwaitingPayer(t, "po_transfer", seedTransfer())
 			require.Empty(t, h.sandbox.Ledger(), "no money moves before 3-D Secure")
-			require.Equal(t, "GET", action.Outcome.Details[DetailRedirectMethod])
+			require.Equal(t, "GET", action.Outcome.Details[bank131.DetailRedirectMethod])
 
-			require.Equal(t, http.StatusOK, passThreeDS(t, method, action.Outcome.Details[DetailRedirectURL], nil))
+			require.Equal(t, http.StatusOK, passThreeDS(t, method, action.Outcome.Details[bank131.DetailRedirectURL], nil))
 
 			finished := h.nextEvent(t)
 			require.Equal(t, providers.EventPaymentFinished, finished.Kind, "no confirm: straight to payment_finished")
 			require.Equal(t, out.Ref, finished.Outcome.Ref)
 			require.Equal(t, providers.StateSucceeded, finished.Outcome.State)
-			require.Regexp(t, `^rt_\d+$`, finished.Outcome.Details[DetailRecurrentToken])
-			require.Empty(t, finished.Outcome.Details[DetailRedirectURL], "nothing more to do for the payer")
+			require.Regexp(t, `^rt_\d+$`, finished.Outcome.Details[bank131.DetailRecurrentToken])
+			require.Empty(t, finished.Outcome.Details[bank131.DetailRedirectURL], "nothing more to do for the payer")
 			require.Equal(t, &AmountDetails{Amount: 10843, Currency: "tjs"}, &AmountDetails{
 				Amount: finished.Outcome.Amount.Value, Currency: strings.ToLower(finished.Outcome.Amount.Currency)})
 
 			st, err := h.provider.Status(ctx, out.Ref)
 			require.NoError(t, err)
 			require.Equal(t, providers.StateSucceeded, st.State)
-			require.Equal(t, "accepted", st.Details[DetailSessionStatus])
-			require.Equal(t, finished.Outcome.Details[DetailRecurrentToken], st.Details[DetailRecurrentToken])
+			require.Equal(t, "accepted", st.Details[bank131.DetailSessionStatus])
+			require.Equal(t, finished.Outcome.Details[bank131.DetailRecurrentToken], st.Details[bank131.DetailRecurrentToken])
 			ledger := h.sandbox.Ledger()
 			require.Len(t, ledger, 1)
 			require.Equal(t, LedgerEntry{SessionID: out.Ref.SessionID, PaymentID: out.Ref.PaymentID, Metadata: "po_transfer",
 				Method: "transfer", Amount: 10843, Currency: "tjs", CardLast4: "1098", SourceAmount: 100000,
 				SourceCurrency: "rub", ExecutedAt: ledger[0].ExecutedAt}, ledger[0])
 
-			require.Equal(t, http.StatusConflict, passThreeDS(t, method, action.Outcome.Details[DetailRedirectURL], nil),
+			require.Equal(t, http.StatusConflict, passThreeDS(t, method, action.Outcome.Details[bank131.DetailRedirectURL], nil),
 				"3-D Secure is passed once")
 			_, err = h.provider.Confirm(ctx, out.Ref)
 			requireProviderError(t, err, providers.Known, "session_wrong_state")
@@ -101,7 +102,7 @@ func TestSandbox_TransferThatFails(t *testing.T) {
 	declined.RecipientCard = SandboxCardDeclined
 	tests := []struct {
 		name string
-		tr   Transfer
+		tr   bank131.Transfer
 		form url.Values
 		code string
 	}{
@@ -113,14 +114,14 @@ func TestSandbox_TransferThatFails(t *testing.T) {
 			h := newHarness(t)
 			out, action := h.transferAwaitingPayer(t, "po_fail", tt.tr)
 
-			require.Equal(t, http.StatusOK, passThreeDS(t, http.MethodPost, action.Outcome.Details[DetailRedirectURL], tt.form))
+			require.Equal(t, http.StatusOK, passThreeDS(t, http.MethodPost, action.Outcome.Details[bank131.DetailRedirectURL], tt.form))
 
 			e := h.nextEvent(t)
 			require.Equal(t, providers.EventPaymentFinished, e.Kind)
 			require.Equal(t, out.Ref, e.Outcome.Ref)
 			require.Equal(t, providers.StateFailed, e.Outcome.State)
 			require.Equal(t, tt.code, e.Outcome.ErrorCode)
-			require.Empty(t, e.Outcome.Details[DetailRecurrentToken])
+			require.Empty(t, e.Outcome.Details[bank131.DetailRecurrentToken])
 			require.Empty(t, h.sandbox.Ledger())
 		})
 	}
@@ -133,18 +134,18 @@ func TestSandbox_TransferWithoutWebhooksIsPolled(t *testing.T) {
 	tr.Recurrent = false
 	out, err := h.provider.Transfer(ctx, providers.Ref{PayoutID: "po_poll_t"}, tr)
 	require.NoError(t, err)
-	require.Empty(t, out.Details[DetailRedirectURL], "the redirect comes with action_required, after the answer")
+	require.Empty(t, out.Details[bank131.DetailRedirectURL], "the redirect comes with action_required, after the answer")
 
 	var redirect string
 	require.Eventually(t, func() bool {
 		st, err := h.provider.Transfer(ctx, out.Ref, tr) // with a session: the status
-		redirect = st.Details[DetailRedirectURL]
+		redirect = st.Details[bank131.DetailRedirectURL]
 		return err == nil && redirect != ""
 	}, 5*time.Second, 2*time.Millisecond)
 	require.Equal(t, http.StatusOK, passThreeDS(t, http.MethodGet, redirect, nil))
 	require.Eventually(t, func() bool {
 		st, err := h.provider.Status(ctx, out.Ref)
-		return err == nil && st.State == providers.StateSucceeded && st.Details[DetailRecurrentToken] == ""
+		return err == nil && st.State == providers.StateSucceeded && st.Details[bank131.DetailRecurrentToken] == ""
 	}, 5*time.Second, 2*time.Millisecond)
 	require.Empty(t, h.receivedHooks())
 	require.Len(t, h.sandbox.Ledger(), 1)
@@ -198,16 +199,13 @@ func TestSandbox_RejectsInvalidTransfers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb, err := seedTransfer().body("po_bad")
-			require.NoError(t, err)
-			raw, err := json.Marshal(tb)
-			require.NoError(t, err)
+			raw := seedMultiInit("po_bad")
 			var b map[string]any
 			dec := json.NewDecoder(strings.NewReader(string(raw)))
 			dec.UseNumber()
 			require.NoError(t, dec.Decode(&b))
 			tt.change(b)
-			raw, err = json.Marshal(b)
+			raw, err := json.Marshal(b)
 			require.NoError(t, err)
 
 			status, env, answer := h.post(t, h.partner, testProject, "session/multi/init", raw, nil)
@@ -230,11 +228,7 @@ func senderCard(b map[string]any) map[string]any {
 
 func TestSandbox_TakesARateAsAJSONNumberToo(t *testing.T) {
 	h := newHarness(t)
-	tb, err := seedTransfer().body("po_number")
-	require.NoError(t, err)
-	raw, err := json.Marshal(tb)
-	require.NoError(t, err)
-	raw = []byte(strings.Replace(string(raw), `"rate":"9.2222"`, `"rate":9.2222`, 1))
+	raw := []byte(strings.Replace(string(seedMultiInit("po_number")), `"rate":"9.2222"`, `"rate":9.2222`, 1))
 
 	status, env, _ := h.post(t, h.partner, testProject, "session/multi/init", raw, nil)
 
@@ -250,7 +244,7 @@ func TestSandbox_TransferAwaitingThePayerSurvivesReopen(t *testing.T) {
 
 	h = newHarness(t, withStateFile(file))
 	h.noEvent(t) // action_required was delivered: not sent again
-	old, err := url.Parse(action.Outcome.Details[DetailRedirectURL])
+	old, err := url.Parse(action.Outcome.Details[bank131.DetailRedirectURL])
 	require.NoError(t, err)
 	redirect := h.api.URL + old.Path // the reopened sandbox listens on another port
 	require.Equal(t, http.StatusOK, passThreeDS(t, http.MethodGet, redirect, nil))

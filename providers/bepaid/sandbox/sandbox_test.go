@@ -1,4 +1,4 @@
-package bepaid
+package sandbox
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bepaid"
 )
 
 func TestSandbox_MagicCardsAndTokens(t *testing.T) {
@@ -223,7 +224,7 @@ func TestSandbox_DuplicateCheckRefusalIsUnknownAndChangesNothing(t *testing.T) {
 
 	out, err := h.provider.Submit(ctx, providers.Ref{PayoutID: "po_dup_again"}, cardRequest(SandboxCardSucceeds))
 
-	pe := requireProviderError(t, err, providers.Unknown, CodeDuplicate)
+	pe := requireProviderError(t, err, providers.Unknown, bepaid.CodeDuplicate)
 	require.Equal(t, http.StatusUnprocessableEntity, pe.HTTPStatus)
 	require.Contains(t, pe.Description, "Duplicate transaction")
 	require.True(t, pe.Exists, "a duplicate_check refusal means a payout like it exists: look it up, never send again")
@@ -239,8 +240,7 @@ func TestSandbox_DuplicateCheckRefusalIsUnknownAndChangesNothing(t *testing.T) {
 	other.Amount.Value++
 	h.submit(t, "po_other_amount", other)
 	off := false
-	req := NewProvider(h.client, ProviderOptions{}).payoutRequest(providers.Ref{PayoutID: "po_unchecked"},
-		cardRequest(SandboxCardSucceeds))
+	req := payoutRequest("po_unchecked", "")
 	req.DuplicateCheck = &off
 	tx, err := h.client.CreatePayout(ctx, req)
 	require.NoError(t, err)
@@ -255,7 +255,7 @@ func TestSandbox_DuplicateCheckAppliesToTokens(t *testing.T) {
 	_, err := h.provider.Submit(context.Background(), providers.Ref{PayoutID: "po_tok2"},
 		tokenRequest(SandboxTokenSucceeds))
 
-	requireProviderError(t, err, providers.Unknown, CodeDuplicate)
+	requireProviderError(t, err, providers.Unknown, bepaid.CodeDuplicate)
 	require.Len(t, h.sandbox.Ledger(), 1)
 }
 
@@ -284,7 +284,7 @@ func TestSandbox_AnswerLostAfterExecutionIsUnknownAndFoundByTrackingID(t *testin
 
 	// A blind resend within 30 s is refused as a duplicate: also unknown, so the payout is looked up again.
 	_, err = h.provider.Submit(ctx, providers.Ref{PayoutID: "po_lost"}, cardRequest(SandboxCardSucceeds))
-	requireProviderError(t, err, providers.Unknown, CodeDuplicate)
+	requireProviderError(t, err, providers.Unknown, bepaid.CodeDuplicate)
 	require.Len(t, h.sandbox.Ledger(), 1)
 
 	// FailNext(1) lost one answer only.
@@ -299,7 +299,7 @@ func TestSandbox_FailNextDoesNotCountRefusedRequests(t *testing.T) {
 	bad := cardRequest("4200000000000001") // fails the Luhn check
 
 	_, err := h.provider.Submit(context.Background(), providers.Ref{PayoutID: "po_bad"}, bad)
-	requireProviderError(t, err, providers.Known, CodeValidation)
+	requireProviderError(t, err, providers.Known, bepaid.CodeValidation)
 	_, err = h.provider.Submit(context.Background(), providers.Ref{PayoutID: "po_good"}, cardRequest(SandboxCardSucceeds))
 
 	requireProviderError(t, err, providers.Unknown, "")
@@ -315,12 +315,12 @@ func TestSandbox_RefusesWrongCredentials(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := h.newClient(t, tt.shop, tt.secret)
 
-			_, err := NewProvider(c, ProviderOptions{}).Submit(context.Background(), providers.Ref{PayoutID: "po_1"},
+			_, err := bepaid.NewProvider(c, bepaid.ProviderOptions{}).Submit(context.Background(), providers.Ref{PayoutID: "po_1"},
 				cardRequest(SandboxCardSucceeds))
-			pe := requireProviderError(t, err, providers.Known, CodeUnauthorized)
+			pe := requireProviderError(t, err, providers.Known, bepaid.CodeUnauthorized)
 			require.Equal(t, http.StatusUnauthorized, pe.HTTPStatus)
 			_, err = c.ByTrackingID(context.Background(), "po_1")
-			requireProviderError(t, err, providers.Known, CodeUnauthorized)
+			requireProviderError(t, err, providers.Known, bepaid.CodeUnauthorized)
 		})
 	}
 	for _, path := range []string{"/transactions/payouts", "/transactions/1-a", "/v2/transactions/tracking_id/po_1"} {
@@ -348,40 +348,37 @@ func TestSandbox_WithoutCredentialsConfiguredRefusesEverything(t *testing.T) {
 
 func TestSandbox_ValidatesPayoutRequests(t *testing.T) {
 	h := newHarness(t)
-	valid := func() PayoutRequest {
-		return NewProvider(h.client, ProviderOptions{NotificationURL: "https://us/n"}).payoutRequest(
-			providers.Ref{PayoutID: "po_invalid"}, cardRequest(SandboxCardSucceeds))
-	}
+	valid := func() bepaid.PayoutRequest { return payoutRequest("po_invalid", "https://us/n") }
 	tests := []struct {
 		name   string
-		change func(*PayoutRequest)
+		change func(*bepaid.PayoutRequest)
 		field  string
 	}{
-		{"zero amount", func(p *PayoutRequest) { p.Amount = 0 }, "amount"},
-		{"negative amount", func(p *PayoutRequest) { p.Amount = -1 }, "amount"},
-		{"no currency", func(p *PayoutRequest) { p.Currency = "" }, "currency"},
-		{"lower-case currency", func(p *PayoutRequest) { p.Currency = "byn" }, "currency"},
-		{"a four-letter currency", func(p *PayoutRequest) { p.Currency = "BYNR" }, "currency"},
-		{"no description", func(p *PayoutRequest) { p.Description = " " }, "description"},
-		{"a long description", func(p *PayoutRequest) { p.Description = strings.Repeat("ü", 256) }, "description"},
-		{"a long tracking_id", func(p *PayoutRequest) { p.TrackingID = strings.Repeat("x", 256) }, "tracking_id"},
-		{"an unknown language", func(p *PayoutRequest) { p.Language = "xx" }, "language"},
-		{"a relative notification_url", func(p *PayoutRequest) { p.NotificationURL = "/notify" }, "notification_url"},
-		{"a verification_url that is not http", func(p *PayoutRequest) { p.VerificationURL = "ftp://x/y" }, "verification_url"},
-		{"no card", func(p *PayoutRequest) { p.Card = nil }, "recipient_credit_card.number"},
-		{"a card failing Luhn", func(p *PayoutRequest) { p.Card.Number = "4200000000000001" }, "recipient_credit_card.number"},
-		{"a card too short", func(p *PayoutRequest) { p.Card.Number = "42000000000" }, "recipient_credit_card.number"},
-		{"a card too long", func(p *PayoutRequest) { p.Card.Number = "42000000000000000000" }, "recipient_credit_card.number"},
-		{"a card with spaces", func(p *PayoutRequest) { p.Card.Number = "4200 0000 0000 0000" }, "recipient_credit_card.number"},
-		{"no holder", func(p *PayoutRequest) { p.Card.Holder = "" }, "recipient_credit_card.holder"},
-		{"a long holder", func(p *PayoutRequest) { p.Card.Holder = strings.Repeat("A", 33) }, "recipient_credit_card.holder"},
-		{"no exp_month", func(p *PayoutRequest) { p.Card.ExpMonth = "" }, "recipient_credit_card.exp_month"},
-		{"exp_month 13", func(p *PayoutRequest) { p.Card.ExpMonth = "13" }, "recipient_credit_card.exp_month"},
-		{"no exp_year", func(p *PayoutRequest) { p.Card.ExpYear = "" }, "recipient_credit_card.exp_year"},
-		{"a two-digit exp_year", func(p *PayoutRequest) { p.Card.ExpYear = "30" }, "recipient_credit_card.exp_year"},
-		{"an expired card", func(p *PayoutRequest) { p.Card.ExpYear = "2020" }, "recipient_credit_card.exp_year"},
-		{"an unknown token", func(p *PayoutRequest) { p.Card = &RecipientCard{Token: "tok_nope"} }, "recipient_credit_card.token"},
-		{"a number and a token", func(p *PayoutRequest) { p.Card.Token = SandboxTokenSucceeds }, "recipient_credit_card.token"},
+		{"zero amount", func(p *bepaid.PayoutRequest) { p.Amount = 0 }, "amount"},
+		{"negative amount", func(p *bepaid.PayoutRequest) { p.Amount = -1 }, "amount"},
+		{"no currency", func(p *bepaid.PayoutRequest) { p.Currency = "" }, "currency"},
+		{"lower-case currency", func(p *bepaid.PayoutRequest) { p.Currency = "byn" }, "currency"},
+		{"a four-letter currency", func(p *bepaid.PayoutRequest) { p.Currency = "BYNR" }, "currency"},
+		{"no description", func(p *bepaid.PayoutRequest) { p.Description = " " }, "description"},
+		{"a long description", func(p *bepaid.PayoutRequest) { p.Description = strings.Repeat("ü", 256) }, "description"},
+		{"a long tracking_id", func(p *bepaid.PayoutRequest) { p.TrackingID = strings.Repeat("x", 256) }, "tracking_id"},
+		{"an unknown language", func(p *bepaid.PayoutRequest) { p.Language = "xx" }, "language"},
+		{"a relative notification_url", func(p *bepaid.PayoutRequest) { p.NotificationURL = "/notify" }, "notification_url"},
+		{"a verification_url that is not http", func(p *bepaid.PayoutRequest) { p.VerificationURL = "ftp://x/y" }, "verification_url"},
+		{"no card", func(p *bepaid.PayoutRequest) { p.Card = nil }, "recipient_credit_card.number"},
+		{"a card failing Luhn", func(p *bepaid.PayoutRequest) { p.Card.Number = "4200000000000001" }, "recipient_credit_card.number"},
+		{"a card too short", func(p *bepaid.PayoutRequest) { p.Card.Number = "42000000000" }, "recipient_credit_card.number"},
+		{"a card too long", func(p *bepaid.PayoutRequest) { p.Card.Number = "42000000000000000000" }, "recipient_credit_card.number"},
+		{"a card with spaces", func(p *bepaid.PayoutRequest) { p.Card.Number = "4200 0000 0000 0000" }, "recipient_credit_card.number"},
+		{"no holder", func(p *bepaid.PayoutRequest) { p.Card.Holder = "" }, "recipient_credit_card.holder"},
+		{"a long holder", func(p *bepaid.PayoutRequest) { p.Card.Holder = strings.Repeat("A", 33) }, "recipient_credit_card.holder"},
+		{"no exp_month", func(p *bepaid.PayoutRequest) { p.Card.ExpMonth = "" }, "recipient_credit_card.exp_month"},
+		{"exp_month 13", func(p *bepaid.PayoutRequest) { p.Card.ExpMonth = "13" }, "recipient_credit_card.exp_month"},
+		{"no exp_year", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = "" }, "recipient_credit_card.exp_year"},
+		{"a two-digit exp_year", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = "30" }, "recipient_credit_card.exp_year"},
+		{"an expired card", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = "2020" }, "recipient_credit_card.exp_year"},
+		{"an unknown token", func(p *bepaid.PayoutRequest) { p.Card = &bepaid.RecipientCard{Token: "tok_nope"} }, "recipient_credit_card.token"},
+		{"a number and a token", func(p *bepaid.PayoutRequest) { p.Card.Token = SandboxTokenSucceeds }, "recipient_credit_card.token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -390,16 +387,16 @@ func TestSandbox_ValidatesPayoutRequests(t *testing.T) {
 
 			_, err := h.client.CreatePayout(context.Background(), p)
 
-			pe := requireProviderError(t, err, providers.Known, CodeValidation)
+			pe := requireProviderError(t, err, providers.Known, bepaid.CodeValidation)
 			require.Equal(t, http.StatusUnprocessableEntity, pe.HTTPStatus)
 			require.Contains(t, pe.Description, strings.NewReplacer("_", " ", ".", " ").Replace(tt.field)[1:])
 			require.NotContains(t, strings.ReplaceAll(err.Error(), " ", ""), "420000000000")
 
-			body, err := json.Marshal(payoutEnvelope{Request: &p})
+			body, err := json.Marshal(map[string]any{"request": p})
 			require.NoError(t, err)
 			status, raw := h.do(t, http.MethodPost, "/transactions/payouts", body, true)
 			require.Equal(t, http.StatusUnprocessableEntity, status)
-			apiErr := parseAPIError(raw)
+			apiErr := apiError(raw)
 			require.NotNil(t, apiErr, "the documented error shape: %s", raw)
 			require.NotEmpty(t, apiErr.Fields()[tt.field], "errors name %s: %s", tt.field, raw)
 			require.NotContains(t, string(raw), "4200000000")
@@ -440,7 +437,7 @@ func TestSandbox_RefusesBodiesOfTheWrongShape(t *testing.T) {
 			status, raw := h.do(t, http.MethodPost, "/transactions/payouts", []byte(tt.body), true)
 
 			require.Equal(t, tt.status, status, "%s", raw)
-			apiErr := parseAPIError(raw)
+			apiErr := apiError(raw)
 			require.NotNil(t, apiErr, "%s", raw)
 			if tt.field != "" {
 				require.NotEmpty(t, apiErr.Fields()[tt.field], "%s", raw)
@@ -455,10 +452,10 @@ func TestSandbox_UnknownTransactionIsNotFound(t *testing.T) {
 
 	_, err := h.client.Transaction(context.Background(), "1-0000000000")
 
-	pe := requireProviderError(t, err, providers.Known, CodeNotFound)
+	pe := requireProviderError(t, err, providers.Known, bepaid.CodeNotFound)
 	require.Equal(t, http.StatusNotFound, pe.HTTPStatus)
 	_, err = h.provider.Status(context.Background(), providers.Ref{PayoutID: "po_1", SessionID: "1-0000000000"})
-	requireProviderError(t, err, providers.Known, CodeNotFound)
+	requireProviderError(t, err, providers.Known, bepaid.CodeNotFound)
 }
 
 func TestSandbox_UnknownPathsAndMethods(t *testing.T) {
@@ -475,7 +472,7 @@ func TestSandbox_UnknownPathsAndMethods(t *testing.T) {
 			status, raw := h.do(t, tt.method, tt.path, nil, true)
 
 			require.Contains(t, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, status)
-			require.NotNil(t, parseAPIError(raw), "%s", raw)
+			require.NotNil(t, apiError(raw), "%s", raw)
 		})
 	}
 }
@@ -644,9 +641,9 @@ func TestSandbox_LaggingStatusDoesNotSeeWhatBePaidDidWithinTheLag(t *testing.T) 
 	in := faults.New(faults.Config{Lag: faults.Rate{P: 1, D: time.Minute}})
 	lagging := httptest.NewServer(in.Handler(h.sandbox, func(*http.Request) bool { return true }))
 	t.Cleanup(lagging.Close)
-	c, err := NewClient(Config{BaseURL: lagging.URL, ShopID: testShopID, SecretKey: testSecretKey})
+	c, err := bepaid.NewClient(bepaid.Config{BaseURL: lagging.URL, ShopID: testShopID, SecretKey: testSecretKey})
 	require.NoError(t, err)
-	late := NewProvider(c, ProviderOptions{})
+	late := bepaid.NewProvider(c, bepaid.ProviderOptions{})
 	backdate := func(uid string, f func(*sandboxTx)) {
 		h.sandbox.mu.Lock()
 		defer h.sandbox.mu.Unlock()
@@ -661,7 +658,7 @@ func TestSandbox_LaggingStatusDoesNotSeeWhatBePaidDidWithinTheLag(t *testing.T) 
 	require.NoError(t, err)
 	require.Equal(t, providers.StateCreated, st.State, "by tracking_id, a payout made within the lag is not listed yet")
 	_, err = late.Status(ctx, out.Ref)
-	requireProviderError(t, err, providers.Known, CodeNotFound)
+	requireProviderError(t, err, providers.Known, bepaid.CodeNotFound)
 
 	backdate(out.Ref.SessionID, func(tx *sandboxTx) { tx.CreatedAt = longAgo })
 	st, err = late.Status(ctx, providers.Ref{PayoutID: "po_lag"})
@@ -687,10 +684,10 @@ func TestSandbox_LatePayoutExecutesAfterTheClientGaveUpAndIsInTheLedger(t *testi
 	in := faults.New(faults.Config{Late: faults.Rate{P: 1, D: 300 * time.Millisecond}})
 	holding := httptest.NewServer(in.Handler(h.sandbox, func(*http.Request) bool { return true }))
 	t.Cleanup(holding.Close)
-	c, err := NewClient(Config{BaseURL: holding.URL, ShopID: testShopID, SecretKey: testSecretKey,
+	c, err := bepaid.NewClient(bepaid.Config{BaseURL: holding.URL, ShopID: testShopID, SecretKey: testSecretKey,
 		HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}})
 	require.NoError(t, err)
-	impatient := NewProvider(c, ProviderOptions{NotificationURL: h.recv.notifyURL()})
+	impatient := bepaid.NewProvider(c, bepaid.ProviderOptions{NotificationURL: h.recv.notifyURL()})
 
 	_, err = impatient.Submit(ctx, providers.Ref{PayoutID: "po_late"}, cardRequest(SandboxCardSucceeds))
 	requireProviderError(t, err, providers.Unknown, "")

@@ -1,4 +1,4 @@
-package bepaid
+package sandbox
 
 import (
 	"bytes"

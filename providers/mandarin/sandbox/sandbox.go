@@ -1,4 +1,4 @@
-package mandarin
+package sandbox
 
 import (
 	"bytes"

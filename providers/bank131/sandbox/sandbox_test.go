@@ -1,4 +1,4 @@
-package bank131
+package sandbox
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
 )
 
 // submitted opens and submits a payout to card and returns its ref.
@@ -210,7 +211,7 @@ func TestSandbox_StartTwiceIsWrongState(t *testing.T) {
 	h := newHarness(t)
 	ref := h.submitted(t, "po_twice", SandboxCardSucceeds)
 
-	_, err := h.client.StartPayout(context.Background(), StartPayout{SessionID: ref.SessionID,
+	_, err := h.client.StartPayout(context.Background(), bank131.StartPayout{SessionID: ref.SessionID,
 		CardNumber: SandboxCardSucceeds, RecipientName: "Ivanov Ivan", Amount: 100, Currency: "rub"})
 
 	requireProviderError(t, err, providers.Known, "session_wrong_state")
@@ -219,12 +220,14 @@ func TestSandbox_StartTwiceIsWrongState(t *testing.T) {
 func TestSandbox_RejectsUnsignedRequest(t *testing.T) {
 	h := newHarness(t)
 	body := []byte(`{"metadata":"po_1"}`)
+	otherBody, err := Sign(h.partner, []byte(`{}`))
+	require.NoError(t, err)
 	tests := []struct {
 		name   string
 		header map[string]string
 	}{
 		{"no signature", nil},
-		{"signature of another body", map[string]string{headerSign: testSignatureOfEmptyObject}},
+		{"signature of another body", map[string]string{headerSign: otherBody}},
 		{"signature not base64", map[string]string{headerSign: "a4f1698616d6"}},
 	}
 	for _, tt := range tests {
@@ -266,7 +269,7 @@ func TestSandbox_AcceptsAnyProjectWhenNoneIsSet(t *testing.T) {
 	t.Cleanup(sb.Close)
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(Config{BaseURL: srv.URL, Project: "any", PrivateKey: partner})
+	c, err := bank131.NewClient(bank131.Config{BaseURL: srv.URL, Project: "any", PrivateKey: partner})
 	require.NoError(t, err)
 
 	_, err = c.CreateSession(context.Background(), nil)
@@ -289,23 +292,23 @@ func TestSandbox_RejectsInvalidStartPayout(t *testing.T) {
 	ctx := context.Background()
 	ref, err := h.provider.Open(ctx, providers.Ref{PayoutID: "po_invalid"})
 	require.NoError(t, err)
-	valid := StartPayout{SessionID: ref.SessionID, CardNumber: SandboxCardSucceeds, RecipientName: "Ivanov Ivan",
+	valid := bank131.StartPayout{SessionID: ref.SessionID, CardNumber: SandboxCardSucceeds, RecipientName: "Ivanov Ivan",
 		Amount: 10000, Currency: "rub"}
 	tests := []struct {
 		name   string
-		change func(*StartPayout)
+		change func(*bank131.StartPayout)
 		field  string
 	}{
-		{"no session", func(p *StartPayout) { p.SessionID = "" }, "session_id"},
-		{"unknown session", func(p *StartPayout) { p.SessionID = "ps_0" }, "session_id"},
-		{"no card number", func(p *StartPayout) { p.CardNumber = "" }, "payment_method.card.bank_card.number"},
-		{"card failing Luhn", func(p *StartPayout) { p.CardNumber = "4242424242424241" }, "payment_method.card.bank_card.number"},
-		{"card too short", func(p *StartPayout) { p.CardNumber = "4242424242424" }, "payment_method.card.bank_card.number"},
-		{"card with spaces", func(p *StartPayout) { p.CardNumber = "4242 4242 4242 4242" }, "payment_method.card.bank_card.number"},
-		{"no recipient name", func(p *StartPayout) { p.RecipientName = " " }, "participant_details.recipient.full_name"},
-		{"zero amount", func(p *StartPayout) { p.Amount = 0 }, "amount_details.amount"},
-		{"negative amount", func(p *StartPayout) { p.Amount = -1 }, "amount_details.amount"},
-		{"not roubles", func(p *StartPayout) { p.Currency = "usd" }, "amount_details.currency"},
+		{"no session", func(p *bank131.StartPayout) { p.SessionID = "" }, "session_id"},
+		{"unknown session", func(p *bank131.StartPayout) { p.SessionID = "ps_0" }, "session_id"},
+		{"no card number", func(p *bank131.StartPayout) { p.CardNumber = "" }, "payment_method.card.bank_card.number"},
+		{"card failing Luhn", func(p *bank131.StartPayout) { p.CardNumber = "4242424242424241" }, "payment_method.card.bank_card.number"},
+		{"card too short", func(p *bank131.StartPayout) { p.CardNumber = "4242424242424" }, "payment_method.card.bank_card.number"},
+		{"card with spaces", func(p *bank131.StartPayout) { p.CardNumber = "4242 4242 4242 4242" }, "payment_method.card.bank_card.number"},
+		{"no recipient name", func(p *bank131.StartPayout) { p.RecipientName = " " }, "participant_details.recipient.full_name"},
+		{"zero amount", func(p *bank131.StartPayout) { p.Amount = 0 }, "amount_details.amount"},
+		{"negative amount", func(p *bank131.StartPayout) { p.Amount = -1 }, "amount_details.amount"},
+		{"not roubles", func(p *bank131.StartPayout) { p.Currency = "usd" }, "amount_details.currency"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,7 +377,7 @@ func TestSandbox_RepeatedIdempotencyKeyIsRefused(t *testing.T) {
 	// A key is scoped to its method, and a repeat of start changes nothing either.
 	_, err = h.client.Cancel(ctx, ref.SessionID, "po_idem:confirm")
 	requireProviderError(t, err, providers.Known, "session_wrong_state")
-	_, err = h.client.StartPayout(ctx, StartPayout{SessionID: ref.SessionID, CardNumber: SandboxCardSucceeds,
+	_, err = h.client.StartPayout(ctx, bank131.StartPayout{SessionID: ref.SessionID, CardNumber: SandboxCardSucceeds,
 		RecipientName: "Ivanov Ivan", Amount: 100, Currency: "rub", IdempotencyKey: "po_idem:start"})
 	requireProviderError(t, err, providers.Unknown, "idempotency_key_already_exists")
 }
@@ -384,7 +387,7 @@ func TestSandbox_RefusedRequestDoesNotSpendItsIdempotencyKey(t *testing.T) {
 	ctx := context.Background()
 	ref, err := h.provider.Open(ctx, providers.Ref{PayoutID: "po_retry"})
 	require.NoError(t, err)
-	p := StartPayout{SessionID: ref.SessionID, CardNumber: SandboxCardSucceeds, RecipientName: "",
+	p := bank131.StartPayout{SessionID: ref.SessionID, CardNumber: SandboxCardSucceeds, RecipientName: "",
 		Amount: 100, Currency: "rub", IdempotencyKey: "po_retry:start"}
 
 	_, err = h.client.StartPayout(ctx, p)
@@ -455,9 +458,9 @@ func TestSandbox_WebhooksWaitForAURL(t *testing.T) {
 	t.Cleanup(sb.Close)
 	api := httptest.NewServer(sb)
 	t.Cleanup(api.Close)
-	c, err := NewClient(Config{BaseURL: api.URL, Project: testProject, PrivateKey: partner})
+	c, err := bank131.NewClient(bank131.Config{BaseURL: api.URL, Project: testProject, PrivateKey: partner})
 	require.NoError(t, err)
-	p := NewProvider(c)
+	p := bank131.NewProvider(c)
 	ref, err := p.Open(context.Background(), providers.Ref{PayoutID: "po_later_url"})
 	require.NoError(t, err)
 	_, err = p.Submit(context.Background(), ref, cardRequest(SandboxCardSucceeds))
@@ -574,9 +577,9 @@ func TestSandbox_LaggingStatusDoesNotSeeWhatTheBankDidWithinTheLag(t *testing.T)
 	in := faults.New(faults.Config{Lag: faults.Rate{P: 1, D: time.Minute}})
 	lagging := httptest.NewServer(in.Handler(h.sandbox, func(*http.Request) bool { return true }))
 	t.Cleanup(lagging.Close)
-	c, err := NewClient(Config{BaseURL: lagging.URL, Project: testProject, PrivateKey: h.partner})
+	c, err := bank131.NewClient(bank131.Config{BaseURL: lagging.URL, Project: testProject, PrivateKey: h.partner})
 	require.NoError(t, err)
-	late := NewProvider(c)
+	late := bank131.NewProvider(c)
 	backdate := func(id string, f func(*sandboxSession)) {
 		h.sandbox.mu.Lock()
 		defer h.sandbox.mu.Unlock()

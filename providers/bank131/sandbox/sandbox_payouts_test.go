@@ -1,4 +1,4 @@
-package bank131
+package sandbox
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
 )
 
 // submitReq opens the payout unless it is single-request, submits it and returns the outcome.
@@ -20,7 +21,7 @@ func (h *harness) submitReq(t *testing.T, payoutID string, req payout.Request) p
 	t.Helper()
 	ctx := context.Background()
 	ref := providers.Ref{PayoutID: payoutID}
-	if !SingleRequest(req) {
+	if !bank131.SingleRequest(req) {
 		var err error
 		ref, err = h.provider.Open(ctx, ref)
 		require.NoError(t, err)
@@ -87,7 +88,7 @@ func TestSandbox_PayoutsThatSucceed(t *testing.T) {
 			st, err := h.provider.Status(context.Background(), out.Ref)
 			require.NoError(t, err)
 			require.Equal(t, providers.StateSucceeded, st.State)
-			require.Equal(t, "accepted", st.Details[DetailSessionStatus])
+			require.Equal(t, "accepted", st.Details[bank131.DetailSessionStatus])
 			ledger := h.sandbox.Ledger()
 			require.Len(t, ledger, 1)
 			want := tt.ledger
@@ -142,7 +143,7 @@ func TestSandbox_UnknownTokenIsRefusedAndNothingSubmitted(t *testing.T) {
 	// The bank's own words for it, by token/info and by a start that skips it.
 	_, err = h.client.TokenInfo(ctx, SandboxTokenUnknown)
 	requireProviderError(t, err, providers.Known, "invalid_request")
-	_, err = h.client.StartPayout(ctx, StartPayout{SessionID: ref.SessionID, CardToken: SandboxTokenUnknown,
+	_, err = h.client.StartPayout(ctx, bank131.StartPayout{SessionID: ref.SessionID, CardToken: SandboxTokenUnknown,
 		RecipientName: "Ivanov Ivan", Amount: 100, Currency: "rub"})
 	pe = requireProviderError(t, err, providers.Known, "invalid_request")
 	require.Contains(t, pe.Description, "tokenized_card.token")
@@ -162,7 +163,7 @@ func TestSandbox_TokenInfoTellsTheMagicTokens(t *testing.T) {
 			info, err := h.client.TokenInfo(context.Background(), tt.token)
 
 			require.NoError(t, err)
-			require.Equal(t, TokenInfo{Token: tt.token, Brand: tt.brand, Last4: tt.last4, Type: "card"}, info)
+			require.Equal(t, bank131.TokenInfo{Token: tt.token, Brand: tt.brand, Last4: tt.last4, Type: "card"}, info)
 		})
 	}
 }
@@ -173,7 +174,10 @@ func TestSandbox_ListsSBPBanks(t *testing.T) {
 
 	banks, err := h.client.FPSBanks(ctx)
 	require.NoError(t, err)
-	require.Equal(t, SandboxBanks(), banks)
+	require.Len(t, banks, len(SandboxBanks()))
+	for i, b := range SandboxBanks() {
+		require.Equal(t, bank131.SBPBank{ID: b.ID, Name: b.Name, RuName: b.RuName}, banks[i])
+	}
 
 	all, err := h.provider.SBPBanks(ctx, "")
 	require.NoError(t, err)
@@ -193,22 +197,22 @@ func TestSandbox_ListsSBPBanks(t *testing.T) {
 func TestSandbox_RejectsInvalidSBPPayouts(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	valid := StartPayout{SBP: &SBPPayout{Phone: SandboxPhoneSucceeds, BankID: SandboxBankID, Description: "Payout"},
+	valid := bank131.StartPayout{SBP: &bank131.SBPPayout{Phone: SandboxPhoneSucceeds, BankID: SandboxBankID, Description: "Payout"},
 		Amount: 10000, Currency: "rub"}
 	tests := []struct {
 		name   string
-		change func(*StartPayout)
+		change func(*bank131.StartPayout)
 		field  string
 	}{
-		{"a description of 141 characters", func(p *StartPayout) { p.SBP.Description = strings.Repeat("я", 141) },
+		{"a description of 141 characters", func(p *bank131.StartPayout) { p.SBP.Description = strings.Repeat("я", 141) },
 			"faster_payment_system.description"},
-		{"no description", func(p *StartPayout) { p.SBP.Description = "" }, "faster_payment_system.description"},
-		{"dollars", func(p *StartPayout) { p.Currency = "usd" }, "amount_details.currency"},
-		{"a short phone", func(p *StartPayout) { p.SBP.Phone = "+7900131000" }, "faster_payment_system.phone"},
-		{"a phone not Russian", func(p *StartPayout) { p.SBP.Phone = "+49001310001" }, "faster_payment_system.phone"},
-		{"an unknown bank", func(p *StartPayout) { p.SBP.BankID = "100000000999" }, "faster_payment_system.bank_id"},
-		{"no bank", func(p *StartPayout) { p.SBP.BankID = "" }, "faster_payment_system.bank_id"},
-		{"no amount", func(p *StartPayout) { p.Amount = 0 }, "amount_details.amount"},
+		{"no description", func(p *bank131.StartPayout) { p.SBP.Description = "" }, "faster_payment_system.description"},
+		{"dollars", func(p *bank131.StartPayout) { p.Currency = "usd" }, "amount_details.currency"},
+		{"a short phone", func(p *bank131.StartPayout) { p.SBP.Phone = "+7900131000" }, "faster_payment_system.phone"},
+		{"a phone not Russian", func(p *bank131.StartPayout) { p.SBP.Phone = "+49001310001" }, "faster_payment_system.phone"},
+		{"an unknown bank", func(p *bank131.StartPayout) { p.SBP.BankID = "100000000999" }, "faster_payment_system.bank_id"},
+		{"no bank", func(p *bank131.StartPayout) { p.SBP.BankID = "" }, "faster_payment_system.bank_id"},
+		{"no amount", func(p *bank131.StartPayout) { p.Amount = 0 }, "amount_details.amount"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +228,7 @@ func TestSandbox_RejectsInvalidSBPPayouts(t *testing.T) {
 		})
 	}
 	p := valid
-	p.SBP = &SBPPayout{Phone: SandboxPhoneSucceeds, BankID: SandboxBankID, Description: strings.Repeat("я", 140)}
+	p.SBP = &bank131.SBPPayout{Phone: SandboxPhoneSucceeds, BankID: SandboxBankID, Description: strings.Repeat("я", 140)}
 	_, err := h.client.InitPayout(ctx, "", p)
 	require.NoError(t, err, "140 characters are allowed")
 }
@@ -244,7 +248,7 @@ func TestSandbox_SBPPhoneGoesAsDigits(t *testing.T) {
 func TestSandbox_InitTakesNoSessionAndKeepsItsIdempotencyKey(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	p := StartPayout{CardNumber: SandboxCardSucceeds, RecipientName: "Ivanov Ivan", Amount: 100, Currency: "rub",
+	p := bank131.StartPayout{CardNumber: SandboxCardSucceeds, RecipientName: "Ivanov Ivan", Amount: 100, Currency: "rub",
 		Metadata: "po_idem", IdempotencyKey: "po_idem:init"}
 
 	s, err := h.client.InitPayout(ctx, "", p)
@@ -276,7 +280,7 @@ func TestSandbox_ErrorModeKeepsTheSessionInErrorForAWhile(t *testing.T) {
 
 			require.Eventually(t, func() bool {
 				st, err := h.provider.Status(ctx, out.Ref)
-				return err == nil && st.Details[DetailSessionStatus] == "error"
+				return err == nil && st.Details[bank131.DetailSessionStatus] == "error"
 			}, 5*time.Second, 2*time.Millisecond)
 			st, err := h.provider.Status(ctx, out.Ref)
 			require.NoError(t, err)
@@ -289,7 +293,7 @@ func TestSandbox_ErrorModeKeepsTheSessionInErrorForAWhile(t *testing.T) {
 			require.Equal(t, providers.StateSucceeded, e.Outcome.State)
 			st, err = h.provider.Status(ctx, out.Ref)
 			require.NoError(t, err)
-			require.Equal(t, "accepted", st.Details[DetailSessionStatus])
+			require.Equal(t, "accepted", st.Details[bank131.DetailSessionStatus])
 			require.Len(t, h.sandbox.Ledger(), 1)
 		})
 	}
@@ -305,14 +309,14 @@ func TestSandbox_ErrorModeResumesAfterRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		st, err := h.provider.Status(ctx, out.Ref)
-		return err == nil && st.Details[DetailSessionStatus] == "error"
+		return err == nil && st.Details[bank131.DetailSessionStatus] == "error"
 	}, 5*time.Second, 2*time.Millisecond)
 	h.stop()
 
 	h = newHarness(t, withStateFile(file), withErrorHold(time.Hour))
 	st, err := h.provider.Status(ctx, out.Ref)
 	require.NoError(t, err)
-	require.Equal(t, "error", st.Details[DetailSessionStatus], "the hold is kept across a restart")
+	require.Equal(t, "error", st.Details[bank131.DetailSessionStatus], "the hold is kept across a restart")
 	h.noEvent(t)
 	require.Empty(t, h.sandbox.Ledger())
 }

@@ -1,0 +1,122 @@
+package sandbox
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
+)
+
+const (
+	testMerchantID = "1234"
+	testSecret     = "s3cr3t"
+	testEmail      = "user@example.com"
+	testPhone      = "+79001234567"
+)
+
+// callbackReceiver is our side: it translates callbacks with mandarin.Webhooks and answers as Mandarin expects.
+type callbackReceiver struct {
+	events chan providers.Event
+	hooks  *mandarin.Webhooks
+}
+
+func (rc *callbackReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	events, err := rc.hooks.Translate(r.Header, body)
+	switch {
+	case errors.Is(err, providers.ErrBadSignature):
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	case err != nil:
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	for _, e := range events {
+		rc.events <- e
+	}
+	ct, ack := rc.hooks.Acknowledge()
+	w.Header().Set("Content-Type", ct)
+	_, _ = w.Write(ack)
+}
+
+type testEnv struct {
+	sandbox  *Sandbox
+	api      *httptest.Server
+	client   *mandarin.Client
+	provider *mandarin.Provider
+	events   chan providers.Event
+}
+
+func newEnv(t *testing.T, opts mandarin.ProviderOptions, cfg SandboxConfig) *testEnv {
+	t.Helper()
+	rc := &callbackReceiver{events: make(chan providers.Event, 64), hooks: mandarin.NewWebhooks(testMerchantID, testSecret)}
+	hooks := httptest.NewServer(rc)
+	t.Cleanup(hooks.Close)
+	cfg.MerchantID, cfg.Secret = testMerchantID, testSecret
+	sb, err := OpenSandbox(cfg)
+	require.NoError(t, err)
+	api := httptest.NewServer(sb)
+	t.Cleanup(api.Close)
+	t.Cleanup(sb.Close)
+	client, err := mandarin.NewClient(mandarin.Config{BaseURL: api.URL, MerchantID: testMerchantID, Secret: testSecret})
+	require.NoError(t, err)
+	opts.CallbackURL = hooks.URL + "/callback"
+	if opts.DefaultEmail == "" {
+		opts.DefaultEmail = testEmail
+	}
+	if opts.DefaultPhone == "" {
+		opts.DefaultPhone = testPhone
+	}
+	return &testEnv{sandbox: sb, api: api, client: client, provider: mandarin.NewProvider(client, opts), events: rc.events}
+}
+
+func cardRequest(card payout.Card, amount int64) payout.Request {
+	return payout.Request{Provider: mandarin.Name, Amount: payout.Amount{Value: amount, Currency: "RUB"},
+		Destination: payout.Destination{Type: payout.DestinationCard, Card: &card},
+		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"}}
+}
+
+func sbpRequest(phone, name string, amount int64) payout.Request {
+	return payout.Request{Provider: mandarin.Name, Amount: payout.Amount{Value: amount, Currency: "RUB"},
+		Destination: payout.Destination{Type: payout.DestinationSBP,
+			SBP: &payout.SBP{Phone: phone, BankID: "100000000111"}},
+		Recipient: payout.Recipient{FullName: name}}
+}
+
+func sbpRequestWithoutName(phone, name string, amount int64) payout.Request {
+	r := sbpRequest(phone, name, amount)
+	r.Destination.SBP.WithoutName = true
+	return r
+}
+
+func nextEvent(t *testing.T, events <-chan providers.Event) providers.Event {
+	t.Helper()
+	select {
+	case e := <-events:
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no callback event within 5s")
+		return providers.Event{}
+	}
+}
+
+// waitState polls Status until the payout reaches state.
+func (e *testEnv) waitState(t *testing.T, ref providers.Ref, state providers.State) providers.Outcome {
+	t.Helper()
+	var o providers.Outcome
+	require.Eventually(t, func() bool {
+		var err error
+		o, err = e.provider.Status(t.Context(), ref)
+		require.NoError(t, err)
+		return o.State == state
+	}, 5*time.Second, 10*time.Millisecond, "state %s", state)
+	return o
+}
