@@ -9,7 +9,7 @@ import (
 
 // Sign returns the Content-Signature value for body: the standard base64 of its RSA PKCS#1 v1.5 SHA-256
 // signature. bePaid signs notifications and verification requests this way with the shop's private key, which it
-// holds; the sandbox does the same with SandboxConfig.SigningKey. Sign the exact bytes that are sent.
+// holds; the sandbox (bepaid/sandbox) does the same with its signing key. Sign the exact bytes that are sent.
 func Sign(key *rsa.PrivateKey, body []byte) (string, error) {
 	sig, err := rsasig.Sign(key, body)
 	return sig, named(err)
