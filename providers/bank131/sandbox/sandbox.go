@@ -19,6 +19,7 @@ import (
 	"github.com/payoutflow/payoutflow/providers/internal/background"
 	"github.com/payoutflow/payoutflow/providers/internal/delivery"
 	"github.com/payoutflow/payoutflow/providers/internal/httpx"
+	"github.com/payoutflow/payoutflow/providers/internal/sandboxkit"
 )
 
 // Magic card numbers of the sandbox. Any other valid card number behaves like SandboxCardSucceeds.
@@ -171,7 +172,7 @@ type Sandbox struct {
 	publicURL  string
 	http       *http.Client
 	log        *slog.Logger
-	stateFile  string // empty: in memory only
+	state      sandboxkit.State[sandboxState] // the zero State: in memory only
 
 	// tasks runs the delayed steps and the webhook deliveries; Close stops them.
 	tasks    *background.Group

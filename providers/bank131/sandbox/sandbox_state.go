@@ -2,13 +2,11 @@ package sandbox
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"time"
 
-	"github.com/payoutflow/payoutflow/providers/internal/statefile"
+	"github.com/payoutflow/payoutflow/providers/internal/sandboxkit"
 )
 
 // stateVersion is the version of the state file's format.
@@ -87,43 +85,24 @@ type savedAcquiring struct {
 // file cannot be read, moved aside or written.
 func OpenSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	s := NewSandbox(cfg)
-	if cfg.StateFile == "" {
-		return s, nil
-	}
-	s.stateFile = cfg.StateFile
-	if err := s.load(); err != nil {
+	if err := s.state.Open("bank131 sandbox", cfg.StateFile, s.log, &s.mu, s.format()); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("bank131 sandbox state %s: %w", cfg.StateFile, err)
+		return nil, err
 	}
 	return s, nil
 }
 
-// load reads the state file, writes it back (so that a file that cannot be written fails now), then resumes.
-func (s *Sandbox) load() error {
-	st, err := statefile.Load(s.stateFile, stateVersion, s.log, checkState)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.restore(st)
-	if err := s.write(); err != nil {
-		return err
-	}
-	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
-		s.resume(s.sessions[id])
-	}
-	return nil
-}
-
-// checkState refuses a state whose records cannot be told apart.
-func checkState(st *sandboxState) error {
-	for _, ss := range st.Sessions {
-		if ss.ID == "" {
-			return errors.New("a session has no id")
-		}
-	}
-	return nil
+// format is how the state goes to and from the file.
+func (s *Sandbox) format() sandboxkit.Format[sandboxState] {
+	return sandboxkit.Format[sandboxState]{Version: stateVersion, Snapshot: s.snapshot, Restore: s.restore,
+		Resume: func() {
+			for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
+				s.resume(s.sessions[id])
+			}
+		},
+		IDs: func(st *sandboxState) []string {
+			return sandboxkit.IDs(st.Sessions, func(ss savedSession) string { return ss.ID })
+		}}
 }
 
 // resume schedules the session's next step, if one is due, and sends again the webhook its state calls for unless
@@ -165,19 +144,7 @@ func (s *Sandbox) resumeTransfer(sess *sandboxSession, a *sandboxAcquiring) {
 }
 
 // save writes the state file, if there is one, and logs a failure. Called with s.mu held.
-func (s *Sandbox) save() {
-	if s.stateFile == "" {
-		return
-	}
-	if err := s.write(); err != nil {
-		s.log.Error("sandbox state not saved", "file", s.stateFile, "err", err)
-	}
-}
-
-// write replaces the state file atomically (see statefile.Write). Called with s.mu held.
-func (s *Sandbox) write() error {
-	return statefile.Write(s.stateFile, s.snapshot())
-}
+func (s *Sandbox) save() { s.state.Save() }
 
 // snapshot is the state to save. Called with s.mu held.
 func (s *Sandbox) snapshot() sandboxState {

@@ -29,6 +29,7 @@ import (
 	"github.com/payoutflow/payoutflow/providers/internal/background"
 	"github.com/payoutflow/payoutflow/providers/internal/delivery"
 	"github.com/payoutflow/payoutflow/providers/internal/httpx"
+	"github.com/payoutflow/payoutflow/providers/internal/sandboxkit"
 )
 
 // Magic card numbers and tokens of the sandbox. Any other valid card number behaves like SandboxCardSucceeds; a
@@ -118,7 +119,7 @@ type Sandbox struct {
 	verifyTimeout time.Duration
 	http          *http.Client
 	log           *slog.Logger
-	stateFile     string // empty: in memory only
+	state         sandboxkit.State[sandboxState] // the zero State: in memory only
 	// cardKey keys the hashes of card numbers and tokens (stamps, duplicate checks). It lives in memory only, so
 	// that nothing on disk can be checked against guessed card numbers.
 	cardKey []byte

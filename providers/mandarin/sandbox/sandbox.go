@@ -21,6 +21,7 @@ import (
 	"github.com/payoutflow/payoutflow/providers/internal/background"
 	"github.com/payoutflow/payoutflow/providers/internal/delivery"
 	"github.com/payoutflow/payoutflow/providers/internal/httpx"
+	"github.com/payoutflow/payoutflow/providers/internal/sandboxkit"
 )
 
 // Magic values of the sandbox.
@@ -122,7 +123,7 @@ type Sandbox struct {
 	publicURL  string
 	http       *http.Client
 	log        *slog.Logger
-	stateFile  string
+	state      sandboxkit.State[sandboxState] // the zero State: in memory only
 	mux        *http.ServeMux
 
 	tasks     *background.Group

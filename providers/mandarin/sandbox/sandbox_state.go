@@ -1,12 +1,10 @@
 package sandbox
 
 import (
-	"errors"
-	"fmt"
 	"maps"
 	"slices"
 
-	"github.com/payoutflow/payoutflow/providers/internal/statefile"
+	"github.com/payoutflow/payoutflow/providers/internal/sandboxkit"
 )
 
 // stateVersion is the version of the state file's format.
@@ -27,24 +25,24 @@ type sandboxState struct {
 // aside (<name>.corrupt-<unix seconds>) and the sandbox starts empty.
 func OpenSandbox(cfg SandboxConfig) (*Sandbox, error) {
 	s := NewSandbox(cfg)
-	if cfg.StateFile == "" {
-		return s, nil
-	}
-	s.stateFile = cfg.StateFile
-	if err := s.load(); err != nil {
+	if err := s.state.Open("mandarin sandbox", cfg.StateFile, s.log, &s.mu, s.format()); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("mandarin sandbox state %s: %w", cfg.StateFile, err)
+		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Sandbox) load() error {
-	st, err := statefile.Load(s.stateFile, stateVersion, s.log, checkState)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// format is how the state goes to and from the file.
+func (s *Sandbox) format() sandboxkit.Format[sandboxState] {
+	return sandboxkit.Format[sandboxState]{Version: stateVersion, Snapshot: s.snapshot, Restore: s.restore,
+		Resume: s.resume,
+		IDs: func(st *sandboxState) []string {
+			return sandboxkit.IDs(st.Transactions, func(tx txRecord) string { return tx.ID })
+		}}
+}
+
+// restore replaces the sandbox's state with st. Called with s.mu held.
+func (s *Sandbox) restore(st sandboxState) {
 	s.lastSeq = max(s.lastSeq, st.LastSeq)
 	s.ledger = st.Ledger
 	if st.Balances != nil {
@@ -53,9 +51,11 @@ func (s *Sandbox) load() error {
 	for _, rec := range st.Transactions {
 		s.txs[rec.ID] = &sandboxTx{txRecord: rec}
 	}
-	if err := s.write(); err != nil {
-		return err
-	}
+}
+
+// resume decides, after the delay, a payout not yet decided (unless it waits for the recipient on the payment
+// page), and sends again the callback of a final one. Called with s.mu held.
+func (s *Sandbox) resume() {
 	for _, id := range slices.Sorted(maps.Keys(s.txs)) {
 		tx := s.txs[id]
 		switch {
@@ -65,34 +65,17 @@ func (s *Sandbox) load() error {
 			s.notify(tx)
 		}
 	}
-	return nil
-}
-
-func checkState(st *sandboxState) error {
-	for _, tx := range st.Transactions {
-		if tx.ID == "" {
-			return errors.New("a transaction has no id")
-		}
-	}
-	return nil
 }
 
 // save writes the state file, if there is one, and logs a failure. Called with s.mu held.
-func (s *Sandbox) save() {
-	if s.stateFile == "" {
-		return
-	}
-	if err := s.write(); err != nil {
-		s.log.Error("sandbox state not saved", "file", s.stateFile, "err", err)
-	}
-}
+func (s *Sandbox) save() { s.state.Save() }
 
-// write replaces the state file atomically. Called with s.mu held.
-func (s *Sandbox) write() error {
+// snapshot is the state to save. Called with s.mu held.
+func (s *Sandbox) snapshot() sandboxState {
 	st := sandboxState{Version: stateVersion, LastSeq: s.lastSeq, Transactions: []txRecord{},
 		Ledger: append([]LedgerEntry{}, s.ledger...), Balances: maps.Clone(s.balances)}
 	for _, id := range slices.Sorted(maps.Keys(s.txs)) {
 		st.Transactions = append(st.Transactions, s.txs[id].txRecord)
 	}
-	return statefile.Write(s.stateFile, st)
+	return st
 }
