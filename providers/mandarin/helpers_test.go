@@ -1,9 +1,6 @@
 package mandarin
 
 import (
-	"errors"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -12,6 +9,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 	"github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
@@ -21,31 +19,6 @@ const (
 	testEmail      = "user@example.com"
 	testPhone      = "+79001234567"
 )
-
-// callbackReceiver is our side: it translates callbacks with Webhooks and answers as Mandarin expects.
-type callbackReceiver struct {
-	events chan providers.Event
-	hooks  *Webhooks
-}
-
-func (rc *callbackReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	events, err := rc.hooks.Translate(r.Header, body)
-	switch {
-	case errors.Is(err, providers.ErrBadSignature):
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	case err != nil:
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	for _, e := range events {
-		rc.events <- e
-	}
-	ct, ack := rc.hooks.Acknowledge()
-	w.Header().Set("Content-Type", ct)
-	_, _ = w.Write(ack)
-}
 
 type testEnv struct {
 	sandbox  *sandbox.Sandbox
@@ -57,7 +30,7 @@ type testEnv struct {
 
 func newEnv(t *testing.T, opts ProviderOptions, cfg sandbox.SandboxConfig) *testEnv {
 	t.Helper()
-	rc := &callbackReceiver{events: make(chan providers.Event, 64), hooks: NewWebhooks(testMerchantID, testSecret)}
+	rc := providertest.NewHookReceiver(NewWebhooks(testMerchantID, testSecret), 64)
 	hooks := httptest.NewServer(rc)
 	t.Cleanup(hooks.Close)
 	cfg.MerchantID, cfg.Secret = testMerchantID, testSecret
@@ -75,7 +48,7 @@ func newEnv(t *testing.T, opts ProviderOptions, cfg sandbox.SandboxConfig) *test
 	if opts.DefaultPhone == "" {
 		opts.DefaultPhone = testPhone
 	}
-	return &testEnv{sandbox: sb, api: api, client: client, provider: NewProvider(client, opts), events: rc.events}
+	return &testEnv{sandbox: sb, api: api, client: client, provider: NewProvider(client, opts), events: rc.Events}
 }
 
 func cardRequest(card payout.Card, amount int64) payout.Request {
@@ -105,13 +78,7 @@ func pageRequest(amount int64) payout.Request {
 
 func nextEvent(t *testing.T, events <-chan providers.Event) providers.Event {
 	t.Helper()
-	select {
-	case e := <-events:
-		return e
-	case <-time.After(5 * time.Second):
-		t.Fatal("no callback event within 5s")
-		return providers.Event{}
-	}
+	return providertest.NextEvent(t, events, "callback")
 }
 
 // waitState polls Status until the payout reaches state.

@@ -95,11 +95,7 @@ func OpenSandbox(cfg SandboxConfig) (*Sandbox, error) {
 // format is how the state goes to and from the file.
 func (s *Sandbox) format() sandboxkit.Format[sandboxState] {
 	return sandboxkit.Format[sandboxState]{Version: stateVersion, Snapshot: s.snapshot, Restore: s.restore,
-		Resume: func() {
-			for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
-				s.resume(s.sessions[id])
-			}
-		},
+		Resume: func() { sandboxkit.InIDOrder(s.sessions, s.resume) },
 		IDs: func(st *sandboxState) []string {
 			return sandboxkit.IDs(st.Sessions, func(ss savedSession) string { return ss.ID })
 		}}

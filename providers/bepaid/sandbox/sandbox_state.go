@@ -37,11 +37,7 @@ func OpenSandbox(cfg SandboxConfig) (*Sandbox, error) {
 // format is how the state goes to and from the file.
 func (s *Sandbox) format() sandboxkit.Format[sandboxState] {
 	return sandboxkit.Format[sandboxState]{Version: stateVersion, Snapshot: s.snapshot, Restore: s.restore,
-		Resume: func() {
-			for _, uid := range slices.Sorted(maps.Keys(s.txs)) {
-				s.resume(s.txs[uid])
-			}
-		},
+		Resume: func() { sandboxkit.InIDOrder(s.txs, s.resume) },
 		IDs: func(st *sandboxState) []string {
 			return sandboxkit.IDs(st.Transactions, func(tx txRecord) string { return tx.UID })
 		}}

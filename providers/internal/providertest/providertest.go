@@ -163,6 +163,11 @@ func (rc *HookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, e := range events {
 		rc.Events <- e
 	}
+	if ack, ok := rc.hooks.(providers.Acknowledger); ok {
+		ct, body := ack.Acknowledge()
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write(body)
+	}
 }
 
 // Refuse makes the receiver answer 500 to the next n webhooks; 0 accepts them again.

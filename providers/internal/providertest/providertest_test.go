@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -60,6 +61,41 @@ func TestHookReceiver(t *testing.T) {
 	NoEvent(t, rc.Events, "test")
 	require.Equal(t, [][]byte{[]byte("ok"), []byte("ok"), []byte("forged"), []byte("junk")}, rc.Received(),
 		"every body is recorded, whatever was answered")
+}
+
+// ackHooks are fakeHooks whose provider expects the answer OK.
+type ackHooks struct{ fakeHooks }
+
+func (ackHooks) Acknowledge() (string, []byte) { return "text/plain", []byte("OK") }
+
+func TestHookReceiver_AnswersAsTheProviderExpects(t *testing.T) {
+	tests := []struct {
+		name        string
+		hooks       providers.Webhooks
+		contentType string
+		body        string
+	}{
+		{"an Acknowledger's answer", ackHooks{}, "text/plain", "OK"},
+		{"200 and nothing else without one", fakeHooks{}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(NewHookReceiver(tt.hooks, 1))
+			t.Cleanup(srv.Close)
+
+			resp, err := http.Post(srv.URL, "application/json", strings.NewReader("ok"))
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Equal(t, tt.body, string(body))
+			if tt.contentType != "" {
+				require.Equal(t, tt.contentType, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
 }
 
 func TestFakeAPI_RecordsRequests(t *testing.T) {

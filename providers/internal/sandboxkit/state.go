@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/payoutflow/payoutflow/providers/internal/statefile"
@@ -73,6 +75,13 @@ func (s *State[T]) Save() {
 	}
 	if err := statefile.Write(s.path, s.snapshot()); err != nil {
 		s.log.Error("sandbox state not saved", "file", s.path, "err", err)
+	}
+}
+
+// InIDOrder calls f with each record of a sandbox, in the order of their ids: resuming them in a stable order.
+func InIDOrder[R any](records map[string]R, f func(R)) {
+	for _, id := range slices.Sorted(maps.Keys(records)) {
+		f(records[id])
 	}
 }
 

@@ -114,3 +114,10 @@ func TestIDs_ListsEachRecordsID(t *testing.T) {
 	require.Equal(t, []string{"x", ""}, IDs([]rec{{"x"}, {""}}, func(r rec) string { return r.id }))
 	require.Empty(t, IDs([]rec{}, func(r rec) string { return r.id }))
 }
+
+func TestInIDOrder_GoesThroughTheRecordsInTheOrderOfTheirIDs(t *testing.T) {
+	var seen []int
+	InIDOrder(map[string]int{"b": 2, "c": 3, "a": 1}, func(v int) { seen = append(seen, v) })
+
+	require.Equal(t, []int{1, 2, 3}, seen)
+}

@@ -35,7 +35,7 @@ func OpenSandbox(cfg SandboxConfig) (*Sandbox, error) {
 // format is how the state goes to and from the file.
 func (s *Sandbox) format() sandboxkit.Format[sandboxState] {
 	return sandboxkit.Format[sandboxState]{Version: stateVersion, Snapshot: s.snapshot, Restore: s.restore,
-		Resume: s.resume,
+		Resume: func() { sandboxkit.InIDOrder(s.txs, s.resume) },
 		IDs: func(st *sandboxState) []string {
 			return sandboxkit.IDs(st.Transactions, func(tx txRecord) string { return tx.ID })
 		}}
@@ -54,16 +54,13 @@ func (s *Sandbox) restore(st sandboxState) {
 }
 
 // resume decides, after the delay, a payout not yet decided (unless it waits for the recipient on the payment
-// page), and sends again the callback of a final one. Called with s.mu held.
-func (s *Sandbox) resume() {
-	for _, id := range slices.Sorted(maps.Keys(s.txs)) {
-		tx := s.txs[id]
-		switch {
-		case tx.State == StatePendingExecution && (tx.Method != methodPage || tx.CardLast4 != ""):
-			s.after(id)
-		case tx.State != StatePendingExecution:
-			s.notify(tx)
-		}
+// page), or sends again the callback of a final one. Called with s.mu held.
+func (s *Sandbox) resume(tx *sandboxTx) {
+	switch {
+	case tx.State == StatePendingExecution && (tx.Method != methodPage || tx.CardLast4 != ""):
+		s.after(tx.ID)
+	case tx.State != StatePendingExecution:
+		s.notify(tx)
 	}
 }
 
