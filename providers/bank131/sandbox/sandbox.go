@@ -88,16 +88,11 @@ var sandboxTokens = map[string]sandboxToken{
 
 // Sandbox tuning.
 const (
-	defaultWebhookDelay   = 20 * time.Millisecond
-	defaultErrorHold      = 3 * time.Second
-	maxFPSDescription     = 140
-	webhookAttempts       = 20
-	webhookFirstBackoff   = 50 * time.Millisecond
-	webhookMaxBackoff     = 5 * time.Second
-	sandboxLedgerPath     = "/_sandbox/ledger"
-	sandboxAPIPrefix      = "/api/v1/"
-	sandbox3DSPrefix      = "/_sandbox/3ds/"
-	sandboxWebhookTimeout = 10 * time.Second
+	defaultWebhookDelay = 20 * time.Millisecond
+	defaultErrorHold    = 3 * time.Second
+	maxFPSDescription   = 140
+	sandboxAPIPrefix    = "/api/v1/"
+	sandbox3DSPrefix    = "/_sandbox/3ds/"
 )
 
 // SandboxConfig configures a Sandbox.
@@ -275,13 +270,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	if cfg.ErrorHold <= 0 {
 		cfg.ErrorHold = defaultErrorHold
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: sandboxWebhookTimeout}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	tasks := background.NewGroup()
+	m := sandboxkit.NewMachinery("webhook", cfg.HTTPClient, cfg.Logger)
 	return &Sandbox{
 		partnerKey: cfg.PartnerPublicKey,
 		bankKey:    cfg.BankPrivateKey,
@@ -290,11 +279,10 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 		errorHold:  cfg.ErrorHold,
 		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
 		noWebhooks: cfg.NoWebhooks,
-		http:       cfg.HTTPClient,
-		log:        cfg.Logger,
-		tasks:      tasks,
-		webhooks: delivery.NewQueue(tasks, "webhook", delivery.Policy{Attempts: webhookAttempts,
-			FirstBackoff: webhookFirstBackoff, MaxBackoff: webhookMaxBackoff}, cfg.Logger),
+		http:       m.HTTP,
+		log:        m.Log,
+		tasks:      m.Tasks,
+		webhooks:   m.Queue,
 		webhookURL: cfg.WebhookURL,
 		// IDs go on from the clock, so that a restarted sandbox never reuses the ID of a session it forgot.
 		lastID:   time.Now().UnixMilli(),
@@ -337,7 +325,7 @@ func (s *Sandbox) Close() {
 // Secure page of a transfer at /_sandbox/3ds/<session id>.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
-	case r.URL.Path == sandboxLedgerPath && r.Method == http.MethodGet:
+	case r.URL.Path == sandboxkit.LedgerPath && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.Ledger())
 	case strings.HasPrefix(r.URL.Path, sandbox3DSPrefix):
 		s.serve3DS(w, r)

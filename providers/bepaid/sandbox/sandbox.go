@@ -62,13 +62,8 @@ const (
 	defaultSandboxDelay        = 20 * time.Millisecond
 	defaultVerificationTimeout = 10 * time.Second
 	duplicateWindow            = 30 * time.Second
-	notifyAttempts             = 20
-	notifyFirstBackoff         = 50 * time.Millisecond
-	notifyMaxBackoff           = 5 * time.Second
 	sandboxDrain               = 64 << 10
-	sandboxHTTPTimeout         = 10 * time.Second
 	sandboxListLimit           = 10
-	sandboxLedgerPath          = "/_sandbox/ledger"
 	maxHolder                  = 32
 	maxText                    = 255
 )
@@ -209,30 +204,23 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	if cfg.VerificationTimeout <= 0 {
 		cfg.VerificationTimeout = defaultVerificationTimeout
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: sandboxHTTPTimeout}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	m := sandboxkit.NewMachinery("notification", cfg.HTTPClient, cfg.Logger)
 	if cfg.SigningKey == nil {
-		cfg.Logger.Warn("bepaid sandbox has no signing key: notifications and verification requests go unsigned")
+		m.Log.Warn("bepaid sandbox has no signing key: notifications and verification requests go unsigned")
 	}
 	cardKey := make([]byte, 32)
 	_, _ = rand.Read(cardKey) // never fails
-	tasks := background.NewGroup()
 	return &Sandbox{
 		shopID:        cfg.ShopID,
 		secretKey:     cfg.SecretKey,
 		key:           cfg.SigningKey,
 		delay:         cfg.Delay,
 		verifyTimeout: cfg.VerificationTimeout,
-		http:          cfg.HTTPClient,
-		log:           cfg.Logger,
+		http:          m.HTTP,
+		log:           m.Log,
 		cardKey:       cardKey,
-		tasks:         tasks,
-		notifications: delivery.NewQueue(tasks, "notification", delivery.Policy{Attempts: notifyAttempts,
-			FirstBackoff: notifyFirstBackoff, MaxBackoff: notifyMaxBackoff}, cfg.Logger),
+		tasks:         m.Tasks,
+		notifications: m.Queue,
 		// IDs go on from the clock, so that a restarted sandbox never reuses the ID of a transaction it forgot.
 		lastID: time.Now().UnixMilli(),
 		txs:    make(map[string]*sandboxTx),
@@ -268,7 +256,7 @@ func (s *Sandbox) Close() {
 // /v2/transactions/tracking_id/{id}), each with the shop's Basic credentials, and the ledger, without them, at GET
 // /_sandbox/ledger.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == sandboxLedgerPath && r.Method == http.MethodGet {
+	if r.URL.Path == sandboxkit.LedgerPath && r.Method == http.MethodGet {
 		writeJSON(w, http.StatusOK, s.Ledger())
 		return
 	}

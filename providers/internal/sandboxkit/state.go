@@ -1,5 +1,5 @@
-// Package sandboxkit is what the provider sandboxes share beyond statefile and delivery: keeping a sandbox's
-// state in its file and resuming it after a restart.
+// Package sandboxkit is the machinery the provider sandboxes share: keeping a sandbox's state in its file and
+// resuming it after a restart, its background steps and retried deliveries, and where it shows its ledger.
 package sandboxkit
 
 import (

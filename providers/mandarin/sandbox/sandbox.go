@@ -61,11 +61,6 @@ var SandboxBanks = []Bank{
 // Sandbox tuning.
 const (
 	defaultSandboxDelay = 20 * time.Millisecond
-	notifyAttempts      = 20
-	notifyFirstBackoff  = 50 * time.Millisecond
-	notifyMaxBackoff    = 5 * time.Second
-	sandboxHTTPTimeout  = 10 * time.Second
-	sandboxLedgerPath   = "/_sandbox/ledger"
 	maxSeenRequestIDs   = 100_000
 	maxOrderID          = 255
 )
@@ -194,24 +189,17 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	if cfg.Channel == "" {
 		cfg.Channel = ChannelOpenbank
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: sandboxHTTPTimeout}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	tasks := background.NewGroup()
+	m := sandboxkit.NewMachinery("callback", cfg.HTTPClient, cfg.Logger)
 	s := &Sandbox{
 		merchantID: cfg.MerchantID,
 		secret:     cfg.Secret,
 		delay:      cfg.Delay,
 		channel:    cfg.Channel,
 		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
-		http:       cfg.HTTPClient,
-		log:        cfg.Logger,
-		tasks:      tasks,
-		callbacks: delivery.NewQueue(tasks, "callback", delivery.Policy{Attempts: notifyAttempts,
-			FirstBackoff: notifyFirstBackoff, MaxBackoff: notifyMaxBackoff}, cfg.Logger),
+		http:       m.HTTP,
+		log:        m.Log,
+		tasks:      m.Tasks,
+		callbacks:  m.Queue,
 		// Sequence numbers go on from the clock, so that a restarted sandbox never reuses an id it forgot.
 		lastSeq:  time.Now().UnixMilli(),
 		txs:      map[string]*sandboxTx{},
@@ -228,7 +216,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	mux.HandleFunc("GET /api/account/channels/{name}/balance", s.auth(s.serveBalance))
 	mux.HandleFunc("GET /api/operations/{id}", s.auth(s.serveOperation))
 	mux.HandleFunc("/Pay", s.servePay)
-	mux.HandleFunc("GET "+sandboxLedgerPath, func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+sandboxkit.LedgerPath, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.Ledger())
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeError(w, http.StatusNotFound, "Not found") })
