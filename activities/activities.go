@@ -36,8 +36,8 @@ type Rejection struct {
 
 // Activities calls providers on behalf of payout workflows.
 type Activities struct {
-	providers   map[string]providers.Provider
-	decisionKey []byte
+	providers    map[string]providers.Provider
+	decisionKeys [][]byte
 	// Signaler lets Watch signal the payout's workflow (the worker's client). It is a field, not a method, because
 	// every exported method is registered as an activity.
 	Signaler Signaler
@@ -48,9 +48,10 @@ type Signaler interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
-// New returns the activities for the given providers. decisionKey verifies the API's proofs of decisions.
-func New(decisionKey []byte, ps ...providers.Provider) *Activities {
-	a := &Activities{providers: make(map[string]providers.Provider, len(ps)), decisionKey: decisionKey}
+// New returns the activities for the given providers. Each of decisionKeys verifies the API's proofs of decisions
+// (one per codec key: a proof signed before or during a key rotation still counts).
+func New(decisionKeys [][]byte, ps ...providers.Provider) *Activities {
+	a := &Activities{providers: make(map[string]providers.Provider, len(ps)), decisionKeys: decisionKeys}
 	for _, p := range ps {
 		a.providers[p.Name()] = p
 	}
@@ -233,7 +234,12 @@ const VerifyDecisionName = "VerifyDecision"
 // VerifyDecision reports whether the API authenticated who made the decision. It runs as a local activity, so the
 // answer is recorded in history and the secret never enters workflow code.
 func (a *Activities) VerifyDecision(_ context.Context, c DecisionCheck) (bool, error) {
-	return len(a.decisionKey) > 0 && payout.VerifyDecision(a.decisionKey, c.PayoutID, c.Signal, c.By, c.Proof), nil
+	for _, key := range a.decisionKeys {
+		if len(key) > 0 && payout.VerifyDecision(key, c.PayoutID, c.Signal, c.By, c.Proof) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (a *Activities) provider(name string) (providers.Provider, error) {

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,8 +46,9 @@ type Config struct {
 	Webhooks map[string]providers.Webhooks
 	// Verifications answers providers that ask whether to go on with a payout, by provider name.
 	Verifications map[string]providers.Verifications
-	// FingerprintKey keys the request hashes that tell a repeated request from a different one.
-	FingerprintKey []byte
+	// FingerprintKeys key the request hashes that tell a repeated request from a different one: the first makes
+	// them, each one matches (a payout created before a codec key rotation has its fingerprint by an older key).
+	FingerprintKeys [][]byte
 	// DecisionKey signs decisions, so that the workflow knows the API authenticated who made them.
 	DecisionKey []byte
 	// Keys are the API keys accepted; with none, every call to /v1 is refused.
@@ -187,7 +189,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	}
 
 	id := payout.ID(key)
-	fingerprint := req.Fingerprint(s.cfg.FingerprintKey)
+	fingerprint := req.Fingerprint(s.cfg.FingerprintKeys[0])
 	now := time.Now().UTC()
 	initial := payout.NewState(id, req, now)
 	opts := client.StartWorkflowOptions{
@@ -220,7 +222,7 @@ func (s *Server) createPayout(c echo.Context) error {
 		}
 		return c.JSON(http.StatusCreated, initial)
 	case errors.As(err, &started):
-		st, err := s.existingPayout(c, id, fingerprint, initial)
+		st, err := s.existingPayout(c, id, req, initial)
 		if err != nil {
 			return err
 		}
@@ -288,7 +290,7 @@ const memoInitialState = "initial_state"
 const firstTaskEvents = 3
 
 // existingPayout answers a create whose key was used before: the same payout for the same body, 409 otherwise.
-func (s *Server) existingPayout(c echo.Context, id, fingerprint string, initial payout.State) (payout.State, error) {
+func (s *Server) existingPayout(c echo.Context, id string, req payout.Request, initial payout.State) (payout.State, error) {
 	ctx := c.Request().Context()
 	desc, err := s.cfg.Client.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
@@ -300,7 +302,7 @@ func (s *Server) existingPayout(c echo.Context, id, fingerprint string, initial 
 			return payout.State{}, fmt.Errorf("read fingerprint of payout %s: %w", id, err)
 		}
 	}
-	if had != fingerprint {
+	if !slices.ContainsFunc(s.cfg.FingerprintKeys, func(key []byte) bool { return req.Fingerprint(key) == had }) {
 		return payout.State{}, apiError(http.StatusConflict, "idempotency_key_reused",
 			"this Idempotency-Key was already used for a different payout request; use a new key for a new payout")
 	}

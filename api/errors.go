@@ -2,10 +2,13 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/payoutflow/payoutflow/codec"
 )
 
 // Error is the body of every error answer: {"error": {"code": "...", "message": "...", "field": "..."}}.
@@ -34,8 +37,18 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		var e *Error
 		var he *echo.HTTPError
+		var de *codec.DecodeError
 		switch {
 		case errors.As(err, &e):
+		case errors.As(err, &de):
+			log.Error("request failed: a payout's data does not decrypt", "method", c.Request().Method, "path", c.Path(),
+				"key_id", de.KeyID, "key_missing", de.Missing, "error", err)
+			e = apiError(http.StatusInternalServerError, "payload_undecodable", fmt.Sprintf(
+				"the payout's data is encrypted with codec key %q and does not decrypt with this server's keyring", de.KeyID))
+			if de.Missing {
+				e.Code, e.Message = "codec_key_missing", fmt.Sprintf("the payout's data is encrypted with codec key %q, "+
+					"which is not in this server's keyring (CODEC_KEYS or CODEC_KEY_FILE): add it back as a retired key", de.KeyID)
+			}
 		case errors.As(err, &he):
 			e = &Error{Status: he.Code, Code: codeForStatus(he.Code), Message: http.StatusText(he.Code)}
 			if m, ok := he.Message.(string); ok && m != "" {

@@ -83,7 +83,7 @@ func TestRead_PayoutRunByARelease1WorkerIsReadByAskingItsWorkflow(t *testing.T) 
 		t.Fatal(err)
 	}
 	fc := &review2Client{}
-	h := New(Config{Client: fc, Keys: keys, FingerprintKey: []byte("f"), DecisionKey: []byte("d")})
+	h := New(Config{Client: fc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d")})
 	do := func(method, path, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer secret")

@@ -375,9 +375,10 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	return key, writeSecret(path, base64.StdEncoding.EncodeToString(key)+"\n")
 }
 
-// LoadOrCreateKeyring reads a keyring file (ParseKeyring), or writes one there (mode 0600) holding a single new
-// random key named id if the file does not exist. It is for development: production passes the keys in configuration.
-func LoadOrCreateKeyring(path, id string) ([]Key, error) {
+// LoadOrCreateKeyring reads a keyring file (ParseKeyring), or writes there a new random key as LoadOrCreateKey does
+// if the file does not exist: a keyring of one whose id is derived, in the form every release reads, so that older
+// releases sharing the directory (a deploy, a downgrade) read and write the same payloads. For development only.
+func LoadOrCreateKeyring(path string) ([]Key, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		return ParseKeyring(string(b))
@@ -385,13 +386,11 @@ func LoadOrCreateKeyring(path, id string) ([]Key, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("codec: read keyring: %w", err)
 	}
-	key, err := newKey()
+	key, err := LoadOrCreateKey(path)
 	if err != nil {
 		return nil, err
 	}
-	text := "# payoutflow codec keyring: one \"id base64-key\" a line, the current key first\n" +
-		id + " " + base64.StdEncoding.EncodeToString(key) + "\n"
-	return []Key{{ID: id, Secret: key}}, writeSecret(path, text)
+	return []Key{{ID: DerivedID(key), Secret: key}}, nil
 }
 
 func newKey() ([]byte, error) {

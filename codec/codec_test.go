@@ -345,24 +345,28 @@ func TestParseKeyring(t *testing.T) {
 	}
 }
 
-func TestLoadOrCreateKeyring_CreatesOneNamedKeyThenReadsIt(t *testing.T) {
+func TestLoadOrCreateKeyring_CreatesOneKeyOlderReleasesReadThenReadsTheKeyring(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys", "codec.key")
-	k1, err := LoadOrCreateKeyring(path, "dev-1")
+	made, err := LoadOrCreateKeyring(path)
 	require.NoError(t, err)
-	require.Len(t, k1, 1)
-	require.Equal(t, "dev-1", k1[0].ID)
+	require.Len(t, made, 1)
+	require.Equal(t, DerivedID(made[0].Secret), made[0].ID)
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-	k2, err := LoadOrCreateKeyring(path, "dev-2")
+	bare, err := LoadOrCreateKey(path)
 	require.NoError(t, err)
-	require.Equal(t, k1, k2, "read back, not made again")
+	require.Equal(t, made[0].Secret, bare, "a release that reads one bare key reads the file")
+	again, err := LoadOrCreateKeyring(path)
+	require.NoError(t, err)
+	require.Equal(t, made, again, "read back, not made again")
 
-	legacy := filepath.Join(t.TempDir(), "codec.key")
-	require.NoError(t, os.WriteFile(legacy, []byte(b64(ringKey(3))+"\n"), 0o600))
-	k3, err := LoadOrCreateKeyring(legacy, "dev-3")
+	// Rotated by hand: a new current key above the old bare one.
+	rotated := "2026-12 " + b64(ringKey(3)) + "\n" + b64(made[0].Secret) + "\n"
+	require.NoError(t, os.WriteFile(path, []byte(rotated), 0o600))
+	ring, err := LoadOrCreateKeyring(path)
 	require.NoError(t, err)
-	require.Equal(t, []Key{{ID: DerivedID(ringKey(3)), Secret: ringKey(3)}}, k3, "release 1's key file is a keyring of one")
+	require.Equal(t, []Key{{ID: "2026-12", Secret: ringKey(3)}, made[0]}, ring)
 }
 
 func TestHandler_DecodesEveryKeyOfTheKeyringAndNamesAMissingOne(t *testing.T) {

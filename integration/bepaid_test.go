@@ -234,7 +234,7 @@ func TestBePaidVerification_OfAnApprovedPayoutInFlight(t *testing.T) {
 	api := newServer(t, st.newAPI(cfg))
 	cl, err := bepaid.NewClient(bepaid.Config{BaseURL: slowURL, ShopID: "it-shop", SecretKey: "it-secret"})
 	require.NoError(t, err)
-	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKey, bepaid.NewProvider(cl, bepaid.ProviderOptions{
+	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, bepaid.NewProvider(cl, bepaid.ProviderOptions{
 		NotificationURL: api + "/webhooks/bepaid", VerificationURL: api + "/webhooks/bepaid/verify"}))
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)

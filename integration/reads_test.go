@@ -14,7 +14,7 @@ import (
 func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	cfg := st.cfg
 	cfg.TaskQueue = "payouts-worker-down"
-	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKey, st.providers...)
+	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)
 	require.NoError(t, w.Start())
 	base := newServer(t, st.newAPI(cfg))
 
@@ -42,7 +42,7 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "approved while the worker was down").Status)
 	require.Empty(t, ledgerFor(id), "nothing moves until a worker is back")
 
-	w = app.NewWorker(st.client, cfg.TaskQueue, st.codecKey, st.providers...)
+	w = app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	done := waitFor(t, id, payout.StatusSucceeded)

@@ -46,18 +46,18 @@ import (
 // stack is one running payoutflow, shared by the tests of this package: starting a Temporal server costs about a
 // second and leaks goroutines, so it is started once.
 type stack struct {
-	ts       *temporaltest.TestServer
-	client   client.Client // with the codec, as the worker and the API use it
-	raw      client.Client // without the codec: what someone reading the database sees
-	dc       converter.DataConverter
-	sandbox  *bank131sandbox.Sandbox
-	api      *httptest.Server
-	codecURL string
-	cfg      config.Config
-	codec    *codec.Codec
-	codecKey []byte
-	hooks    providers.Webhooks
-	bankKey  *rsa.PrivateKey
+	ts        *temporaltest.TestServer
+	client    client.Client // with the codec, as the worker and the API use it
+	raw       client.Client // without the codec: what someone reading the database sees
+	dc        converter.DataConverter
+	sandbox   *bank131sandbox.Sandbox
+	api       *httptest.Server
+	codecURL  string
+	cfg       config.Config
+	codec     *codec.Codec
+	codecKeys []codec.Key
+	hooks     providers.Webhooks
+	bankKey   *rsa.PrivateKey
 
 	bepaid      *bepaidsandbox.Sandbox
 	bepaidHooks *bepaid.Webhooks
@@ -134,7 +134,7 @@ func startStack() (*stack, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	s.codec, s.codecKey = cd, key
+	s.codec, s.codecKeys = cd, []codec.Key{{ID: codec.DerivedID(key), Secret: key}}
 	s.dc = codec.DataConverter(cd)
 
 	s.ts = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: sdkLogger}))
@@ -238,7 +238,7 @@ func startStack() (*stack, func(), error) {
 	}
 	apiHandler.h = s.newAPI(s.cfg)
 
-	w := app.NewWorker(s.client, s.cfg.TaskQueue, s.codecKey, s.providers...)
+	w := app.NewWorker(s.client, s.cfg.TaskQueue, s.codecKeys, s.providers...)
 	if err := w.Start(); err != nil {
 		cleanup()
 		return nil, nil, err
@@ -258,7 +258,7 @@ func (s *stack) newAPI(cfg config.Config) http.Handler { return s.newAPIWithPoli
 func (s *stack) newAPIWithPolicy(cfg config.Config, pol *policy.Policy) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
-		Client: s.client, DataConverter: s.dc, CodecKey: s.codecKey, Logger: log, Keys: s.keys, Policy: pol,
+		Client: s.client, DataConverter: s.dc, CodecKeys: s.codecKeys, Logger: log, Keys: s.keys, Policy: pol,
 		Webhooks:      map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks, "mandarin": s.mandarinHooks},
 		Verifications: map[string]providers.Verifications{"bepaid": s.bepaidHooks},
 		Providers:     s.providers,

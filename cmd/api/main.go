@@ -29,7 +29,7 @@ func run() error {
 		return err
 	}
 	log := cfg.Logger()
-	cd, key, err := cfg.Codec(false)
+	cd, codecKeys, err := cfg.Codec(false)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func run() error {
 	defer c.Close()
 
 	srv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
-		Client: c, DataConverter: dc, CodecKey: key, Logger: log,
+		Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
 		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: keys, Policy: pol,
 	}))
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))

@@ -131,7 +131,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cd, codecKey, err := cfg.Codec(true)
+	cd, codecKeys, err := cfg.Codec(true)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func run() error {
 					return err
 				}
 			}
-			w := app.NewWorker(c, cfg.TaskQueue, codecKey, ps.List...)
+			w := app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.List...)
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
@@ -208,7 +208,7 @@ func run() error {
 				return err
 			}
 			apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
-				Client: c, DataConverter: dc, CodecKey: codecKey, Logger: log,
+				Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
 				Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: apiKeys, Policy: pol,
 			}))
 			go serve(apiSrv, apiLn, log)

@@ -28,7 +28,7 @@ func run() error {
 		return err
 	}
 	log := cfg.Logger()
-	cd, codecKey, err := cfg.Codec(false)
+	cd, codecKeys, err := cfg.Codec(false)
 	if err != nil {
 		return err
 	}
@@ -47,5 +47,5 @@ func run() error {
 		return err
 	}
 	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "task_queue", cfg.TaskQueue)
-	return app.NewWorker(c, cfg.TaskQueue, codecKey, ps.List...).Run(worker.InterruptCh())
+	return app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.List...).Run(worker.InterruptCh())
 }

@@ -129,18 +129,19 @@ func Mandarin(cfg config.Mandarin, publicURL string) (*mandarin.Provider, *manda
 	return p, mandarin.NewWebhooks(cfg.MerchantID, cfg.Secret), nil
 }
 
-// NewWorker returns a worker, not yet started, for payout workflows and their activities. codecKey is the codec's
-// key, from which the key that verifies the API's proofs of decisions is derived.
-func NewWorker(c client.Client, taskQueue string, codecKey []byte, ps ...providers.Provider) worker.Worker {
+// NewWorker returns a worker, not yet started, for payout workflows and their activities. codecKeys is the codec's
+// keyring, from whose keys those that verify the API's proofs of decisions are derived.
+func NewWorker(c client.Client, taskQueue string, codecKeys []codec.Key, ps ...providers.Provider) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	acts := activities.New(DecisionKey(codecKey), ps...)
+	acts := activities.New(derived(codecKeys, DecisionKey), ps...)
 	acts.Signaler = c
 	workflows.Register(w, acts)
 	return w
 }
 
-// DecisionKey derives from the codec key the key of the API's proofs of decisions, so that the API and every worker
-// agree without another secret to distribute.
+// DecisionKey derives from a codec key the key of the API's proofs of decisions, so that the API and every worker
+// agree without another secret to distribute. The API signs with the current key's; a worker accepts any key's of
+// its keyring, so that a decision signed before or during a rotation still counts.
 func DecisionKey(codecKey []byte) []byte {
 	sum := sha256.Sum256(append([]byte("payoutflow decision proof\x00"), codecKey...))
 	return sum[:]
@@ -150,7 +151,7 @@ func DecisionKey(codecKey []byte) []byte {
 type API struct {
 	Client        client.Client
 	DataConverter converter.DataConverter
-	CodecKey      []byte
+	CodecKeys     []codec.Key // the codec's keyring, current first
 	Webhooks      map[string]providers.Webhooks
 	Verifications map[string]providers.Verifications
 	// Providers answer the API's reads from providers (SBP banks, balances).
@@ -192,8 +193,8 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		TaskQueue:       cfg.TaskQueue,
 		Webhooks:        a.Webhooks,
 		Verifications:   a.Verifications,
-		FingerprintKey:  FingerprintKey(a.CodecKey),
-		DecisionKey:     DecisionKey(a.CodecKey),
+		FingerprintKeys: derived(a.CodecKeys, FingerprintKey),
+		DecisionKey:     DecisionKey(a.CodecKeys[0].Secret),
 		ApprovalTimeout: cfg.ApprovalTimeout,
 		PollAfter:       cfg.PollAfter,
 		PollMax:         cfg.PollMax,
@@ -215,14 +216,24 @@ func NewCodecHandler(cfg config.Config, cd *codec.Codec, log *slog.Logger) http.
 			"decrypted payloads (card numbers masked); put it behind your operators' authenticating proxy", "addr", cfg.CodecAddr)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/codec/", http.MaxBytesHandler(codec.Handler(cd, cfg.UIOrigin, cfg.CodecToken), 4<<20))
+	mux.Handle("/codec/", http.MaxBytesHandler(codec.Handler(cd.WithLogger(log), cfg.UIOrigin, cfg.CodecToken), 4<<20))
 	return mux
 }
 
-// FingerprintKey derives the key of request fingerprints from the codec key, so that every API process agrees.
+// FingerprintKey derives the key of request fingerprints from a codec key, so that every API process agrees. The
+// current key's makes them; every key's of the keyring matches one made before a rotation.
 func FingerprintKey(codecKey []byte) []byte {
 	sum := sha256.Sum256(append([]byte("payoutflow request fingerprint\x00"), codecKey...))
 	return sum[:]
+}
+
+// derived returns derive of each key's secret, in the keyring's order.
+func derived(keys []codec.Key, derive func([]byte) []byte) [][]byte {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = derive(k.Secret)
+	}
+	return out
 }
 
 // Server returns an HTTP server with timeouts that guard against slow clients.

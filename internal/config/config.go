@@ -35,8 +35,9 @@ type Config struct {
 	PolicyFile      string        // POLICY_FILE: the approval policy; none means one person approves each payout
 	DataDir         string        // DATA_DIR
 	PublicURL       string        // PUBLIC_URL: how the UI and providers reach the API
-	CodecKey        string        // CODEC_KEY: base64 of 32 bytes
-	CodecKeyFile    string        // CODEC_KEY_FILE
+	CodecKeys       string        // CODEC_KEYS: the keyring, "id:base64key,..." with the current key first
+	CodecKey        string        // CODEC_KEY: base64 of 32 bytes, a keyring of one
+	CodecKeyFile    string        // CODEC_KEY_FILE: the keyring as a file, "id base64key" a line, current first
 	ApprovalTimeout time.Duration // APPROVAL_TIMEOUT
 	PollAfter       time.Duration // PROVIDER_POLL_AFTER
 	PollMax         time.Duration // PROVIDER_POLL_MAX: the longest wait between two asks of a provider
@@ -93,6 +94,7 @@ func Load() (Config, error) {
 		APIAddr:         env("API_ADDR", ":8080"),
 		UIAddr:          env("UI_ADDR", "127.0.0.1:8233"),
 		DataDir:         env("DATA_DIR", ".data"),
+		CodecKeys:       os.Getenv("CODEC_KEYS"),
 		CodecKey:        os.Getenv("CODEC_KEY"),
 		CodecKeyFile:    os.Getenv("CODEC_KEY_FILE"),
 		Bank131: Bank131{
@@ -176,29 +178,48 @@ func (c Config) Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
 }
 
-// Codec returns the payload codec from CODEC_KEY or CODEC_KEY_FILE. With neither set, dev creates a key file under
-// DATA_DIR; the worker and the API refuse to run without a key (createIfMissing false).
-func (c Config) Codec(createIfMissing bool) (*codec.Codec, []byte, error) {
-	var key []byte
+// Codec returns the payload codec and its keyring (current key first) from CODEC_KEYS, CODEC_KEY_FILE or CODEC_KEY
+// (one of them). With none set, dev reads or makes the keyring file DATA_DIR/keys/codec.key; the worker and the API
+// refuse to run without a key (createIfMissing false).
+func (c Config) Codec(createIfMissing bool) (*codec.Codec, []codec.Key, error) {
+	var keys []codec.Key
 	var err error
+	from := ""
+	for _, v := range []struct{ name, value string }{{"CODEC_KEYS", c.CodecKeys}, {"CODEC_KEY_FILE", c.CodecKeyFile}, {"CODEC_KEY", c.CodecKey}} {
+		if v.value != "" && from != "" {
+			return nil, nil, fmt.Errorf("set one of CODEC_KEYS, CODEC_KEY_FILE and CODEC_KEY: %s and %s are both set", from, v.name)
+		}
+		if v.value != "" {
+			from = v.name
+		}
+	}
 	switch {
-	case c.CodecKey != "":
-		key, err = codec.ParseKey(c.CodecKey)
+	case c.CodecKeys != "":
+		keys, err = codec.ParseKeyring(c.CodecKeys)
 	case c.CodecKeyFile != "":
 		var b []byte
 		if b, err = os.ReadFile(c.CodecKeyFile); err == nil {
-			key, err = codec.ParseKey(string(b))
+			keys, err = codec.ParseKeyring(string(b))
+		}
+	case c.CodecKey != "":
+		var key []byte
+		if key, err = codec.ParseKey(c.CodecKey); err == nil {
+			keys = []codec.Key{{ID: codec.DerivedID(key), Secret: key}}
 		}
 	case createIfMissing:
-		key, err = codec.LoadOrCreateKey(filepath.Join(c.DataDir, "keys", "codec.key"))
+		from = filepath.Join(c.DataDir, "keys", "codec.key")
+		keys, err = codec.LoadOrCreateKeyring(from)
 	default:
-		return nil, nil, fmt.Errorf("set CODEC_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or CODEC_KEY_FILE")
+		return nil, nil, fmt.Errorf("set CODEC_KEYS (id:key,… the current first; a key is base64 of 32 random bytes, e.g. `openssl rand -base64 32`), CODEC_KEY_FILE or CODEC_KEY")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("codec key: %w", err)
+		return nil, nil, fmt.Errorf("%s: %w", from, err)
 	}
-	cd, err := codec.New(key)
-	return cd, key, err
+	cd, err := codec.NewKeyring(keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", from, err)
+	}
+	return cd.WithLogger(c.Logger().With("component", "codec")), keys, nil
 }
 
 // Dial connects to Temporal with the codec on payloads and on failure messages.
