@@ -17,7 +17,8 @@ import (
 	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
-// seedRequest is the seed's payout request, as the client sends it (expiry as strings, like the seed's exp_month).
+// seedRequest is the seed's payout request, as written there and as the client sends it: exp_month the two-digit
+// string of the example, exp_year the integer the table and the example give.
 const seedRequest = `{"request": {
 	"amount": 100, "currency": "RUB", "description": "Test transaction ütf", "tracking_id": "tracking_id_000",
 	"recipient": {"ip": "127.0.0.1", "email": "john@example.com", "birth_date": "1990-10-20"},
@@ -26,7 +27,7 @@ const seedRequest = `{"request": {
 		"state": "CO", "zip": "96002", "address": "1st Street", "phone": "375444444444"},
 	"sender_billing_address": {"first_name": "John", "last_name": "Doe", "country": "US", "city": "Denver",
 		"state": "CO", "zip": "96002", "address": "1st Street", "phone": "375444444444"},
-	"recipient_credit_card": {"number": "5555555555554444", "holder": "John Doe", "exp_month": "12", "exp_year": "2022"},
+	"recipient_credit_card": {"number": "5555555555554444", "holder": "John Doe", "exp_month": "12", "exp_year": 2022},
 	"additional_data": {"document": {"type": "PASSPORT", "issuer": "Organization name", "series": "MP",
 		"number": "1234567890", "issued_at": "2010-03-12", "valid_until": "2025-03-12"}}
 }}`
@@ -86,7 +87,7 @@ func seedPayoutRequest() PayoutRequest {
 		Description: "Test transaction ütf",
 		TrackingID:  "tracking_id_000",
 		Card: &RecipientCard{Number: "5555555555554444", Holder: "John Doe", ExpMonth: "12",
-			ExpYear: "2022"},
+			ExpYear: 2022},
 		Recipient:               &Person{IP: "127.0.0.1", Email: "john@example.com", BirthDate: "1990-10-20"},
 		Sender:                  &Person{IP: "127.0.0.1", Email: "john@example.com", BirthDate: "1990-10-20"},
 		RecipientBillingAddress: addr,

@@ -3,6 +3,7 @@ package bepaid
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/payoutflow/payoutflow/payout"
@@ -80,7 +81,9 @@ func (p *Provider) payoutRequest(ref providers.Ref, req payout.Request) PayoutRe
 	if c := req.Destination.Card; c.Token != "" {
 		out.Card = &RecipientCard{Token: c.Token}
 	} else {
-		out.Card = &RecipientCard{Number: c.Number, Holder: c.Holder, ExpMonth: Text(c.ExpMonth), ExpYear: Text(c.ExpYear)}
+		// The year goes as an integer (seed 003); payout validation has held it to four digits.
+		year, _ := strconv.Atoi(c.ExpYear)
+		out.Card = &RecipientCard{Number: c.Number, Holder: c.Holder, ExpMonth: Month(c.ExpMonth), ExpYear: year}
 	}
 	r := req.Recipient
 	out.Recipient = person(Person{IP: r.IP, Email: r.Email, BirthDate: r.BirthDate, TaxpayerID: r.TaxpayerID})

@@ -120,7 +120,7 @@ func TestProvider_SubmitSendsThePayoutMapped(t *testing.T) {
 		"amount":10000,"currency":"BYN","description":"Winnings","tracking_id":"po_map","duplicate_check":true,
 		"language":"ru","notification_url":"https://us/webhooks/bepaid",
 		"verification_url":"https://us/webhooks/bepaid/verify","test":true,
-		"recipient_credit_card":{"number":"4200000000000000","holder":"IVAN IVANOV","exp_month":"12","exp_year":"2030"},
+		"recipient_credit_card":{"number":"4200000000000000","holder":"IVAN IVANOV","exp_month":"12","exp_year":2030},
 		"recipient":{"ip":"10.0.0.1","email":"ivan@example.com","birth_date":"1990-10-20","taxpayer_id":"123456789"},
 		"sender":{"ip":"10.0.0.2","email":"shop@example.com","birth_date":"1980-01-02"},
 		"recipient_billing_address":{"first_name":"Ivan","last_name":"Ivanov","country":"BY","city":"Minsk",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -249,10 +250,29 @@ type PayoutRequest struct {
 type RecipientCard struct {
 	Number string `json:"number,omitempty"`
 	Holder string `json:"holder,omitempty"`
-	// ExpMonth ("01".."12") and ExpYear ("2030") are sent as strings, as in bePaid's examples; numbers are read too.
-	ExpMonth Text   `json:"exp_month,omitempty"`
-	ExpYear  Text   `json:"exp_year,omitempty"`
+	// ExpMonth is sent as the two-digit string of seed 003's example ("12"); ExpYear as the integer of four digits
+	// that the seed's table and examples give (2022): bePaid refuses a string exp_year.
+	ExpMonth Month  `json:"exp_month,omitempty"`
+	ExpYear  int    `json:"exp_year,omitempty"`
 	Token    string `json:"token,omitempty"`
+}
+
+// Month is exp_month. Seed 003 gives it as an integer in its table and as a two-digit string in its example; both
+// are read, an integer turned into its two-digit form (1 → "01"), so "1" as a string stays apart from 1. It is
+// written as a string.
+type Month string
+
+// UnmarshalJSON reads a string as written and an integer as two digits; anything else is kept as written.
+func (m *Month) UnmarshalJSON(b []byte) error {
+	var t Text
+	if err := t.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*m = Month(t)
+	if n, err := strconv.Atoi(string(b)); err == nil && n >= 0 && n < 100 {
+		*m = Month(fmt.Sprintf("%02d", n))
+	}
+	return nil
 }
 
 // Person is the recipient or sender section.

@@ -5,8 +5,9 @@
 // executed payouts as JSON at GET /_sandbox/ledger (no credentials). It validates a payout request as bePaid would
 // and refuses it with 422 and the documented error body naming each wrong field: amount > 0, currency three
 // upper-case letters, description required (≤ 255), tracking_id ≤ 255, language one of bePaid's, URLs absolute
-// http(s), and the card: a number of 12 to 19 digits passing the Luhn check with holder (≤ 32), exp_month (1-12)
-// and a four-digit exp_year not in the past, or a token it knows. With duplicate_check on (the default), the same
+// http(s), and the card: a number of 12 to 19 digits passing the Luhn check with holder (≤ 32), exp_month 01-12
+// (an integer, or a two-digit string as in seed 003's example) and exp_year an integer of four digits not in the
+// past (a string exp_year is refused, as seed 003 types it), or a token it knows. With duplicate_check on (the default), the same
 // amount to the same card number or token within 30 s of an earlier request is refused with 422, message and
 // errors.base "Duplicate transaction: ...", and nothing happens. The card decides what happens:
 //

@@ -307,7 +307,7 @@ func payoutRequest(payoutID, notificationURL string) bepaid.PayoutRequest {
 	check := true
 	return bepaid.PayoutRequest{Amount: 10000, Currency: "BYN", Description: "Payout " + payoutID, TrackingID: payoutID,
 		DuplicateCheck: &check, NotificationURL: notificationURL,
-		Card: &bepaid.RecipientCard{Number: SandboxCardSucceeds, Holder: "IVAN IVANOV", ExpMonth: "12", ExpYear: "2030"}}
+		Card: &bepaid.RecipientCard{Number: SandboxCardSucceeds, Holder: "IVAN IVANOV", ExpMonth: "12", ExpYear: 2030}}
 }
 
 // errorAnswer is bePaid's error answer as the sandbox gives it: {"message": ..., "errors": {...}}.

@@ -753,21 +753,21 @@ func validatePayout(p *PayoutRequest, now time.Time) (CreditCard, behaviour, []f
 		case payout.LooksLikeCardNumber(c.Holder):
 			add("recipient_credit_card.holder", "is invalid")
 		}
-		month, monthErr := strconv.Atoi(string(c.ExpMonth))
+		// Seed 003: exp_month two digits (an integer, or the string of its example), exp_year an integer of four
+		// digits; a string exp_year does not even decode (see servePayout).
+		month, monthBlank, monthOK := expMonth(c.ExpMonth)
 		switch {
-		case c.ExpMonth == "":
+		case monthBlank:
 			add("recipient_credit_card.exp_month", "can't be blank")
-		case monthErr != nil || month < 1 || month > 12:
+		case !monthOK:
 			add("recipient_credit_card.exp_month", "is invalid")
 		}
-		year, yearErr := strconv.Atoi(string(c.ExpYear))
-		switch {
-		case c.ExpYear == "":
+		switch year := c.ExpYear; {
+		case year == 0:
 			add("recipient_credit_card.exp_year", "can't be blank")
-		case yearErr != nil || len(c.ExpYear) != 4:
+		case year < 1000 || year > 9999:
 			add("recipient_credit_card.exp_year", "is invalid")
-		case monthErr == nil && month >= 1 && month <= 12 &&
-			(year < now.Year() || (year == now.Year() && month < int(now.Month()))):
+		case monthOK && (year < now.Year() || (year == now.Year() && month < int(now.Month()))):
 			add("recipient_credit_card.exp_year", "is expired")
 		}
 		if len(errs) > 0 {

@@ -374,9 +374,9 @@ func TestSandbox_ValidatesPayoutRequests(t *testing.T) {
 		{"a long holder", func(p *bepaid.PayoutRequest) { p.Card.Holder = strings.Repeat("A", 33) }, "recipient_credit_card.holder"},
 		{"no exp_month", func(p *bepaid.PayoutRequest) { p.Card.ExpMonth = "" }, "recipient_credit_card.exp_month"},
 		{"exp_month 13", func(p *bepaid.PayoutRequest) { p.Card.ExpMonth = "13" }, "recipient_credit_card.exp_month"},
-		{"no exp_year", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = "" }, "recipient_credit_card.exp_year"},
-		{"a two-digit exp_year", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = "30" }, "recipient_credit_card.exp_year"},
-		{"an expired card", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = "2020" }, "recipient_credit_card.exp_year"},
+		{"no exp_year", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = 0 }, "recipient_credit_card.exp_year"},
+		{"a two-digit exp_year", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = 30 }, "recipient_credit_card.exp_year"},
+		{"an expired card", func(p *bepaid.PayoutRequest) { p.Card.ExpYear = 2020 }, "recipient_credit_card.exp_year"},
 		{"an unknown token", func(p *bepaid.PayoutRequest) { p.Card = &bepaid.RecipientCard{Token: "tok_nope"} }, "recipient_credit_card.token"},
 		{"a number and a token", func(p *bepaid.PayoutRequest) { p.Card.Token = SandboxTokenSucceeds }, "recipient_credit_card.token"},
 	}
@@ -417,6 +417,63 @@ func TestSandbox_AcceptsExpiryAsNumbers(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, status, "%s", raw)
 	require.Contains(t, string(raw), `"status":"successful"`)
+}
+
+// seedRequest is seed 003's payout request, as written there: exp_month "12" a string, exp_year 2022 an integer.
+const seedRequest = `{"request": {
+	"amount": 100, "currency": "RUB", "description": "Test transaction ütf", "tracking_id": "tracking_id_000",
+	"recipient": {"ip": "127.0.0.1", "email": "john@example.com", "birth_date": "1990-10-20"},
+	"sender": {"ip": "127.0.0.1", "email": "john@example.com", "birth_date": "1990-10-20"},
+	"recipient_billing_address": {"first_name": "John", "last_name": "Doe", "country": "US", "city": "Denver",
+		"state": "CO", "zip": "96002", "address": "1st Street", "phone": "375444444444"},
+	"sender_billing_address": {"first_name": "John", "last_name": "Doe", "country": "US", "city": "Denver",
+		"state": "CO", "zip": "96002", "address": "1st Street", "phone": "375444444444"},
+	"recipient_credit_card": {"number": "5555555555554444", "holder": "John Doe", "exp_month": "12", "exp_year": 2022},
+	"additional_data": {"document": {"type": "PASSPORT", "issuer": "Organization name", "series": "MP",
+		"number": "1234567890", "issued_at": "2010-03-12", "valid_until": "2025-03-12"}}
+}}`
+
+func TestSandbox_AcceptsTheSeedsCardAsWritten(t *testing.T) {
+	var in payoutEnvelope
+	require.NoError(t, json.Unmarshal([]byte(seedRequest), &in))
+	// The seed's transaction was made on 2021-07-01, when its card (12/2022) was valid.
+	at := time.Date(2021, 7, 1, 13, 44, 56, 0, time.UTC)
+
+	card, _, errs := validatePayout(in.Request, at)
+
+	require.Empty(t, errs)
+	require.Equal(t, "4444", card.Last4)
+}
+
+func TestSandbox_RefusesExpiryOfTheWrongType(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name, card, field string
+	}{
+		// Seed 003: exp_year is an integer of four digits (its examples send 2022).
+		{"exp_year as a string", `"exp_month":"12","exp_year":"2031"`, "recipient_credit_card.exp_year"},
+		{"exp_year with two digits", `"exp_month":"12","exp_year":31`, "recipient_credit_card.exp_year"},
+		{"exp_year as a fraction", `"exp_month":"12","exp_year":2031.5`, "recipient_credit_card.exp_year"},
+		// exp_month: an integer (the table) or the two-digit string of the example.
+		{"exp_month with one digit as a string", `"exp_month":"1","exp_year":2031`, "recipient_credit_card.exp_month"},
+		{"exp_month 0", `"exp_month":0,"exp_year":2031`, "recipient_credit_card.exp_month"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A new amount each time, so that no refusal is bePaid's duplicate check.
+			body := fmt.Sprintf(`{"request":{"amount":%d,"currency":"BYN","description":"d","tracking_id":"po_types",
+				"recipient_credit_card":{"number":"4200000000000000","holder":"JOHN DOE",%s}}}`, 100+i, tt.card)
+
+			status, raw := h.do(t, http.MethodPost, "/transactions/payouts", []byte(body), true)
+
+			require.Equal(t, http.StatusUnprocessableEntity, status, "%s", raw)
+			apiErr := apiError(raw)
+			require.NotNil(t, apiErr, "the documented error shape: %s", raw)
+			require.NotEmpty(t, apiErr.Fields()[tt.field], "errors name %s: %s", tt.field, raw)
+			require.NotContains(t, string(raw), "4200000000")
+		})
+	}
+	require.Empty(t, h.sandbox.Ledger())
 }
 
 func TestSandbox_RefusesBodiesOfTheWrongShape(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/internal/rsasig"
@@ -156,10 +157,27 @@ type PayoutRequest struct {
 type RecipientCard struct {
 	Number string `json:"number,omitempty"`
 	Holder string `json:"holder,omitempty"`
-	// ExpMonth ("01".."12") and ExpYear ("2030") are sent as strings, as in bePaid's examples; numbers are read too.
-	ExpMonth Text   `json:"exp_month,omitempty"`
-	ExpYear  Text   `json:"exp_year,omitempty"`
-	Token    string `json:"token,omitempty"`
+	// ExpMonth is kept as it came, for its type is checked (expMonth); ExpYear is an integer of four digits, as
+	// seed 003 types it: a string does not decode.
+	ExpMonth json.RawMessage `json:"exp_month,omitempty"`
+	ExpYear  int             `json:"exp_year,omitempty"`
+	Token    string          `json:"token,omitempty"`
+}
+
+// expMonth reads exp_month as seed 003 gives it: an integer 1-12 (its table) or a two-digit string "01"-"12" (its
+// example). blank is an absent or null one; ok is false for anything else.
+func expMonth(raw json.RawMessage) (month int, blank, ok bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, true, false
+	}
+	text := string(raw)
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &text); err != nil || len(text) != 2 {
+			return 0, text == "", false
+		}
+	}
+	month, err := strconv.Atoi(text)
+	return month, false, err == nil && month >= 1 && month <= 12 && text[0] != '+' && text[0] != '-'
 }
 
 // Person is the recipient or sender section.
