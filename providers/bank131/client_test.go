@@ -128,6 +128,25 @@ func TestClient_ReadsTheSession(t *testing.T) {
 	require.JSONEq(t, `"good"`, string(s.Payments[0].Metadata))
 }
 
+func TestClient_ReadsTheSessionInAPIv2Names(t *testing.T) {
+	// The seed's payout (001) as a session/status answer names it in API v2: payout_list, payout_details.
+	srv, _ := fakeBank(t, http.StatusOK, `{"status":"ok","session":{"id":"ps_3230","status":"accepted",
+		"payout_list":[{"id":"po_2018","status":"succeeded","created_at":"2018-05-27T02:03:00.000000Z",
+		"payout_details":{"type":"card","card":{"last4":"4242","brand":"visa"}},
+		"amount_details":{"amount":10000,"currency":"rub"},"metadata":"good"}],
+		"payment_list":[{"id":"pm_3345","status":"succeeded"}]}}`)
+	c := newTestClient(t, srv.URL)
+
+	s, err := c.Status(context.Background(), "ps_3230")
+
+	require.NoError(t, err)
+	require.Len(t, s.Payments, 1)
+	require.Equal(t, "succeeded", s.Payments[0].Status)
+	require.Equal(t, &MaskedCard{Brand: "visa", Last4: "4242"}, s.Payments[0].PaymentMethod.Card)
+	require.Len(t, s.AcquiringPayments, 1)
+	require.Equal(t, "pm_3345", s.AcquiringPayments[0].ID)
+}
+
 func TestClient_MapsFailedAnswersToCertainty(t *testing.T) {
 	tests := []struct {
 		name      string

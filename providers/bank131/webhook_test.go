@@ -84,6 +84,60 @@ func TestWebhooks_PaymentFinishedBecomesAnEvent(t *testing.T) {
 	}
 }
 
+// paymentFinishedV2Hook is the seed's webhook (001, step 3) at its end, with the result where step 5 says it is:
+// in status of payout_list, the API v2 name of payments (payout_details that of payment_method).
+const paymentFinishedV2Hook = `{
+"type": "payment_finished",
+"session": {
+  "id": "ps_3230", "status": "accepted",
+  "created_at": "2018-05-27T02:03:00.000000Z", "updated_at": "2018-05-27T02:03:00.000000Z",
+  "payout_list": [{
+    "id": "po_2018", "status": "succeeded", "created_at": "2018-05-27T02:03:00.000000Z",
+    "customer": {"reference": "user123", "contacts": [{"email": "user123@test.ru"}]},
+    "payout_details": {"type": "card", "card": {"type": "tokenized_card",
+      "tokenized_card": {"token": "759c9852dde2211d7531b3d905c1d513fbfb914bee87fb567d99c7b2f2c2ad44"}}},
+    "amount_details": {"amount": 10000, "currency": "rub"},
+    "metadata": "good"
+  }]
+}}`
+
+func TestWebhooks_PayoutListIsReadAsPayments(t *testing.T) {
+	_, bank := testKeys(t)
+	w := NewWebhooks(&bank.PublicKey)
+	readyV2 := strings.Replace(readyToConfirmHook, `"payments"`, `"payout_list"`, 1)
+	readyV2 = strings.Replace(readyV2, `"payment_method"`, `"payout_details"`, 1)
+	tests := []struct {
+		name, body string
+		want       providers.Event
+	}{
+		{"payment_finished", paymentFinishedV2Hook, providers.Event{
+			Kind: providers.EventPaymentFinished, Provider: "bank131",
+			Outcome: providers.Outcome{
+				Ref:    providers.Ref{PayoutID: "good", SessionID: "ps_3230", PaymentID: "po_2018"},
+				State:  providers.StateSucceeded,
+				Amount: &payout.Amount{Value: 10000, Currency: "RUB"},
+			},
+		}},
+		{"ready_to_confirm", readyV2, providers.Event{
+			Kind: providers.EventReadyToConfirm, Provider: "bank131",
+			Outcome: providers.Outcome{
+				Ref:    providers.Ref{PayoutID: "good", SessionID: "ps_3230", PaymentID: "po_2018"},
+				State:  providers.StateAwaitingConfirm,
+				Card:   &payout.MaskedCard{Brand: "visa", Last4: "4242"},
+				Amount: &payout.Amount{Value: 10000, Currency: "RUB"},
+			},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events, err := w.Translate(signedHeader(t, tt.body), []byte(tt.body))
+
+			require.NoError(t, err)
+			require.Equal(t, []providers.Event{tt.want}, events)
+		})
+	}
+}
+
 func TestWebhooks_ForgedSignatureIsRejected(t *testing.T) {
 	partner, bank := testKeys(t)
 	w := NewWebhooks(&bank.PublicKey)

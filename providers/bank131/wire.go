@@ -51,7 +51,29 @@ type Session struct {
 	AcquiringPayments []AcquiringPayment `json:"acquiring_payments,omitempty"`
 }
 
-// Payment is a payout inside a session (API v1 field names).
+// UnmarshalJSON reads the session in API v1 names (payments, acquiring_payments) or v2 names (payout_list,
+// payment_list): seed 001 puts a payout's result in payments/payout_list, and the bank names them by version.
+func (s *Session) UnmarshalJSON(b []byte) error {
+	type v1 Session // without this method
+	var v struct {
+		v1
+		PayoutList  []Payment          `json:"payout_list"`
+		PaymentList []AcquiringPayment `json:"payment_list"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if len(v.Payments) == 0 {
+		v.Payments = v.PayoutList
+	}
+	if len(v.AcquiringPayments) == 0 {
+		v.AcquiringPayments = v.PaymentList
+	}
+	*s = Session(v.v1)
+	return nil
+}
+
+// Payment is a payout inside a session (API v1 field names; v2's payout_details is read as payment_method).
 type Payment struct {
 	ID            string          `json:"id"`
 	Status        string          `json:"status"`
@@ -61,6 +83,23 @@ type Payment struct {
 	AmountDetails *AmountDetails  `json:"amount_details,omitempty"`
 	Metadata      json.RawMessage `json:"metadata,omitempty"`
 	Error         *APIError       `json:"error,omitempty"`
+}
+
+// UnmarshalJSON reads payment_method (API v1) or payout_details (v2).
+func (p *Payment) UnmarshalJSON(b []byte) error {
+	type v1 Payment // without this method
+	var v struct {
+		v1
+		PayoutDetails *PaymentMethod `json:"payout_details"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v.PaymentMethod == nil {
+		v.PaymentMethod = v.PayoutDetails
+	}
+	*p = Payment(v.v1)
+	return nil
 }
 
 // PaymentMethod is where a payment goes, as the bank shows it: a card is masked, or shown by its token.

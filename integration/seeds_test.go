@@ -1,0 +1,52 @@
+package integration
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/payoutflow/payoutflow/payout"
+)
+
+// Tests built from the seeds' own examples (issue 16, item 4).
+
+// TestBank131Webhook_PayoutListFinishesThePayoutAtOnce sends the seed's webhook (001, step 5: the result in status
+// of payments/payout_list) with payout_list, signed by the bank, for a payout the bank has executed without telling:
+// the payout succeeds at once, not at the status poll a minute later.
+func TestBank131Webhook_PayoutListFinishesThePayoutAtOnce(t *testing.T) {
+	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	ready := waitFor(t, id, payout.StatusAwaitingApproval)
+	st.sandbox.SetNoWebhooks(true)
+	t.Cleanup(func() { st.sandbox.SetNoWebhooks(false) })
+	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
+	require.Eventually(t, func() bool { return len(ledgerFor(id)) == 1 }, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, payout.StatusConfirmed, get(t, id).Status, "no webhook yet, and the poll is a minute away")
+
+	body := strings.NewReplacer("ps_3230", ready.ProviderRefs["session_id"], "po_2018", ready.ProviderRefs["payment_id"],
+		`"metadata": "good"`, `"metadata": "`+id+`"`).Replace(`{
+"type": "payment_finished",
+"session": {
+  "id": "ps_3230", "status": "accepted",
+  "created_at": "2018-05-27T02:03:00.000000Z", "updated_at": "2018-05-27T02:03:00.000000Z",
+  "payout_list": [{
+    "id": "po_2018", "status": "succeeded", "created_at": "2018-05-27T02:03:00.000000Z",
+    "customer": {"reference": "user123", "contacts": [{"email": "user123@test.ru"}]},
+    "payout_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}},
+    "amount_details": {"amount": 10000, "currency": "rub"},
+    "metadata": "good"
+  }]
+}}`)
+	r := do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", map[string]string{"X-PARTNER-SIGN": st.bankSign(t, body)}, body)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.NotContains(t, string(r.Body), "ignored")
+
+	var done payout.State
+	require.Eventually(t, func() bool {
+		done = get(t, id)
+		return done.Status == payout.StatusSucceeded
+	}, 10*time.Second, 50*time.Millisecond, "the webhook finishes the payout, well before the poll")
+	require.Len(t, ledgerFor(id), 1, "paid once")
+}
