@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -183,9 +185,15 @@ func TestBePaidNotification_ForgedIsRejected(t *testing.T) {
 	id := create(t, st.api.URL, t.Name(), bePaidCardPayout(bpCardSucceeds, 4508)).state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	body := `{"transaction":{"uid":"1-forged","status":"successful","amount":4500,"currency":"BYN","type":"payout","tracking_id":"` + id + `"}}`
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	forged, err := bepaid.Sign(otherKey, []byte(body))
+	require.NoError(t, err)
 	for name, r := range map[string]response{
+		// BEPAID_NOTIFY_AUTH is signature (a public key is configured): Basic alone is not enough, and a
+		// signature alone must be bePaid's.
 		"no signature, right credentials": bePaidRequest(t, "/webhooks/bepaid", body, "", "it-shop", "it-secret"),
-		"right signature, no credentials": bePaidRequest(t, "/webhooks/bepaid", body, bePaidSign(t, body), "", ""),
+		"another key, no credentials":     bePaidRequest(t, "/webhooks/bepaid", body, forged, "", ""),
 		"right signature, wrong password": bePaidRequest(t, "/webhooks/bepaid", body, bePaidSign(t, body), "it-shop", "guess"),
 		"signature of another body":       bePaidRequest(t, "/webhooks/bepaid", body, bePaidSign(t, body+" "), "it-shop", "it-secret"),
 		"forged verification":             bePaidRequest(t, "/webhooks/bepaid/verify", verificationBody(id, "1-x", 4500), "", "it-shop", "it-secret"),

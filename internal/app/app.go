@@ -3,6 +3,7 @@
 package app
 
 import (
+	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
@@ -90,12 +91,18 @@ func Bank131(cfg config.Bank131) (*bank131.Provider, *bank131.Webhooks, error) {
 // BePaid builds the bePaid provider and its notification and verification receiver. publicURL is where bePaid
 // reaches our webhooks.
 func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webhooks, error) {
-	if cfg.SecretKey == "" || cfg.PublicKeyFile == "" {
-		return nil, nil, fmt.Errorf("bepaid: set BEPAID_SECRET_KEY and BEPAID_PUBLIC_KEY_FILE (bePaid's key, verifies notifications)")
+	if cfg.SecretKey == "" {
+		return nil, nil, fmt.Errorf("bepaid: set BEPAID_SECRET_KEY")
 	}
-	pub, err := bepaid.LoadPublicKey(cfg.PublicKeyFile)
+	auth, err := bepaid.ParseNotifyAuth(cfg.NotifyAuth, cfg.PublicKeyFile != "")
 	if err != nil {
-		return nil, nil, fmt.Errorf("BEPAID_PUBLIC_KEY_FILE: %w", err)
+		return nil, nil, fmt.Errorf("BEPAID_NOTIFY_AUTH: %w (BEPAID_PUBLIC_KEY_FILE is bePaid's key, verifies notifications)", err)
+	}
+	var pub *rsa.PublicKey
+	if cfg.PublicKeyFile != "" {
+		if pub, err = bepaid.LoadPublicKey(cfg.PublicKeyFile); err != nil {
+			return nil, nil, fmt.Errorf("BEPAID_PUBLIC_KEY_FILE: %w", err)
+		}
 	}
 	cl, err := bepaid.NewClient(bepaid.Config{BaseURL: cfg.BaseURL, ShopID: cfg.ShopID, SecretKey: cfg.SecretKey})
 	if err != nil {
@@ -106,7 +113,7 @@ func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webh
 		VerificationURL: publicURL + "/webhooks/bepaid/verify",
 		Test:            cfg.Test,
 	})
-	return p, bepaid.NewWebhooks(cfg.ShopID, cfg.SecretKey, pub), nil
+	return p, bepaid.NewWebhooks(cfg.ShopID, cfg.SecretKey, pub).WithAuth(auth), nil
 }
 
 // Mandarin builds the Mandarin provider and its callback receiver. publicURL is where Mandarin reaches our

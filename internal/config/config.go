@@ -72,6 +72,7 @@ type BePaid struct {
 	ShopID        string // BEPAID_SHOP_ID
 	SecretKey     string // BEPAID_SECRET_KEY
 	PublicKeyFile string // BEPAID_PUBLIC_KEY_FILE: bePaid's key, verifies Content-Signature
+	NotifyAuth    string // BEPAID_NOTIFY_AUTH: signature (default), basic or both: what authenticates notifications
 	Test          bool   // BEPAID_TEST: send test transactions
 	SandboxAddr   string // BEPAID_SANDBOX_ADDR: where `make run` serves the sandbox
 }
@@ -109,6 +110,7 @@ func Load() (Config, error) {
 			ShopID:        os.Getenv("BEPAID_SHOP_ID"),
 			SecretKey:     os.Getenv("BEPAID_SECRET_KEY"),
 			PublicKeyFile: os.Getenv("BEPAID_PUBLIC_KEY_FILE"),
+			NotifyAuth:    os.Getenv("BEPAID_NOTIFY_AUTH"),
 			Test:          os.Getenv("BEPAID_TEST") == "true",
 			SandboxAddr:   env("BEPAID_SANDBOX_ADDR", "127.0.0.1:8132"),
 		},

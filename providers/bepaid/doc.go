@@ -14,7 +14,8 @@
 // Requests carry HTTP Basic auth, shop id and secret key. Notifications and verification requests carry the same
 // credentials and a Content-Signature header: the base64 RSA PKCS#1 v1.5 SHA-256 signature of the raw body, made
 // with the shop's private key, which bePaid holds; the back office shows the public key as bare base64 DER
-// (ParsePublicKey reads it, and PEM too). Webhooks requires both the credentials and the signature.
+// (ParsePublicKey reads it, and PEM too). Webhooks believes a valid signature (NotifyAuthSignature, the default),
+// the credentials (NotifyAuthBasic, only when asked for) or both (NotifyAuthBoth); what is sent must verify.
 //
 // # Errors
 //

@@ -13,13 +13,14 @@ import (
 	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
-// Webhooks verifies bePaid's notifications and verification requests and translates them. Both carry the shop's
-// credentials as HTTP Basic auth and a Content-Signature over the raw body made with the shop's key, which bePaid
-// holds; both checks are required.
+// Webhooks verifies bePaid's notifications and verification requests and translates them. Both can carry the
+// shop's credentials as HTTP Basic auth and a Content-Signature over the raw body made with the shop's key, which
+// bePaid holds; which of them is believed is its NotifyAuth.
 type Webhooks struct {
 	shopID    string
 	secretKey string
 	key       *rsa.PublicKey
+	auth      NotifyAuth
 }
 
 var (
@@ -27,30 +28,83 @@ var (
 	_ providers.Verifications = (*Webhooks)(nil)
 )
 
-// NewWebhooks returns the translator that trusts requests carrying the shop's credentials and signed by
-// bepaidPublicKey (the shop's public key from bePaid's back office; see ParsePublicKey). With a nil key or empty
-// credentials every request is rejected.
-func NewWebhooks(shopID, secretKey string, bepaidPublicKey *rsa.PublicKey) *Webhooks {
-	return &Webhooks{shopID: shopID, secretKey: secretKey, key: bepaidPublicKey}
+// NotifyAuth is what authenticates bePaid's notifications and verification requests (BEPAID_NOTIFY_AUTH). Seed 003
+// says nothing of it; bePaid's PHP SDK believes a valid Content-Signature alone or, without one, the Basic
+// credentials alone.
+type NotifyAuth string
+
+const (
+	// NotifyAuthSignature believes a valid Content-Signature; Basic credentials, when sent, must be the shop's.
+	NotifyAuthSignature NotifyAuth = "signature"
+	// NotifyAuthBasic believes the shop's Basic credentials; a Content-Signature, when sent and a key is
+	// configured, must verify.
+	NotifyAuthBasic NotifyAuth = "basic"
+	// NotifyAuthBoth wants both the shop's Basic credentials and a valid Content-Signature.
+	NotifyAuthBoth NotifyAuth = "both"
+)
+
+// ParseNotifyAuth reads BEPAID_NOTIFY_AUTH: signature, basic or both; empty means signature, which needs a public
+// key (hasKey), as both does. Basic alone is never a default.
+func ParseNotifyAuth(s string, hasKey bool) (NotifyAuth, error) {
+	a := NotifyAuth(s)
+	switch a {
+	case "":
+		a = NotifyAuthSignature
+	case NotifyAuthSignature, NotifyAuthBasic, NotifyAuthBoth:
+	default:
+		return "", fmt.Errorf("%q is not signature, basic or both", s)
+	}
+	if a != NotifyAuthBasic && !hasKey {
+		return "", fmt.Errorf("%s needs bePaid's public key; set it, or ask for basic", a)
+	}
+	return a, nil
 }
 
-// authenticate checks the Basic credentials and the signature of the raw body. Unlike bePaid's PHP SDK, which
-// believes a signature alone or, without one, the credentials alone, it wants both: the credentials show the
-// request is meant for this shop, the signature that bePaid made it and that nothing changed it on the way.
+// NewWebhooks returns the translator that trusts requests signed by bepaidPublicKey (the shop's public key from
+// bePaid's back office; see ParsePublicKey) and, when they carry Basic credentials, carrying the shop's: NotifyAuth
+// signature; see WithAuth for the others. With empty credentials, or a nil key (except with basic), every request is
+// rejected.
+func NewWebhooks(shopID, secretKey string, bepaidPublicKey *rsa.PublicKey) *Webhooks {
+	return &Webhooks{shopID: shopID, secretKey: secretKey, key: bepaidPublicKey, auth: NotifyAuthSignature}
+}
+
+// WithAuth returns a copy of w that authenticates requests as a says.
+func (w *Webhooks) WithAuth(a NotifyAuth) *Webhooks {
+	c := *w
+	c.auth = a
+	return &c
+}
+
+// authenticate checks the Basic credentials and the signature of the raw body, as w.auth says. Credentials that
+// are sent must be the shop's and a signature that is sent must verify, whatever is asked for; a request that sends
+// neither is never believed.
 func (w *Webhooks) authenticate(header http.Header, body []byte) error {
-	if w.key == nil || w.shopID == "" || w.secretKey == "" {
+	if w.shopID == "" || w.secretKey == "" {
 		return providers.ErrBadSignature
 	}
-	user, pass, ok := (&http.Request{Header: header}).BasicAuth()
-	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(w.shopID))
-	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(w.secretKey))
-	if !ok || userOK&passOK != 1 {
+	_, _, sentBasic := (&http.Request{Header: header}).BasicAuth()
+	_, sentSig := header[http.CanonicalHeaderKey(headerSignature)]
+	wantBasic := w.auth == NotifyAuthBasic || w.auth == NotifyAuthBoth
+	wantSig := w.auth == NotifyAuthSignature || w.auth == NotifyAuthBoth
+	switch {
+	case w.auth != NotifyAuthSignature && w.auth != NotifyAuthBasic && w.auth != NotifyAuthBoth:
 		return providers.ErrBadSignature
-	}
-	if Verify(w.key, body, header.Get(headerSignature)) != nil {
+	case (wantBasic || sentBasic) && !w.basicOK(header):
+		return providers.ErrBadSignature
+	case wantSig && w.key == nil:
+		return providers.ErrBadSignature
+	case (wantSig || (sentSig && w.key != nil)) && Verify(w.key, body, header.Get(headerSignature)) != nil:
 		return providers.ErrBadSignature
 	}
 	return nil
+}
+
+// basicOK reports whether the request carries the shop's Basic credentials.
+func (w *Webhooks) basicOK(header http.Header) bool {
+	user, pass, ok := (&http.Request{Header: header}).BasicAuth()
+	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(w.shopID))
+	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(w.secretKey))
+	return ok && userOK&passOK == 1
 }
 
 // Translate authenticates a notification, then reads it. A final status (successful or failed) becomes one

@@ -94,18 +94,18 @@ func TestWebhooks_UnfinishedNotificationYieldsNoEvents(t *testing.T) {
 	}
 }
 
-// forgeries are requests that must not be believed: each lacks a credential or a valid signature.
-func forgeries(t *testing.T, body string) map[string]struct {
+// forgery is a request that must not be believed.
+type forgery struct {
 	header http.Header
 	body   string
-} {
-	return map[string]struct {
-		header http.Header
-		body   string
-	}{
+}
+
+// forgeries are requests that must not be believed by the default check (a valid signature, and the shop's
+// credentials when any are sent): each lacks a valid signature or sends wrong credentials.
+func forgeries(t *testing.T, body string) map[string]forgery {
+	return map[string]forgery{
 		"nothing":                               {http.Header{}, body},
 		"correct credentials, no signature":     {signedHeader(t, body, nil, testShopID, testSecretKey), body},
-		"correct signature, no credentials":     {signedHeader(t, body, bepaidKey(), "", ""), body},
 		"correct signature, wrong secret":       {signedHeader(t, body, bepaidKey(), testShopID, "guess"), body},
 		"correct signature, wrong shop":         {signedHeader(t, body, bepaidKey(), "362", testSecretKey), body},
 		"correct credentials, another key":      {signedHeader(t, body, otherKey(), testShopID, testSecretKey), body},
@@ -134,6 +134,118 @@ func TestWebhooks_ForgedRequestsAreRejected(t *testing.T) {
 
 			require.ErrorIs(t, err, providers.ErrBadSignature)
 			require.Zero(t, v)
+		})
+	}
+}
+
+func TestWebhooks_ASignatureAloneIsBelievedWhereAKeyIsConfigured(t *testing.T) {
+	// Seed 003 says nothing of how notifications are authenticated; bePaid's SDK believes a valid
+	// Content-Signature alone. The seed's transaction, signed, with no Basic credentials:
+	header := signedHeader(t, seedResponse, bepaidKey(), "", "")
+	for name, w := range map[string]*Webhooks{
+		"by default": testWebhooks(),
+		"signature":  testWebhooks().WithAuth(NotifyAuthSignature),
+	} {
+		t.Run(name, func(t *testing.T) {
+			events, err := w.Translate(header, []byte(seedResponse))
+			require.NoError(t, err)
+			require.Len(t, events, 1)
+			require.Equal(t, "tracking_id_000", events[0].Outcome.Ref.PayoutID)
+			v, err := w.ParseVerification(header, []byte(seedResponse))
+			require.NoError(t, err)
+			require.Equal(t, "1-d43572b244", v.TransactionID)
+		})
+	}
+}
+
+func TestWebhooks_BasicAloneOnlyWhereConfiguredSo(t *testing.T) {
+	header := signedHeader(t, seedResponse, nil, testShopID, testSecretKey)
+	tests := []struct {
+		name string
+		w    *Webhooks
+		ok   bool
+	}{
+		{"by default", testWebhooks(), false},
+		{"signature", testWebhooks().WithAuth(NotifyAuthSignature), false},
+		{"both", testWebhooks().WithAuth(NotifyAuthBoth), false},
+		{"basic", testWebhooks().WithAuth(NotifyAuthBasic), true},
+		{"basic, no key configured", NewWebhooks(testShopID, testSecretKey, nil).WithAuth(NotifyAuthBasic), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events, err := tt.w.Translate(header, []byte(seedResponse))
+			_, verr := tt.w.ParseVerification(header, []byte(seedResponse))
+			if !tt.ok {
+				require.ErrorIs(t, err, providers.ErrBadSignature)
+				require.Nil(t, events)
+				require.ErrorIs(t, verr, providers.ErrBadSignature)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, events, 1)
+			require.NoError(t, verr)
+		})
+	}
+}
+
+func TestWebhooks_ForgeriesAreRefusedInEveryMode(t *testing.T) {
+	body := seedResponse
+	tests := map[NotifyAuth]map[string]forgery{
+		NotifyAuthBasic: {
+			"nothing":                                 {http.Header{}, body},
+			"wrong secret, no signature":              {signedHeader(t, body, nil, testShopID, "guess"), body},
+			"correct signature, no credentials":       {signedHeader(t, body, bepaidKey(), "", ""), body},
+			"correct credentials, a forged signature": {signedHeader(t, body, otherKey(), testShopID, testSecretKey), body},
+			"correct credentials, body changed":       {byBePaid(t, body), body + " "},
+		},
+		NotifyAuthBoth: {
+			"correct credentials, no signature": {signedHeader(t, body, nil, testShopID, testSecretKey), body},
+			"correct signature, no credentials": {signedHeader(t, body, bepaidKey(), "", ""), body},
+			"correct credentials, another key":  {signedHeader(t, body, otherKey(), testShopID, testSecretKey), body},
+		},
+		NotifyAuthSignature: forgeries(t, body),
+	}
+	for mode, fs := range tests {
+		w := testWebhooks().WithAuth(mode)
+		for name, f := range fs {
+			t.Run(string(mode)+": "+name, func(t *testing.T) {
+				events, err := w.Translate(f.header, []byte(f.body))
+				require.ErrorIs(t, err, providers.ErrBadSignature)
+				require.Nil(t, events)
+				_, err = w.ParseVerification(f.header, []byte(f.body))
+				require.ErrorIs(t, err, providers.ErrBadSignature)
+			})
+		}
+	}
+}
+
+func TestParseNotifyAuth(t *testing.T) {
+	tests := []struct {
+		in     string
+		hasKey bool
+		want   NotifyAuth
+		err    bool
+	}{
+		{"", true, NotifyAuthSignature, false},
+		{"", false, "", true}, // Basic alone only when asked for
+		{"signature", true, NotifyAuthSignature, false},
+		{"signature", false, "", true},
+		{"both", true, NotifyAuthBoth, false},
+		{"both", false, "", true},
+		{"basic", false, NotifyAuthBasic, false},
+		{"basic", true, NotifyAuthBasic, false},
+		{"BASIC", true, "", true},
+		{"either", true, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseNotifyAuth(tt.in, tt.hasKey)
+			if tt.err {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
 		})
 	}
 }
