@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
 )
 
 // Tests built from the seeds' own examples (issue 16, item 4).
@@ -49,4 +51,23 @@ func TestBank131Webhook_PayoutListFinishesThePayoutAtOnce(t *testing.T) {
 		return done.Status == payout.StatusSucceeded
 	}, 10*time.Second, 50*time.Millisecond, "the webhook finishes the payout, well before the poll")
 	require.Len(t, ledgerFor(id), 1, "paid once")
+}
+
+// TestMandarin_TheRecipientsPhoneAndEmailAreTaken pays seed 004's card payout with the recipient's customerInfo
+// given in the request (recipient.phone, recipient.email), which the API refused as unknown before.
+func TestMandarin_TheRecipientsPhoneAndEmailAreTaken(t *testing.T) {
+	body := fmt.Sprintf(`{"provider":"mandarin","amount":{"value":100000,"currency":"RUB"},
+		"destination":{"type":"card","card":{"number":%q}},
+		"recipient":{"full_name":"Ivanov Ivan","email":"user@example.com","phone":"+79001234567"}}`, mandarin.SandboxCardSucceeds)
+	id := createApproved(t, body)
+	waitFor(t, id, payout.StatusSucceeded)
+	require.Len(t, mandarinLedgerFor(id), 1)
+
+	bad := strings.Replace(body, `"+79001234567"`, `"89001234567"`, 1)
+	r := create(t, st.api.URL, t.Name()+"-bad", bad)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, string(r.Body))
+	code, field := r.apiError(t)
+	require.Equal(t, "invalid_phone", code)
+	require.Equal(t, "recipient.phone", field)
+	require.NotContains(t, st.logs.String(), "89001234567", "the phone is not logged")
 }

@@ -88,11 +88,12 @@ type SBP struct {
 	WithoutName bool `json:"without_name,omitempty"`
 }
 
-// Recipient is the person who receives the money. Only FullName is required; providers that ask for more (bePaid)
-// take the rest.
+// Recipient is the person who receives the money. Only FullName is required; providers that ask for more (bePaid,
+// Mandarin's customerInfo) take the rest. Phone is E.164 (+ and 8 to 15 digits; Mandarin: +7 and 10 digits).
 type Recipient struct {
 	FullName   string   `json:"full_name"`
 	Email      string   `json:"email,omitempty"`
+	Phone      string   `json:"phone,omitempty"`
 	IP         string   `json:"ip,omitempty"`
 	BirthDate  string   `json:"birth_date,omitempty"` // YYYY-MM-DD
 	TaxpayerID string   `json:"taxpayer_id,omitempty"`

@@ -93,6 +93,10 @@ func TestValidate_SBPAndMandarin(t *testing.T) {
 		{"card number", func(r *Request) {
 			r.Destination = Destination{Type: DestinationCard, Card: &Card{Number: "4242424242424242"}}
 		}},
+		{"the recipient's phone and email (seed 004's customerInfo)", func(r *Request) {
+			r.Destination = Destination{Type: DestinationCard, Card: &Card{Number: "4012888888881881"}}
+			r.Recipient.Phone, r.Recipient.Email = "+79001234567", "user@example.com"
+		}},
 	}
 	for _, tt := range valid {
 		t.Run("valid/"+tt.name, func(t *testing.T) {
@@ -115,6 +119,10 @@ func TestValidate_SBPAndMandarin(t *testing.T) {
 		{"bank id not digits", func(r *Request) { r.Destination.SBP.BankID = "sber" }, "destination.sbp.bank_id", "invalid_bank_id"},
 		{"bad bic", func(r *Request) { r.Destination.SBP.BankBIC = "0445" }, "destination.sbp.bank_bic", "invalid_bank_bic"},
 		{"no sbp object", func(r *Request) { r.Destination.SBP = nil }, "destination.sbp", "required"},
+		{"recipient phone without +", func(r *Request) { r.Recipient.Phone = "79001234567" }, "recipient.phone", "invalid_phone"},
+		{"recipient phone with spaces", func(r *Request) { r.Recipient.Phone = "+7 900 123 45 67" }, "recipient.phone", "invalid_phone"},
+		{"recipient phone not Russian", func(r *Request) { r.Recipient.Phone = "+375291234567" }, "recipient.phone", "invalid_phone"},
+		{"recipient email", func(r *Request) { r.Recipient.Email = "user@" }, "recipient.email", "invalid_email"},
 		{"not roubles", func(r *Request) { r.Amount.Currency = "USD" }, "amount.currency", "currency_not_supported"},
 		{"one-word name with the name", func(r *Request) { r.Recipient.FullName = "Петр" }, "recipient.full_name", "incomplete_name"},
 		{"without name elsewhere", func(r *Request) { r.Provider = ProviderBePaid; r.Destination.SBP.WithoutName = true },
@@ -132,6 +140,32 @@ func TestValidate_SBPAndMandarin(t *testing.T) {
 			r := sbpRequest()
 			tt.change(&r)
 			requireFieldError(t, r.Validate(), tt.field, tt.code)
+		})
+	}
+}
+
+func TestValidate_RecipientPhoneIsE164(t *testing.T) {
+	for phone, ok := range map[string]bool{
+		"+79001234567":      true,
+		"+375291234567":     true, // another country: bank131 and bepaid are not held to +7
+		"+12025550123":      true,
+		"79001234567":       false,
+		"+0123456789":       false,
+		"+7900":             false,
+		"+7900123456789012": false,
+		"+7 900 123 45 67":  false,
+		"+7(900)1234567":    false,
+		"+7900123456７":      false,
+		"4242424242424242":  false,
+	} {
+		t.Run(phone, func(t *testing.T) {
+			r := validRequest()
+			r.Recipient.Phone = phone
+			if ok {
+				require.NoError(t, r.Validate())
+				return
+			}
+			requireFieldError(t, r.Validate(), "recipient.phone", "invalid_phone")
 		})
 	}
 }

@@ -259,6 +259,9 @@ func (r Request) validateMandarin() error {
 		return fieldErr("recipient.full_name", "incomplete_name", "an SBP payout with the name needs the recipient's "+
 			"last name, first name and, where the passport has one, middle name, as \"Иванов Петр Сергеевич\"")
 	}
+	if p := r.Recipient.Phone; p != "" && !ValidPhone(p) {
+		return fieldErr("recipient.phone", "invalid_phone", "mandarin takes the recipient's phone (customerInfo.phone) as +7 followed by 10 digits, as +79001234567")
+	}
 	return nil
 }
 

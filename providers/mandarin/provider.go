@@ -27,7 +27,7 @@ type ProviderOptions struct {
 	// recipient enters the card: the outcome carries Details["user_web_link"]. When false such a payout is refused.
 	AllowPaymentPage bool
 	// DefaultEmail and DefaultPhone fill customerInfo.email and .phone (+7XXXXXXXXXX), which Mandarin requires,
-	// when the recipient has none (Recipient.Email, Recipient.Address.Phone).
+	// when the recipient has none (Recipient.Email; Recipient.Phone, else Recipient.Address.Phone): a fallback.
 	DefaultEmail string
 	DefaultPhone string
 	// Channel is the account channel payouts are paid from, for Balance: openbank_direct (the default) or
@@ -104,10 +104,15 @@ func (p *Provider) transaction(ctx context.Context, ref providers.Ref, req payou
 	if req.Amount.Value <= 0 {
 		return TransactionRequest{}, false, refuse("the amount must be positive")
 	}
+	// customerInfo (seed 004: required with a card number, the payment page and SBP) is the recipient's phone and
+	// email; the configured defaults only stand in for what the request does not give.
 	r := req.Recipient
-	phone := p.opts.DefaultPhone
-	if r.Address != nil && r.Address.Phone != "" {
+	phone := r.Phone
+	if phone == "" && r.Address != nil {
 		phone = r.Address.Phone
+	}
+	if phone == "" {
+		phone = p.opts.DefaultPhone
 	}
 	email := r.Email
 	if email == "" {

@@ -1,6 +1,8 @@
 package mandarin
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -223,4 +225,25 @@ func TestTarget_PrintsNoCardNumber(t *testing.T) {
 		require.NotContains(t, s, sandbox.SandboxCardSucceeds)
 	}
 	require.Equal(t, "card Visa •1881", Target{KnownCardNumber: sandbox.SandboxCardSucceeds}.String())
+}
+
+func TestSubmitSendsTheRecipientsPhoneAndEmail(t *testing.T) {
+	// Seed 004's payout to a card number: customerInfo is the recipient's email and phone.
+	p := NewProvider(nil, ProviderOptions{DefaultEmail: "payouts@example.com", DefaultPhone: "+79000000000"})
+	req := cardRequest(payout.Card{Number: "4012888888881881"}, 100000)
+	req.Recipient.Email, req.Recipient.Phone = "user@example.com", "+79001234567"
+
+	tr, _, err := p.transaction(context.Background(), providers.Ref{PayoutID: "your_unique_order_id"}, req)
+
+	require.NoError(t, err)
+	body, err := json.Marshal(tr)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"payment":{"action":"payout","orderId":"your_unique_order_id","price":"1000.00"},
+		"customerInfo":{"email":"user@example.com","phone":"+79001234567"},
+		"target":{"knownCardNumber":"4012888888881881"}}`, string(body))
+
+	// Without them, the configured defaults: the documented fallback.
+	tr, _, err = p.transaction(context.Background(), providers.Ref{PayoutID: "po_2"}, cardRequest(payout.Card{Number: "4012888888881881"}, 100))
+	require.NoError(t, err)
+	require.Equal(t, &CustomerInfo{Email: "payouts@example.com", Phone: "+79000000000"}, tr.CustomerInfo)
 }
