@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/providers/mandarin"
 )
 
@@ -70,4 +71,40 @@ func TestMandarin_TheRecipientsPhoneAndEmailAreTaken(t *testing.T) {
 	require.Equal(t, "invalid_phone", code)
 	require.Equal(t, "recipient.phone", field)
 	require.NotContains(t, st.logs.String(), "89001234567", "the phone is not logged")
+}
+
+// TestTransfer_AtAPromoRateNamesThePromoProject sends seed 002's transfer at the sandbox's promo rate: with the
+// promo rate's project id (transfer.promo_project_id, sent as X-PARTNER-PROJECT) it goes through; without it the
+// bank refuses it and nothing moves.
+func TestTransfer_AtAPromoRateNamesThePromoProject(t *testing.T) {
+	promo := func(id string) func(map[string]any) {
+		return func(m map[string]any) {
+			transferPart(m)["rate"] = bank131.SandboxPromoRate
+			if id != "" {
+				transferPart(m)["promo_project_id"] = id
+			}
+		}
+	}
+	r := create(t, st.api.URL, t.Name()+"-without", transferBody(t, promo("")))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	refused := waitFor(t, r.state(t).ID, payout.StatusFailed)
+	require.Equal(t, "invalid_request", refused.Failure.Code)
+	require.Empty(t, ledgerFor(refused.ID))
+
+	r = create(t, st.api.URL, t.Name(), transferBody(t, promo(bank131.SandboxPromoProject)))
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	id := r.state(t).ID
+	var s payout.State
+	waitUntil(t, func() bool { s = get(t, id); return s.PayerAction != nil })
+	res, err := http.Get(s.PayerAction.RedirectURL) // the payer passes 3-D Secure
+	require.NoError(t, err)
+	res.Body.Close()
+	waitFor(t, id, payout.StatusSucceeded)
+	require.Len(t, ledgerFor(id), 1)
+
+	bad := create(t, st.api.URL, t.Name()+"-bad", transferBody(t, promo("promo 131")))
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, string(bad.Body))
+	code, field := bad.apiError(t)
+	require.Equal(t, "invalid_promo_project_id", code)
+	require.Equal(t, "transfer.promo_project_id", field)
 }

@@ -89,7 +89,7 @@ type SBP struct {
 }
 
 // Recipient is the person who receives the money. Only FullName is required; providers that ask for more (bePaid,
-// Mandarin's customerInfo) take the rest. Phone is E.164 (+ and 8 to 15 digits; Mandarin: +7 and 10 digits).
+// Mandarin's customerInfo) take the rest. Phone is E.164 (+ and 7 to 15 digits; Mandarin: +7 and 10 digits).
 type Recipient struct {
 	FullName   string   `json:"full_name"`
 	Email      string   `json:"email,omitempty"`

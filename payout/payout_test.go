@@ -161,13 +161,42 @@ func TestValidate_RecipientPhoneIsE164(t *testing.T) {
 		t.Run(phone, func(t *testing.T) {
 			r := validRequest()
 			r.Recipient.Phone = phone
-			if ok {
-				require.NoError(t, r.Validate())
-				return
-			}
-			requireFieldError(t, r.Validate(), "recipient.phone", "invalid_phone")
+			requireValidity(t, r, ok, "recipient.phone", "invalid_phone")
 		})
 	}
+}
+
+func TestValidate_TransferPromoProjectID(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"":                      true,
+		"promo_tjs":             true,
+		"your_project_name":     true,
+		"promo-2024.q1":         true,
+		" promo":                false,
+		"promo tjs":             false,
+		"promo\n":               false,
+		strings.Repeat("p", 65): false,
+		"промо":                 false,
+	} {
+		t.Run(id, func(t *testing.T) {
+			r := transferRequest()
+			r.Transfer.PromoProjectID = id
+			requireValidity(t, r, ok, "transfer.promo_project_id", "invalid_promo_project_id")
+		})
+	}
+	r := transferRequest()
+	r.Transfer.PromoProjectID = "4242424242424242"
+	requireFieldError(t, r.Validate(), "transfer.promo_project_id", "card_number_not_allowed")
+}
+
+// requireValidity asserts that r is valid when ok, and otherwise refused naming field with code.
+func requireValidity(t *testing.T, r Request, ok bool, field, code string) {
+	t.Helper()
+	if ok {
+		require.NoError(t, r.Validate())
+		return
+	}
+	requireFieldError(t, r.Validate(), field, code)
 }
 
 func requireFieldError(t *testing.T, err error, field, code string) {

@@ -24,9 +24,12 @@ type Transfer struct {
 	// ReturnURL is where the payer comes back to after 3-D Secure.
 	ReturnURL string `json:"return_url,omitempty"`
 	// CustomerReference is the sender's id in the backend (customer.reference).
-	CustomerReference string            `json:"customer_reference,omitempty"`
-	Sender            TransferSender    `json:"sender"`
-	Recipient         TransferRecipient `json:"recipient"`
+	CustomerReference string `json:"customer_reference,omitempty"`
+	// PromoProjectID is the id of the promo rate's project, for a transfer at a promo rate: Bank 131 wants it in
+	// X-PARTNER-PROJECT instead of ours (seed 002).
+	PromoProjectID string            `json:"promo_project_id,omitempty"`
+	Sender         TransferSender    `json:"sender"`
+	Recipient      TransferRecipient `json:"recipient"`
 	// SenderCard is the card the sender pays with. The API hands it to the bank and forgets it: it never enters
 	// the workflow, its history, logs or errors.
 	SenderCard *SenderCard `json:"sender_card,omitempty"`
@@ -92,6 +95,8 @@ var (
 	iso3RE    = regexp.MustCompile(`^[A-Z]{3}$`)
 	cvvRE     = regexp.MustCompile(`^[0-9]{3,4}$`)
 	intlPhone = regexp.MustCompile(`^\+[0-9]{7,15}$`)
+	// projectIDRE is an X-PARTNER-PROJECT value as a header carries it.
+	projectIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 )
 
 // ValidRate reports whether rate is a positive decimal string with exactly four places, as Bank 131 takes rates.
@@ -129,6 +134,9 @@ func (r Request) validateTransfer() error {
 		return f("provider_tx_id", "required", "provider_tx_id (the transfer's id at the recipient's bank, up to 64 characters) is required")
 	case t.ReturnURL != "" && !strings.HasPrefix(t.ReturnURL, "https://") && !strings.HasPrefix(t.ReturnURL, "http://"):
 		return f("return_url", "invalid_url", "return_url must be an http(s) URL")
+	case t.PromoProjectID != "" && !projectIDRE.MatchString(t.PromoProjectID):
+		return f("promo_project_id", "invalid_promo_project_id", "promo_project_id must be the promo rate's project id "+
+			"from Bank 131: up to 64 letters, digits, '_', '-' or '.'")
 	}
 	if err := t.Sender.validate(); err != nil {
 		return err
@@ -167,6 +175,7 @@ func (t *Transfer) checkText() error {
 	s, r := t.Sender, t.Recipient
 	fields := [][2]string{
 		{"provider_tx_id", t.ProviderTxID}, {"customer_reference", t.CustomerReference}, {"return_url", t.ReturnURL},
+		{"promo_project_id", t.PromoProjectID},
 		{"sender.first_name", s.FirstName}, {"sender.last_name", s.LastName}, {"sender.middle_name", s.MiddleName},
 		{"sender.state", s.State}, {"sender.city", s.City}, {"sender.postal_code", s.PostalCode},
 		{"sender.street", s.Street}, {"sender.building", s.Building}, {"sender.flat", s.Flat},

@@ -38,17 +38,17 @@ var (
 	monthRE   = regexp.MustCompile(`^(0[1-9]|1[0-2])$`)
 	yearRE    = regexp.MustCompile(`^20[0-9]{2}$`)
 	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
-	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
+	e164RE    = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 )
 
 func (r Recipient) validate() error {
 	if r.Phone != "" && !ValidE164(r.Phone) {
-		return fieldErr("recipient.phone", "invalid_phone", "phone must be in E.164 form: + and 8 to 15 digits, as +79001234567")
+		return fieldErr("recipient.phone", "invalid_phone", "phone must be in E.164 form: + and 7 to 15 digits, as +79001234567")
 	}
 	return validateContact("recipient", r.Email, r.IP, r.BirthDate, r.Address)
 }
 
-// ValidE164 reports whether phone is an international number in E.164 form: + and 8 to 15 digits, the first not 0.
+// ValidE164 reports whether phone is an international number in E.164 form: + and 7 to 15 digits, the first not 0.
 func ValidE164(phone string) bool {
 	return e164RE.MatchString(phone)
 }

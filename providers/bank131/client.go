@@ -248,7 +248,7 @@ func (c *Client) TokenInfo(ctx context.Context, token string) (TokenInfo, error)
 		return TokenInfo{}, localError(opTokenInfo, errors.New("token is empty"))
 	}
 	var info TokenInfo
-	err := c.send(ctx, http.MethodPost, opTokenInfo, "",
+	err := c.send(ctx, http.MethodPost, c.project, opTokenInfo, "",
 		tokenInfoBody{Type: "card", Card: &cardBody{Type: "tokenized_card", TokenizedCard: &TokenizedCard{Token: token}}},
 		func(env envelope) error {
 			if env.Info == nil || env.Info.Last4 == "" {
@@ -263,7 +263,7 @@ func (c *Client) TokenInfo(ctx context.Context, token string) (TokenInfo, error)
 // FPSBanks lists the banks that take SBP payouts (GET fps/banks).
 func (c *Client) FPSBanks(ctx context.Context) ([]SBPBank, error) {
 	var banks []SBPBank
-	err := c.send(ctx, http.MethodGet, opFPSBanks, "", nil, func(env envelope) error {
+	err := c.send(ctx, http.MethodGet, c.project, opFPSBanks, "", nil, func(env envelope) error {
 		banks = env.Banks
 		return nil
 	})
@@ -289,8 +289,16 @@ func (c *Client) Status(ctx context.Context, sessionID string) (Session, error) 
 
 // call sends one signed POST and reads the session from the answer.
 func (c *Client) call(ctx context.Context, op, idempotencyKey string, reqBody any) (Session, error) {
+	return c.callAs(ctx, "", op, idempotencyKey, reqBody)
+}
+
+// callAs is call under another X-PARTNER-PROJECT (a promo rate's project); "" is the client's project.
+func (c *Client) callAs(ctx context.Context, project, op, idempotencyKey string, reqBody any) (Session, error) {
+	if project == "" {
+		project = c.project
+	}
 	var s Session
-	err := c.send(ctx, http.MethodPost, op, idempotencyKey, reqBody, func(env envelope) error {
+	err := c.send(ctx, http.MethodPost, project, op, idempotencyKey, reqBody, func(env envelope) error {
 		if env.Session == nil || env.Session.ID == "" {
 			return errors.New("no session in it")
 		}
@@ -300,9 +308,9 @@ func (c *Client) call(ctx context.Context, op, idempotencyKey string, reqBody an
 	return s, err
 }
 
-// send sends one signed request (a nil reqBody sends an empty body, signed as such) and hands a successful answer
-// to read. Its errors are *providers.Error and never hold the request body.
-func (c *Client) send(ctx context.Context, method, op, idempotencyKey string, reqBody any,
+// send sends one signed request under project (a nil reqBody sends an empty body, signed as such) and hands a
+// successful answer to read. Its errors are *providers.Error and never hold the request body.
+func (c *Client) send(ctx context.Context, method, project, op, idempotencyKey string, reqBody any,
 	read func(envelope) error) error {
 	fail := func(certainty providers.Certainty, status int, apiErr *APIError, err error) error {
 		e := &providers.Error{Provider: Name, Op: op, Certainty: certainty, HTTPStatus: status, Err: redact.Error(err)}
@@ -338,7 +346,7 @@ func (c *Client) send(ctx context.Context, method, op, idempotencyKey string, re
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set(headerProject, c.project)
+	req.Header.Set(headerProject, project)
 	req.Header.Set(headerSign, sig)
 	if idempotencyKey != "" {
 		req.Header.Set(headerIdempotencyKey, idempotencyKey)

@@ -236,6 +236,28 @@ func TestClient_MultiInitBodyIsTheSeeds(t *testing.T) {
 	require.Contains(t, string(got.Body), `"rate":"9.2222"`, "the rate's exact text, never a float")
 }
 
+func TestClient_MultiInitAtAPromoRateNamesThePromoProject(t *testing.T) {
+	// Seed 002: at a promo rate, X-PARTNER-PROJECT carries the id of the promo rate's project.
+	srv, requests := fakeBank(t, http.StatusOK, okSession)
+	c := newTestClient(t, srv.URL)
+	promo := seedTransfer()
+	promo.PromoProjectID = "promo_tjs"
+
+	_, err := c.MultiInit(context.Background(), MultiInit{Transfer: promo, Metadata: "po_p"})
+	require.NoError(t, err)
+	_, err = c.MultiInit(context.Background(), MultiInit{Transfer: seedTransfer(), Metadata: "po_n"})
+	require.NoError(t, err)
+	_, err = c.Status(context.Background(), "ps_1")
+	require.NoError(t, err)
+
+	got := requests()
+	require.Len(t, got, 3)
+	require.Equal(t, "promo_tjs", got[0].Header.Get(headerProject))
+	require.NotContains(t, string(got[0].Body), "promo_tjs", "a header, not a field of the body")
+	require.Equal(t, testProject, got[1].Header.Get(headerProject))
+	require.Equal(t, testProject, got[2].Header.Get(headerProject), "only the request at the promo rate")
+}
+
 func TestClient_MultiInitRefusesWhatItCannotSend(t *testing.T) {
 	tests := []struct {
 		name   string

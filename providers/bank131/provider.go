@@ -212,6 +212,7 @@ func (p *Provider) StartTransfer(ctx context.Context, ref providers.Ref, req pay
 		Participants:      TransferParticipants{Sender: sender, Recipient: recipient},
 		ProviderTxID:      t.ProviderTxID,
 		CustomerReference: t.CustomerReference,
+		PromoProjectID:    t.PromoProjectID,
 	})
 }
 

@@ -37,6 +37,9 @@ type Transfer struct {
 	ProviderTxID string
 	// CustomerReference is the sender's id in the partner's system (customer.reference); sent when not empty.
 	CustomerReference string
+	// PromoProjectID, for a transfer at a promo rate, is the promo rate's project id: sent in X-PARTNER-PROJECT
+	// instead of the client's project, as seed 002 asks.
+	PromoProjectID string
 }
 
 // CardDetails is a card as the payer gives it: number, expiry and security code. Its String, GoString, Format and
@@ -222,7 +225,7 @@ func (c *Client) MultiInit(ctx context.Context, m MultiInit) (Session, error) {
 	if err != nil {
 		return Session{}, localError(opMultiInit, err)
 	}
-	return c.call(ctx, opMultiInit, m.IdempotencyKey, body)
+	return c.callAs(ctx, m.Transfer.PromoProjectID, opMultiInit, m.IdempotencyKey, body)
 }
 
 // check names the first thing missing or malformed in the transfer, never its value.

@@ -35,6 +35,9 @@
 //	Transfers (session/multi/init): after the delay, action_required with a redirect to /_sandbox/3ds/<session>;
 //	a GET or POST there passes 3-D Secure (with result=fail it fails: 3DS_error), then payment_finished:
 //	succeeded (recurrent token rt_<n> when asked for), or failed when the recipient card is 4000000000000002
+//	Promo rates (SandboxConfig.PromoRates): a transfer at rate 8.8888 must come with X-PARTNER-PROJECT promo_131
+//	(the client's Transfer.PromoProjectID), and promo_131 only with that rate (invalid_request otherwise), as
+//	seed 002 says
 //
 // Card numbers must be 14 to 19 digits and pass the Luhn check; a payout's currency must be rub and its amount
 // positive; an SBP description must be 1 to 140 characters; a transfer's rates must have exactly four decimal

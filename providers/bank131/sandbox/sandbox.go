@@ -103,6 +103,9 @@ type SandboxConfig struct {
 	BankPrivateKey *rsa.PrivateKey
 	// Project is the expected X-PARTNER-PROJECT; empty accepts any.
 	Project string
+	// PromoRates are the promo rates by their project's id, which a transfer at one must send in X-PARTNER-PROJECT
+	// (seed 002); nil is {SandboxPromoProject: SandboxPromoRate}.
+	PromoRates map[string]string
 	// WebhookURL receives the webhooks; it may be set later with SetWebhookURL.
 	WebhookURL string
 	// WebhookDelay is how long the bank "works" before each asynchronous step; 20 ms when zero.
@@ -162,6 +165,7 @@ type Sandbox struct {
 	partnerKey *rsa.PublicKey
 	bankKey    *rsa.PrivateKey
 	project    string
+	promoRates map[string]string
 	delay      time.Duration
 	errorHold  time.Duration
 	publicURL  string
@@ -275,6 +279,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 		partnerKey: cfg.PartnerPublicKey,
 		bankKey:    cfg.BankPrivateKey,
 		project:    cfg.Project,
+		promoRates: promoRates(cfg.PromoRates),
 		delay:      cfg.WebhookDelay,
 		errorHold:  cfg.ErrorHold,
 		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
@@ -352,7 +357,8 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, invalid("cannot read the request body"))
 		return
 	}
-	if project := r.Header.Get(headerProject); project == "" || (s.project != "" && project != s.project) {
+	project := r.Header.Get(headerProject)
+	if !s.knownProject(project) {
 		writeFailure(w, fault(http.StatusForbidden, "identification_error", "unknown or missing %s", headerProject))
 		return
 	}
@@ -388,7 +394,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		method = func(b []byte) (*sandboxSession, *apiFailure) { return s.initPayout(b, payout.SourceSettlement) }
 	case opMultiInit:
 		base := s.baseURL(r)
-		method = func(b []byte) (*sandboxSession, *apiFailure) { return s.multiInit(b, base) }
+		method = func(b []byte) (*sandboxSession, *apiFailure) { return s.multiInit(b, base, project) }
 	case opConfirm:
 		method = s.confirm
 	case opCancel:

@@ -51,7 +51,7 @@ var (
 // multiInit is session/multi/init: a transfer whose payment from the sender's card waits for 3-D Secure
 // (action_required, after the delay); once the payer passed it at the redirect, the payout executes and
 // payment_finished follows, with no session/confirm. Called with s.mu held.
-func (s *Sandbox) multiInit(body []byte, base string) (*sandboxSession, *apiFailure) {
+func (s *Sandbox) multiInit(body []byte, base, project string) (*sandboxSession, *apiFailure) {
 	var in multiInitBody
 	if f := decode(body, &in); f != nil {
 		return nil, f
@@ -70,6 +70,9 @@ func (s *Sandbox) multiInit(body []byte, base string) (*sandboxSession, *apiFail
 		return nil, f
 	}
 	if f := checkTransferAmounts(in.Amounts, in.AmountDetails); f != nil {
+		return nil, f
+	}
+	if f := s.checkPromo(project, in.Amounts.Rate.Rate); f != nil {
 		return nil, f
 	}
 	if f := checkParticipants(in.ParticipantDetails); f != nil {

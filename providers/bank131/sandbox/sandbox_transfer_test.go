@@ -226,6 +226,51 @@ func senderCard(b map[string]any) map[string]any {
 	return pm["card"].(map[string]any)["bank_card"].(map[string]any)
 }
 
+func TestSandbox_APromoRateNeedsItsProjectInTheHeader(t *testing.T) {
+	h := newHarness(t)
+	body := func(rate string) []byte {
+		seed := string(seedMultiInit("po_promo"))
+		require.Contains(t, seed, `"rate": "9.2222"`)
+		return []byte(strings.Replace(seed, `"rate": "9.2222"`, `"rate": "`+rate+`"`, 1))
+	}
+	tests := []struct {
+		name, project, rate string
+		ok                  bool
+		says                string
+	}{
+		{"the seed's rate, our project", testProject, "9.2222", true, ""},
+		{"the promo rate, its project", SandboxPromoProject, SandboxPromoRate, true, ""},
+		{"the promo rate, our project", testProject, SandboxPromoRate, false, "X-PARTNER-PROJECT"},
+		{"the promo project, another rate", SandboxPromoProject, "9.2222", false, "X-PARTNER-PROJECT"},
+		{"an unknown project", "promo_nope", SandboxPromoRate, false, "X-PARTNER-PROJECT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, env, _ := h.post(t, h.partner, tt.project, "session/multi/init", body(tt.rate), nil)
+
+			if tt.ok {
+				require.Equal(t, http.StatusOK, status, "%+v", env.Error)
+				return
+			}
+			require.NotEqual(t, http.StatusOK, status)
+			require.NotNil(t, env.Error)
+			require.Contains(t, env.Error.Description, tt.says)
+		})
+	}
+}
+
+func TestSandbox_TransferAtAPromoRateThroughTheProvider(t *testing.T) {
+	h := newHarness(t)
+	promo := seedTransfer()
+	promo.Amounts.Rate.Rate = SandboxPromoRate
+	_, err := h.provider.Transfer(context.Background(), providers.Ref{PayoutID: "po_promo_without"}, promo)
+	pe := requireProviderError(t, err, providers.Known, "invalid_request")
+	require.Contains(t, pe.Description, "promo")
+
+	promo.PromoProjectID = SandboxPromoProject
+	h.transferAwaitingPayer(t, "po_promo", promo)
+}
+
 func TestSandbox_TakesARateAsAJSONNumberToo(t *testing.T) {
 	h := newHarness(t)
 	raw := []byte(strings.Replace(string(seedMultiInit("po_number")), `"rate":"9.2222"`, `"rate":9.2222`, 1))
