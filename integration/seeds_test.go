@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/payout"
-	"github.com/payoutflow/payoutflow/providers/bank131"
-	"github.com/payoutflow/payoutflow/providers/mandarin"
+	bank131sandbox "github.com/payoutflow/payoutflow/providers/bank131/sandbox"
+	mandarinsandbox "github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
 // Tests built from the seeds' own examples (issue 16, item 4).
@@ -59,7 +59,7 @@ func TestBank131Webhook_PayoutListFinishesThePayoutAtOnce(t *testing.T) {
 func TestMandarin_TheRecipientsPhoneAndEmailAreTaken(t *testing.T) {
 	body := fmt.Sprintf(`{"provider":"mandarin","amount":{"value":100000,"currency":"RUB"},
 		"destination":{"type":"card","card":{"number":%q}},
-		"recipient":{"full_name":"Ivanov Ivan","email":"user@example.com","phone":"+79001234567"}}`, mandarin.SandboxCardSucceeds)
+		"recipient":{"full_name":"Ivanov Ivan","email":"user@example.com","phone":"+79001234567"}}`, mandarinsandbox.SandboxCardSucceeds)
 	id := createApproved(t, body)
 	waitFor(t, id, payout.StatusSucceeded)
 	require.Len(t, mandarinLedgerFor(id), 1)
@@ -79,7 +79,7 @@ func TestMandarin_TheRecipientsPhoneAndEmailAreTaken(t *testing.T) {
 func TestTransfer_AtAPromoRateNamesThePromoProject(t *testing.T) {
 	promo := func(id string) func(map[string]any) {
 		return func(m map[string]any) {
-			transferPart(m)["rate"] = bank131.SandboxPromoRate
+			transferPart(m)["rate"] = bank131sandbox.SandboxPromoRate
 			if id != "" {
 				transferPart(m)["promo_project_id"] = id
 			}
@@ -91,7 +91,7 @@ func TestTransfer_AtAPromoRateNamesThePromoProject(t *testing.T) {
 	require.Equal(t, "invalid_request", refused.Failure.Code)
 	require.Empty(t, ledgerFor(refused.ID))
 
-	r = create(t, st.api.URL, t.Name(), transferBody(t, promo(bank131.SandboxPromoProject)))
+	r = create(t, st.api.URL, t.Name(), transferBody(t, promo(bank131sandbox.SandboxPromoProject)))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	var s payout.State
