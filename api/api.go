@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -72,7 +73,10 @@ type Config struct {
 	// WatchEvery is how often a provider that tells by no webhook that it waits for confirmation is asked; zero
 	// means the workflow's default.
 	WatchEvery time.Duration
-	Logger     *slog.Logger
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the client is the address
+	// of the connection.
+	TrustedProxies []*net.IPNet
+	Logger         *slog.Logger
 }
 
 // Server is the HTTP API.
@@ -102,6 +106,7 @@ func New(cfg Config) http.Handler {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(s.log)
 	e.Use(middleware.Recover(), s.accessLog)
 
@@ -118,6 +123,20 @@ func New(cfg Config) http.Handler {
 	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
 	e.POST("/webhooks/:provider/verify", s.verification, middleware.BodyLimit(maxWebhookBody))
 	return e
+}
+
+// clientIP returns how the API tells a request's client: the connection's address, or, from a trusted proxy, the
+// address its X-Forwarded-For names (the last one not itself a trusted proxy). Loopback and private networks are
+// trusted only when listed.
+func clientIP(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {

@@ -57,7 +57,8 @@ func run() error {
 	errc := make(chan error, 2)
 	go func() { errc <- fmt.Errorf("listen on %s (API_ADDR): %w", cfg.APIAddr, srv.ListenAndServe()) }()
 	go func() { errc <- fmt.Errorf("listen on %s (CODEC_ADDR): %w", cfg.CodecAddr, codecSrv.ListenAndServe()) }()
-	log.Info("api listening", "addr", cfg.APIAddr, "codec", cfg.CodecAddr, "temporal", cfg.TemporalAddress)
+	log.Info("api listening", "addr", cfg.APIAddr, "codec", cfg.CodecAddr, "public_url", cfg.PublicURL,
+		"temporal", cfg.TemporalAddress, "connection", cfg.TemporalTLS())
 	select {
 	case err := <-errc:
 		return err

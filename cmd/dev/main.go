@@ -73,7 +73,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load()
+	cfg, err := config.LoadDev()
 	if err != nil {
 		return err
 	}
@@ -147,6 +147,9 @@ func run() error {
 	// Temporal and its UI.
 	uiURL := "http://" + cfg.UIAddr
 	if part.has("temporal") {
+		if err := cfg.EmbeddedTemporal(); err != nil {
+			return err
+		}
 		temporalAddr := strings.Replace(cfg.TemporalAddress, "localhost:", "127.0.0.1:", 1)
 		log.Info("starting Temporal", "address", temporalAddr, "data_dir", cfg.DataDir)
 		ts, err := devserver.Start(ctx, devserver.Options{

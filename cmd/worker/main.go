@@ -46,6 +46,7 @@ func run() error {
 	if err := workflows.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 		return err
 	}
-	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "task_queue", cfg.TaskQueue)
+	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "connection", cfg.TemporalTLS(),
+		"task_queue", cfg.TaskQueue)
 	return app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.List...).Run(worker.InterruptCh())
 }

@@ -209,6 +209,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		BalanceCheck:    cfg.BalanceChecks(),
 		PendingLimit:    cfg.PendingLimit,
 		WatchEvery:      cfg.WatchEvery,
+		TrustedProxies:  cfg.TrustedProxies,
 		Providers:       byName,
 		Logger:          a.Logger,
 	})

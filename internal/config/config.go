@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,8 +23,8 @@ import (
 
 // Config is payoutflow's configuration; every field has an environment variable (README, "Configuration").
 type Config struct {
-	TemporalAddress string        // TEMPORAL_ADDRESS
-	Namespace       string        // TEMPORAL_NAMESPACE
+	TemporalAddress string        // TEMPORAL_ADDRESS (or the Temporal profile's address)
+	Namespace       string        // TEMPORAL_NAMESPACE (or the Temporal profile's namespace)
 	TaskQueue       string        // TASK_QUEUE
 	APIAddr         string        // API_ADDR
 	UIAddr          string        // UI_ADDR
@@ -34,7 +35,8 @@ type Config struct {
 	APIKeysFile     string        // API_KEYS_FILE: the REST API's keys, hashed
 	PolicyFile      string        // POLICY_FILE: the approval policy; none means one person approves each payout
 	DataDir         string        // DATA_DIR
-	PublicURL       string        // PUBLIC_URL: how the UI and providers reach the API
+	PublicURL       string        // PUBLIC_URL: how the UI and providers reach the API; https outside `make run`
+	TrustedProxies  []*net.IPNet  // TRUSTED_PROXIES: proxies whose X-Forwarded-For names the API's client
 	CodecKeys       string        // CODEC_KEYS: the keyring, "id:base64key,..." with the current key first
 	CodecKey        string        // CODEC_KEY: base64 of 32 bytes, a keyring of one
 	CodecKeyFile    string        // CODEC_KEY_FILE: the keyring as a file, "id base64key" a line, current first
@@ -51,6 +53,8 @@ type Config struct {
 	Bank131  Bank131
 	BePaid   BePaid
 	Mandarin Mandarin
+
+	temporal temporalConn // TEMPORAL_TLS*, TEMPORAL_API_KEY, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE (temporal.go)
 }
 
 // Mandarin configures the Mandarin client and the verification of its callbacks.
@@ -86,11 +90,29 @@ type Bank131 struct {
 	SandboxAddr    string // BANK131_SANDBOX_ADDR: where `make run` serves the sandbox
 }
 
-// Load reads the configuration from the environment.
+// Load reads the configuration of the worker and the API, which run against real providers: PUBLIC_URL is required
+// and https, and so is the base URL of each provider that is on.
 func Load() (Config, error) {
+	c, err := load(false)
+	if err != nil {
+		return c, err
+	}
+	return c, c.checkProduction()
+}
+
+// LoadDev reads the configuration of `make run` (cmd/dev), which needs none: PUBLIC_URL defaults to the API on
+// loopback and the providers are pointed at the sandboxes.
+func LoadDev() (Config, error) { return load(true) }
+
+func load(dev bool) (Config, error) {
+	t, err := loadTemporal(dev)
+	if err != nil {
+		return Config{}, err
+	}
 	c := Config{
-		TemporalAddress: env("TEMPORAL_ADDRESS", "localhost:7233"),
-		Namespace:       env("TEMPORAL_NAMESPACE", "default"),
+		temporal:        t,
+		TemporalAddress: t.options.HostPort,
+		Namespace:       t.options.Namespace,
 		TaskQueue:       env("TASK_QUEUE", workflows.TaskQueue),
 		APIAddr:         env("API_ADDR", ":8080"),
 		UIAddr:          env("UI_ADDR", "127.0.0.1:8233"),
@@ -99,14 +121,14 @@ func Load() (Config, error) {
 		CodecKey:        os.Getenv("CODEC_KEY"),
 		CodecKeyFile:    os.Getenv("CODEC_KEY_FILE"),
 		Bank131: Bank131{
-			BaseURL:        env("BANK131_BASE_URL", "https://demo.bank131.ru"),
+			BaseURL:        os.Getenv("BANK131_BASE_URL"),
 			Project:        os.Getenv("BANK131_PROJECT"),
 			PrivateKeyFile: os.Getenv("BANK131_PRIVATE_KEY_FILE"),
 			PublicKeyFile:  os.Getenv("BANK131_PUBLIC_KEY_FILE"),
 			SandboxAddr:    env("BANK131_SANDBOX_ADDR", "127.0.0.1:8131"),
 		},
 		BePaid: BePaid{
-			BaseURL:       env("BEPAID_BASE_URL", "https://gateway.bepaid.by"),
+			BaseURL:       os.Getenv("BEPAID_BASE_URL"),
 			ShopID:        os.Getenv("BEPAID_SHOP_ID"),
 			SecretKey:     os.Getenv("BEPAID_SECRET_KEY"),
 			PublicKeyFile: os.Getenv("BEPAID_PUBLIC_KEY_FILE"),
@@ -115,7 +137,7 @@ func Load() (Config, error) {
 			SandboxAddr:   env("BEPAID_SANDBOX_ADDR", "127.0.0.1:8132"),
 		},
 		Mandarin: Mandarin{
-			BaseURL:      env("MANDARIN_BASE_URL", "https://secure.mandarinpay.com"),
+			BaseURL:      os.Getenv("MANDARIN_BASE_URL"),
 			MerchantID:   os.Getenv("MANDARIN_MERCHANT_ID"),
 			Secret:       os.Getenv("MANDARIN_SECRET"),
 			Channel:      env("MANDARIN_CHANNEL", "openbank_direct"),
@@ -136,14 +158,19 @@ func Load() (Config, error) {
 	default:
 		return c, fmt.Errorf("MANDARIN_CHANNEL: %q is not one of openbank_direct, psb_direct", c.Mandarin.Channel)
 	}
-	c.PublicURL = env("PUBLIC_URL", "http://"+loopback(c.APIAddr))
+	c.PublicURL = strings.TrimRight(os.Getenv("PUBLIC_URL"), "/")
+	if c.PublicURL == "" && dev {
+		c.PublicURL = "http://" + loopback(c.APIAddr)
+	}
+	if c.TrustedProxies, err = cidrs("TRUSTED_PROXIES"); err != nil {
+		return c, err
+	}
 	c.UIOrigin = env("UI_ORIGIN", "http://"+loopback(c.UIAddr))
 	c.CodecAddr = env("CODEC_ADDR", "127.0.0.1:8081")
 	c.CodecURL = env("CODEC_URL", "http://"+loopback(c.CodecAddr)+"/codec")
 	c.CodecToken = os.Getenv("CODEC_TOKEN")
 	c.APIKeysFile = os.Getenv("API_KEYS_FILE")
 	c.PolicyFile = os.Getenv("POLICY_FILE")
-	var err error
 	if c.ApprovalTimeout, err = duration("APPROVAL_TIMEOUT", workflows.DefaultApprovalTimeout); err != nil {
 		return c, err
 	}
@@ -173,6 +200,75 @@ func Load() (Config, error) {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
 	return c, nil
+}
+
+// checkProduction holds the configuration of processes that face real providers to https addresses given
+// explicitly: no default sends providers to a demo host, a production host, or a loopback callback.
+func (c Config) checkProduction() error {
+	if err := httpsURL("PUBLIC_URL", c.PublicURL, "the address at which providers reach our webhooks, "+
+		"e.g. https://payouts.example.com"); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		on          bool
+		name, hosts string
+		url         string
+	}{
+		{c.Bank131.Project != "", "BANK131_BASE_URL", "https://demo.bank131.ru (demo) or https://proxy.bank131.ru (live)", c.Bank131.BaseURL},
+		{c.BePaid.ShopID != "", "BEPAID_BASE_URL", "https://gateway.bepaid.by", c.BePaid.BaseURL},
+		{c.Mandarin.MerchantID != "", "MANDARIN_BASE_URL", "https://secure.mandarinpay.com", c.Mandarin.BaseURL},
+	} {
+		if p.on || p.url != "" {
+			if err := httpsURL(p.name, p.url, p.hosts); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// httpsURL checks that the variable holds an absolute https URL; what says what belongs there.
+func httpsURL(name, v, what string) error {
+	if v == "" {
+		return fmt.Errorf("%s is required outside make run: %s", name, what)
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", name, err)
+	case u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("%s: %q is not an https URL (%s)", name, v, what)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("%s: %q has a query, fragment or user: give the base URL only (%s)", name, v, what)
+	}
+	return nil
+}
+
+// cidrs reads a comma-separated list of networks (10.0.0.0/8) or single addresses.
+func cidrs(name string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, s := range strings.Split(os.Getenv(name), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			ip := net.ParseIP(s)
+			if ip == nil {
+				return nil, fmt.Errorf("%s: %q is neither an address nor a network such as 10.0.0.0/8", name, s)
+			}
+			bits := 8 * len(ip.To4())
+			if bits == 0 {
+				bits = 128
+			}
+			s = fmt.Sprintf("%s/%d", s, bits)
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is neither an address nor a network such as 10.0.0.0/8", name, s)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }
 
 // Logger returns the process's structured logger.
@@ -227,15 +323,14 @@ func (c Config) Codec(createIfMissing bool) (*codec.Codec, []codec.Key, error) {
 // Dial connects to Temporal with the codec on payloads and on failure messages.
 func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converter.DataConverter, error) {
 	dc := codec.DataConverter(cd)
-	cl, err := client.Dial(client.Options{
-		HostPort:         c.TemporalAddress,
-		Namespace:        c.Namespace,
-		DataConverter:    dc,
-		FailureConverter: codec.FailureConverter(dc),
-		Logger:           sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-	})
+	opts := c.temporal.options // TLS, API key and headers as configured (temporal.go)
+	opts.HostPort, opts.Namespace = c.TemporalAddress, c.Namespace
+	opts.DataConverter, opts.FailureConverter = dc, codec.FailureConverter(dc)
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	cl, err := client.Dial(opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dial temporal at %s (TEMPORAL_ADDRESS): %w", c.TemporalAddress, err)
+		return nil, nil, fmt.Errorf("dial Temporal at %s (TEMPORAL_ADDRESS, namespace %s, %s): %w; %s",
+			c.TemporalAddress, c.Namespace, c.TemporalTLS(), err, dialHint(opts, err))
 	}
 	return cl, dc, nil
 }
