@@ -5,7 +5,7 @@ export GOFLAGS     := -buildvcs=false
 
 # Packages that do not import the Temporal server build and test in seconds, so they also run under the race
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
-FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /cmd/ -e /e2e)
+FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /cmd/ -e /e2e)
 
 .PHONY: run test test-fast e2e e2e-deps build lint bench chaos histories clean
 
@@ -16,6 +16,7 @@ test: lint ## every test: unit tests (with -race), integration tests on a real i
 	$(GO) test -race -count=1 $(FAST_PKGS)
 	$(GO) test -count=1 -timeout 20m ./integration/
 	$(GO) test -count=1 -timeout 20m ./internal/devserver/
+	$(GO) test -count=1 -timeout 20m ./internal/connecttest/
 	$(GO) test -count=1 -timeout 20m ./internal/chaos/
 	$(GO) test -count=1 -timeout 20m ./internal/deploytest/
 	$(GO) test -count=1 -timeout 30m ./e2e/
