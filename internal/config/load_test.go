@@ -1,11 +1,14 @@
 package config
 
 import (
+	"crypto/tls"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 )
 
 // isolate clears the variables these tests read and hides the Temporal CLI's own config file, so that the
@@ -224,4 +227,28 @@ func TestLoadDev_IgnoresTheCLIsDefaultProfile(t *testing.T) {
 	err = c.EmbeddedTemporal()
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "TEMPORAL_TLS")
+}
+
+func TestDialHint_NamesTheSettingToCheck(t *testing.T) {
+	plain := client.Options{}
+	tlsNoCert := client.Options{ConnectionOptions: client.ConnectionOptions{TLS: &tls.Config{}}}
+	tlsCert := client.Options{ConnectionOptions: client.ConnectionOptions{TLS: &tls.Config{Certificates: []tls.Certificate{{}}}}}
+	for _, tc := range []struct {
+		name string
+		opts client.Options
+		err  string
+		want string
+	}{
+		{"an unknown CA", tlsNoCert, "tls: failed to verify certificate: x509: certificate signed by unknown authority", "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
+		{"mTLS refused with an alert", tlsNoCert, "error reading server preface: remote error: tls: certificate required", "TEMPORAL_TLS_CLIENT_CERT_PATH"},
+		{"mTLS refused by a closed pipe (TLS 1.3)", tlsNoCert, "write tcp 127.0.0.1:1->127.0.0.1:2: write: broken pipe", "TEMPORAL_TLS_CLIENT_CERT_PATH"},
+		{"a closed pipe though a certificate was sent", tlsCert, "write: broken pipe", "TEMPORAL_ADDRESS"},
+		{"plaintext to a TLS frontend", plain, "error reading server preface: EOF", "TEMPORAL_TLS=true"},
+		{"nothing listening", plain, "dial tcp 127.0.0.1:7233: connect: connection refused", "nothing answers there: check TEMPORAL_ADDRESS"},
+		{"TLS to a plaintext frontend", tlsNoCert, "tls: first record does not look like a TLS handshake", "TEMPORAL_TLS=false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Contains(t, dialHint(tc.opts, errors.New(tc.err)), tc.want)
+		})
+	}
 }

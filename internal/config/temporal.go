@@ -171,19 +171,33 @@ func (c Config) EmbeddedTemporal() error {
 // dialHint says what to check when the client cannot reach Temporal, from what it tried and how it failed.
 func dialHint(o client.Options, err error) string {
 	msg := err.Error()
+	has := func(subs ...string) bool {
+		for _, sub := range subs {
+			if strings.Contains(msg, sub) {
+				return true
+			}
+		}
+		return false
+	}
+	mtls := "set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH to a certificate its CA signed"
+	tc := o.ConnectionOptions.TLS
 	switch {
-	case strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate signed by unknown authority"):
+	case has("x509:"):
 		return "the frontend's certificate is not trusted: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that " +
 			"signed it (and TEMPORAL_TLS_SERVER_NAME if it names another host)"
-	case strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate"):
-		return "the frontend wants a client certificate (mTLS): set TEMPORAL_TLS_CLIENT_CERT_PATH and " +
-			"TEMPORAL_TLS_CLIENT_KEY_PATH to one its CA signed"
-	case o.ConnectionOptions.TLS == nil:
+	case has("certificate required", "bad certificate", "unknown certificate authority"):
+		return "the frontend wants a client certificate (mTLS) and refused ours or none: " + mtls
+	case has("connection refused", "no such host", "i/o timeout", "context deadline exceeded"):
+		return "nothing answers there: check TEMPORAL_ADDRESS"
+	case tc == nil:
 		return "the connection is plaintext: if the frontend takes TLS, set TEMPORAL_TLS=true (and " +
 			"TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA)"
-	case strings.Contains(msg, "first record does not look like a TLS handshake") ||
-		strings.Contains(msg, "tls: "):
-		return "the TLS handshake failed: check that the frontend takes TLS on this address, or unset TEMPORAL_TLS"
+	case has("first record does not look like a TLS handshake"):
+		return "the frontend does not speak TLS there: check TEMPORAL_ADDRESS, or set TEMPORAL_TLS=false"
+	case len(tc.Certificates) == 0 && tc.GetClientCertificate == nil && has("broken pipe", "connection reset", "EOF"):
+		// TLS 1.3 refuses a missing client certificate after the handshake: the client may see only a closed pipe.
+		return "the frontend closed the connection after the TLS handshake: if it wants a client certificate " +
+			"(mTLS), " + mtls
 	}
 	return "check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_API_KEY"
 }
