@@ -273,7 +273,9 @@ func TestSandbox_TransferAtAPromoRateThroughTheProvider(t *testing.T) {
 
 func TestSandbox_TakesARateAsAJSONNumberToo(t *testing.T) {
 	h := newHarness(t)
-	raw := []byte(strings.Replace(string(seedMultiInit("po_number")), `"rate":"9.2222"`, `"rate":9.2222`, 1))
+	seed := string(seedMultiInit("po_number"))
+	raw := []byte(strings.Replace(seed, `"rate": "9.2222"`, `"rate": 9.2222`, 1))
+	require.NotEqual(t, seed, string(raw), "the seed's rate was not turned into a number")
 
 	status, env, _ := h.post(t, h.partner, testProject, "session/multi/init", raw, nil)
 
