@@ -43,10 +43,9 @@ type Config struct {
 	// DataConverter is the client's data converter, to read memos.
 	DataConverter converter.DataConverter
 	TaskQueue     string
-	// Webhooks verifies and translates each provider's webhooks, by provider name.
-	Webhooks map[string]providers.Webhooks
-	// Verifications answers providers that ask whether to go on with a payout, by provider name.
-	Verifications map[string]providers.Verifications
+	// Providers are the configured providers: they validate requests, tell how they treat them, answer the reads
+	// from providers (SBP banks, balances) and receive their webhooks and verifications.
+	Providers *providers.Registry
 	// FingerprintKeys key the request hashes that tell a repeated request from a different one: the first makes
 	// them, each one matches (a payout created before a codec key rotation has its fingerprint by an older key).
 	FingerprintKeys [][]byte
@@ -56,8 +55,6 @@ type Config struct {
 	Keys *Keys
 	// Policy decides what approval each new payout needs; nil means one person approves every payout.
 	Policy *policy.Policy
-	// Providers answer the calls that read from a provider (SBP banks, balances), by provider name.
-	Providers map[string]providers.Provider
 	// ApprovalTimeout and PollAfter are given to new payouts; zero means the workflow's defaults.
 	ApprovalTimeout time.Duration
 	PollAfter       time.Duration
@@ -67,8 +64,8 @@ type Config struct {
 	PollsPerRun int
 	// BalanceCheck is the balance check before submit per provider (workflows.BalanceHold or BalanceFail).
 	BalanceCheck map[string]string
-	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider;
-	// providers.PendingLimit where not given.
+	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider; the
+	// provider's own (Capabilities.PendingLimit) where not given.
 	PendingLimit map[string]time.Duration
 	// WatchEvery is how often a provider that tells by no webhook that it waits for confirmation is asked; zero
 	// means the workflow's default.
@@ -101,6 +98,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Policy == nil {
 		cfg.Policy = policy.Default
+	}
+	if cfg.Providers == nil {
+		cfg.Providers = providers.NewRegistry()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 
@@ -186,7 +186,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := req.Validate(); err != nil {
+	if err := s.cfg.Providers.Validate(req); err != nil {
 		var fe *payout.FieldError
 		if errors.As(err, &fe) {
 			return fieldError(http.StatusUnprocessableEntity, fe.Field, fe.Code, fe.Message)
@@ -199,7 +199,8 @@ func (s *Server) createPayout(c echo.Context) error {
 	var transferrer providers.Transferrer
 	if req.Transfer != nil {
 		senderCard, req.Transfer.SenderCard = req.Transfer.SenderCard, nil
-		t, ok := s.cfg.Providers[req.Provider].(providers.Transferrer)
+		p, _ := s.cfg.Providers.Get(req.Provider)
+		t, ok := p.(providers.Transferrer)
 		if !ok {
 			return fieldError(http.StatusUnprocessableEntity, "provider", "provider_not_configured",
 				req.Provider+" transfers are not configured on this server")
@@ -221,11 +222,12 @@ func (s *Server) createPayout(c echo.Context) error {
 		StaticSummary:                            initial.Summary(),
 		StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
 	}
+	caps := s.cfg.Providers.Capabilities(req)
 	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter, PollMax: s.cfg.PollMax,
-		ApproveBeforeSubmit: !providers.ConfirmsAtProvider(req), CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
-		LookupBySubmit: providers.LooksUpBySubmit(req), SubmitTimeout: providers.SubmitTimeout(req), OpenOnSubmit: providers.OpensOnSubmit(req),
+		ApproveBeforeSubmit: !caps.ConfirmsAtProvider, CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
+		LookupBySubmit: caps.LooksUpBySubmit, SubmitTimeout: caps.SubmitTimeout, OpenOnSubmit: caps.OpensOnSubmit,
 		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery,
-		SettleFor: providers.SettlePeriod(req), DedupFor: providers.DedupWindow(req), PendingLimit: s.pendingLimit(req),
+		SettleFor: caps.SettlePeriod, DedupFor: caps.DedupWindow, PendingLimit: s.pendingLimit(req.Provider, caps),
 		PollsPerRun: s.cfg.PollsPerRun}
 	initial.CreatedBy = in.CreatedBy
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
@@ -260,12 +262,13 @@ func (s *Server) createPayout(c echo.Context) error {
 // transferCallTimeout bounds the API's call that hands a transfer to the provider.
 const transferCallTimeout = time.Minute
 
-// pendingLimit is how long the payout's provider may keep it pending before an operator is told.
-func (s *Server) pendingLimit(req payout.Request) time.Duration {
-	if d := s.cfg.PendingLimit[req.Provider]; d > 0 {
+// pendingLimit is how long the payout's provider may keep it pending before an operator is told: as configured,
+// else as the provider says.
+func (s *Server) pendingLimit(provider string, caps providers.Capabilities) time.Duration {
+	if d := s.cfg.PendingLimit[provider]; d > 0 {
 		return d
 	}
-	return providers.PendingLimit(req)
+	return caps.PendingLimit
 }
 
 // startTransfer hands a transfer to its provider with the sender's card, then tells the payout's workflow how it
@@ -543,7 +546,7 @@ func payoutID(c echo.Context) (string, error) {
 // webhook verifies a provider's webhook, then signals each event to its payout's workflow.
 func (s *Server) webhook(c echo.Context) error {
 	name := c.Param("provider")
-	wh, ok := s.cfg.Webhooks[name]
+	wh, ok := s.cfg.Providers.Webhooks(name)
 	if !ok {
 		return apiError(http.StatusNotFound, "unknown_provider", "no webhooks are received for provider "+name)
 	}
@@ -609,7 +612,7 @@ func (s *Server) checkFinished(ctx context.Context, log *slog.Logger, id string,
 }
 
 // acknowledge answers a webhook that was taken (or is deliberately ignored) with 200: in the words its provider
-// expects (Mandarin: OK), else with body as JSON.
+// expects (providers.Acknowledger), else with body as JSON.
 func acknowledge(c echo.Context, wh providers.Webhooks, body any) error {
 	if a, ok := wh.(providers.Acknowledger); ok {
 		ct, b := a.Acknowledge()
@@ -622,7 +625,7 @@ func acknowledge(c echo.Context, wh providers.Webhooks, body any) error {
 // an update recorded in its history; whatever cannot be asked is declined, so that no money moves unapproved.
 func (s *Server) verification(c echo.Context) error {
 	name := c.Param("provider")
-	vs, ok := s.cfg.Verifications[name]
+	vs, ok := s.cfg.Providers.Verifications(name)
 	if !ok {
 		return apiError(http.StatusNotFound, "unknown_provider", "no verifications are answered for provider "+name)
 	}
@@ -652,7 +655,7 @@ func (s *Server) askPayout(ctx context.Context, provider string, v providers.Ver
 	if !payoutIDRE.MatchString(v.PayoutID) {
 		return providers.VerificationAnswer{Message: "unknown payout"}
 	}
-	// Answer well within the provider's own wait (the bePaid sandbox waits 10 s; bePaid's is not documented).
+	// Answer well within the provider's own wait (a provider's sandbox waits 10 s).
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	h, err := s.cfg.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{

@@ -38,12 +38,11 @@ var (
 	statuses = []string{string(payout.StatusCreated), string(payout.StatusSubmitted), string(payout.StatusAwaitingApproval),
 		string(payout.StatusConfirmed), string(payout.StatusSucceeded), string(payout.StatusFailed),
 		string(payout.StatusCancelled), string(payout.StatusNeedsAttention)}
-	providerNames = []string{payout.ProviderBank131, payout.ProviderBePaid, payout.ProviderMandarin}
-	methods       = []string{"card_number", "card_token", "sbp"}
+	methods = []string{"card_number", "card_token", "sbp"}
 )
 
 // listPayouts lists payouts from Temporal visibility, with filters and paging:
-// GET /v1/payouts?status=awaiting_approval&provider=bank131&method=card_number&currency=RUB&needs_attention=true
+// GET /v1/payouts?status=awaiting_approval&provider=<name>&method=card_number&currency=RUB&needs_attention=true
 // &contradiction=true&limit=20&page_token=...
 func (s *Server) listPayouts(c echo.Context) error {
 	q := c.QueryParams()
@@ -79,7 +78,7 @@ func (s *Server) listPayouts(c echo.Context) error {
 	}
 	for _, err := range []error{
 		keyword("status", workflows.AttrStatus.GetName(), statuses),
-		keyword("provider", workflows.AttrProvider.GetName(), providerNames),
+		keyword("provider", workflows.AttrProvider.GetName(), s.cfg.Providers.Names()),
 		keyword("method", workflows.AttrMethod.GetName(), methods),
 		flag("awaiting_approval", workflows.AttrAwaitingApproval.GetName()),
 		flag("needs_attention", workflows.AttrNeedsAttention.GetName()),

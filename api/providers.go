@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 )
 
@@ -19,7 +18,7 @@ const providerCallTimeout = 15 * time.Second
 
 var channelRE = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 
-// sbpBanks lists the banks a provider pays to by SBP: GET /v1/sbp/banks?provider=mandarin&name=сбер.
+// sbpBanks lists the banks a provider pays to by SBP: GET /v1/sbp/banks?provider=<name>&name=сбер.
 func (s *Server) sbpBanks(c echo.Context) error {
 	p, err := s.providerFor(c)
 	if err != nil {
@@ -46,7 +45,7 @@ func (s *Server) sbpBanks(c echo.Context) error {
 }
 
 // balances tells the balance of the account a provider pays from: GET
-// /v1/balances?provider=mandarin&channel=openbank_direct.
+// /v1/balances?provider=<name>&channel=openbank_direct.
 func (s *Server) balances(c echo.Context) error {
 	p, err := s.providerFor(c)
 	if err != nil {
@@ -77,16 +76,13 @@ func (s *Server) balances(c echo.Context) error {
 // providerFor is the provider named by the query parameter provider, configured on this API.
 func (s *Server) providerFor(c echo.Context) (providers.Provider, error) {
 	name := c.QueryParam("provider")
-	switch name {
-	case "":
-		return nil, fieldError(http.StatusBadRequest, "provider", "required", "provider is required, as ?provider=mandarin")
-	case payout.ProviderBank131, payout.ProviderBePaid, payout.ProviderMandarin:
-	default:
-		return nil, fieldError(http.StatusBadRequest, "provider", "unknown_provider", "provider is not one of bank131, bepaid, mandarin")
+	if name == "" {
+		return nil, fieldError(http.StatusBadRequest, "provider", "required", "provider is required, as ?provider=<name>")
 	}
-	p, ok := s.cfg.Providers[name]
+	p, ok := s.cfg.Providers.Get(name)
 	if !ok {
-		return nil, fieldError(http.StatusUnprocessableEntity, "provider", "provider_not_configured", name+" is not configured on this server")
+		return nil, fieldError(http.StatusBadRequest, "provider", "unknown_provider",
+			"provider is not one of "+strings.Join(s.cfg.Providers.Names(), ", "))
 	}
 	return p, nil
 }

@@ -19,6 +19,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
 )
 
 // Found by review (failed before its fix). review2Client is a Temporal client for one payout started by today's API and run by a release-1 worker (the
@@ -83,7 +85,11 @@ func TestRead_PayoutRunByARelease1WorkerIsReadByAskingItsWorkflow(t *testing.T) 
 		t.Fatal(err)
 	}
 	fc := &review2Client{}
-	h := New(Config{Client: fc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d")})
+	reg := providers.NewRegistry()
+	if err := reg.Add(bank131.NewProvider(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	h := New(Config{Client: fc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"), Providers: reg})
 	do := func(method, path, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer secret")

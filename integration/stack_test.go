@@ -259,10 +259,20 @@ func (s *stack) newAPIWithPolicy(cfg config.Config, pol *policy.Policy) http.Han
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
 		Client: s.client, DataConverter: s.dc, CodecKeys: s.codecKeys, Logger: log, Keys: s.keys, Policy: pol,
-		Webhooks:      map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks, "mandarin": s.mandarinHooks},
-		Verifications: map[string]providers.Verifications{"bepaid": s.bepaidHooks},
-		Providers:     s.providers,
+		Providers: s.registry(),
 	})
+}
+
+// registry returns a new registry of the stack's providers, with their webhook receivers.
+func (s *stack) registry() *providers.Registry {
+	hooks := map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks, "mandarin": s.mandarinHooks}
+	reg := providers.NewRegistry()
+	for _, p := range s.providers {
+		if err := reg.Add(p.(providers.Plugin), hooks[p.Name()]); err != nil {
+			panic(err) // the stack's providers are registered once each
+		}
+	}
+	return reg
 }
 
 // switchHandler serves with h, set after the server that needs its URL has started.

@@ -108,7 +108,7 @@ func TestValidate_LetsAccountNumbersAndOrderIDsPass(t *testing.T) {
 	r := validRequest()
 	r.Description = "Оплата на счёт 40817810099910004312"
 	r.Metadata = map[string]string{"account": "40817810099910004312", "order_id": "1234567812345670"}
-	require.NoError(t, r.Validate())
+	require.NoError(t, r.Validate(anyProvider{}))
 }
 
 func TestValidate_RefusesACardNumberSentAsAToken(t *testing.T) {
@@ -116,7 +116,7 @@ func TestValidate_RefusesACardNumberSentAsAToken(t *testing.T) {
 		t.Run(token, func(t *testing.T) {
 			r := validRequest()
 			r.Destination.Card = &Card{Token: token}
-			err := r.Validate()
+			err := r.Validate(anyProvider{})
 			requireFieldError(t, err, "destination.card.token", "card_number_not_allowed")
 			require.Contains(t, err.Error(), "a card number is not a token")
 			require.NotContains(t, err.Error(), strings.TrimSpace(token))
@@ -128,7 +128,7 @@ func TestValidate_RefusesACardNumberSentAsAToken(t *testing.T) {
 	} {
 		r := validRequest()
 		r.Destination.Card = &Card{Token: token}
-		require.NoError(t, r.Validate(), token)
+		require.NoError(t, r.Validate(anyProvider{}), token)
 	}
 }
 

@@ -3,6 +3,7 @@ package payout
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // String reads like "100.00 RUB".
@@ -26,15 +27,16 @@ func (a Amount) String() string {
 	return fmt.Sprintf("%s%d.%0*d %s", sign, v/div, exp, v%div, a.Currency)
 }
 
-// ProviderTitle is a provider's name as people write it.
+// titles are the providers' names as people write them, by name.
+var titles sync.Map
+
+// SetProviderTitle records a provider's name as people write it (the registry of providers records each one's).
+func SetProviderTitle(name, title string) { titles.Store(name, title) }
+
+// ProviderTitle is a provider's name as people write it; name itself when no title was recorded.
 func ProviderTitle(name string) string {
-	switch name {
-	case ProviderBank131:
-		return "Bank 131"
-	case ProviderBePaid:
-		return "bePaid"
-	case ProviderMandarin:
-		return "Mandarin"
+	if t, ok := titles.Load(name); ok {
+		return t.(string)
 	}
 	return name
 }

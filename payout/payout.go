@@ -11,13 +11,6 @@ import (
 	"time"
 )
 
-// Provider names accepted in a request.
-const (
-	ProviderBank131  = "bank131"
-	ProviderBePaid   = "bepaid"
-	ProviderMandarin = "mandarin"
-)
-
 // Destination types accepted in a request.
 const (
 	DestinationCard = "card"
@@ -136,15 +129,15 @@ type Document struct {
 func (r Request) Method() string {
 	switch {
 	case r.Transfer != nil:
-		return "transfer"
+		return MethodTransfer
 	case r.Destination.Type == DestinationPaymentPage:
-		return "payment_page"
+		return MethodPaymentPage
 	case r.Destination.Card != nil && r.Destination.Card.Number != "":
-		return "card_number"
+		return MethodCardNumber
 	case r.Destination.Card != nil:
-		return "card_token"
+		return MethodCardToken
 	case r.Destination.SBP != nil:
-		return "sbp"
+		return MethodSBP
 	}
 	return ""
 }

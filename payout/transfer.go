@@ -104,7 +104,7 @@ func ValidRate(rate string) bool {
 	return rateRE.MatchString(rate) && strings.Trim(rate, "0.") != ""
 }
 
-// validateTransfer checks a transfer: Bank 131 only, to a card number, with rates of four places, the sender's
+// validateTransfer checks a transfer: to a card number, with rates of four places, the sender's
 // card and the sender's and recipient's details the bank requires.
 func (r Request) validateTransfer() error {
 	t := r.Transfer
@@ -112,8 +112,6 @@ func (r Request) validateTransfer() error {
 		return fieldErr("transfer."+field, code, format, args...)
 	}
 	switch {
-	case r.Provider != ProviderBank131:
-		return f("", "not_supported", "only bank131 makes cross-border transfers")
 	case r.Destination.Card == nil || r.Destination.Card.Number == "":
 		return fieldErr("destination.card.number", "required", "a transfer pays out to the recipient's card number")
 	case r.SingleRequest || r.SourceAccount != "":

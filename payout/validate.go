@@ -17,6 +17,11 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
+// NewFieldError returns the error of a wrong field, its message formatted from format and args.
+func NewFieldError(field, code, format string, args ...any) *FieldError {
+	return fieldErr(field, code, format, args...)
+}
+
 func fieldErr(field, code, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}
 }
@@ -40,21 +45,54 @@ var currencies = map[string]int{
 // KnownCurrency reports whether code is an ISO 4217 currency the engine accepts.
 func KnownCurrency(code string) bool { _, ok := currencies[code]; return ok }
 
-// providerMethods lists, per provider, the destination types it can pay to today.
-var providerMethods = map[string][]string{
-	ProviderBank131:  {"card_number", "card_token", "sbp", "transfer"},
-	ProviderBePaid:   {"card_number", "card_token"},
-	ProviderMandarin: {"card_number", "card_token", "payment_page", "sbp"},
+// Methods a request pays by (Request.Method).
+const (
+	MethodCardNumber  = "card_number"
+	MethodCardToken   = "card_token"
+	MethodSBP         = "sbp"
+	MethodPaymentPage = "payment_page"
+	MethodTransfer    = "transfer"
+)
+
+// Options of a request that only some providers take, by the field that asks for them.
+const (
+	OptionSingleRequest  = "single_request"
+	OptionSourceAccount  = "source_account"
+	OptionSBPWithoutName = "destination.sbp.without_name"
+)
+
+// Options lists the options (Option*) the request asks for.
+func (r Request) Options() []string {
+	var out []string
+	if r.SingleRequest {
+		out = append(out, OptionSingleRequest)
+	}
+	if r.SourceAccount != "" {
+		out = append(out, OptionSourceAccount)
+	}
+	if s := r.Destination.SBP; s != nil && s.WithoutName {
+		out = append(out, OptionSBPWithoutName)
+	}
+	return out
 }
 
-// Validate checks a request; the error is a *FieldError naming the first wrong field.
-func (r Request) Validate() error {
-	switch r.Provider {
-	case "":
+// ProviderRules are what the request's provider takes beyond the common fields; the registry of providers gives
+// them, as this package knows no provider.
+type ProviderRules interface {
+	// Methods lists the methods (Method*) the provider pays by.
+	Methods() []string
+	// Check checks what the provider asks beyond the common fields; its error is a *FieldError.
+	Check(Request) error
+}
+
+// Validate checks a request against the common rules and its provider's (nil when the provider is not known); the
+// error is a *FieldError naming the first wrong field.
+func (r Request) Validate(p ProviderRules) error {
+	switch {
+	case r.Provider == "":
 		return fieldErr("provider", "required", "provider is required")
-	case ProviderBank131, ProviderBePaid, ProviderMandarin:
-	default:
-		return fieldErr("provider", "unknown_provider", "provider %q is not one of bank131, bepaid, mandarin", r.Provider)
+	case p == nil:
+		return fieldErr("provider", "unknown_provider", "provider %q is not configured", r.Provider)
 	}
 	if err := r.Amount.validate(); err != nil {
 		return err
@@ -62,10 +100,7 @@ func (r Request) Validate() error {
 	if err := r.Destination.validate(); err != nil {
 		return err
 	}
-	if _, ok := providerMethods[r.Provider]; !ok {
-		return fieldErr("provider", "provider_not_available", "provider %q is not available yet", r.Provider)
-	}
-	if !slices.Contains(providerMethods[r.Provider], r.Method()) {
+	if !slices.Contains(p.Methods(), r.Method()) {
 		return fieldErr("destination.type", "method_not_supported",
 			"provider %s does not support %s payouts yet", r.Provider, r.Method())
 	}
@@ -73,29 +108,9 @@ func (r Request) Validate() error {
 		if err := r.validateTransfer(); err != nil {
 			return err
 		}
-	} else if r.Provider == ProviderBank131 {
-		if err := r.validateBank131(); err != nil {
-			return err
-		}
-	} else if r.SingleRequest || r.SourceAccount != "" {
-		field := "single_request"
-		if r.SourceAccount != "" {
-			field = "source_account"
-		}
-		return fieldErr(field, "not_supported", "only bank131 takes %s", field)
 	}
-	if r.Provider == ProviderBePaid {
-		if err := r.validateBePaid(); err != nil {
-			return err
-		}
-	}
-	if r.Provider == ProviderMandarin {
-		if err := r.validateMandarin(); err != nil {
-			return err
-		}
-	}
-	if s := r.Destination.SBP; s != nil && s.WithoutName && r.Provider != ProviderMandarin {
-		return fieldErr("destination.sbp.without_name", "not_supported", "only mandarin pays SBP payouts without the recipient's name")
+	if err := p.Check(r); err != nil {
+		return err
 	}
 	if err := r.Recipient.validate(); err != nil {
 		return err
@@ -215,54 +230,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// MaxSBPDescription is Bank 131's limit of an SBP payout's description.
-const MaxSBPDescription = 140
-
-// validateBank131 checks what Bank 131 asks beyond the common fields: roubles, an SBP payout's description, and the
-// single-request and source-account options.
-func (r Request) validateBank131() error {
-	if r.Amount.Currency != "RUB" {
-		return fieldErr("amount.currency", "currency_not_supported", "bank131 pays out in RUB only")
-	}
-	if r.Destination.SBP != nil {
-		switch n := utf8.RuneCountInString(strings.TrimSpace(r.Description)); {
-		case n == 0:
-			return fieldErr("description", "required", "a bank131 SBP payout needs a description (at most %d characters)", MaxSBPDescription)
-		case n > MaxSBPDescription:
-			return fieldErr("description", "too_long", "a bank131 SBP payout's description is at most %d characters", MaxSBPDescription)
-		}
-		if r.SingleRequest {
-			return fieldErr("single_request", "not_supported", "single_request is for card payouts")
-		}
-	}
-	switch r.SourceAccount {
-	case "":
-	case SourceNominal, SourceSettlement:
-		if r.Method() != "card_token" {
-			return fieldErr("source_account", "token_required", "payouts from a %s account go to a card token", r.SourceAccount)
-		}
-	default:
-		return fieldErr("source_account", "unknown_source_account", "source_account is one of nominal, settlement (or omitted)")
-	}
-	return nil
-}
-
-// validateMandarin checks what Mandarin asks beyond the common fields: roubles, and for an SBP payout with the
-// name, the recipient's last and first name.
-func (r Request) validateMandarin() error {
-	if r.Amount.Currency != "RUB" {
-		return fieldErr("amount.currency", "currency_not_supported", "mandarin pays out in RUB only")
-	}
-	if s := r.Destination.SBP; s != nil && !s.WithoutName && len(strings.Fields(r.Recipient.FullName)) < 2 {
-		return fieldErr("recipient.full_name", "incomplete_name", "an SBP payout with the name needs the recipient's "+
-			"last name, first name and, where the passport has one, middle name, as \"Иванов Петр Сергеевич\"")
-	}
-	if p := r.Recipient.Phone; p != "" && !ValidPhone(p) {
-		return fieldErr("recipient.phone", "invalid_phone", "mandarin takes the recipient's phone (customerInfo.phone) as +7 followed by 10 digits, as +79001234567")
-	}
-	return nil
 }
 
 func (c *Card) validate() error {

@@ -9,30 +9,11 @@ import (
 	"unicode/utf8"
 )
 
-// validateBePaid checks what bePaid requires beyond the common fields: a card number goes with its holder and
-// expiry.
-func (r Request) validateBePaid() error {
-	c := r.Destination.Card
-	if c == nil || c.Number == "" {
-		return nil
-	}
-	holder := strings.TrimSpace(c.Holder)
-	switch {
-	case holder == "":
-		return fieldErr("destination.card.holder", "required", "bepaid needs the card holder's name with a card number")
-	case utf8.RuneCountInString(holder) > 32:
-		return fieldErr("destination.card.holder", "too_long", "card holder is longer than 32 characters")
-	case LooksLikeCardNumber(holder):
-		return fieldErr("destination.card.holder", "card_number_not_allowed", "card holder must not carry a card number")
-	}
-	if !monthRE.MatchString(c.ExpMonth) {
-		return fieldErr("destination.card.exp_month", "invalid_exp_month", "exp_month must be two digits, 01 to 12")
-	}
-	if !yearRE.MatchString(c.ExpYear) {
-		return fieldErr("destination.card.exp_year", "invalid_exp_year", "exp_year must be four digits, e.g. 2030")
-	}
-	return nil
-}
+// ValidExpMonth reports whether month is a card's expiry month as two digits, 01 to 12.
+func ValidExpMonth(month string) bool { return monthRE.MatchString(month) }
+
+// ValidExpYear reports whether year is a card's expiry year as four digits, 20XX.
+func ValidExpYear(year string) bool { return yearRE.MatchString(year) }
 
 var (
 	monthRE   = regexp.MustCompile(`^(0[1-9]|1[0-2])$`)

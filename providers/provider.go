@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -15,7 +14,7 @@ import (
 // Provider is one payout provider, as the payout workflow's activities use it. Every call carries our payout ID
 // (Ref.PayoutID) to the provider as its reference, so that a webhook or a lookup leads back to the payout.
 type Provider interface {
-	// Name is the provider's name in requests: bank131, bepaid or mandarin.
+	// Name is the provider's name in requests, as the registry knows it.
 	Name() string
 	// Open registers the payout with the provider without moving money (Bank 131: session/create) and returns the
 	// references that later calls need. A provider without such a step returns ref unchanged.
@@ -30,79 +29,9 @@ type Provider interface {
 	Status(ctx context.Context, ref Ref) (Outcome, error)
 }
 
-// ConfirmsAtProvider reports whether the provider holds a submitted payout until it is confirmed (Bank 131's
-// ready_to_confirm, then session/confirm; Mandarin's SBP payout without the name, once the recipient's bank has
-// given the name). Where it does not, approval must come before submit, so that no money moves before approval.
-func ConfirmsAtProvider(req payout.Request) bool {
-	switch req.Provider {
-	case payout.ProviderBank131:
-		return true
-	case payout.ProviderMandarin:
-		return req.Destination.SBP != nil && req.Destination.SBP.WithoutName
-	}
-	return false
-}
-
-// LooksUpBySubmit reports whether the provider's only way to find a payout whose submit went unanswered is to
-// submit it again under the same payout ID, which it refuses as a duplicate while the first one stands (Mandarin's
-// orderId). Such a resubmit is the provider's lookup, not a second payout.
-//
-// Bank 131's single-request payouts are such too until the bank names the session: the first submit creates it, and
-// a second under the same idempotency key is refused as idempotency_key_already_exists.
-func LooksUpBySubmit(req payout.Request) bool {
-	return req.Provider == payout.ProviderMandarin || OpensOnSubmit(req)
-}
-
-// OpensOnSubmit reports whether the payout has no step before submit: the provider creates it on submit (Bank
-// 131's session/init/payout, and its nominal and rko variants for a source account).
-func OpensOnSubmit(req payout.Request) bool {
-	return req.Provider == payout.ProviderBank131 && (req.SingleRequest || req.SourceAccount != "")
-}
-
 // DetailAttention is the Outcome.Details key of a reason, given by the provider, for an operator to look at a payout
 // that is not final (Bank 131's session in status error): the payout waits for its final status meanwhile.
 const DetailAttention = "attention"
-
-// SubmitTimeout is how long one submit may take, as the provider advises (Mandarin: 600 s); 0 for the engine's
-// default.
-func SubmitTimeout(req payout.Request) time.Duration {
-	if req.Provider == payout.ProviderMandarin {
-		return 600 * time.Second
-	}
-	return 0
-}
-
-// SettlePeriod is how long the provider may take to show a payout it was sent: after a submit whose outcome is
-// unknown, a payout is sent again only once the provider has shown none for this long. bePaid lists a payout by
-// tracking_id only once it has processed it, and its duplicate_check forgets after 30 s, so it gets ten minutes;
-// Bank 131's session status is its own record of the start it took, so two minutes.
-func SettlePeriod(req payout.Request) time.Duration {
-	if req.Provider == payout.ProviderBank131 {
-		return 2 * time.Minute
-	}
-	return 10 * time.Minute
-}
-
-// DedupWindow is how long a repeat of a payout under the same payout id is refused by the provider as a duplicate
-// while the first one stands (LooksUpBySubmit): only within it is a repeat the provider's lookup. Mandarin accepts
-// a repeat of an orderId whose first payout failed, and its create may run 600 s, so ten minutes from the first
-// send; Bank 131 keeps an idempotency key for as long as the session it made, which this engine does not rely on
-// past an hour.
-func DedupWindow(req payout.Request) time.Duration {
-	if req.Provider == payout.ProviderBank131 {
-		return time.Hour
-	}
-	return 10 * time.Minute
-}
-
-// PendingLimit is how long a provider may keep a payout pending, by default, before an operator is told (the payout
-// keeps asking). Bank 131 settles within three banking days; bePaid and Mandarin answer within a day.
-func PendingLimit(req payout.Request) time.Duration {
-	if req.Provider == payout.ProviderBank131 {
-		return 72 * time.Hour
-	}
-	return 24 * time.Hour
-}
 
 // DetailRecipientName is the Outcome.Details key of the recipient's name as the recipient's bank gave it, for a
 // payout sent without the name (Mandarin SBP); the payout waits for Confirm until the name is checked.

@@ -24,7 +24,7 @@ const txID = "43913ddc000c4d3990fddbd3980c1725"
 
 func sbpWithoutName() payout.Request {
 	return payout.Request{
-		Provider:    payout.ProviderMandarin,
+		Provider:    "mandarin",
 		Amount:      payout.Amount{Value: 1000, Currency: "RUB"},
 		Destination: payout.Destination{Type: payout.DestinationSBP, SBP: &payout.SBP{Phone: "+79007654321", BankID: "100000000111", WithoutName: true}},
 		Recipient:   payout.Recipient{FullName: "Иванов Петр Сергеевич"},
@@ -42,7 +42,7 @@ func mandarinOutcome(s providers.State) providers.Outcome {
 func namedBy(name string) providers.Event {
 	o := mandarinOutcome(providers.StateAwaitingConfirm)
 	o.Details = map[string]string{providers.DetailRecipientName: name}
-	return providers.Event{Kind: providers.EventSBPStatus, Provider: payout.ProviderMandarin, Outcome: o}
+	return providers.Event{Kind: providers.EventSBPStatus, Provider: "mandarin", Outcome: o}
 }
 
 func newMandarinEnv(t *testing.T) env {
@@ -136,7 +136,7 @@ func TestPayout_LostSubmitIsAskedByTheSameOrderIDAndNeverMadeTwice(t *testing.T)
 			require.Equal(t, txID, c.Ref.SessionID, "asked by the id the callback gave")
 			return mandarinOutcome(providers.StateSucceeded), nil
 		}).Once()
-	callback := providers.Event{Kind: providers.EventPaymentFinished, Provider: payout.ProviderMandarin,
+	callback := providers.Event{Kind: providers.EventPaymentFinished, Provider: "mandarin",
 		Outcome: providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: txID}, State: providers.StateSucceeded}}
 	e.at(5*time.Minute, SignalPaymentFinish, callback)
 	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})

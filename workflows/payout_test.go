@@ -30,7 +30,7 @@ const (
 
 func request() payout.Request {
 	return payout.Request{
-		Provider:    payout.ProviderBank131,
+		Provider:    "bank131",
 		Amount:      payout.Amount{Value: 10000, Currency: "RUB"},
 		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Number: "4242424242424242"}},
 		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"},
@@ -47,7 +47,7 @@ func outcome(s providers.State) providers.Outcome {
 }
 
 func event(kind string, s providers.State) providers.Event {
-	return providers.Event{Kind: kind, Provider: payout.ProviderBank131, Outcome: outcome(s)}
+	return providers.Event{Kind: kind, Provider: "bank131", Outcome: outcome(s)}
 }
 
 func failed(code string) providers.Outcome {

@@ -58,7 +58,7 @@ func TestPayout_MarkTakenDuringTheContinueAsNewDrainIsKept(t *testing.T) {
 			e.at(10*time.Second, SignalResolve, signedMark(ResolveMarkFailed, "bob"))
 			e.at(2*time.Minute, SignalResolve, signedMark(ResolveMarkFailed, "carol"))
 			// Mandarin's callback names the payout: it paid after all.
-			e.at(time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: payout.ProviderMandarin,
+			e.at(time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: "mandarin",
 				Outcome: providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: txID}, State: providers.StateSucceeded}})
 		}
 	})

@@ -153,7 +153,7 @@ func TestPayout_ResubmitAsLookupStopsAtTheProvidersDedupWindow(t *testing.T) {
 	})
 	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
 	// Nothing names the payout for a day; then Mandarin's callback does.
-	e.at(24*time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: payout.ProviderMandarin,
+	e.at(24*time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: "mandarin",
 		Outcome: providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: txID}, State: providers.StateSucceeded}})
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateSucceeded), nil)
 
@@ -200,7 +200,7 @@ func TestPayout_CancelOfAPayoutAProviderThatPaysOnSubmitHasIsRefused(t *testing.
 	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(mandarinOutcome(providers.StateSucceeded), nil)
 	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
 	e.at(2*time.Hour, SignalCancel, payout.Decision{By: "bob", Reason: "taking too long"})
-	e.at(3*time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: payout.ProviderMandarin,
+	e.at(3*time.Hour, SignalPaymentFinish, providers.Event{Kind: providers.EventPaymentFinished, Provider: "mandarin",
 		Outcome: providers.Outcome{Ref: providers.Ref{PayoutID: payoutID, SessionID: txID}, State: providers.StateSucceeded}})
 
 	card := sbpWithoutName()

@@ -49,7 +49,7 @@ func run() error {
 
 	srv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
-		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: keys, Policy: pol,
+		Providers: ps, Keys: keys, Policy: pol,
 	}))
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

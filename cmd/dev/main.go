@@ -194,7 +194,7 @@ func run() error {
 					return err
 				}
 			}
-			w := app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.List...)
+			w := app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.Providers()...)
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
@@ -212,7 +212,7 @@ func run() error {
 			}
 			apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 				Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
-				Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: apiKeys, Policy: pol,
+				Providers: ps, Keys: apiKeys, Policy: pol,
 			}))
 			go serve(apiSrv, apiLn, log)
 			defer func() {

@@ -48,5 +48,5 @@ func run() error {
 	}
 	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "connection", cfg.TemporalTLS(),
 		"task_queue", cfg.TaskQueue)
-	return app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.List...).Run(worker.InterruptCh())
+	return app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.Providers()...).Run(worker.InterruptCh())
 }

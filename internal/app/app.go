@@ -26,46 +26,41 @@ import (
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
-// Providers are the configured providers, with their webhook receivers.
-type Providers struct {
-	List          []providers.Provider
-	Webhooks      map[string]providers.Webhooks
-	Verifications map[string]providers.Verifications
-}
-
-// Configured builds every provider whose credentials are configured (BANK131_PROJECT, BEPAID_SHOP_ID); it is an
-// error when there is none.
-func Configured(cfg config.Config) (Providers, error) {
-	ps := Providers{Webhooks: map[string]providers.Webhooks{}, Verifications: map[string]providers.Verifications{}}
+// Configured builds the registry of every provider whose credentials are configured (BANK131_PROJECT,
+// BEPAID_SHOP_ID, MANDARIN_MERCHANT_ID), with its webhook receiver; it is an error when there is none.
+func Configured(cfg config.Config) (*providers.Registry, error) {
+	reg := providers.NewRegistry()
 	if cfg.Bank131.Project != "" {
 		p, hooks, err := Bank131(cfg.Bank131)
 		if err != nil {
-			return ps, err
+			return nil, err
 		}
-		ps.List = append(ps.List, p)
-		ps.Webhooks[p.Name()] = hooks
+		if err := reg.Add(p, hooks); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.BePaid.ShopID != "" {
 		p, hooks, err := BePaid(cfg.BePaid, cfg.PublicURL)
 		if err != nil {
-			return ps, err
+			return nil, err
 		}
-		ps.List = append(ps.List, p)
-		ps.Webhooks[p.Name()] = hooks
-		ps.Verifications[p.Name()] = hooks
+		if err := reg.Add(p, hooks); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Mandarin.MerchantID != "" {
 		p, hooks, err := Mandarin(cfg.Mandarin, cfg.PublicURL)
 		if err != nil {
-			return ps, err
+			return nil, err
 		}
-		ps.List = append(ps.List, p)
-		ps.Webhooks[p.Name()] = hooks
+		if err := reg.Add(p, hooks); err != nil {
+			return nil, err
+		}
 	}
-	if len(ps.List) == 0 {
-		return ps, fmt.Errorf("no provider is configured: set BANK131_PROJECT and its keys, BEPAID_SHOP_ID and its secrets, or MANDARIN_MERCHANT_ID and MANDARIN_SECRET")
+	if len(reg.Names()) == 0 {
+		return nil, fmt.Errorf("no provider is configured: set BANK131_PROJECT and its keys, BEPAID_SHOP_ID and its secrets, or MANDARIN_MERCHANT_ID and MANDARIN_SECRET")
 	}
-	return ps, nil
+	return reg, nil
 }
 
 // Bank131 builds the Bank 131 provider and its webhook verifier from configuration.
@@ -159,10 +154,9 @@ type API struct {
 	Client        client.Client
 	DataConverter converter.DataConverter
 	CodecKeys     []codec.Key // the codec's keyring, current first
-	Webhooks      map[string]providers.Webhooks
-	Verifications map[string]providers.Verifications
-	// Providers answer the API's reads from providers (SBP banks, balances).
-	Providers []providers.Provider
+	// Providers validate requests, tell how they treat them, answer the API's reads from providers (SBP banks,
+	// balances) and receive their webhooks.
+	Providers *providers.Registry
 	Keys      *api.Keys
 	Policy    *policy.Policy
 	Logger    *slog.Logger
@@ -188,18 +182,12 @@ func Access(cfg config.Config) (*api.Keys, *policy.Policy, error) {
 
 // NewAPI returns the HTTP handler of the REST API and the webhook receiver.
 func NewAPI(cfg config.Config, a API) http.Handler {
-	byName := make(map[string]providers.Provider, len(a.Providers))
-	for _, p := range a.Providers {
-		byName[p.Name()] = p
-	}
 	return api.New(api.Config{
 		Keys:            a.Keys,
 		Policy:          a.Policy,
 		Client:          a.Client,
 		DataConverter:   a.DataConverter,
 		TaskQueue:       cfg.TaskQueue,
-		Webhooks:        a.Webhooks,
-		Verifications:   a.Verifications,
 		FingerprintKeys: derived(a.CodecKeys, FingerprintKey),
 		DecisionKey:     DecisionKey(a.CodecKeys[0].Secret),
 		ApprovalTimeout: cfg.ApprovalTimeout,
@@ -210,7 +198,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		PendingLimit:    cfg.PendingLimit,
 		WatchEvery:      cfg.WatchEvery,
 		TrustedProxies:  cfg.TrustedProxies,
-		Providers:       byName,
+		Providers:       a.Providers,
 		Logger:          a.Logger,
 	})
 }

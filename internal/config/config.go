@@ -46,7 +46,8 @@ type Config struct {
 	PollsPerRun     int           // PROVIDER_POLLS_PER_RUN: asks of a provider in one run before it continues as new
 	WatchEvery      time.Duration // PROVIDER_WATCH_EVERY: how often to ask a provider that sends no webhook for the step
 	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider:
-	// PENDING_LIMIT_BANK131, PENDING_LIMIT_BEPAID, PENDING_LIMIT_MANDARIN (defaults 72h, 24h, 24h).
+	// PENDING_LIMIT_<PROVIDER> (PENDING_LIMIT_BANK131, ...); where not set, the provider's own (Bank 131 72h, bePaid
+	// and Mandarin 24h).
 	PendingLimit map[string]time.Duration
 	LogLevel     slog.Level // LOG_LEVEL
 
@@ -187,13 +188,18 @@ func load(dev bool) (Config, error) {
 		return c, fmt.Errorf("PROVIDER_POLLS_PER_RUN: %q is not a positive number", os.Getenv("PROVIDER_POLLS_PER_RUN"))
 	}
 	c.PendingLimit = map[string]time.Duration{}
-	for _, name := range []string{"bank131", "bepaid", "mandarin"} {
-		d, err := duration("PENDING_LIMIT_"+strings.ToUpper(name), 0)
+	for _, kv := range os.Environ() {
+		key, _, _ := strings.Cut(kv, "=")
+		name, ok := strings.CutPrefix(key, "PENDING_LIMIT_")
+		if !ok || name == "" {
+			continue
+		}
+		d, err := duration(key, 0)
 		if err != nil {
 			return c, err
 		}
 		if d > 0 {
-			c.PendingLimit[name] = d
+			c.PendingLimit[strings.ToLower(name)] = d
 		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // Name is the provider's name in payout requests and errors.
-const Name = payout.ProviderBank131
+const Name = "bank131"
 
 // DefaultBaseURL is Bank 131's demo host.
 const DefaultBaseURL = "https://demo.bank131.ru"

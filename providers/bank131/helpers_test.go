@@ -26,7 +26,7 @@ func testKeys(t testing.TB) (partner, bank *rsa.PrivateKey) {
 // cardRequest is a payout request of 100.00 RUB to card.
 func cardRequest(card string) payout.Request {
 	return payout.Request{
-		Provider:    payout.ProviderBank131,
+		Provider:    Name,
 		Amount:      payout.Amount{Value: 10000, Currency: "RUB"},
 		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Number: card}},
 		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"},

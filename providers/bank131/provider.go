@@ -53,7 +53,7 @@ func (p *Provider) Name() string { return Name }
 // nominal and rko variants for a source account), with no session opened before: the workflow must not Open it,
 // and Submit creates the session.
 func SingleRequest(req payout.Request) bool {
-	return providers.OpensOnSubmit(req)
+	return req.SingleRequest || req.SourceAccount != ""
 }
 
 // Open creates the payout's session, with the payout ID as its metadata. A ref that has a session already is

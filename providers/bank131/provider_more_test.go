@@ -22,7 +22,7 @@ func tokenRequest(token string) payout.Request {
 // sbpRequest is an SBP payout request of 100.00 RUB to phone at the sandbox's bank.
 func sbpRequest(phone string) payout.Request {
 	return payout.Request{
-		Provider:    payout.ProviderBank131,
+		Provider:    Name,
 		Amount:      payout.Amount{Value: 10000, Currency: "RUB"},
 		Destination: payout.Destination{Type: payout.DestinationSBP, SBP: &payout.SBP{Phone: phone, BankID: sandbox.SandboxBankID}},
 		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"},

@@ -11,14 +11,13 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/internal/httpx"
 	"github.com/payoutflow/payoutflow/providers/internal/redact"
 )
 
 // Name is the provider's name in payout requests and errors.
-const Name = payout.ProviderBePaid
+const Name = "bepaid"
 
 // DefaultBaseURL is bePaid's card gateway.
 const DefaultBaseURL = "https://gateway.bepaid.by"

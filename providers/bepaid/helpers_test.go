@@ -42,7 +42,7 @@ func testWebhooks() *Webhooks {
 // cardRequest is a payout request of 100.00 BYN to card.
 func cardRequest(card string) payout.Request {
 	return payout.Request{
-		Provider: payout.ProviderBePaid,
+		Provider: Name,
 		Amount:   payout.Amount{Value: 10000, Currency: "BYN"},
 		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{
 			Number: card, Holder: "IVAN IVANOV", ExpMonth: "12", ExpYear: "2030",

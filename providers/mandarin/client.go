@@ -19,7 +19,7 @@ import (
 )
 
 // Name is the provider's name in payout requests and errors.
-const Name = payout.ProviderMandarin
+const Name = "mandarin"
 
 // DefaultBaseURL is Mandarin's API; sandbox and production share it, the secret chooses.
 const DefaultBaseURL = "https://secure.mandarinpay.com"
