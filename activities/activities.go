@@ -97,7 +97,7 @@ func (a *Activities) Submit(ctx context.Context, c SubmitCall) (providers.Outcom
 }
 
 // heartbeatEvery is how often a call that moves money tells Temporal that its worker is alive, so that a worker
-// that dies in the middle of a long call (Mandarin's create may take 600 s) is noticed within the activity's
+// that dies in the middle of a long call (a provider's create may take 10 minutes) is noticed within the activity's
 // heartbeat timeout, and the call's outcome is then looked up, not waited for.
 const heartbeatEvery = 5 * time.Second
 

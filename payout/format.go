@@ -41,7 +41,7 @@ func ProviderTitle(name string) string {
 	return name
 }
 
-// Summary reads like "100.00 RUB to Visa •4242 via Bank 131": what a payout is, in plain words, without secrets.
+// Summary reads like "100.00 RUB to Visa •4242 via Acme Pay": what a payout is, in plain words, without secrets.
 func (s State) Summary() string {
 	var to string
 	switch {

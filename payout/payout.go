@@ -15,7 +15,7 @@ import (
 const (
 	DestinationCard = "card"
 	DestinationSBP  = "sbp"
-	// DestinationPaymentPage leaves the card to the recipient, who enters it on the provider's page (Mandarin):
+	// DestinationPaymentPage leaves the card to the recipient, who enters it on the provider's page:
 	// the page's link is in the payout's state for the backend to hand on.
 	DestinationPaymentPage = "payment_page"
 )
@@ -26,16 +26,16 @@ type Request struct {
 	Amount      Amount      `json:"amount"`
 	Destination Destination `json:"destination"`
 	Recipient   Recipient   `json:"recipient"`
-	// Sender is who pays, where the provider asks for it (bePaid).
+	// Sender is who pays, where the provider asks for it.
 	Sender      *Sender           `json:"sender,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
-	// SingleRequest creates and starts the payout at the provider in one call (Bank 131's session/init/payout).
+	// SingleRequest creates and starts the payout at the provider in one call (payout.OptionSingleRequest).
 	SingleRequest bool `json:"single_request,omitempty"`
-	// SourceAccount is the account the money is paid from, where the provider has several (Bank 131 token
-	// payouts): "" for the default, "nominal" or "settlement".
+	// SourceAccount is the account the money is paid from, where the provider has several (token payouts,
+	// payout.OptionSourceAccount): "" for the default, "nominal" or "settlement".
 	SourceAccount string `json:"source_account,omitempty"`
-	// Transfer makes the payout a cross-border transfer paid by the sender's card (Bank 131).
+	// Transfer makes the payout a cross-border transfer paid by the sender's card.
 	Transfer *Transfer `json:"transfer,omitempty"`
 }
 
@@ -62,8 +62,8 @@ type Destination struct {
 type Card struct {
 	Number string `json:"number,omitempty"`
 	Token  string `json:"token,omitempty"`
-	// Holder, ExpMonth ("01".."12") and ExpYear ("2030") go with a number where the provider asks for them
-	// (bePaid).
+	// Holder, ExpMonth ("01".."12") and ExpYear ("2030") go with a number where the provider asks for
+	// them.
 	Holder   string `json:"holder,omitempty"`
 	ExpMonth string `json:"exp_month,omitempty"`
 	ExpYear  string `json:"exp_year,omitempty"`
@@ -74,15 +74,15 @@ type SBP struct {
 	// Phone is the recipient's phone number as +7XXXXXXXXXX.
 	Phone  string `json:"phone"`
 	BankID string `json:"bank_id"`
-	// BankBIC is the bank's BIC, where the provider asks for it (Mandarin); looked up from the bank list when empty.
+	// BankBIC is the bank's BIC, where the provider asks for it; looked up from the bank list when empty.
 	BankBIC string `json:"bank_bic,omitempty"`
-	// WithoutName sends the payout without the recipient's name (Mandarin): the recipient's bank returns the name it
+	// WithoutName sends the payout without the recipient's name (OptionSBPWithoutName): the recipient's bank returns the name it
 	// knows, which is checked against Recipient.FullName before the payout is confirmed.
 	WithoutName bool `json:"without_name,omitempty"`
 }
 
-// Recipient is the person who receives the money. Only FullName is required; providers that ask for more (bePaid,
-// Mandarin's customerInfo) take the rest. Phone is E.164 (+ and 7 to 15 digits; Mandarin: +7 and 10 digits).
+// Recipient is the person who receives the money. Only FullName is required; providers that ask for more take
+// the rest. Phone is E.164 (+ and 7 to 15 digits; a provider may ask for less, such as a Russian +7 number).
 type Recipient struct {
 	FullName   string   `json:"full_name"`
 	Email      string   `json:"email,omitempty"`
@@ -114,7 +114,7 @@ type Address struct {
 	Phone     string `json:"phone,omitempty"`
 }
 
-// Document is an identity document (bePaid's additional_data.document).
+// Document is an identity document, where the provider asks for one.
 type Document struct {
 	Type       string `json:"type"` // PASSPORT or ID
 	Issuer     string `json:"issuer,omitempty"`
@@ -281,7 +281,7 @@ type State struct {
 	Recipient   Recipient         `json:"recipient"`
 	Description string            `json:"description,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
-	// ProviderRefs are the provider's own identifiers of this payout, such as Bank 131's session and payout ids.
+	// ProviderRefs are the provider's own identifiers of this payout, such as its session and payout ids.
 	ProviderRefs map[string]string `json:"provider_refs,omitempty"`
 	// CreatedBy is who created the payout: the API key's name.
 	CreatedBy string `json:"created_by,omitempty"`
@@ -295,7 +295,7 @@ type State struct {
 	// PayerAction is what the payer must do for the payout to go on (a transfer's 3-D Secure): hand it on.
 	PayerAction *PayerAction `json:"payer_action,omitempty"`
 	// NameCheck is the check of the recipient's name as the recipient's bank gave it, for a payout sent without the
-	// name (Mandarin SBP).
+	// name (an SBP payout without the name).
 	NameCheck *NameCheck `json:"name_check,omitempty"`
 	// Attention says why an operator must look at this payout, while its status is needs_attention.
 	Attention string `json:"attention,omitempty"`

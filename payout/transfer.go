@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// Transfer makes a payout a cross-border transfer (Bank 131's session/multi/init): the sender pays by card in
+// Transfer makes a payout a cross-border transfer: the sender pays by card in
 // roubles, after passing 3-D Secure, and the recipient's card (Destination.Card.Number) is paid the payout's Amount
 // in its currency.
 type Transfer struct {
@@ -52,7 +52,7 @@ func (c SenderCard) GoString() string { return c.String() }
 // LogValue is String: a logged card shows its last four digits only.
 func (c SenderCard) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-// TransferSender is who sends a transfer, as Bank 131 must know them. Countries are ISO 3166-1 alpha-3.
+// TransferSender is who sends a transfer, as the provider must know them. Countries are ISO 3166-1 alpha-3.
 type TransferSender struct {
 	FirstName          string            `json:"first_name"`
 	LastName           string            `json:"last_name"`
@@ -99,7 +99,7 @@ var (
 	projectIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 )
 
-// ValidRate reports whether rate is a positive decimal string with exactly four places, as Bank 131 takes rates.
+// ValidRate reports whether rate is a positive decimal string with exactly four places, as providers take rates.
 func ValidRate(rate string) bool {
 	return rateRE.MatchString(rate) && strings.Trim(rate, "0.") != ""
 }

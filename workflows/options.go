@@ -29,7 +29,7 @@ func withOneAttempt(ctx workflow.Context) workflow.Context {
 // looked up. The activities heartbeat every 5 s.
 const heartbeatTimeout = 30 * time.Second
 
-// withOneAttemptFor is withOneAttempt for a call the provider advises to give more time (Mandarin's create: 600 s).
+// withOneAttemptFor is withOneAttempt for a call the provider advises to give more time (a create that may take 10 minutes).
 func withOneAttemptFor(ctx workflow.Context, timeout time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,

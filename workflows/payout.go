@@ -44,8 +44,8 @@ const (
 	DefaultPollAfter       = 2 * time.Minute
 	maxPollInterval        = 30 * time.Minute
 	maxAttempts            = 3
-	// DefaultWatchEvery is how often a provider that tells by no webhook that it waits for confirmation (Mandarin's
-	// SBP name check) is asked.
+	// DefaultWatchEvery is how often a provider that tells by no webhook that it waits for confirmation (an SBP
+	// name check) is asked.
 	DefaultWatchEvery = 2 * time.Second
 	// DefaultSettleFor, DefaultDedupFor and DefaultPendingLimit stand in for Input's when it leaves them zero.
 	DefaultSettleFor    = 10 * time.Minute
@@ -64,14 +64,14 @@ type Input struct {
 	PollAfter time.Duration `json:"poll_after"`
 	PollMax   time.Duration `json:"poll_max,omitempty"`
 	// ApproveBeforeSubmit puts the approval before the payout is submitted, for providers that pay at once on
-	// submit (bePaid): no money moves before approval. Without it the provider holds the payout for confirmation.
+	// submit (providers.Capabilities.ConfirmsAtProvider false): no money moves before approval. Without it the provider holds the payout for confirmation.
 	ApproveBeforeSubmit bool `json:"approve_before_submit,omitempty"`
-	// OpenOnSubmit: the provider has no step before submit (Bank 131's single-request payouts); Open is skipped.
+	// OpenOnSubmit: the provider has no step before submit (a single-request payout); Open is skipped.
 	OpenOnSubmit bool `json:"open_on_submit,omitempty"`
 	// LookupBySubmit: the provider finds a payout whose submit went unanswered only by a submit under the same
-	// payout ID, which it refuses as a duplicate while the first one stands (Mandarin's orderId).
+	// payout ID, which it refuses as a duplicate while the first one stands.
 	LookupBySubmit bool `json:"lookup_by_submit,omitempty"`
-	// SubmitTimeout bounds one submit, as the provider advises (Mandarin: 600 s); one minute when zero.
+	// SubmitTimeout bounds one submit, as the provider advises; one minute when zero.
 	SubmitTimeout time.Duration `json:"submit_timeout,omitempty"`
 	// SettleFor is how long the provider may take to show a payout it was sent: after a submit whose outcome is
 	// unknown, the payout is sent again only once the provider has shown none for this long (DefaultSettleFor
@@ -99,13 +99,13 @@ type Input struct {
 	Resume *Resume `json:"resume,omitempty"`
 }
 
-// PayoutWorkflow pays out one payout. Its story, for a provider with a confirm step (Bank 131):
-// open a session → submit the payout → wait until the bank is ready (ready_to_confirm) → wait for a person's or
-// policy's confirm or cancel, cancelling at the deadline → confirm or cancel at the bank → wait for the result
+// PayoutWorkflow pays out one payout. Its story, for a provider with a confirm step:
+// open a session → submit the payout → wait until the provider is ready (ready_to_confirm) → wait for a person's or
+// policy's confirm or cancel, cancelling at the deadline → confirm or cancel at the provider → wait for the result
 // (payment_finished) → succeeded, failed or cancelled.
-// An SBP payout sent without the recipient's name (Mandarin) goes the same way; the provider is ready once the
+// An SBP payout sent without the recipient's name goes the same way; the provider is ready once the
 // recipient's bank has given the name (sbp_status), which is checked against the recipient before approval.
-// For a provider that pays on submit (bePaid, Mandarin), approval comes first: open → wait for confirm or cancel →
+// For a provider that pays on submit, approval comes first: open → wait for confirm or cancel →
 // submit → wait for the result.
 func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 	version := readVersion(ctx)
@@ -327,7 +327,7 @@ func newRun(ctx workflow.Context, in Input, version workflow.Version) (*run, err
 			}
 			return nil
 		},
-		Description: "Sent by the webhook receiver when the provider asks whether to go on with the payout (bePaid's verification_url).",
+		Description: "Sent by the webhook receiver when the provider asks whether to go on with the payout (a verification URL).",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set update handler: %w", err)

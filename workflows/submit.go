@@ -186,7 +186,7 @@ func (p *run) settleFor() time.Duration {
 }
 
 // submitDeduplicated is submit for a provider that refuses a second payout under the same payout ID while the
-// first one stands, and has no other lookup (Mandarin's orderId): an attempt whose answer is lost is sent again
+// first one stands, and has no other lookup: an attempt whose answer is lost is sent again
 // under the same ID, which is the provider's own way of asking, and a duplicate means the first one stands.
 func (p *run) submitDeduplicated(ctx workflow.Context) bool {
 	unknownBefore := false
