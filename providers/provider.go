@@ -25,7 +25,8 @@ type Provider interface {
 	Confirm(ctx context.Context, ref Ref) (Outcome, error)
 	// Cancel tells the provider to drop a payout that waits for confirmation.
 	Cancel(ctx context.Context, ref Ref) (Outcome, error)
-	// Status asks the provider where the payout stands; it moves no money and is safe to repeat.
+	// Status asks the provider where the payout stands; it moves no money and is safe to repeat. A payout the
+	// provider does not know (never taken) is StateCreated.
 	Status(ctx context.Context, ref Ref) (Outcome, error)
 }
 
