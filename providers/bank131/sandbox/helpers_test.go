@@ -176,7 +176,7 @@ func (h *harness) post(t *testing.T, key *rsa.PrivateKey, project, method string
 // cardRequest is a payout request of 100.00 RUB to card.
 func cardRequest(card string) payout.Request {
 	return payout.Request{
-		Provider:    payout.ProviderBank131,
+		Provider:    bank131.Name,
 		Amount:      payout.Amount{Value: 10000, Currency: "RUB"},
 		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{Number: card}},
 		Recipient:   payout.Recipient{FullName: "Ivanov Ivan"},

@@ -279,7 +279,7 @@ func (h *harness) do(t *testing.T, method, path string, body []byte, auth bool) 
 // cardRequest is a payout request of 100.00 BYN to card.
 func cardRequest(card string) payout.Request {
 	return payout.Request{
-		Provider: payout.ProviderBePaid,
+		Provider: bepaid.Name,
 		Amount:   payout.Amount{Value: 10000, Currency: "BYN"},
 		Destination: payout.Destination{Type: payout.DestinationCard, Card: &payout.Card{
 			Number: card, Holder: "IVAN IVANOV", ExpMonth: "12", ExpYear: "2030",
