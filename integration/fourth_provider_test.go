@@ -235,11 +235,11 @@ func TestFourthProvider_RegisteredOnlyInTheRegistryPaysThroughTheAPIAndTheWorkfl
 
 	cfg := st.cfg
 	cfg.TaskQueue = "payouts-acme"
-	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKey, reg.Providers()...)
+	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, reg.Providers()...)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	api := newServer(t, app.NewAPI(cfg, app.API{
-		Client: st.client, DataConverter: st.dc, CodecKey: st.codecKey, Keys: st.keys, Providers: reg,
+		Client: st.client, DataConverter: st.dc, CodecKeys: st.codecKeys, Keys: st.keys, Providers: reg,
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(st.logs, testLogSink()), nil)),
 	}))
 	sandbox.callback = api + "/webhooks/acme"

@@ -93,8 +93,10 @@ func (r *rotation) restart(keys ...codec.Key) {
 		Logger: sdklog.NewStructuredLogger(r.log.With("component", "temporal-sdk"))})
 	w := app.NewWorker(r.client, r.cfg.TaskQueue, keys, r.provider)
 	require.NoError(r.t, w.Start())
+	reg := providers.NewRegistry()
+	require.NoError(r.t, reg.Add(r.provider.(providers.Plugin), r.hooks))
 	r.api.h = app.NewAPI(r.cfg, app.API{Client: r.client, DataConverter: dc, CodecKeys: keys, Logger: r.log, Keys: st.keys,
-		Policy: st.policy, Webhooks: map[string]providers.Webhooks{"bank131": r.hooks}, Providers: []providers.Provider{r.provider}})
+		Policy: st.policy, Providers: reg})
 	r.codec.h = app.NewCodecHandler(r.cfg, cd, r.log)
 	c := r.client
 	r.stop = func() {
