@@ -25,8 +25,8 @@ type Transfer struct {
 	ReturnURL string `json:"return_url,omitempty"`
 	// CustomerReference is the sender's id in the backend (customer.reference).
 	CustomerReference string `json:"customer_reference,omitempty"`
-	// PromoProjectID is the id of the promo rate's project, for a transfer at a promo rate: Bank 131 wants it in
-	// X-PARTNER-PROJECT instead of ours (seed 002).
+	// PromoProjectID is the id of the promo rate's project, for a transfer at a promo rate: the provider wants it
+	// instead of our project (seed 002).
 	PromoProjectID string            `json:"promo_project_id,omitempty"`
 	Sender         TransferSender    `json:"sender"`
 	Recipient      TransferRecipient `json:"recipient"`
@@ -134,7 +134,7 @@ func (r Request) validateTransfer() error {
 		return f("return_url", "invalid_url", "return_url must be an http(s) URL")
 	case t.PromoProjectID != "" && !projectIDRE.MatchString(t.PromoProjectID):
 		return f("promo_project_id", "invalid_promo_project_id", "promo_project_id must be the promo rate's project id "+
-			"from Bank 131: up to 64 letters, digits, '_', '-' or '.'")
+			"from the provider: up to 64 letters, digits, '_', '-' or '.'")
 	}
 	if err := t.Sender.validate(); err != nil {
 		return err
