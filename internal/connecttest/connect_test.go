@@ -190,7 +190,7 @@ func payoutRuns(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, workflows.EnsureSearchAttributes(ctx, c, cfg.Namespace))
-	w := app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.List...)
+	w := app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.Providers()...)
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
@@ -199,7 +199,7 @@ func payoutRuns(t *testing.T) {
 	keys, err := api.NewKeys([]api.Key{{Name: "backend", SHA256: api.HashSecret(secret), Scopes: []string{api.ScopeCreate, api.ScopeRead}}})
 	require.NoError(t, err)
 	srv := httptest.NewServer(app.NewAPI(cfg, app.API{Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
-		Webhooks: ps.Webhooks, Verifications: ps.Verifications, Providers: ps.List, Keys: keys}))
+		Providers: ps, Keys: keys}))
 	defer srv.Close()
 	call := func(method, path, idemKey, body string) (int, map[string]any) {
 		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, bytes.NewBufferString(body))
