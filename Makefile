@@ -5,9 +5,9 @@ export GOFLAGS     := -buildvcs=false
 
 # Packages that do not import the Temporal server build and test in seconds, so they also run under the race
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
-FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /cmd/ -e /e2e)
+FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /internal/clustertest -e /cmd/ -e /e2e)
 
-.PHONY: run test test-fast e2e e2e-deps build lint bench chaos histories clean
+.PHONY: run test test-cluster test-fast e2e e2e-deps build lint bench chaos histories clean
 
 run: ## start Temporal + UI, worker, API and sandboxes in one process
 	$(GO) run ./cmd/dev
@@ -20,6 +20,10 @@ test: lint ## every test: unit tests (with -race), integration tests on a real i
 	$(GO) test -count=1 -timeout 20m ./internal/chaos/
 	$(GO) test -count=1 -timeout 20m ./internal/deploytest/
 	$(GO) test -count=1 -timeout 30m ./e2e/
+
+test-cluster: ## the production topology: Temporal server on PostgreSQL (installed if missing), two workers, the API; a worker killed mid-run
+	bash scripts/install-postgresql.sh
+	$(GO) test -count=1 -timeout 30m -v ./internal/clustertest/
 
 # CHAOS_FLAGS: e.g. '-n 100 -seed 42 -worker-kills 5' (bin/chaos -h lists them).
 CHAOS_FLAGS ?=

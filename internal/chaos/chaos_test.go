@@ -131,7 +131,7 @@ func TestMix_EveryPayoutIsValidJSONAndTheMixCoversEveryProvider(t *testing.T) {
 		var req struct {
 			Provider string `json:"provider"`
 		}
-		require.NoError(t, json.Unmarshal([]byte(mix(i)), &req), "payout %d", i)
+		require.NoError(t, json.Unmarshal([]byte(Mix(i)), &req), "payout %d", i)
 		seen[req.Provider] = true
 	}
 	require.Len(t, seen, 3)

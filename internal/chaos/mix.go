@@ -2,11 +2,11 @@ package chaos
 
 import "fmt"
 
-// mix is the i-th payout of a chaos run: every provider and method in turn, with the sandboxes' cards, tokens and
+// Mix is the i-th payout of a chaos run: every provider and method in turn, with the sandboxes' cards, tokens and
 // phones that succeed, and some that fail. Amounts differ from one payout to the next (bePaid refuses the same
 // amount to the same card within 30 s), and alternate between what the policy approves alone (up to 50.00) and
 // what a person (the driver, by API) approves.
-func mix(i int) string {
+func Mix(i int) string {
 	amount := 2000 + int64(i)
 	if i%2 == 1 {
 		amount = 100000 + int64(i)

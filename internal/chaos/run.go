@@ -185,8 +185,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// policy lets the policy approve small payouts alone, so that the run approves some by policy and some by API.
-const policy = `{"rules": [
+// Policy lets the policy approve small payouts of the mix alone, so that a run approves some by policy and some by API.
+const Policy = `{"rules": [
   {"name": "small roubles", "currency": "RUB", "auto_approve_max": 5000},
   {"name": "small BYN", "currency": "BYN", "auto_approve_max": 5000},
   {"name": "everything else"}
@@ -219,7 +219,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return Report{}, err
 	}
 	policyFile := filepath.Join(o.Dir, "policy.json")
-	if err := os.WriteFile(policyFile, []byte(policy), 0o600); err != nil {
+	if err := os.WriteFile(policyFile, []byte(Policy), 0o600); err != nil {
 		return Report{}, err
 	}
 	keysFile := filepath.Join(o.Dir, "api-keys.json")
@@ -645,7 +645,7 @@ func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64,
 			defer wg.Done()
 			defer func() { <-sem }()
 			key := fmt.Sprintf("chaos-%d-%d", seed, i)
-			status, body, err := d.call(ctx, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": key}, mix(i))
+			status, body, err := d.call(ctx, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": key}, Mix(i))
 			if err != nil || (status != http.StatusCreated && status != http.StatusOK) {
 				d.logf("chaos: create %d: status %d %v %s", i, status, err, body)
 				return

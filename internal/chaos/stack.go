@@ -5,16 +5,15 @@
 package chaos
 
 import (
-	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/payoutflow/payoutflow/internal/stacktest"
 )
 
 // Part names of cmd/dev (-parts).
@@ -44,20 +43,11 @@ type proc struct {
 	exited chan struct{}
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 func newStack(bin, dir string, extraEnv []string, logf func(string, ...any)) (*stack, error) {
 	s := &stack{bin: bin, dir: dir, procs: map[string]*proc{}, logs: filepath.Join(dir, "logs"), logf: logf,
 		addrs: map[string]string{}, sandbox: map[string]string{}}
 	for _, name := range []string{"api", "ui", "codec", "temporal", "bank131", "bepaid", "mandarin"} {
-		a, err := freeAddr()
+		a, err := stacktest.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -110,11 +100,11 @@ func (s *stack) waitReady(part string, p *proc) error {
 	ready := func() bool {
 		switch part {
 		case partTemporal:
-			return dials(s.addrs["temporal"])
+			return stacktest.Dials(s.addrs["temporal"])
 		case partSandboxes:
-			return dials(s.addrs["bank131"]) && dials(s.addrs["bepaid"]) && dials(s.addrs["mandarin"])
+			return stacktest.Dials(s.addrs["bank131"]) && stacktest.Dials(s.addrs["bepaid"]) && stacktest.Dials(s.addrs["mandarin"])
 		case partAPI:
-			return answers(s.apiURL + "/healthz")
+			return stacktest.Answers(s.apiURL + "/healthz")
 		}
 		return true
 	}
@@ -174,25 +164,4 @@ func (s *stack) stopAll() {
 	for _, part := range []string{partAPI, partWorker, partSandboxes, partTemporal} {
 		s.kill(part, false)
 	}
-}
-
-func dials(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	_ = c.Close()
-	return true
-}
-
-func answers(url string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/payoutflow/payoutflow/internal/stacktest"
 )
 
 // The deploy's environment, shared by every part. Payouts ask a provider that sends no webhook after 2 s, then
@@ -138,7 +140,10 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 	if err := os.WriteFile(policyFile, []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	keys := writeAPIKeys(t, keysFile, "backend", "alice", "bob")
+	keys, err := stacktest.WriteAPIKeys(keysFile, "backend", "alice", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := newStack(t, run, append(deployEnv, "API_KEYS_FILE="+keysFile, "POLICY_FILE="+policyFile)...)
 	t.Cleanup(func() {
 		s.stopAll() // so that the logs are whole
@@ -158,7 +163,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 	s.start(partAPI, newBin, "today")
 	t.Logf("stack up in %s: worker of release %s (pid %d), the rest today's", time.Since(runStarted).Round(time.Millisecond),
 		prev.Version, oldWorker.cmd.Process.Pid)
-	a := &api{t: t, url: s.apiURL, keys: keys, http: &http.Client{Timeout: 30 * time.Second}}
+	a := &api{t: t, API: stacktest.API{URL: s.apiURL, Keys: keys, HTTP: &http.Client{Timeout: 30 * time.Second}}}
 
 	// 3. Payouts of every kind, each left waiting in its state by the old worker.
 	card := &inFlight{name: "Bank 131 card", waiting: "awaiting approval", want: "succeeded", paid: 1}
@@ -221,7 +226,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 	relay.deafen(errored.id)
 	a.decide("backend", errored.name, errored.id, "confirm")
 	if errored.before = a.waitFor(errored.name, errored.id, "needs_attention (the bank is in error)", 30*time.Second, func(st payoutState) bool {
-		return st.Status == "needs_attention" || st.final()
+		return st.Status == "needs_attention" || st.Final()
 	}); errored.before.Status != "needs_attention" {
 		t.Logf("note: %s is %s without having been flagged: its first ask of the bank came after the bank's 3 s in "+
 			"error (a slow machine); it does not meet the deploy in flight this time", errored.name, errored.before.Status)
@@ -267,7 +272,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 		var err error
 		for {
 			st, err = a.get(p.id, max(time.Until(deadline), 10*time.Second))
-			if (err == nil && st.final()) || time.Now().After(deadline) {
+			if (err == nil && st.Final()) || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -282,7 +287,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 	}
 	t.Logf("every payout settled %s after the deploy", time.Since(flagged).Round(time.Millisecond))
 
-	paid, err := ledgers(s.sandbox)
+	paid, err := stacktest.Ledgers(s.sandbox)
 	if err != nil {
 		t.Errorf("the sandboxes' ledgers: %v", err)
 	}
@@ -290,7 +295,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 		if paid != nil && paid[p.id] != p.paid {
 			t.Errorf("%s: paid %d times by the provider's ledger, want %d\n%s", p.name, paid[p.id], p.paid, final[p.id])
 		}
-		h, err := histories(s.temporal, p.id)
+		h, err := stacktest.Histories(s.temporal, "default", p.id)
 		if err != nil {
 			t.Errorf("%s: %v", p.name, err)
 			continue
@@ -301,7 +306,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 		if h.Pending != "" {
 			t.Errorf("%s: %s\n%s", p.name, h.Pending, final[p.id])
 		}
-		onOld, onNew := h.ranOn(oldWorker.cmd.Process.Pid), h.ranOn(newWorker.cmd.Process.Pid)
+		onOld, onNew := h.RanOn(oldWorker.cmd.Process.Pid), h.RanOn(newWorker.cmd.Process.Pid)
 		switch {
 		case !onOld:
 			t.Errorf("%s: no workflow task ran on release %s's worker: the deploy did not meet it in flight", p.name, prev.Version)
@@ -349,7 +354,7 @@ func takenOver(t *testing.T, a *api, c client.Client, payouts []*inFlight, w *pr
 			continue
 		}
 		why := fmt.Sprintf("%s (%s), which was %s on release %s: %v", p.name, p.id, p.waiting, oldVersion, err)
-		if h, err := histories(c, p.id); err != nil {
+		if h, err := stacktest.Histories(c, "default", p.id); err != nil {
 			why += "\n  history: " + err.Error()
 		} else {
 			for _, f := range h.Failed {

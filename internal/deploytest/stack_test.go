@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/payoutflow/payoutflow/internal/stacktest"
 )
 
 // Part names of cmd/dev (-parts).
@@ -58,12 +59,11 @@ type proc struct {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := stacktest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return a
 }
 
 // newStack allocates the ports and the environment every part shares; env is added to it.
@@ -115,7 +115,7 @@ func (s *stack) start(part, bin, label string, env ...string) *proc {
 	cmd := exec.Command(bin, "-parts", part)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = s.dir, logFile, logFile
 	cmd.Env = append(append([]string{}, s.env...), env...)
-	cmd.SysProcAttr = childAttr()
+	cmd.SysProcAttr = stacktest.ChildAttr()
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start %s (%s): %v", part, label, err)
 	}
@@ -128,11 +128,11 @@ func (s *stack) start(part, bin, label string, env ...string) *proc {
 	ready := func() bool {
 		switch part {
 		case partTemporal:
-			return dials(s.addrs["temporal"])
+			return stacktest.Dials(s.addrs["temporal"])
 		case partSandboxes:
-			return dials(s.addrs["bank131"]) && dials(s.addrs["bepaid"]) && dials(s.addrs["mandarin"])
+			return stacktest.Dials(s.addrs["bank131"]) && stacktest.Dials(s.addrs["bepaid"]) && stacktest.Dials(s.addrs["mandarin"])
 		case partAPI:
-			return answers(s.apiURL + "/healthz")
+			return stacktest.Answers(s.apiURL + "/healthz")
 		case partWorker:
 			return s.polling(p.cmd.Process.Pid)
 		}
@@ -142,11 +142,11 @@ func (s *stack) start(part, bin, label string, env ...string) *proc {
 	for !ready() {
 		select {
 		case <-p.exited:
-			s.t.Fatalf("%s (%s) exited before it was ready:\n%s", part, label, tail(logPath, 30))
+			s.t.Fatalf("%s (%s) exited before it was ready:\n%s", part, label, stacktest.Tail(logPath, 30))
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("%s (%s) not ready within 2 minutes:\n%s", part, label, tail(logPath, 30))
+			s.t.Fatalf("%s (%s) not ready within 2 minutes:\n%s", part, label, stacktest.Tail(logPath, 30))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -227,27 +227,7 @@ func (s *stack) stopAll() {
 }
 
 // logTails returns the last lines of every part's log, for a failure message.
-func (s *stack) logTails(lines int) string {
-	paths, _ := filepath.Glob(filepath.Join(s.logs, "*.log"))
-	var b strings.Builder
-	for _, p := range paths {
-		fmt.Fprintf(&b, "--- %s (last %d lines)\n%s\n", filepath.Base(p), lines, tail(p, lines))
-	}
-	return b.String()
-}
-
-// tail is the last n lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (s *stack) logTails(lines int) string { return stacktest.Tails(s.logs, lines) }
 
 // grepLog returns the lines of a log that contain any of the words, case-insensitively.
 func grepLog(path string, words ...string) []string {
@@ -266,27 +246,6 @@ func grepLog(path string, words ...string) []string {
 		}
 	}
 	return out
-}
-
-func dials(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	_ = c.Close()
-	return true
-}
-
-func answers(url string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 // webhookRelay stands between the Bank 131 sandbox and the webhook receiver: it passes every webhook on, except
