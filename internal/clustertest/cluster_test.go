@@ -43,19 +43,25 @@ const (
 // payouts is how many payouts of the chaos mix the test runs: every provider and method twice.
 const payouts = 26
 
-// TestCluster_EveryPayoutFinishesOnTheOtherWorkerWhenOneIsKilled runs the production topology: PostgreSQL, the
-// Temporal server as its own process, set up with its own SQL tool (twice: the setup is safe to repeat), the
-// namespace and search attributes, the sandboxes, two workers and the API; creates payouts of every provider and
-// method, kills one worker (SIGKILL) while they are under way, and requires every payout to end as it should on
-// the other worker, paid once by the sandboxes' ledgers (a failed one never).
-func TestCluster_EveryPayoutFinishesOnTheOtherWorkerWhenOneIsKilled(t *testing.T) {
+// TestCluster runs the production topology: PostgreSQL, the Temporal server as its own process, set up with its
+// own SQL tool (twice: the setup is safe to repeat), the namespace and search attributes, and the sandboxes; then
+// payoutflow's processes on it, as each subtest says.
+func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the cluster test builds the Temporal server and runs PostgreSQL")
 	}
 	started := time.Now()
 	c := startCluster(t)
 	t.Logf("cluster up in %s", time.Since(started).Round(time.Second))
+	t.Run("EveryPayoutFinishesOnTheOtherWorkerWhenOneIsKilled", func(t *testing.T) { everyPayoutFinishes(t, c) })
+	t.Run("TheREADMEProductionBlockRunsAsItIs", func(t *testing.T) { productionBlock(t, c) })
+}
 
+// everyPayoutFinishes starts two workers and the API, creates payouts of every provider and method, kills one
+// worker (SIGKILL) while they are under way, and requires every payout to end as it should on the other worker,
+// paid once by the sandboxes' ledgers (a failed one never).
+func everyPayoutFinishes(t *testing.T, c *cluster) {
+	started := time.Now()
 	dir := t.TempDir()
 	keys, err := stacktest.WriteAPIKeys(filepath.Join(dir, "api-keys.json"), "backend", "approver")
 	require.NoError(t, err)
@@ -388,24 +394,8 @@ func (c *cluster) sandboxEnv() []string {
 func (c *cluster) startWorker(t *testing.T, name string, env []string) *stacktest.Proc {
 	t.Helper()
 	p := c.start(t, name, c.bin("worker"), nil, env)
-	require.NoError(t, p.WaitReady(2*time.Minute, func() bool { return c.polling(p.Pid()) }))
+	require.NoError(t, p.WaitReady(2*time.Minute, func() bool { return stacktest.Polling(c.temporal, workflows.TaskQueue, p.Pid()) }))
 	return p
-}
-
-// polling reports whether the worker process pid polls the payouts' task queue (its identity is "pid@host@").
-func (c *cluster) polling(pid int) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	resp, err := c.temporal.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-	if err != nil {
-		return false
-	}
-	for _, p := range resp.GetPollers() {
-		if strings.HasPrefix(p.GetIdentity(), fmt.Sprintf("%d@", pid)) {
-			return true
-		}
-	}
-	return false
 }
 
 // tails is the end of every process's log, for a failure message.

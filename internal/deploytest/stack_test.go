@@ -2,8 +2,6 @@ package deploytest
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -134,7 +131,7 @@ func (s *stack) start(part, bin, label string, env ...string) *proc {
 		case partAPI:
 			return stacktest.Answers(s.apiURL + "/healthz")
 		case partWorker:
-			return s.polling(p.cmd.Process.Pid)
+			return stacktest.Polling(s.temporal, taskQueue, p.cmd.Process.Pid)
 		}
 		return true
 	}
@@ -167,25 +164,6 @@ func (s *stack) dialTemporal() {
 		s.t.Fatalf("dial Temporal at %s: %v", s.addrs["temporal"], err)
 	}
 	s.temporal = c
-}
-
-// polling reports whether the worker process pid polls the payout task queue (its identity is "pid@host@").
-func (s *stack) polling(pid int) bool {
-	if s.temporal == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	resp, err := s.temporal.DescribeTaskQueue(ctx, taskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-	if err != nil {
-		return false
-	}
-	for _, p := range resp.GetPollers() {
-		if strings.HasPrefix(p.GetIdentity(), fmt.Sprintf("%d@", pid)) {
-			return true
-		}
-	}
-	return false
 }
 
 // stop stops a part with SIGTERM, as an orchestrator does, and waits until it is gone (SIGKILL after 30 s). It

@@ -284,3 +284,22 @@ func Histories(c client.Client, namespace, id string) (HistoryReport, error) {
 	}
 	return rep, nil
 }
+
+// Polling reports whether the worker process pid polls taskQueue's workflow tasks (its identity is "pid@host@").
+func Polling(c client.Client, taskQueue string, pid int) bool {
+	if c == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	resp, err := c.DescribeTaskQueue(ctx, taskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return false
+	}
+	for _, p := range resp.GetPollers() {
+		if strings.HasPrefix(p.GetIdentity(), fmt.Sprintf("%d@", pid)) {
+			return true
+		}
+	}
+	return false
+}
