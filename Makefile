@@ -5,7 +5,7 @@ export GOFLAGS     := -buildvcs=false
 
 # Packages that do not import the Temporal server build and test in seconds, so they also run under the race
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
-FAST_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /internal/clustertest -e /cmd/ -e /e2e)
+FAST_PKGS = $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /internal/clustertest -e /cmd/ -e /e2e)
 
 .PHONY: run test test-cluster test-fast e2e e2e-deps build lint bench chaos histories clean
 
