@@ -82,3 +82,15 @@ func TestSandboxesAreBuiltFromTheDocumentsNotFromTheClients(t *testing.T) {
 		})
 	}
 }
+
+func TestTheCheckForbidsTheSandboxesCommonMachinery(t *testing.T) {
+	// Issue 16, item 2: the common sandbox machinery (state file, signed delivery, background work) is the
+	// sandboxes' and must stay out of bin/worker and bin/api as the sandboxes do. Only the sandboxes import these
+	// packages today, but the check would let a production import of them through.
+	const internal = "github.com/payoutflow/payoutflow/providers/internal/"
+	for _, p := range []string{"sandboxkit", "statefile", "delivery", "background"} {
+		t.Run(p, func(t *testing.T) {
+			require.NotEmpty(t, forbidden(internal+p), "%s is sandbox machinery, yet the check allows it", internal+p)
+		})
+	}
+}
