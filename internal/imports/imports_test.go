@@ -10,6 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// sandboxMachinery is what the sandboxes share (state file, signed delivery, background work); only they import it.
+var sandboxMachinery = []string{
+	"github.com/payoutflow/payoutflow/providers/internal/sandboxkit",
+	"github.com/payoutflow/payoutflow/providers/internal/statefile",
+	"github.com/payoutflow/payoutflow/providers/internal/delivery",
+	"github.com/payoutflow/payoutflow/providers/internal/background",
+}
+
 // forbidden says why a package path may not be linked into a production binary, or "" when it may.
 func forbidden(path string) string {
 	const module = "github.com/payoutflow/payoutflow/"
@@ -18,6 +26,8 @@ func forbidden(path string) string {
 		return "a provider sandbox"
 	case path == module+"internal/faults":
 		return "the sandboxes' fault injection"
+	case slices.Contains(sandboxMachinery, path):
+		return "the sandboxes' common machinery"
 	case path == module+"providers/internal/providertest":
 		return "a test helper"
 	case path == "go.temporal.io/server" || strings.HasPrefix(path, "go.temporal.io/server/"):
