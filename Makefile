@@ -7,15 +7,14 @@ export GOFLAGS     := -buildvcs=false
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
 FAST_PKGS = $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /internal/clustertest -e /cmd/ -e /e2e)
 
-.PHONY: run test test-cluster test-fast e2e e2e-deps build lint bench chaos histories clean
+.PHONY: run test test-cluster test-fast stress-servers e2e e2e-deps build lint bench chaos histories clean
 
 run: ## start Temporal + UI, worker, API and sandboxes in one process
 	$(GO) run ./cmd/dev
 
 test: lint ## every test: unit tests (with -race), integration tests on a real in-process Temporal server, a short chaos run, the deploy test, the browser test
 	$(GO) test -race -count=1 $(FAST_PKGS)
-	$(GO) test -count=1 -timeout 20m ./integration/
-	$(GO) test -count=1 -timeout 20m ./internal/devserver/
+	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/
 	$(GO) test -count=1 -timeout 20m ./internal/connecttest/
 	$(GO) test -count=1 -timeout 20m ./internal/chaos/
 	$(GO) test -count=1 -timeout 20m ./internal/deploytest/
@@ -36,6 +35,10 @@ e2e-deps: ## install Debian's Chromium for the browser test
 
 e2e: ## the browser test alone: an operator approves and cancels in Temporal UI (screenshots in e2e/artifacts)
 	$(GO) test -count=1 -timeout 30m -v ./e2e/
+
+# ROUNDS: how many times each dev-server test process runs its tests (20 by default).
+stress-servers: ## two processes start dev servers ROUNDS times beside the integration tests: no port collision, no panic (about 15 min)
+	scripts/stress-servers.sh
 
 test-fast: ## the unit tests only
 	$(GO) test -count=1 $(FAST_PKGS)

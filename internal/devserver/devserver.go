@@ -12,14 +12,17 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -47,13 +50,14 @@ const (
 	clusterName         = "active"
 	loopback            = "127.0.0.1"
 	readyTimeout        = 30 * time.Second
+	startAttempts       = 3 // starts on newly picked ports after a start lost one of its ports to another program
 )
 
 // Options configures Start; the zero value of each field selects its default.
 type Options struct {
 	DataDir          string                              // SQLite file is DataDir/temporal.db; the dir is created if missing (required)
-	FrontendAddr     string                              // frontend gRPC ip:port; default 127.0.0.1:7233; empty host or localhost means 127.0.0.1
-	UIAddr           string                              // Web UI ip:port; default 127.0.0.1:8233; empty host or localhost means 127.0.0.1
+	FrontendAddr     string                              // frontend gRPC ip:port; default 127.0.0.1:7233; empty host or localhost means 127.0.0.1; port 0 picks a free one
+	UIAddr           string                              // Web UI ip:port; default 127.0.0.1:8233; empty host or localhost means 127.0.0.1; port 0 picks a free one
 	DisableUI        bool                                // do not start the Web UI
 	Namespace        string                              // namespace created besides "default"; default "default"
 	SearchAttributes map[string]enumspb.IndexedValueType // custom search attributes registered on the namespaces
@@ -91,8 +95,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devserver: frontend address (TEMPORAL_ADDRESS): %w", err)
 	}
-	if err := checkPortFree(feHost, fePort); err != nil {
-		return nil, fmt.Errorf("devserver: Temporal frontend port %d is not free: %w; stop whatever listens there or set TEMPORAL_ADDRESS to another host:port", fePort, err)
+	if fePort != 0 {
+		if err := checkPortFree(feHost, fePort); err != nil {
+			return nil, fmt.Errorf("devserver: Temporal frontend port %d is not free: %w; stop whatever listens there or set TEMPORAL_ADDRESS to another host:port", fePort, err)
+		}
 	}
 	var uiHost string
 	var uiPort int
@@ -100,11 +106,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if uiHost, uiPort, err = splitAddr(opts.UIAddr, defaultUIAddr); err != nil {
 			return nil, fmt.Errorf("devserver: UI address (UI_ADDR): %w", err)
 		}
-		if uiPort == fePort {
+		if uiPort != 0 && uiPort == fePort {
 			return nil, fmt.Errorf("devserver: UI port %d is the frontend port; set UI_ADDR to another host:port", uiPort)
 		}
-		if err := checkPortFree(uiHost, uiPort); err != nil {
-			return nil, uiPortError(uiPort, err)
+		if uiPort != 0 {
+			if err := checkPortFree(uiHost, uiPort); err != nil {
+				return nil, uiPortError(uiPort, err)
+			}
 		}
 	}
 
@@ -115,26 +123,22 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
-	conf, hosts, err := buildConfig(feHost, fePort, sqlConf)
-	if err != nil {
-		return nil, fmt.Errorf("devserver: %w", err)
-	}
 	quietLogs := new(atomic.Bool)
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(conf),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithStaticHosts(hosts),
-		temporal.WithLogger(newServerLogger(opts.Logger, opts.LogLevel, quietLogs)),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("devserver: create server: %w", err)
+	var srv temporal.Server
+	var feAddr string
+	for attempt := 1; ; attempt++ {
+		srv, feAddr, err = startServer(opts, feHost, fePort, sqlConf, quietLogs)
+		if err == nil {
+			break
+		}
+		if attempt == startAttempts || !isAddrInUse(err) {
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
+		if opts.Logger != nil {
+			opts.Logger.Warn("another program took a port the dev server had picked; starting again on other ports", "attempt", attempt, "error", err)
+		}
 	}
-	if err := srv.Start(); err != nil {
-		_ = srv.Stop()
-		return nil, fmt.Errorf("devserver: start server: %w", err)
-	}
-	s := &Server{srv: srv, quietLogs: quietLogs, frontendAddr: net.JoinHostPort(dialHost(feHost), strconv.Itoa(fePort))}
+	s := &Server{srv: srv, quietLogs: quietLogs, frontendAddr: feAddr}
 
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
@@ -143,12 +147,87 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	if !opts.DisableUI {
+		if uiPort == 0 {
+			if uiPort, err = pickPort("ui"); err != nil {
+				_ = s.Stop()
+				return nil, fmt.Errorf("devserver: pick a free port for the UI: %w", err)
+			}
+		}
 		if err := s.startUI(ctx, uiHost, uiPort, opts.Namespace, opts.CodecEndpoint); err != nil {
 			_ = s.Stop()
 			return nil, fmt.Errorf("devserver: %w", err)
 		}
 	}
 	return s, nil
+}
+
+// startServer creates and starts the Temporal server on newly picked internal ports (and frontend port, if
+// fePort is 0) and returns it with the frontend's host:port. A listener that cannot bind is an error: Temporal
+// reports it through the logger's Fatal and would go on with a nil listener, which panics once served.
+func startServer(opts Options, feHost string, fePort int, sqlConf *config.SQL, quietLogs *atomic.Bool) (temporal.Server, string, error) {
+	if fePort == 0 {
+		p, err := pickPort("frontend")
+		if err != nil {
+			return nil, "", fmt.Errorf("pick a free port for the frontend: %w", err)
+		}
+		fePort = p
+	}
+	conf, hosts, err := buildConfig(feHost, fePort, sqlConf)
+	if err != nil {
+		return nil, "", err
+	}
+	fatal := new(fatalLog)
+	srv, err := newServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(newServerLogger(opts.Logger, opts.LogLevel, quietLogs, fatal)),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
+	)
+	if ferr := fatal.Err(); ferr != nil {
+		// The listeners are made here, and a server with a nil one must not start. The Fatal names the cause;
+		// an error that follows from it (a panic on the nil listener) says less.
+		err = ferr
+	}
+	if err != nil {
+		// Not started, so there is nothing to stop; a listener that did bind stays open until the process exits.
+		return nil, "", fmt.Errorf("create server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, "", fmt.Errorf("start server: %w", errors.Join(err, fatal.Err(), stopQuietly(srv)))
+	}
+	if err := fatal.Err(); err != nil {
+		return nil, "", fmt.Errorf("start server: %w", errors.Join(err, stopQuietly(srv)))
+	}
+	return srv, net.JoinHostPort(dialHost(feHost), strconv.Itoa(fePort)), nil
+}
+
+// newServer is temporal.NewServer, with a panic while building the server (as a nil listener causes) turned into an error.
+func newServer(opts ...temporal.ServerOption) (srv temporal.Server, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			srv, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return temporal.NewServer(opts...)
+}
+
+// stopQuietly stops a server that failed to start, returning a panic of its Stop as an error.
+func stopQuietly(srv temporal.Server) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("stop after the failed start panicked: %v", r)
+		}
+	}()
+	if err := srv.Stop(); err != nil {
+		return fmt.Errorf("stop after the failed start: %w", err)
+	}
+	return nil
+}
+
+// isAddrInUse reports whether err comes from binding a port that something else holds.
+func isAddrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }
 
 // FrontendAddr returns the host:port clients dial, e.g. "127.0.0.1:7233".
@@ -217,12 +296,17 @@ func prepareDB(path string, namespaces []string, sas map[string]enumspb.IndexedV
 // buildConfig returns the server config: one process, one shard, internal services on free loopback ports.
 func buildConfig(feHost string, fePort int, sqlConf *config.SQL) (*config.Config, map[primitives.ServiceName]static.Hosts, error) {
 	ports := map[string]int{}
+	taken := map[int]bool{fePort: true}
 	for _, name := range []string{"frontend-http", "history", "matching", "worker"} {
-		p, err := freePort()
+		p, err := pickPort(name)
+		for tries := 0; err == nil && taken[p] && tries < 10; tries++ {
+			p, err = pickPort(name) // the same port twice: one port for each service
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("pick a free port for %s: %w", name, err)
 		}
 		ports[name] = p
+		taken[p] = true
 	}
 	feAddr := net.JoinHostPort(dialHost(feHost), strconv.Itoa(fePort))
 	local := func(port int) string { return net.JoinHostPort(loopback, strconv.Itoa(port)) }
@@ -429,7 +513,7 @@ func uiPortError(port int, err error) error {
 	return fmt.Errorf("devserver: Temporal UI port %d is not free: %w; stop whatever listens there or set UI_ADDR to another host:port (or disable the UI)", port, err)
 }
 
-// splitAddr parses host:port (def if addr is empty); an empty host or localhost means 127.0.0.1.
+// splitAddr parses host:port (def if addr is empty); an empty host or localhost means 127.0.0.1; port 0 means pick one.
 func splitAddr(addr, def string) (string, int, error) {
 	if addr == "" {
 		addr = def
@@ -439,7 +523,7 @@ func splitAddr(addr, def string) (string, int, error) {
 		return "", 0, err
 	}
 	port, err := strconv.Atoi(portStr)
-	if err != nil || port <= 0 || port > 65535 {
+	if err != nil || port < 0 || port > 65535 {
 		return "", 0, fmt.Errorf("invalid port in %q", addr)
 	}
 	switch {
@@ -468,12 +552,44 @@ func checkPortFree(host string, port int) error {
 	return l.Close()
 }
 
-// freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+// pickPort picks the port of a service: the internal ones, and the frontend and the UI when asked for port 0
+// (a variable so that tests can make a start lose a port).
+var pickPort = func(service string) (int, error) { return freePort() }
+
+// freePort returns a loopback TCP port that is free now and that the kernel does not hand out by itself: one
+// below the ephemeral range (ip_local_port_range), from which outgoing connections and other programs' port-0
+// listeners take theirs. Such a program (a test's Temporal server, say) could otherwise take the port between this
+// check and the server's bind. Where the range cannot be read, the kernel picks.
 func freePort() (int, error) {
+	if lo, hi, ok := explicitPortRange(); ok {
+		for range 50 {
+			p := lo + rand.IntN(hi-lo)
+			if checkPortFree(loopback, p) == nil {
+				return p, nil
+			}
+		}
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
 	if err != nil {
 		return 0, err
 	}
 	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// explicitPortRange returns the ports [lo, hi) from 10000 up to the kernel's ephemeral range.
+func explicitPortRange() (lo, hi int, ok bool) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0, false
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return 0, 0, false
+	}
+	ephemeralLo, err := strconv.Atoi(fields[0])
+	if err != nil || ephemeralLo < 11000 {
+		return 0, 0, false
+	}
+	return 10000, ephemeralLo, true
 }

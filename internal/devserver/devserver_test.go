@@ -3,6 +3,7 @@ package devserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -30,8 +31,8 @@ func TestServer_PersistsWorkflowsAcrossRestart(t *testing.T) {
 	const codec = "http://127.0.0.1:8080/codec"
 	opts := Options{
 		DataDir:      t.TempDir(),
-		FrontendAddr: freeAddr(t),
-		UIAddr:       freeAddr(t),
+		FrontendAddr: "127.0.0.1:0", // the server picks free ports
+		UIAddr:       "127.0.0.1:0",
 		SearchAttributes: map[string]enumspb.IndexedValueType{
 			"PayoutStatus": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 			"PayoutAmount": enumspb.INDEXED_VALUE_TYPE_INT,
@@ -45,8 +46,8 @@ func TestServer_PersistsWorkflowsAcrossRestart(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Stop() })
 	t.Logf("first start took %s", time.Since(start))
-	require.Equal(t, opts.FrontendAddr, s.FrontendAddr())
-	require.Equal(t, "http://"+opts.UIAddr, s.UIURL())
+	require.NotEqual(t, "127.0.0.1:0", s.FrontendAddr())
+	require.True(t, strings.HasPrefix(s.UIURL(), "http://127.0.0.1:"), s.UIURL())
 
 	c := dial(t, s.FrontendAddr())
 	requireSearchAttributes(ctx, t, c, opts.SearchAttributes)
@@ -81,7 +82,8 @@ func TestServer_PersistsWorkflowsAcrossRestart(t *testing.T) {
 	require.NoError(t, s.Stop())
 	t.Logf("stop took %s", time.Since(start))
 
-	// Restart on the same data dir, with one search attribute more (as a later version would add).
+	// Restart on the same data dir and ports, with one search attribute more (as a later version would add).
+	opts.FrontendAddr, opts.UIAddr = s.FrontendAddr(), strings.TrimPrefix(s.UIURL(), "http://")
 	opts.SearchAttributes["PayoutCurrency"] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	start = time.Now()
 	s2, err := Start(ctx, opts)
@@ -141,7 +143,7 @@ func TestStart_PortInUse(t *testing.T) {
 	_, err = Start(context.Background(), Options{DataDir: t.TempDir(), FrontendAddr: l.Addr().String(), DisableUI: true})
 	require.ErrorContains(t, err, "TEMPORAL_ADDRESS")
 
-	_, err = Start(context.Background(), Options{DataDir: t.TempDir(), FrontendAddr: freeAddr(t), UIAddr: l.Addr().String()})
+	_, err = Start(context.Background(), Options{DataDir: t.TempDir(), FrontendAddr: "127.0.0.1:0", UIAddr: l.Addr().String()})
 	require.ErrorContains(t, err, "UI_ADDR")
 }
 
@@ -198,16 +200,6 @@ func httpGet(t *testing.T, url string) string {
 	return string(body)
 }
 
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 // testWriter sends server logs (warn and above) to the test log until the test ends.
 type testWriter struct {
 	t    *testing.T
@@ -240,15 +232,105 @@ func TestSplitAddr(t *testing.T) {
 		{"localhost:9000", "127.0.0.1", 9000},
 		{"0.0.0.0:9000", "0.0.0.0", 9000},
 		{"[::1]:9000", "::1", 9000},
+		{"127.0.0.1:0", "127.0.0.1", 0}, // pick a free port
 	} {
 		host, port, err := splitAddr(tc.in, defaultFrontendAddr)
 		require.NoError(t, err, tc.in)
 		require.Equal(t, tc.host, host, tc.in)
 		require.Equal(t, tc.port, port, tc.in)
 	}
-	for _, bad := range []string{"example.com:7233", "127.0.0.1", "127.0.0.1:x", "127.0.0.1:0"} {
+	for _, bad := range []string{"example.com:7233", "127.0.0.1", "127.0.0.1:x", "127.0.0.1:-1", "127.0.0.1:65536"} {
 		_, _, err := splitAddr(bad, defaultFrontendAddr)
 		require.Error(t, err, bad)
 	}
 	require.Equal(t, "127.0.0.1", dialHost("0.0.0.0"))
+}
+
+func TestStart_PortTakenBeforeTheServerBindsItIsAnErrorNotAPanic(t *testing.T) {
+	for _, service := range []string{"frontend", "frontend-http", "history", "matching", "worker"} {
+		t.Run(service, func(t *testing.T) {
+			taken := takePort(t)
+			losePort(t, taken, func(name string, attempt int) bool { return name == service }) // on every attempt
+
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := Start(ctx, Options{DataDir: t.TempDir(), FrontendAddr: "127.0.0.1:0", DisableUI: true})
+			t.Log(err)
+			require.ErrorContains(t, err, "address already in use")
+			require.ErrorContains(t, err, fmt.Sprintf("127.0.0.1:%d", taken))
+		})
+	}
+}
+
+func TestStart_AfterLosingAPortStartsAgainOnOthers(t *testing.T) {
+	losePort(t, takePort(t), func(name string, attempt int) bool { return name == "history" && attempt == 1 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var logs syncBuilder
+	s, err := Start(ctx, Options{DataDir: t.TempDir(), FrontendAddr: "127.0.0.1:0", DisableUI: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Stop() })
+	_, err = dial(t, s.FrontendAddr()).CheckHealth(ctx, &client.CheckHealthRequest{})
+	require.NoError(t, err)
+	require.Contains(t, logs.String(), "starting again on other ports")
+	require.NoError(t, s.Stop())
+}
+
+// takePort listens on a loopback port until the test ends, as another program would, and returns it.
+func takePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// losePort makes pickPort hand out the taken port to a service when lose says so (attempts counted from 1 by
+// the frontend's pick, the first of each), as if another program had bound the port first.
+func losePort(t *testing.T, taken int, lose func(service string, attempt int) bool) {
+	t.Helper()
+	attempt := 0
+	pickPort = func(service string) (int, error) {
+		if service == "frontend" {
+			attempt++
+		}
+		if lose(service, attempt) {
+			return taken, nil
+		}
+		return freePort()
+	}
+	t.Cleanup(func() { pickPort = func(string) (int, error) { return freePort() } })
+}
+
+// syncBuilder is a strings.Builder safe for the server's goroutines.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuilder) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuilder) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func TestFreePort_IsOutsideTheKernelsEphemeralRange(t *testing.T) {
+	lo, hi, ok := explicitPortRange()
+	if !ok {
+		t.Skip("no /proc/sys/net/ipv4/ip_local_port_range here: the kernel picks")
+	}
+	for range 20 {
+		p, err := freePort()
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, p, lo)
+		require.Less(t, p, hi)
+	}
 }
