@@ -82,8 +82,8 @@ func TestServer_PersistsWorkflowsAcrossRestart(t *testing.T) {
 	require.NoError(t, s.Stop())
 	t.Logf("stop took %s", time.Since(start))
 
-	// Restart on the same data dir and ports, with one search attribute more (as a later version would add).
-	opts.FrontendAddr, opts.UIAddr = s.FrontendAddr(), strings.TrimPrefix(s.UIURL(), "http://")
+	// Restart on the same data dir (on other ports: another server may have taken the ones just freed), with one
+	// search attribute more (as a later version would add).
 	opts.SearchAttributes["PayoutCurrency"] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	start = time.Now()
 	s2, err := Start(ctx, opts)
