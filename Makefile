@@ -37,7 +37,7 @@ e2e: ## the browser test alone: an operator approves and cancels in Temporal UI 
 	$(GO) test -count=1 -timeout 30m -v ./e2e/
 
 # ROUNDS: how many times each dev-server test process runs its tests (20 by default).
-stress-servers: ## two processes start dev servers ROUNDS times beside the integration tests: no port collision, no panic (about 15 min)
+stress-servers: ## two processes start dev servers ROUNDS times beside the integration tests: no port collision, no panic (about 20 min)
 	scripts/stress-servers.sh
 
 test-fast: ## the unit tests only
