@@ -38,7 +38,9 @@ var (
 	statuses = []string{string(payout.StatusCreated), string(payout.StatusSubmitted), string(payout.StatusAwaitingApproval),
 		string(payout.StatusConfirmed), string(payout.StatusSucceeded), string(payout.StatusFailed),
 		string(payout.StatusCancelled), string(payout.StatusNeedsAttention)}
-	methods = []string{"card_number", "card_token", "sbp"}
+	// methods are all a payout can have (payout.Request.Method).
+	methods = []string{payout.MethodCardNumber, payout.MethodCardToken, payout.MethodPaymentPage, payout.MethodSBP,
+		payout.MethodTransfer}
 )
 
 // listPayouts lists payouts from Temporal visibility, with filters and paging:
@@ -52,17 +54,20 @@ func (s *Server) listPayouts(c echo.Context) error {
 		}
 	}
 	clauses := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.WorkflowName)}
-	keyword := func(param, attr string, allowed []string) error {
+	// keyword filters by attr = v, for a v that ok takes (none holds a quote: no injection); want says what it takes.
+	keyword := func(param, attr string, ok func(string) bool, want string) error {
 		v := q.Get(param)
 		if v == "" {
 			return nil
 		}
-		if !slices.Contains(allowed, v) {
-			return fieldError(http.StatusBadRequest, param, "invalid_filter",
-				fmt.Sprintf("%s must be one of %s", param, strings.Join(allowed, ", ")))
+		if !ok(v) {
+			return fieldError(http.StatusBadRequest, param, "invalid_filter", param+" must be "+want)
 		}
-		clauses = append(clauses, fmt.Sprintf("%s = '%s'", attr, v)) // v is one of the allowed values: no injection
+		clauses = append(clauses, fmt.Sprintf("%s = '%s'", attr, v))
 		return nil
+	}
+	in := func(allowed []string) func(string) bool {
+		return func(v string) bool { return slices.Contains(allowed, v) }
 	}
 	flag := func(param, attr string) error {
 		v := q.Get(param)
@@ -77,9 +82,10 @@ func (s *Server) listPayouts(c echo.Context) error {
 		return nil
 	}
 	for _, err := range []error{
-		keyword("status", workflows.AttrStatus.GetName(), statuses),
-		keyword("provider", workflows.AttrProvider.GetName(), s.cfg.Providers.Names()),
-		keyword("method", workflows.AttrMethod.GetName(), methods),
+		keyword("status", workflows.AttrStatus.GetName(), in(statuses), "one of "+strings.Join(statuses, ", ")),
+		// Any provider's name, configured here or not: payouts outlive the configuration that made them.
+		keyword("provider", workflows.AttrProvider.GetName(), providerNameRE.MatchString, providerNameRule),
+		keyword("method", workflows.AttrMethod.GetName(), in(methods), "one of "+strings.Join(methods, ", ")),
 		flag("awaiting_approval", workflows.AttrAwaitingApproval.GetName()),
 		flag("needs_attention", workflows.AttrNeedsAttention.GetName()),
 	} {

@@ -18,6 +18,11 @@ const providerCallTimeout = 15 * time.Second
 
 var channelRE = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 
+// providerNameRE is a well-formed provider's name, configured here or not; providerNameRule says it in words.
+var providerNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+const providerNameRule = "a provider's name: a lower-case letter, then lower-case letters, digits or _ (32 at most)"
+
 // sbpBanks lists the banks a provider pays to by SBP: GET /v1/sbp/banks?provider=<name>&name=сбер.
 func (s *Server) sbpBanks(c echo.Context) error {
 	p, err := s.providerFor(c)
@@ -73,16 +78,21 @@ func (s *Server) balances(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// providerFor is the provider named by the query parameter provider, configured on this API.
+// providerFor is the provider named by the query parameter provider, configured on this API: a malformed name is
+// 400 unknown_provider, a well-formed one not configured here 422 provider_not_configured (as before the registry).
 func (s *Server) providerFor(c echo.Context) (providers.Provider, error) {
 	name := c.QueryParam("provider")
 	if name == "" {
 		return nil, fieldError(http.StatusBadRequest, "provider", "required", "provider is required, as ?provider=<name>")
 	}
+	if !providerNameRE.MatchString(name) {
+		return nil, fieldError(http.StatusBadRequest, "provider", "unknown_provider",
+			"provider is not one of "+strings.Join(s.cfg.Providers.Names(), ", ")+": it must be "+providerNameRule)
+	}
 	p, ok := s.cfg.Providers.Get(name)
 	if !ok {
-		return nil, fieldError(http.StatusBadRequest, "provider", "unknown_provider",
-			"provider is not one of "+strings.Join(s.cfg.Providers.Names(), ", "))
+		return nil, fieldError(http.StatusUnprocessableEntity, "provider", "provider_not_configured",
+			name+" is not configured on this server")
 	}
 	return p, nil
 }

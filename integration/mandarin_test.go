@@ -259,7 +259,9 @@ func TestMandarin_SBPBanksAndBalances(t *testing.T) {
 
 	for _, tt := range []struct{ path, field, code string }{
 		{"/v1/sbp/banks", "provider", "required"},
-		{"/v1/sbp/banks?provider=paypal", "provider", "unknown_provider"},
+		{"/v1/sbp/banks?provider=paypal", "provider", "provider_not_configured"},
+		{"/v1/balances?provider=paypal", "provider", "provider_not_configured"},
+		{"/v1/sbp/banks?provider=Pay-Pal", "provider", "unknown_provider"},
 		{"/v1/sbp/banks?provider=bepaid", "provider", "not_supported"},
 		{"/v1/balances?provider=mandarin&channel=../x", "channel", "invalid_channel"},
 	} {
