@@ -460,3 +460,21 @@ func TestNormalizeName_HidesNoDifferenceThatDoesNotShow(t *testing.T) {
 		})
 	}
 }
+
+func TestValidate_RecipientEmailIsABareAddress(t *testing.T) {
+	// recipient.email goes as it is into Mandarin's customerInfo.email (seed 004: "user@example.com") and bePaid's
+	// recipient.email. net/mail.ParseAddress also takes an address with a display name or a comment, which is not
+	// an email address a provider reads: such an email must be refused, not sent.
+	for _, email := range []string{
+		"Ivan <ivan@example.com>",
+		"ivan@example.com (Ivan)",
+		"<ivan@example.com>",
+		"=?utf-8?q?Ivan?= <ivan@example.com>",
+	} {
+		t.Run(email, func(t *testing.T) {
+			r := validRequest()
+			r.Recipient.Email = email
+			requireFieldError(t, r.Validate(anyProvider{}), "recipient.email", "invalid_email")
+		})
+	}
+}

@@ -54,10 +54,8 @@ func (s Sender) validate() error {
 }
 
 func validateContact(party, email, ip, birthDate string, a *Address) error {
-	if email != "" {
-		if _, err := mail.ParseAddress(email); err != nil || len(email) > 255 {
-			return fieldErr(party+".email", "invalid_email", "email is not a valid address")
-		}
+	if email != "" && !validEmail(email) {
+		return fieldErr(party+".email", "invalid_email", "email must be a bare address, as user@example.com: no name, comment or angle brackets")
 	}
 	if ip != "" && net.ParseIP(ip) == nil {
 		return fieldErr(party+".ip", "invalid_ip", "ip is not an IPv4 or IPv6 address")
@@ -84,6 +82,13 @@ func validateContact(party, email, ip, birthDate string, a *Address) error {
 		return fieldErr(field+".phone", "too_long", "phone is longer than 100 characters")
 	}
 	return nil
+}
+
+// validEmail reports whether email is a bare address of at most 255 bytes, as providers take it: net/mail also
+// parses a display name, a comment, an encoded word or angle brackets, none of which is an address.
+func validEmail(email string) bool {
+	a, err := mail.ParseAddress(email)
+	return err == nil && a.Name == "" && a.Address == email && len(email) <= 255
 }
 
 // validDate accepts "" or a calendar date as YYYY-MM-DD.
