@@ -15,13 +15,14 @@ import (
 	"github.com/payoutflow/payoutflow/providers/mandarin"
 )
 
-// registry registers the three providers; their rules and capabilities need no client.
+// registry registers the three providers, Mandarin with its customerInfo defaults as configured in make run; their
+// rules and capabilities need no client.
 func registry(t *testing.T) *providers.Registry {
 	t.Helper()
 	r := providers.NewRegistry()
 	require.NoError(t, r.Add(bank131.NewProvider(nil), bank131.NewWebhooks(nil)))
 	require.NoError(t, r.Add(bepaid.NewProvider(nil, bepaid.ProviderOptions{}), bepaid.NewWebhooks("shop", "secret", nil)))
-	require.NoError(t, r.Add(mandarin.NewProvider(nil, mandarin.ProviderOptions{}), mandarin.NewWebhooks("1", "secret")))
+	require.NoError(t, r.Add(mandarin.NewProvider(nil, mandarin.ProviderOptions{DefaultEmail: "payouts@example.com", DefaultPhone: "+79000000000"}), mandarin.NewWebhooks("1", "secret")))
 	return r
 }
 
@@ -73,6 +74,16 @@ func TestRegistry_AcceptsWhatEachProviderTakes(t *testing.T) {
 		"bepaid card in BYN":                        bePaidRequest(),
 		"bepaid recipient phone of another country": func() payout.Request { r := bePaidRequest(); r.Recipient.Phone = "+375291234567"; return r }(),
 		"mandarin sbp with the name":                sbpRequest(mandarin.Name),
+		"mandarin sbp recipient phone the sbp phone": func() payout.Request {
+			r := sbpRequest(mandarin.Name)
+			r.Recipient.Phone = r.Destination.SBP.Phone
+			return r
+		}(),
+		"mandarin billing address phone as the fallback": func() payout.Request {
+			r := cardRequest(mandarin.Name)
+			r.Recipient.Address = &payout.Address{Phone: "+79001234567"}
+			return r
+		}(),
 		"mandarin payment page": func() payout.Request {
 			r := cardRequest(mandarin.Name)
 			r.Destination = payout.Destination{Type: payout.DestinationPaymentPage}
@@ -144,6 +155,11 @@ func TestRegistry_RefusesWhatTheProviderDoesNotTake(t *testing.T) {
 			func(r *payout.Request) { r.Recipient.FullName = "Петр" }, "recipient.full_name", "incomplete_name", ""},
 		{"mandarin recipient phone not Russian", func() payout.Request { return sbpRequest(mandarin.Name) },
 			func(r *payout.Request) { r.Recipient.Phone = "+375291234567" }, "recipient.phone", "invalid_phone", ""},
+		{"mandarin sbp recipient phone not the sbp phone", func() payout.Request { return sbpRequest(mandarin.Name) },
+			func(r *payout.Request) { r.Recipient.Phone = "+79007654321" }, "recipient.phone", "phone_mismatch", ""},
+		{"mandarin billing address phone not Russian", func() payout.Request { return cardRequest(mandarin.Name) },
+			func(r *payout.Request) { r.Recipient.Address = &payout.Address{Phone: "+375291234567"} },
+			"recipient.billing_address.phone", "invalid_phone", ""},
 		{"the common rules still apply", func() payout.Request { return cardRequest(mandarin.Name) },
 			func(r *payout.Request) { r.Destination.Card.Number = "4242424242424241" }, "destination.card.number", "invalid_luhn", ""},
 	}

@@ -104,20 +104,8 @@ func (p *Provider) transaction(ctx context.Context, ref providers.Ref, req payou
 	if req.Amount.Value <= 0 {
 		return TransactionRequest{}, false, refuse("the amount must be positive")
 	}
-	// customerInfo (seed 004: required with a card number, the payment page and SBP) is the recipient's phone and
-	// email; the configured defaults only stand in for what the request does not give.
 	r := req.Recipient
-	phone := r.Phone
-	if phone == "" && r.Address != nil {
-		phone = r.Address.Phone
-	}
-	if phone == "" {
-		phone = p.opts.DefaultPhone
-	}
-	email := r.Email
-	if email == "" {
-		email = p.opts.DefaultEmail
-	}
+	phone, email := p.customer(req)
 	tr := TransactionRequest{
 		Payment:  Payment{OrderID: ref.PayoutID, Action: ActionPayout, Price: FormatPrice(req.Amount.Value)},
 		Metadata: req.Metadata,
@@ -139,7 +127,6 @@ func (p *Provider) transaction(ctx context.Context, ref providers.Ref, req payou
 				return TransactionRequest{}, false, err
 			}
 		}
-		info.Phone = d.SBP.Phone
 		tr.Target = &Target{SBP: &SBPTarget{BankID: d.SBP.BankID, BankBIC: bic}}
 		if !d.SBP.WithoutName {
 			parts := strings.Fields(r.FullName)
@@ -165,6 +152,28 @@ func (p *Provider) transaction(ctx context.Context, ref providers.Ref, req payou
 		tr.CustomerInfo = &info
 	}
 	return tr, false, nil
+}
+
+// customer is the phone and email sent as customerInfo (seed 004: required with a card number, a token, the
+// payment page and SBP): an SBP payout's phone, else the recipient's phone, else the billing address's; the
+// recipient's email; the configured defaults stand in only for what the request does not give.
+func (p *Provider) customer(req payout.Request) (phone, email string) {
+	r := req.Recipient
+	switch {
+	case req.Destination.SBP != nil:
+		phone = req.Destination.SBP.Phone
+	case r.Phone != "":
+		phone = r.Phone
+	case r.Address != nil && r.Address.Phone != "":
+		phone = r.Address.Phone
+	default:
+		phone = p.opts.DefaultPhone
+	}
+	email = r.Email
+	if email == "" {
+		email = p.opts.DefaultEmail
+	}
+	return phone, email
 }
 
 // bic finds an SBP bank's BIC in the bank list. A list that cannot be read now keeps its error's certainty, so that

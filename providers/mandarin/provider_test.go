@@ -247,3 +247,78 @@ func TestSubmitSendsTheRecipientsPhoneAndEmail(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, &CustomerInfo{Email: "payouts@example.com", Phone: "+79000000000"}, tr.CustomerInfo)
 }
+
+func TestTheAddressPhoneFallbackIsHeldToTheFormOfRecipientPhone(t *testing.T) {
+	// recipient.phone is refused for Mandarin unless +7 and 10 digits (invalid_phone); billing_address.phone, its
+	// fallback into customerInfo.phone, is only held to 100 characters. A payout that gives its phone there
+	// instead must not send Mandarin what recipient.phone would be refused for: it is refused naming the field, or
+	// what goes is a +7 phone.
+	p := NewProvider(nil, ProviderOptions{DefaultEmail: "payouts@example.com", DefaultPhone: "+79000000000"})
+	reg := providers.NewRegistry()
+	require.NoError(t, reg.Add(p, nil))
+	for _, phone := range []string{"+375291234567", "8 (900) 123-45-67", "call me after six"} {
+		t.Run(phone, func(t *testing.T) {
+			direct := cardRequest(payout.Card{Number: "4012888888881881"}, 100000)
+			direct.Recipient.Phone = phone
+			require.Error(t, reg.Validate(direct), "recipient.phone %q is refused for mandarin", phone)
+
+			req := cardRequest(payout.Card{Number: "4012888888881881"}, 100000)
+			req.Recipient.Address = &payout.Address{Phone: phone}
+			if err := reg.Validate(req); err != nil {
+				var fe *payout.FieldError
+				require.ErrorAs(t, err, &fe)
+				require.Equal(t, "recipient.billing_address.phone", fe.Field)
+				return
+			}
+			tr, _, err := p.transaction(context.Background(), providers.Ref{PayoutID: "po_1"}, req)
+			if err != nil {
+				return
+			}
+			require.True(t, payout.ValidPhone(tr.CustomerInfo.Phone),
+				"customerInfo.phone %q went to Mandarin although recipient.phone would be refused for it", tr.CustomerInfo.Phone)
+		})
+	}
+}
+
+func TestWithoutDefaultsARequestWithoutThePhoneOrEmailIsRefusedNamingTheField(t *testing.T) {
+	// Seed 004: customerInfo.phone and .email are required (card number, card token, payment page, SBP).
+	// MANDARIN_DEFAULT_PHONE and _EMAIL are an optional fallback (README: default "—"). Without them, a payout that
+	// gives neither recipient.phone nor recipient.email is taken by the API, approved, and only then refused by
+	// Mandarin: it must be refused at once, naming the field.
+	p := NewProvider(nil, ProviderOptions{})
+	reg := providers.NewRegistry()
+	require.NoError(t, reg.Add(p, nil))
+	for name, req := range map[string]payout.Request{
+		"card number": cardRequest(payout.Card{Number: "4012888888881881"}, 100000),
+		"card token":  cardRequest(payout.Card{Token: "0eb51e74-e704-4c36-b5cb-8f0227621518"}, 100000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr, _, err := p.transaction(context.Background(), providers.Ref{PayoutID: "po_1"}, req)
+			require.NoError(t, err)
+			require.True(t, tr.CustomerInfo == nil || tr.CustomerInfo.Phone == "", "premise: Mandarin would get no customerInfo.phone")
+
+			var fe *payout.FieldError
+			require.ErrorAs(t, reg.Validate(req), &fe, "the API takes a Mandarin payout it cannot send")
+			require.Contains(t, []string{"recipient.phone", "recipient.email"}, fe.Field)
+		})
+	}
+}
+
+func TestAnSBPPayoutWhoseRecipientPhoneIsNotItsSBPPhoneIsRefused(t *testing.T) {
+	// For an SBP payout customerInfo.phone is destination.sbp.phone (the sandbox pays by it); a recipient.phone
+	// that says another number is dropped without a word. Contradicting input is refused naming the field.
+	p := NewProvider(nil, ProviderOptions{DefaultEmail: "payouts@example.com", DefaultPhone: "+79000000000"})
+	reg := providers.NewRegistry()
+	require.NoError(t, reg.Add(p, nil))
+	req := sbpRequest("+79001234567", "Иванов Петр Сергеевич", 100000)
+	req.Destination.SBP.BankBIC = "044525225"
+	req.Recipient.Phone = "+79007654321"
+
+	tr, _, err := p.transaction(context.Background(), providers.Ref{PayoutID: "po_1"}, req)
+	require.NoError(t, err)
+	require.Equal(t, "+79001234567", tr.CustomerInfo.Phone, "premise: recipient.phone is not what goes")
+
+	var fe *payout.FieldError
+	require.ErrorAs(t, reg.Validate(req), &fe, "recipient.phone %s is silently dropped", req.Recipient.Phone)
+	require.Equal(t, "recipient.phone", fe.Field)
+}
