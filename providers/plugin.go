@@ -19,6 +19,14 @@ type Plugin interface {
 	Validate(req payout.Request) error
 }
 
+// CreateChecker is a plugin with rules that hold at the moment a payout is created, against the clock (a card that
+// has expired). The API checks them once, at create (Registry.Validate); a payout's workflow and activities never
+// do, so that time neither changes a replay nor fails a running payout on a later retry.
+type CreateChecker interface {
+	// CheckCreate checks the request, valid (Validate), as created at now; its error is a *payout.FieldError.
+	CheckCreate(req payout.Request, now time.Time) error
+}
+
 // Spec is what a provider is, whatever the request.
 type Spec struct {
 	// Title is the provider's name as people write it ("Bank 131").

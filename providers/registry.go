@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -84,9 +85,13 @@ func (r *Registry) Verifications(name string) (Verifications, bool) {
 	return v, ok
 }
 
-// Validate checks a request: the common rules of payout.Request.Validate, and its provider's. The error is a
-// *payout.FieldError naming the first wrong field.
-func (r *Registry) Validate(req payout.Request) error {
+// Validate is the API's check of a request at create: ValidateAt now. It reads the clock, so no workflow or
+// activity calls it.
+func (r *Registry) Validate(req payout.Request) error { return r.ValidateAt(req, time.Now()) }
+
+// ValidateAt checks a request created at now: the common rules of payout.Request.Validate, its provider's, then its
+// provider's rules of the moment (CreateChecker). The error is a *payout.FieldError naming the first wrong field.
+func (r *Registry) ValidateAt(req payout.Request, now time.Time) error {
 	e, ok := r.byName[req.Provider]
 	if !ok {
 		if req.Provider != "" {
@@ -95,7 +100,13 @@ func (r *Registry) Validate(req payout.Request) error {
 		}
 		return req.Validate(nil)
 	}
-	return req.Validate(e)
+	if err := req.Validate(e); err != nil {
+		return err
+	}
+	if c, ok := e.plugin.(CreateChecker); ok {
+		return c.CheckCreate(req, now)
+	}
+	return nil
 }
 
 // Capabilities tells how the request's provider treats it; the zero value for a provider not registered.

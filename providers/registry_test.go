@@ -234,3 +234,21 @@ func TestRegistry_WiresProvidersWebhooksAndTitles(t *testing.T) {
 
 	require.Error(t, reg.Add(bank131.NewProvider(nil), nil), "a provider is registered once")
 }
+
+func TestRegistry_ABePaidCardThatHasExpiredIsRefusedAtOnce(t *testing.T) {
+	// The bePaid sandbox refuses an expired card (recipient_credit_card.exp_year "is expired"), as bePaid does; the
+	// API takes it, so the payout is approved first and fails only at submit. A year long past is bad input that
+	// names its field.
+	r := bePaidRequest()
+	r.Destination.Card.ExpMonth, r.Destination.Card.ExpYear = "01", "2001"
+	var fe *payout.FieldError
+	require.True(t, errors.As(registry(t).Validate(r), &fe), "an expired card is refused with a field error")
+	require.Equal(t, "destination.card.exp_year", fe.Field)
+}
+
+func TestRegistry_ValidateAtTakesACardThatHadNotExpiredThen(t *testing.T) {
+	// The expiry is checked against the time of create the API gives, not against the clock of a later call.
+	r := bePaidRequest()
+	r.Destination.Card.ExpMonth, r.Destination.Card.ExpYear = "01", "2001"
+	require.NoError(t, registry(t).ValidateAt(r, time.Date(2001, time.January, 31, 23, 0, 0, 0, time.UTC)))
+}

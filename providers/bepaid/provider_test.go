@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -243,4 +244,37 @@ func TestProvider_StatusFailureIsTheClients(t *testing.T) {
 		requireProviderError(t, err, providers.Unknown, "")
 		require.Equal(t, ref, out.Ref)
 	}
+}
+
+func TestProvider_CheckCreateRefusesACardWhoseExpiryMonthHasEnded(t *testing.T) {
+	// A card is good to the end of its expiry month; bePaid refuses it after (recipient_credit_card.exp_year).
+	now := time.Date(2026, time.December, 6, 20, 0, 0, 0, time.UTC)
+	p := NewProvider(nil, ProviderOptions{})
+	for _, tt := range []struct {
+		month, year string
+		expired     bool
+	}{
+		{"12", "2026", false},
+		{"01", "2027", false},
+		{"11", "2026", true},
+		{"12", "2025", true},
+		{"01", "2001", true},
+	} {
+		t.Run(tt.month+"/"+tt.year, func(t *testing.T) {
+			req := payout.Request{Provider: Name, Destination: payout.Destination{Type: payout.DestinationCard,
+				Card: &payout.Card{Number: "4200000000000000", Holder: "IVAN IVANOV", ExpMonth: tt.month, ExpYear: tt.year}}}
+			err := p.CheckCreate(req, now)
+			if !tt.expired {
+				require.NoError(t, err)
+				return
+			}
+			var fe *payout.FieldError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, "destination.card.exp_year", fe.Field)
+			require.Equal(t, "card_expired", fe.Code)
+		})
+	}
+	token := payout.Request{Provider: Name, Destination: payout.Destination{Type: payout.DestinationCard,
+		Card: &payout.Card{Token: "tok"}}}
+	require.NoError(t, p.CheckCreate(token, now), "a token carries no expiry")
 }

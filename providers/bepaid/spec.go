@@ -1,6 +1,7 @@
 package bepaid
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -9,7 +10,10 @@ import (
 	"github.com/payoutflow/payoutflow/providers"
 )
 
-var _ providers.Plugin = (*Provider)(nil)
+var (
+	_ providers.Plugin        = (*Provider)(nil)
+	_ providers.CreateChecker = (*Provider)(nil)
+)
 
 // MaxHolder is bePaid's limit of a card holder's name.
 const MaxHolder = 32
@@ -44,6 +48,25 @@ func (p *Provider) Validate(req payout.Request) error {
 		return payout.NewFieldError("destination.card.exp_month", "invalid_exp_month", "exp_month must be two digits, 01 to 12")
 	case !payout.ValidExpYear(c.ExpYear):
 		return payout.NewFieldError("destination.card.exp_year", "invalid_exp_year", "exp_year must be four digits, e.g. 2030")
+	}
+	return nil
+}
+
+// CheckCreate refuses a card number whose expiry month has ended by now (in UTC), as bePaid refuses it
+// (recipient_credit_card.exp_year "is expired"): at create, by the API, never in the workflow (providers.CreateChecker).
+func (p *Provider) CheckCreate(req payout.Request, now time.Time) error {
+	c := req.Destination.Card
+	if c == nil || c.Number == "" {
+		return nil
+	}
+	month, err1 := strconv.Atoi(c.ExpMonth)
+	year, err2 := strconv.Atoi(c.ExpYear)
+	if err1 != nil || err2 != nil {
+		return nil // Validate refuses it
+	}
+	now = now.UTC()
+	if year < now.Year() || year == now.Year() && month < int(now.Month()) {
+		return payout.NewFieldError("destination.card.exp_year", "card_expired", "the card expired at the end of %s/%s", c.ExpMonth, c.ExpYear)
 	}
 	return nil
 }
