@@ -74,6 +74,8 @@ type Config struct {
 	// of the connection.
 	TrustedProxies []*net.IPNet
 	Logger         *slog.Logger
+	// Now is the API's clock, for the provider's rules of the moment (an expired card); time.Now when nil.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -186,12 +188,21 @@ func (s *Server) createPayout(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.cfg.Providers.Validate(req); err != nil {
-		var fe *payout.FieldError
-		if errors.As(err, &fe) {
-			return fieldError(http.StatusUnprocessableEntity, fe.Field, fe.Code, fe.Message)
+	if err := s.cfg.Providers.ValidateRules(req); err != nil {
+		return refusal(err)
+	}
+	id := payout.ID(key)
+	if err := s.cfg.Providers.CheckMoment(req, s.now()); err != nil {
+		// A retry of a create that was made while the card was valid gets its payout (or the 409 of another body):
+		// only a new payout is held to the rules of the moment.
+		_, derr := s.cfg.Client.DescribeWorkflowExecution(c.Request().Context(), id, "")
+		var notFound *serviceerror.NotFound
+		switch {
+		case errors.As(derr, &notFound):
+			return refusal(err)
+		case derr != nil:
+			return fmt.Errorf("look up payout %s: %w", id, derr)
 		}
-		return err
 	}
 	// A transfer's sender card is handed to the provider by the API and kept nowhere: not in the workflow, not in
 	// the fingerprint, not in logs.
@@ -208,7 +219,6 @@ func (s *Server) createPayout(c echo.Context) error {
 		transferrer = t
 	}
 
-	id := payout.ID(key)
 	fingerprint := req.Fingerprint(s.cfg.FingerprintKeys[0])
 	now := time.Now().UTC()
 	initial := payout.NewState(id, req, now)
@@ -257,6 +267,23 @@ func (s *Server) createPayout(c echo.Context) error {
 	default:
 		return fmt.Errorf("start payout %s: %w", id, err)
 	}
+}
+
+// refusal answers a request that validation refused: 422 naming the field.
+func refusal(err error) error {
+	var fe *payout.FieldError
+	if errors.As(err, &fe) {
+		return fieldError(http.StatusUnprocessableEntity, fe.Field, fe.Code, fe.Message)
+	}
+	return err
+}
+
+// now is the API's clock.
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // transferCallTimeout bounds the API's call that hands a transfer to the provider.

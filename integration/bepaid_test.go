@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -267,4 +268,30 @@ func TestBePaidVerification_OfAnApprovedPayoutInFlight(t *testing.T) {
 	require.Contains(t, notes(st), "verification of transaction "+uid+" accepted")
 	require.Contains(t, notes(st), "verification of transaction "+uid+" declined: amount 9999.99 BYN differs from the approved 45.10 BYN")
 	require.Empty(t, slow.Ledger(), "still pending: nothing paid")
+}
+
+// A backend that retries a create after the card's expiry month has ended gets the payout its first call created,
+// not card_expired: the card was valid when the payout was made. A new payout to that card is refused.
+func TestBePaidCreate_RetriedAfterTheCardExpiredGetsThePayoutItCreated(t *testing.T) {
+	now := time.Now().UTC()
+	body := strings.NewReplacer(`"exp_month":"12"`, fmt.Sprintf(`"exp_month":"%02d"`, int(now.Month())),
+		`"exp_year":"2030"`, fmt.Sprintf(`"exp_year":"%d"`, now.Year())).Replace(bePaidCardPayout(bpCardSucceeds, 4591))
+	first := create(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusCreated, first.Status, string(first.Body))
+	id := first.state(t).ID
+	t.Cleanup(func() { decide(t, st.api.URL, "alice", id, "cancel", "test over") })
+
+	nextMonth := func() time.Time { return time.Date(now.Year(), now.Month()+1, 1, 0, 0, 1, 0, time.UTC) }
+	later := httptest.NewServer(st.newAPIAt(st.cfg, st.policy, nextMonth))
+	t.Cleanup(later.Close)
+
+	again := create(t, later.URL, t.Name(), body)
+	require.Equal(t, http.StatusOK, again.Status, string(again.Body))
+	require.Equal(t, id, again.state(t).ID)
+
+	fresh := create(t, later.URL, t.Name()+"-new", body)
+	require.Equal(t, http.StatusUnprocessableEntity, fresh.Status, string(fresh.Body))
+	code, field := fresh.apiError(t)
+	require.Equal(t, "card_expired", code)
+	require.Equal(t, "destination.card.exp_year", field)
 }

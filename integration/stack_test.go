@@ -256,10 +256,15 @@ func (s *stack) newAPI(cfg config.Config) http.Handler { return s.newAPIWithPoli
 
 // newAPIWithPolicy returns an API handler on the shared stack that decides approvals by pol.
 func (s *stack) newAPIWithPolicy(cfg config.Config, pol *policy.Policy) http.Handler {
+	return s.newAPIAt(cfg, pol, nil)
+}
+
+// newAPIAt returns an API handler on the shared stack whose clock is now (time.Now when nil).
+func (s *stack) newAPIAt(cfg config.Config, pol *policy.Policy, now func() time.Time) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
 		Client: s.client, DataConverter: s.dc, CodecKeys: s.codecKeys, Logger: log, Keys: s.keys, Policy: pol,
-		Providers: s.registry(),
+		Providers: s.registry(), Now: now,
 	})
 }
 

@@ -89,9 +89,18 @@ func (r *Registry) Verifications(name string) (Verifications, bool) {
 // activity calls it.
 func (r *Registry) Validate(req payout.Request) error { return r.ValidateAt(req, time.Now()) }
 
-// ValidateAt checks a request created at now: the common rules of payout.Request.Validate, its provider's, then its
-// provider's rules of the moment (CreateChecker). The error is a *payout.FieldError naming the first wrong field.
+// ValidateAt checks a request created at now: ValidateRules, then CheckMoment. The error is a *payout.FieldError
+// naming the first wrong field.
 func (r *Registry) ValidateAt(req payout.Request, now time.Time) error {
+	if err := r.ValidateRules(req); err != nil {
+		return err
+	}
+	return r.CheckMoment(req, now)
+}
+
+// ValidateRules checks what holds of a request whenever it is read: the common rules of payout.Request.Validate and
+// its provider's.
+func (r *Registry) ValidateRules(req payout.Request) error {
 	e, ok := r.byName[req.Provider]
 	if !ok {
 		if req.Provider != "" {
@@ -100,11 +109,16 @@ func (r *Registry) ValidateAt(req payout.Request, now time.Time) error {
 		}
 		return req.Validate(nil)
 	}
-	if err := req.Validate(e); err != nil {
-		return err
-	}
-	if c, ok := e.plugin.(CreateChecker); ok {
-		return c.CheckCreate(req, now)
+	return req.Validate(e)
+}
+
+// CheckMoment checks the provider's rules of the moment for a new payout made at now (CreateChecker: a card that
+// has expired). A repeat of a create that passed them when it was made is not held to them again.
+func (r *Registry) CheckMoment(req payout.Request, now time.Time) error {
+	if e, ok := r.byName[req.Provider]; ok {
+		if c, ok := e.plugin.(CreateChecker); ok {
+			return c.CheckCreate(req, now)
+		}
 	}
 	return nil
 }

@@ -160,6 +160,7 @@ type API struct {
 	Keys      *api.Keys
 	Policy    *policy.Policy
 	Logger    *slog.Logger
+	Now       func() time.Time // the API's clock; time.Now when nil
 }
 
 // Access loads the API keys (API_KEYS_FILE, required) and the approval policy (POLICY_FILE, optional).
@@ -200,6 +201,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		TrustedProxies:  cfg.TrustedProxies,
 		Providers:       a.Providers,
 		Logger:          a.Logger,
+		Now:             a.Now,
 	})
 }
 
