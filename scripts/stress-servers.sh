@@ -17,8 +17,12 @@ go test -c -o "$out/integration.test" ./integration/
 start=$(date +%s)
 pids=()
 for p in a b; do
-	(cd internal/devserver && "$out/devserver.test" -test.v -test.count="$rounds" \
-		-test.timeout 90m >"$out/devserver-$p.log" 2>&1; echo $? >"$out/devserver-$p.rc") &
+	(
+		rc=0
+		cd internal/devserver && "$out/devserver.test" -test.v -test.count="$rounds" -test.timeout 90m \
+			>"$out/devserver-$p.log" 2>&1 || rc=$? # set -e would leave no .rc and the loop below would not end
+		echo $rc >"$out/devserver-$p.rc"
+	) &
 	pids+=($!)
 done
 (
