@@ -33,7 +33,8 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	s := got.state(t)
 	require.Equal(t, payout.StatusAwaitingApproval, s.Status, "the state its workflow last published")
 	require.NotEmpty(t, s.ProviderRefs["session_id"])
-	require.Less(t, elapsed, 200*time.Millisecond, "read without a worker, at once")
+	// Not a timing of the read (make bench has those): a read must not wait for a worker that may be gone for hours.
+	require.Less(t, elapsed, 5*time.Second, "a read without a worker does not wait for one")
 	require.Equal(t, "published", got.Header.Get("Payout-State-Source"))
 	asOf, err := time.Parse(time.RFC3339Nano, got.Header.Get("Payout-State-As-Of"))
 	require.NoError(t, err, "the answer says how fresh it is")
@@ -48,5 +49,8 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "approved while the worker was down", done.Approval.Reason)
 	require.Len(t, ledgerFor(id), 1)
-	require.Equal(t, "live", do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "").Header.Get("Payout-State-Source"))
+	// A worker that has just replayed the payout may answer slower than the live read waits on a loaded machine.
+	require.Eventually(t, func() bool {
+		return do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "").Header.Get("Payout-State-Source") == "live"
+	}, 30*time.Second, 100*time.Millisecond, "with a worker back, reads are answered by the workflow")
 }
