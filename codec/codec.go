@@ -70,6 +70,15 @@ func NewKeyring(keys []Key) (*Codec, error) {
 		return nil, errors.New("codec: the keyring has no key")
 	}
 	c := &Codec{aeads: make(map[string]cipher.AEAD, 2*len(keys))}
+	derivedBy := make(map[string]int, len(keys)) // derived id -> index of its key
+	for i, k := range keys {
+		if looksLikeKey(k.ID) {
+			return nil, fmt.Errorf("codec: key %d: its id is itself a 32-byte key in base64 (two keys separated by a space instead of a comma?)", i+1)
+		}
+		if len(k.Secret) == KeySize {
+			derivedBy[DerivedID(k.Secret)] = i
+		}
+	}
 	named := map[string]bool{}
 	for i, k := range keys {
 		if len(k.Secret) != KeySize {
@@ -81,6 +90,9 @@ func NewKeyring(keys []Key) (*Codec, error) {
 		}
 		if !validID(k.ID) {
 			return nil, fmt.Errorf("codec: key id %q: use 1 to 64 letters, digits, '.', '_' or '-'", k.ID)
+		}
+		if j, ok := derivedBy[k.ID]; ok && j != i && k.ID != derived {
+			return nil, fmt.Errorf("codec: key %d id %q is the derived id of key %d (%q): payloads written under it would be opened with the wrong key", i+1, k.ID, j+1, keys[j].ID)
 		}
 		if named[k.ID] {
 			return nil, fmt.Errorf("codec: key id %q is in the keyring twice", k.ID)
@@ -204,6 +216,12 @@ func (c *Codec) open(id string, data []byte) ([]byte, *DecodeError) {
 		}
 	}
 	return nil, &DecodeError{KeyID: id, Keyring: c.ids, Err: err}
+}
+
+// looksLikeKey reports whether id decodes as a 32-byte key: such an id is a secret in the wrong place.
+func looksLikeKey(id string) bool {
+	_, err := ParseKey(id)
+	return id != "" && err == nil
 }
 
 func validID(id string) bool {
@@ -423,20 +441,33 @@ func ParseKeyring(text string) ([]Key, error) {
 	}
 	var keys []Key
 	for _, entry := range entries {
-		f := strings.Fields(strings.Replace(entry, ":", " ", 1))
+		id, rest, hasColon := strings.Cut(entry, ":")
+		f := append(strings.Fields(id), strings.Fields(rest)...)
+		n := len(keys) + 1
 		var k Key
-		switch len(f) {
-		case 0:
+		switch {
+		case len(f) == 0:
 			continue
-		case 1:
-		case 2:
+		case hasColon && len(f) == 1 && strings.TrimSpace(rest) == "":
+			if looksLikeKey(f[0]) {
+				return nil, fmt.Errorf("codec: keyring entry %d: a key with a ':' after it and no id; write \"id:key\"", n)
+			}
+			return nil, fmt.Errorf("codec: keyring entry %d (%q) has no key", n, f[0])
+		case len(f) == 1:
+		case len(f) == 2:
 			k.ID = f[0]
 		default:
-			return nil, fmt.Errorf("codec: keyring entry %d: want \"id:key\" or \"id key\"", len(keys)+1)
+			return nil, fmt.Errorf("codec: keyring entry %d: want \"id:key\" or \"id key\"", n)
+		}
+		if looksLikeKey(k.ID) {
+			return nil, fmt.Errorf("codec: keyring entry %d: its id is itself a 32-byte key in base64 (two keys separated by a space instead of a comma, or a line written \"key id\"?)", n)
 		}
 		secret, err := ParseKey(f[len(f)-1])
+		if err != nil && k.ID == "" {
+			return nil, fmt.Errorf("keyring entry %d: %w", n, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("keyring entry %d (%q): %w", len(keys)+1, k.ID, err)
+			return nil, fmt.Errorf("keyring entry %d (%q): %w", n, k.ID, err)
 		}
 		k.Secret = secret
 		if k.ID == "" {

@@ -411,3 +411,23 @@ func TestHandler_DecodesEveryKeyOfTheKeyringAndNamesAMissingOne(t *testing.T) {
 	require.Equal(t, "codec_key_missing", e.Error.Code)
 	require.Contains(t, e.Error.Message, `key "a"`)
 }
+
+func TestNewKeyring_RefusesAnIDThatIsAnotherKeysDerivedIDInEitherOrder(t *testing.T) {
+	a, b := ringKey(1), ringKey(2)
+	for name, keys := range map[string][]Key{
+		"named key first": {{ID: DerivedID(a), Secret: b}, {ID: "2026-06", Secret: a}},
+		"named key last":  {{ID: "2026-06", Secret: a}, {ID: DerivedID(a), Secret: b}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewKeyring(keys)
+			require.ErrorContains(t, err, `"`+DerivedID(a)+`" is the derived id of key`)
+		})
+	}
+}
+
+func TestParseKeyring_AKeyFileLineWrittenKeyIDIsRefusedWithoutPrintingTheKey(t *testing.T) {
+	secret := b64(ringKey(1))
+	_, err := ParseKeyring(secret + " 2026-06\n")
+	require.ErrorContains(t, err, "entry 1")
+	require.NotContains(t, err.Error(), secret)
+}
