@@ -134,7 +134,6 @@ func load(dev bool) (Config, error) {
 			SecretKey:     os.Getenv("BEPAID_SECRET_KEY"),
 			PublicKeyFile: os.Getenv("BEPAID_PUBLIC_KEY_FILE"),
 			NotifyAuth:    os.Getenv("BEPAID_NOTIFY_AUTH"),
-			Test:          os.Getenv("BEPAID_TEST") == "true",
 			SandboxAddr:   env("BEPAID_SANDBOX_ADDR", "127.0.0.1:8132"),
 		},
 		Mandarin: Mandarin{
@@ -143,11 +142,16 @@ func load(dev bool) (Config, error) {
 			Secret:       os.Getenv("MANDARIN_SECRET"),
 			Channel:      env("MANDARIN_CHANNEL", "openbank_direct"),
 			BalanceCheck: env("MANDARIN_BALANCE_CHECK", "off"),
-			PaymentPage:  env("MANDARIN_PAYMENT_PAGE", "true") == "true",
 			DefaultEmail: os.Getenv("MANDARIN_DEFAULT_EMAIL"),
 			DefaultPhone: os.Getenv("MANDARIN_DEFAULT_PHONE"),
 			SandboxAddr:  env("MANDARIN_SANDBOX_ADDR", "127.0.0.1:8133"),
 		},
+	}
+	if c.BePaid.Test, err = boolean("BEPAID_TEST", false); err != nil {
+		return c, err
+	}
+	if c.Mandarin.PaymentPage, err = boolean("MANDARIN_PAYMENT_PAGE", true); err != nil {
+		return c, err
 	}
 	switch c.Mandarin.BalanceCheck {
 	case "off", workflows.BalanceHold, workflows.BalanceFail:
@@ -242,7 +246,7 @@ func httpsURL(name, v, what string) error {
 	switch {
 	case err != nil:
 		return fmt.Errorf("%s: %w", name, err)
-	case u.Scheme != "https" || u.Host == "":
+	case u.Scheme != "https" || u.Hostname() == "":
 		return fmt.Errorf("%s: %q is not an https URL (%s)", name, v, what)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return fmt.Errorf("%s: %q has a query, fragment or user: give the base URL only (%s)", name, v, what)
@@ -346,6 +350,20 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// boolean reads a true/false variable as strconv.ParseBool does (1, t, true, TRUE, True; 0, f, false, ...); anything
+// else is an error, never a quiet default.
+func boolean(name string, def bool) (bool, error) {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not true or false", name, v)
+	}
+	return b, nil
 }
 
 func duration(name string, def time.Duration) (time.Duration, error) {

@@ -12,7 +12,8 @@ import (
 )
 
 // isolate clears the variables these tests read and hides the Temporal CLI's own config file, so that the
-// machine's environment cannot change a result.
+// machine's environment cannot change a result. TEMPORAL_GRPC_META_* stay unset: set empty, one removes the config
+// file's header of that name (envconfig).
 func isolate(t *testing.T) {
 	t.Helper()
 	for _, name := range []string{
@@ -20,7 +21,7 @@ func isolate(t *testing.T) {
 		"TEMPORAL_TLS_CLIENT_CERT_DATA", "TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_CLIENT_KEY_DATA",
 		"TEMPORAL_TLS_SERVER_CA_CERT_PATH", "TEMPORAL_TLS_SERVER_CA_CERT_DATA", "TEMPORAL_TLS_SERVER_NAME",
 		"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE",
-		"TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_AUTH", "TEMPORAL_CLIENT_AUTHORITY",
+		"TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_AUTH", "TEMPORAL_CLIENT_AUTHORITY", "BEPAID_TEST", "MANDARIN_PAYMENT_PAGE",
 		"PUBLIC_URL", "API_ADDR", "TRUSTED_PROXIES",
 		"BANK131_BASE_URL", "BANK131_PROJECT", "BEPAID_BASE_URL", "BEPAID_SHOP_ID",
 		"MANDARIN_BASE_URL", "MANDARIN_MERCHANT_ID",
@@ -132,6 +133,13 @@ address = "prod.example.com:7233"
 [profile.default.tls]
 client_cert_pth = "/secrets/client.pem"
 `)
+	plainAuth := writeFile(t, "auth.toml", `
+[profile.default]
+address = "temporal.example.com:7233"
+grpc_meta = { AUTHORIZATION = "Bearer secret-token" }
+[profile.default.tls]
+disabled = true
+`)
 	for _, tc := range []struct {
 		name    string
 		env     map[string]string
@@ -141,6 +149,8 @@ client_cert_pth = "/secrets/client.pem"
 		{"host verification neither true nor false", map[string]string{"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION": "sometimes"}, []string{"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"}},
 		{"a client certificate with TLS off", map[string]string{"TEMPORAL_TLS": "false", "TEMPORAL_TLS_CLIENT_CERT_PATH": "/c.pem", "TEMPORAL_TLS_CLIENT_KEY_PATH": "/k.pem"}, []string{"TEMPORAL_TLS is false", "TEMPORAL_TLS_CLIENT_CERT_PATH"}},
 		{"an API key in plaintext to another host", map[string]string{"TEMPORAL_ADDRESS": "temporal.example.com:7233", "TEMPORAL_TLS": "false", "TEMPORAL_API_KEY": "k"}, []string{"TEMPORAL_API_KEY", "plaintext"}},
+		{"an Authorization header in plaintext to another host", map[string]string{"TEMPORAL_ADDRESS": "temporal.example.com:7233", "TEMPORAL_GRPC_META_AUTHORIZATION": "Bearer t"}, []string{"authorization", "plaintext", "TEMPORAL_TLS=true"}},
+		{"the config file's Authorization header in plaintext to another host", map[string]string{"TEMPORAL_CONFIG_FILE": plainAuth}, []string{"authorization", "plaintext", "temporal.example.com:7233"}},
 		{"a certificate file that is not there", map[string]string{"TEMPORAL_TLS_CLIENT_CERT_PATH": "/nonexistent/c.pem", "TEMPORAL_TLS_CLIENT_KEY_PATH": "/nonexistent/k.pem"}, []string{"TLS", "/nonexistent/c.pem"}},
 		{"a client certificate without its key", map[string]string{"TEMPORAL_TLS_CLIENT_CERT_PATH": "/nonexistent/c.pem"}, []string{"TLS", "key"}},
 		{"a remote codec", map[string]string{"TEMPORAL_CODEC_ENDPOINT": "https://codec.example.com"}, []string{"TEMPORAL_CODEC_ENDPOINT", "CODEC_KEY"}},
@@ -251,4 +261,57 @@ func TestDialHint_NamesTheSettingToCheck(t *testing.T) {
 			require.Contains(t, dialHint(tc.opts, errors.New(tc.err)), tc.want)
 		})
 	}
+}
+
+func TestLoad_BooleansAreParsedOrRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        bool
+		wantErr     bool
+		get         func(Config) bool
+	}{
+		{"BEPAID_TEST", "", false, false, func(c Config) bool { return c.BePaid.Test }},
+		{"BEPAID_TEST", "1", true, false, func(c Config) bool { return c.BePaid.Test }},
+		{"BEPAID_TEST", "TRUE", true, false, func(c Config) bool { return c.BePaid.Test }},
+		{"BEPAID_TEST", "0", false, false, func(c Config) bool { return c.BePaid.Test }},
+		{"BEPAID_TEST", "yes", false, true, nil},
+		{"MANDARIN_PAYMENT_PAGE", "", true, false, func(c Config) bool { return c.Mandarin.PaymentPage }},
+		{"MANDARIN_PAYMENT_PAGE", "False", false, false, func(c Config) bool { return c.Mandarin.PaymentPage }},
+		{"MANDARIN_PAYMENT_PAGE", "0", false, false, func(c Config) bool { return c.Mandarin.PaymentPage }},
+		{"MANDARIN_PAYMENT_PAGE", "1", true, false, func(c Config) bool { return c.Mandarin.PaymentPage }},
+		{"MANDARIN_PAYMENT_PAGE", "no", false, true, nil},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			isolate(t)
+			for k, v := range production {
+				t.Setenv(k, v)
+			}
+			t.Setenv(tc.name, tc.value)
+			c, err := Load()
+			if tc.wantErr {
+				require.Error(t, err)
+				require.Contains(t, err.Error(), tc.name)
+				require.Contains(t, err.Error(), tc.value)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, tc.get(c))
+		})
+	}
+}
+
+func TestLoadDev_RefusesAnAuthorizationHeaderForItsOwnServer(t *testing.T) {
+	isolate(t)
+	t.Setenv("TEMPORAL_GRPC_META_X_TENANT", "payouts")
+	c, err := LoadDev()
+	require.NoError(t, err)
+	require.NoError(t, c.EmbeddedTemporal(), "a header that is no credential is fine")
+
+	t.Setenv("TEMPORAL_GRPC_META_AUTHORIZATION", "Bearer t")
+	c, err = LoadDev()
+	require.NoError(t, err, "plaintext to loopback may carry it")
+	err = c.EmbeddedTemporal()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "Authorization header")
+	require.Contains(t, err.Error(), "TEMPORAL_GRPC_META_AUTHORIZATION")
 }

@@ -94,10 +94,24 @@ func loadTemporal(dev bool) (temporalConn, error) {
 	if t.options.HostPort == "" {
 		t.options.HostPort = "localhost:7233"
 	}
+	if h := t.authHeader(); h != "" && t.options.ConnectionOptions.TLS == nil && !loopbackHost(t.options.HostPort) {
+		return t, fmt.Errorf("the gRPC header %s (TEMPORAL_GRPC_META_AUTHORIZATION or the profile's grpc_meta) would "+
+			"travel in plaintext to %s (%s); set TEMPORAL_TLS=true", h, t.options.HostPort, t.from)
+	}
 	if t.options.Namespace == "" {
 		t.options.Namespace = "default"
 	}
 	return t, nil
+}
+
+// authHeader names the gRPC header that carries a credential (Authorization, in any case), or "" when none is sent.
+func (t temporalConn) authHeader() string {
+	for k := range t.profile.GRPCMeta {
+		if strings.EqualFold(k, "authorization") {
+			return k
+		}
+	}
+	return ""
 }
 
 // tlsSettings names the TLS settings given.
@@ -133,11 +147,15 @@ func loopbackHost(hostPort string) bool {
 // TemporalTLS describes how the client reaches Temporal: "plaintext", or TLS with what it presents and trusts.
 func (c Config) TemporalTLS() string {
 	o := c.temporal.options
+	auth := ""
+	if c.temporal.authHeader() != "" {
+		auth = ", Authorization header"
+	}
 	if o.ConnectionOptions.TLS == nil {
 		if o.Credentials != nil {
-			return "plaintext, API key"
+			return "plaintext, API key" + auth
 		}
-		return "plaintext"
+		return "plaintext" + auth
 	}
 	parts := []string{"TLS"}
 	if tc := c.temporal.profile.TLS; tc != nil {
@@ -154,15 +172,17 @@ func (c Config) TemporalTLS() string {
 	if o.Credentials != nil {
 		parts = append(parts, "API key")
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", ") + auth
 }
 
 // EmbeddedTemporal checks that the client may connect to `make run`'s own Temporal server, which serves plaintext on
-// loopback: TLS or an API key asked for cannot be honoured there.
+// loopback: TLS, an API key or an Authorization header asked for cannot be honoured there.
 func (c Config) EmbeddedTemporal() error {
-	if c.temporal.options.ConnectionOptions.TLS != nil || c.temporal.options.Credentials != nil {
+	o := c.temporal.options
+	if o.ConnectionOptions.TLS != nil || o.Credentials != nil || c.temporal.authHeader() != "" {
 		return fmt.Errorf("the Temporal connection asks for %s (%s), but make run's own Temporal server serves "+
-			"plaintext on loopback: unset TEMPORAL_TLS*, TEMPORAL_API_KEY, TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE, "+
+			"plaintext on loopback: unset TEMPORAL_TLS*, TEMPORAL_API_KEY, TEMPORAL_GRPC_META_AUTHORIZATION, "+
+			"TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE, "+
 			"or run only -parts worker,api against your cluster", c.TemporalTLS(), c.temporal.from)
 	}
 	return nil
