@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/payoutflow/payoutflow/internal/stacktest"
 )
 
 // DefaultFaults is every fault at once, as `make chaos` runs them.
@@ -350,7 +352,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	rep.Faults = map[string]map[string]int64{}
 	for name, base := range s.sandbox {
 		var f map[string]int64
-		if err := getJSON(http.DefaultClient, base+"/_sandbox/faults", &f); err != nil {
+		if err := stacktest.GetJSON(base+"/_sandbox/faults", &f); err != nil {
 			return rep, fmt.Errorf("fault counts of %s: %w", name, err)
 		}
 		rep.Faults[name] = f
@@ -453,7 +455,7 @@ func ledgers(s *stack, dir string) (map[string]int, error) {
 	paid := map[string]int{}
 	for _, provider := range []string{"bank131", "bepaid", "mandarin"} {
 		var raw json.RawMessage
-		if err := getJSON(http.DefaultClient, s.sandbox[provider]+"/_sandbox/ledger", &raw); err != nil {
+		if err := stacktest.GetJSON(s.sandbox[provider]+"/_sandbox/ledger", &raw); err != nil {
 			return nil, fmt.Errorf("%s ledger: %w", provider, err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, "ledger-"+provider+".json"), raw, 0o600); err != nil {
@@ -473,18 +475,6 @@ func ledgers(s *stack, dir string) (map[string]int, error) {
 		}
 	}
 	return paid, nil
-}
-
-func getJSON(c *http.Client, url string, v any) error {
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // state is what the driver reads of a payout.
