@@ -14,6 +14,7 @@ run: ## start Temporal + UI, worker, API and sandboxes in one process
 
 test: lint ## every test: unit tests (with -race), integration tests on a real in-process Temporal server, a short chaos run, the deploy test, the browser test
 	$(GO) test -race -count=1 $(FAST_PKGS)
+	cd client && $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/
 	$(GO) test -count=1 -timeout 20m ./internal/connecttest/
 	$(GO) test -count=1 -timeout 20m ./internal/chaos/
@@ -42,12 +43,14 @@ stress-servers: ## two processes start dev servers ROUNDS times beside the integ
 
 test-fast: ## the unit tests only
 	$(GO) test -count=1 $(FAST_PKGS)
+	cd client && $(GO) test -count=1 ./...
 
 build: ## binaries under bin/
 	$(GO) build -o bin/ ./cmd/...
 
-lint: ## go vet and a gofmt check
+lint: ## go vet and a gofmt check (the client module's too: ./... stops at its go.mod)
 	$(GO) vet ./...
+	cd client && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 

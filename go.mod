@@ -5,6 +5,7 @@ go 1.27.3
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/labstack/echo/v4 v4.16.6
+	github.com/payoutflow/payoutflow/client v0.0.0
 	github.com/stretchr/testify v1.11.1
 	github.com/temporalio/ui-server/v2 v2.58.1
 	go.temporal.io/api v1.64.1
@@ -230,6 +231,9 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.0 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+// The Go client lives in its own module (standard library only), used here by the integration tests and chaos.
+replace github.com/payoutflow/payoutflow/client => ./client
 
 tool (
 	go.temporal.io/server/cmd/server

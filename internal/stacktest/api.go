@@ -18,6 +18,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+
+	pfclient "github.com/payoutflow/payoutflow/client"
 )
 
 // WriteAPIKeys writes an API keys file (README, "API keys") for names, the first of them the backend (every
@@ -56,6 +58,19 @@ type API struct {
 	URL  string
 	Keys map[string]string
 	HTTP *http.Client
+}
+
+// Client is a client of the API with caller's key, sending through a.HTTP when it is set. An unknown caller is a
+// test's mistake: it panics.
+func (a *API) Client(caller string, opts ...pfclient.Option) *pfclient.Client {
+	if a.HTTP != nil {
+		opts = append([]pfclient.Option{pfclient.WithHTTPClient(a.HTTP)}, opts...)
+	}
+	c, err := pfclient.New(a.URL, a.Keys[caller], opts...)
+	if err != nil {
+		panic(fmt.Sprintf("stacktest: client for %q: %v", caller, err))
+	}
+	return c
 }
 
 // Call sends one request as caller, again after a connection error or a 5xx (the API or a worker may be

@@ -1,0 +1,3 @@
+module github.com/payoutflow/payoutflow/client
+
+go 1.23
