@@ -451,6 +451,7 @@ func startStackOnce(bin, dir string) (*devStack, error) {
 		"PUBLIC_URL="+s.apiURL,
 		"UI_ORIGIN="+s.uiURL,
 		"CODEC_URL=http://"+codec+"/codec",
+		"METRICS_ADDR=off",
 	)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/internal/ops"
 )
 
 func main() {
@@ -41,6 +42,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The operators' listener first, so that it answers while the API connects.
+	metricsAddr := cfg.MetricsListen(":9091")
+	stopOps, err := ops.Start(metricsAddr, ops.Mux(), log)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	c, dc, err := cfg.Dial(cd, log)
 	if err != nil {
 		return err
@@ -57,7 +65,7 @@ func run() error {
 	errc := make(chan error, 2)
 	go func() { errc <- fmt.Errorf("listen on %s (API_ADDR): %w", cfg.APIAddr, srv.ListenAndServe()) }()
 	go func() { errc <- fmt.Errorf("listen on %s (CODEC_ADDR): %w", cfg.CodecAddr, codecSrv.ListenAndServe()) }()
-	log.Info("api listening", "addr", cfg.APIAddr, "codec", cfg.CodecAddr, "public_url", cfg.PublicURL,
+	log.Info("api listening", "addr", cfg.APIAddr, "codec", cfg.CodecAddr, "metrics", metricsAddr, "public_url", cfg.PublicURL,
 		"temporal", cfg.TemporalAddress, "connection", cfg.TemporalTLS())
 	select {
 	case err := <-errc:

@@ -24,6 +24,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/devserver"
 	"github.com/payoutflow/payoutflow/internal/faults"
+	"github.com/payoutflow/payoutflow/internal/ops"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	bank131sandbox "github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
@@ -93,7 +94,19 @@ func run() error {
 		}
 		return ln, nil
 	}
-	var apiLn, codecLn, sandboxLn, bepaidLn, mandarinLn net.Listener
+	var apiLn, codecLn, sandboxLn, bepaidLn, mandarinLn, metricsLn net.Listener
+	opsMux := ops.Mux()
+	// One operators' listener for the whole process; a process of some parts only serves one when METRICS_ADDR asks.
+	metricsAddr := cfg.MetricsListen("")
+	if part.has("all") {
+		metricsAddr = cfg.MetricsListen("127.0.0.1:9090")
+	}
+	if metricsAddr != "" {
+		if metricsLn, err = ops.Listen(metricsAddr); err != nil {
+			return err
+		}
+		defer ops.Serve(metricsLn, opsMux, log)()
+	}
 	if part.has("api") {
 		if apiLn, err = listen(cfg.APIAddr, "API", "API_ADDR"); err != nil {
 			return err
@@ -228,9 +241,10 @@ func run() error {
 
 	if part.has("all") {
 		banner(cfg, uiURL, sandboxLn.Addr().String(), bepaidLn.Addr().String(), mandarinLn.Addr().String(),
-			filepath.Join(cfg.DataDir, "dev-api-key"))
+			filepath.Join(cfg.DataDir, "dev-api-key"), metricsURL(metricsLn))
 	} else {
-		log.Info("running", "parts", *partsFlag, "temporal", cfg.TemporalAddress, "faults", os.Getenv("SANDBOX_FAULTS"))
+		log.Info("running", "parts", *partsFlag, "temporal", cfg.TemporalAddress, "faults", os.Getenv("SANDBOX_FAULTS"),
+			"metrics", metricsURL(metricsLn))
 	}
 	<-ctx.Done()
 	log.Info("stopping")
@@ -359,7 +373,15 @@ func serve(srv *http.Server, ln net.Listener, log *slog.Logger) {
 	}
 }
 
-func banner(cfg config.Config, uiURL, sandboxAddr, bepaidAddr, mandarinAddr, keyFile string) {
+// metricsURL is where the operators' listener serves /metrics, or "off".
+func metricsURL(ln net.Listener) string {
+	if ln == nil {
+		return "off"
+	}
+	return "http://" + loopbackAddr(ln.Addr().String()) + "/metrics"
+}
+
+func banner(cfg config.Config, uiURL, sandboxAddr, bepaidAddr, mandarinAddr, keyFile, metrics string) {
 	fmt.Printf(`
 payoutflow is running. Ctrl-C stops everything.
 
@@ -370,6 +392,7 @@ payoutflow is running. Ctrl-C stops everything.
   Bank 131 sandbox      http://%[6]s       (BANK131_SANDBOX_ADDR)
   bePaid sandbox        http://%[9]s       (BEPAID_SANDBOX_ADDR)
   Mandarin sandbox      http://%[11]s       (MANDARIN_SANDBOX_ADDR)
+  Prometheus metrics    %[12]s  (METRICS_ADDR)
   Data                  %[7]s  (DATA_DIR: Temporal's SQLite file, keys)
 
 The API wants a key: the development key (every scope) is in %[10]s.
@@ -384,7 +407,7 @@ then approve it in Temporal UI (search: PayoutStatus="awaiting_approval", More A
 {"by": "your name", "reason": "checked"}) or by API:
   curl -s -X POST %[1]s/v1/payouts/<id>/confirm -H "Authorization: Bearer $PAYOUTFLOW_KEY" -d '{"reason":"checked"}'
 
-`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr, absPath(keyFile), mandarinAddr)
+`, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr, absPath(keyFile), mandarinAddr, metrics)
 }
 
 func absPath(p string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/internal/ops"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -36,6 +37,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The operators' listener first, so that it answers while the worker connects.
+	metricsAddr := cfg.MetricsListen(":9090")
+	stopOps, err := ops.Start(metricsAddr, ops.Mux(), log)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	c, _, err := cfg.Dial(cd, log)
 	if err != nil {
 		return err
@@ -47,6 +55,6 @@ func run() error {
 		return err
 	}
 	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "connection", cfg.TemporalTLS(),
-		"task_queue", cfg.TaskQueue)
+		"task_queue", cfg.TaskQueue, "metrics", metricsAddr)
 	return app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.Providers()...).Run(worker.InterruptCh())
 }

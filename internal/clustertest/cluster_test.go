@@ -76,6 +76,7 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 		"CODEC_KEY="+newCodecKey(t),
 		"API_ADDR="+apiAddr,
 		"CODEC_ADDR="+codecAddr,
+		"METRICS_ADDR=off", // two workers on one host: each would take the default :9090
 		"PUBLIC_URL="+c.public.URL(),
 		"TRUSTED_PROXIES=127.0.0.1",
 		"SSL_CERT_FILE="+c.ca,

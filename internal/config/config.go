@@ -30,6 +30,7 @@ type Config struct {
 	UIAddr          string        // UI_ADDR
 	UIOrigin        string        // UI_ORIGIN: the Temporal UI origin allowed to call the codec endpoint
 	CodecAddr       string        // CODEC_ADDR: the codec endpoint's own listener, loopback by default
+	MetricsAddr     string        // METRICS_ADDR: the operators' listener (/metrics); "off" serves none
 	CodecURL        string        // CODEC_URL: the codec endpoint as Temporal UI reaches it
 	CodecToken      string        // CODEC_TOKEN: bearer token for codec callers other than the UI (the CLI)
 	APIKeysFile     string        // API_KEYS_FILE: the REST API's keys, hashed
@@ -174,6 +175,7 @@ func load(dev bool) (Config, error) {
 	c.CodecAddr = env("CODEC_ADDR", "127.0.0.1:8081")
 	c.CodecURL = env("CODEC_URL", "http://"+loopback(c.CodecAddr)+"/codec")
 	c.CodecToken = os.Getenv("CODEC_TOKEN")
+	c.MetricsAddr = strings.TrimSpace(os.Getenv("METRICS_ADDR"))
 	c.APIKeysFile = os.Getenv("API_KEYS_FILE")
 	c.PolicyFile = os.Getenv("POLICY_FILE")
 	if c.ApprovalTimeout, err = duration("APPROVAL_TIMEOUT", workflows.DefaultApprovalTimeout); err != nil {
@@ -376,6 +378,18 @@ func duration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30m or 24h", name, v)
 	}
 	return d, nil
+}
+
+// MetricsListen is where the process serves its operators' listener: METRICS_ADDR, def when it is not set, and
+// nowhere ("") when it is "off".
+func (c Config) MetricsListen(def string) string {
+	switch c.MetricsAddr {
+	case "":
+		return def
+	case "off":
+		return ""
+	}
+	return c.MetricsAddr
 }
 
 // CodecPrivate reports whether the codec endpoint listens on loopback only. Beyond loopback its Origin check stops
