@@ -23,6 +23,8 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	retry     RetryPolicy
+	// pollMin and pollMax bound Wait's pauses between reads.
+	pollMin, pollMax time.Duration
 }
 
 // Option configures a Client.
@@ -38,6 +40,12 @@ func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua
 // WithRetry sets how requests that are safe to repeat are retried.
 func WithRetry(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
 
+// WithPolling sets how often Wait reads a payout: after first, then half as long again each time up to most. The
+// default is 200 ms up to 5 s.
+func WithPolling(first, most time.Duration) Option {
+	return func(c *Client) { c.pollMin, c.pollMax = first, max(first, most) }
+}
+
 // New returns a client of the API at baseURL (such as "https://payouts.example.com") that authenticates with apiKey.
 func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
@@ -50,9 +58,13 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	if apiKey == "" {
 		return nil, errors.New("client: an API key is required")
 	}
-	c := &Client{base: u, key: apiKey, userAgent: "payoutflow-go/" + Version, retry: DefaultRetryPolicy}
+	c := &Client{base: u, key: apiKey, userAgent: "payoutflow-go/" + Version, retry: DefaultRetryPolicy,
+		pollMin: 200 * time.Millisecond, pollMax: 5 * time.Second}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.pollMin <= 0 {
+		c.pollMin, c.pollMax = 10*time.Millisecond, max(c.pollMax, 10*time.Millisecond)
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
@@ -66,8 +78,11 @@ type Response struct {
 	Header     http.Header
 	// RequestID is the X-Request-Id of the answer, "" when the API sent none.
 	RequestID string
-	// Attempts is how many times the request was sent.
+	// Attempts is how many times the client sent the request (net/http may itself resend a replayable request whose
+	// reused connection broke).
 	Attempts int
+	// IdempotencyKey is the key a create was sent with (the one given, or the one generated).
+	IdempotencyKey string
 }
 
 // request is one call to the API.
