@@ -110,7 +110,7 @@ func New(cfg Config) http.Handler {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(s.log)
-	e.Use(middleware.Recover(), s.accessLog)
+	e.Use(s.requestID, middleware.Recover(), s.accessLog)
 
 	e.GET("/healthz", s.health)
 	v1 := e.Group("/v1", middleware.BodyLimit(maxRequestBody))
@@ -156,7 +156,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			status = http.StatusInternalServerError
 		}
-		s.log.Info("http", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+		s.logger(c.Request().Context()).Info("http", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
 			"duration_ms", time.Since(start).Milliseconds())
 		return err
 	}
@@ -246,7 +246,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
-		s.log.Info("payout created", "payout_id", id, "provider", req.Provider, "method", req.Method(),
+		s.logger(c.Request().Context()).Info("payout created", "payout_id", id, "provider", req.Provider, "method", req.Method(),
 			"amount", req.Amount.Value, "currency", req.Amount.Currency)
 		if transferrer != nil && in.Policy.Decline == "" {
 			s.startTransfer(c.Request().Context(), transferrer, id, req, *senderCard)
@@ -319,11 +319,12 @@ func (s *Server) startTransfer(ctx context.Context, t providers.Transferrer, id 
 			}
 			started.Description = pe.Description
 		}
-		s.log.Warn("transfer not started", "payout_id", id, "error_code", started.Error, "known", started.Known)
+		s.logger(ctx).Warn("transfer not started", "payout_id", id, "provider", req.Provider, "error_code", started.Error, "known", started.Known)
 	}
 	started.Proof = payout.SignDecision(s.cfg.DecisionKey, id, workflows.SignalTransferStarted, started.Digest())
 	if err := s.cfg.Client.SignalWorkflow(ctx, id, "", workflows.SignalTransferStarted, started); err != nil {
-		s.log.Error("transfer started, but the payout was not told; the bank's webhooks will tell it", "payout_id", id, "error", err)
+		s.logger(ctx).Error("transfer started, but the payout was not told; the bank's webhooks will tell it", "payout_id", id,
+			"provider", req.Provider, "error", err)
 	}
 }
 
@@ -358,7 +359,7 @@ func (s *Server) existingPayout(c echo.Context, id string, req payout.Request, i
 	st, err := s.state(ctx, id)
 	if err != nil {
 		// The workflow has not answered yet (it has only just started): what it was created with is still true.
-		s.log.Warn("query state of an existing payout", "payout_id", id, "error", err)
+		s.logger(ctx).Warn("query state of an existing payout", "payout_id", id, "provider", req.Provider, "error", err)
 		initial.CreatedAt = desc.GetWorkflowExecutionInfo().GetStartTime().AsTime()
 		st = initial
 	}
@@ -436,7 +437,7 @@ func (s *Server) readState(ctx context.Context, id string) (payout.State, string
 	if err := s.cfg.DataConverter.FromPayload(p, &st); err != nil {
 		return st, "", fmt.Errorf("read published state of payout %s: %w", id, err)
 	}
-	s.log.Debug("state read from the memo", "payout_id", id, "query_error", qerr)
+	s.logger(ctx).Debug("state read from the memo", "payout_id", id, "provider", st.Provider, "query_error", qerr)
 	return st, statePublished, nil
 }
 
@@ -496,7 +497,7 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 		if err := s.cfg.Client.SignalWorkflow(ctx, id, "", signal, d); err != nil {
 			return fmt.Errorf("signal %s to payout %s: %w", signal, id, err)
 		}
-		s.log.Info("decision sent", "payout_id", id, "signal", signal, "by", d.By)
+		s.logger(ctx).Info("decision sent", "payout_id", id, "provider", st.Provider, "signal", signal, "by", d.By)
 		return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": signal})
 	}
 }
@@ -547,7 +548,7 @@ func (s *Server) resolve(c echo.Context) error {
 	if err := s.cfg.Client.SignalWorkflow(ctx, id, "", workflows.SignalResolve, r); err != nil {
 		return fmt.Errorf("signal resolve to payout %s: %w", id, err)
 	}
-	s.log.Info("resolution sent", "payout_id", id, "action", r.Action, "by", me)
+	s.logger(ctx).Info("resolution sent", "payout_id", id, "provider", st.Provider, "action", r.Action, "by", me)
 	return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": r.Action})
 }
 
@@ -585,12 +586,12 @@ func (s *Server) webhook(c echo.Context) error {
 	var malformed *providers.MalformedError
 	switch {
 	case errors.Is(err, providers.ErrBadSignature):
-		s.log.Warn("webhook rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
+		s.logger(c.Request().Context()).Warn("webhook rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
 		return apiError(http.StatusUnauthorized, "invalid_signature", "the webhook signature is missing or invalid")
 	case errors.As(err, &malformed):
 		// Signed by the provider, so resending it will not mend it: answered 200 so that it is not resent forever,
 		// and logged as an error for an operator.
-		s.log.Error("webhook ignored: signed but not understood", "provider", name, "reason", malformed.Reason)
+		s.logger(c.Request().Context()).Error("webhook ignored: signed but not understood", "provider", name, "reason", malformed.Reason)
 		return acknowledge(c, wh, map[string]string{"status": "ignored", "reason": malformed.Reason})
 	case err != nil:
 		return fmt.Errorf("webhook from %s: %w", name, err)
@@ -598,7 +599,7 @@ func (s *Server) webhook(c echo.Context) error {
 	ctx := c.Request().Context()
 	for _, ev := range events {
 		id := ev.Outcome.Ref.PayoutID
-		log := s.log.With("provider", name, "kind", ev.Kind, "payout_id", id, "state", ev.Outcome.State)
+		log := s.logger(ctx).With("provider", name, "kind", ev.Kind, "payout_id", id, "state", ev.Outcome.State)
 		if !payoutIDRE.MatchString(id) {
 			log.Warn("webhook for a payout that is not ours: ignored")
 			continue
@@ -664,16 +665,16 @@ func (s *Server) verification(c echo.Context) error {
 	var malformed *providers.MalformedError
 	switch {
 	case errors.Is(err, providers.ErrBadSignature):
-		s.log.Warn("verification rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
+		s.logger(c.Request().Context()).Warn("verification rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
 		return apiError(http.StatusUnauthorized, "invalid_signature", "the signature or credentials are missing or invalid")
 	case errors.As(err, &malformed):
-		s.log.Warn("verification rejected: malformed", "provider", name, "reason", malformed.Reason)
+		s.logger(c.Request().Context()).Warn("verification rejected: malformed", "provider", name, "reason", malformed.Reason)
 		return apiError(http.StatusBadRequest, "malformed_verification", malformed.Reason)
 	case err != nil:
 		return fmt.Errorf("verification from %s: %w", name, err)
 	}
 	answer := s.askPayout(c.Request().Context(), name, v)
-	s.log.Info("verification answered", "provider", name, "payout_id", v.PayoutID, "transaction", v.TransactionID,
+	s.logger(c.Request().Context()).Info("verification answered", "provider", name, "payout_id", v.PayoutID, "transaction", v.TransactionID,
 		"approved", answer.Approved, "message", answer.Message)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, vs.Answer(v, answer))
 }
@@ -698,7 +699,8 @@ func (s *Server) askPayout(ctx context.Context, provider string, v providers.Ver
 		err = h.Get(ctx, &answer)
 	}
 	if err != nil {
-		s.log.Warn("verification declined: the payout could not answer", "payout_id", v.PayoutID, "error", err)
+		s.logger(ctx).Warn("verification declined: the payout could not answer", "payout_id", v.PayoutID, "provider", provider,
+			"error", err)
 		return providers.VerificationAnswer{Message: "the payout cannot be verified"}
 	}
 	return answer

@@ -17,6 +17,8 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RequestID is the id of the request that failed (X-Request-Id), to quote when asking about it.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -35,6 +37,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		log := loggerFrom(c.Request().Context(), log)
 		var e *Error
 		var he *echo.HTTPError
 		var de *codec.DecodeError
@@ -58,6 +61,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "error", err)
 			e = apiError(http.StatusInternalServerError, "internal_error", "internal error; the request may be retried")
 		}
+		answer := *e
+		answer.RequestID = RequestID(c.Request().Context())
+		e = &answer
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(e.Status)
 			return

@@ -41,7 +41,7 @@ func (s *Server) sbpBanks(c echo.Context) error {
 	defer cancel()
 	banks, err := lister.SBPBanks(ctx, name)
 	if err != nil {
-		return s.providerError(p.Name(), "list SBP banks", err)
+		return s.providerError(c.Request().Context(), p.Name(), "list SBP banks", err)
 	}
 	if banks == nil {
 		banks = []providers.Bank{}
@@ -69,7 +69,7 @@ func (s *Server) balances(c echo.Context) error {
 	defer cancel()
 	amount, err := reader.Balance(ctx, channel)
 	if err != nil {
-		return s.providerError(p.Name(), "read the balance", err)
+		return s.providerError(c.Request().Context(), p.Name(), "read the balance", err)
 	}
 	out := map[string]any{"provider": p.Name(), "balance": amount}
 	if channel != "" {
@@ -99,8 +99,8 @@ func (s *Server) providerFor(c echo.Context) (providers.Provider, error) {
 
 // providerError answers a failed read from a provider: the provider refused (422, with its code), or could not be
 // asked (502).
-func (s *Server) providerError(name, what string, err error) error {
-	s.log.Warn("provider call failed", "provider", name, "call", what, "error", err)
+func (s *Server) providerError(ctx context.Context, name, what string, err error) error {
+	s.logger(ctx).Warn("provider call failed", "provider", name, "call", what, "error", err)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.Certainty == providers.Known {
 		code := pe.Code
