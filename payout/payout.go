@@ -361,12 +361,6 @@ type NameCheck struct {
 	Matches  bool   `json:"matches"`
 }
 
-// Failure is why a payout failed, in the provider's words where it gave them.
-type Failure struct {
-	Code        string `json:"code"`
-	Description string `json:"description,omitempty"`
-}
-
 // Entry is one step in a payout's timeline.
 type Entry struct {
 	At     time.Time `json:"at"`

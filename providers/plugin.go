@@ -35,6 +35,9 @@ type Spec struct {
 	Methods []string
 	// Options are the options (payout.Option*) it takes.
 	Options []string
+	// Failures maps the provider's failure codes to payoutflow's (payout.FailureCodes); a code it has not maps to
+	// payout.FailureProviderRejected.
+	Failures payout.FailureTable
 }
 
 // Capabilities is how a provider treats one request: the payout workflow's input is made from it.

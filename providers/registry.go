@@ -27,7 +27,7 @@ func NewRegistry() *Registry { return &Registry{byName: map[string]*entry{}} }
 
 // Add registers a provider and the receiver of its webhooks (nil when it sends none). A receiver that also
 // implements Verifications answers the provider's verifications. It records the provider's title for the payouts'
-// summaries and notes (payout.ProviderTitle).
+// summaries and notes (payout.ProviderTitle), and its failure table (payout.ProviderFailure).
 func (r *Registry) Add(p Plugin, hooks Webhooks) error {
 	name := p.Name()
 	if name == "" {
@@ -42,6 +42,7 @@ func (r *Registry) Add(p Plugin, hooks Webhooks) error {
 	if t := p.Spec().Title; t != "" {
 		payout.SetProviderTitle(name, t)
 	}
+	payout.SetFailureTable(name, p.Spec().Failures)
 	return nil
 }
 

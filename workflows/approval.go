@@ -126,7 +126,7 @@ func (p *run) approval(ctx workflow.Context) {
 // awaitPeople waits for people to decide until the deadline, after which the payout is cancelled.
 func (p *run) awaitPeople(ctx workflow.Context) {
 	if !p.awaitDecision(ctx) {
-		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: "approval deadline passed"})
+		p.decide(ctx, false, payout.Decision{By: SystemActor, Reason: payout.ApprovalDeadlineReason})
 	}
 }
 

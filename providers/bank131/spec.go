@@ -18,9 +18,10 @@ const MaxSBPDescription = 140
 // payouts and payouts from a source account.
 func (p *Provider) Spec() providers.Spec {
 	return providers.Spec{
-		Title:   "Bank 131",
-		Methods: []string{payout.MethodCardNumber, payout.MethodCardToken, payout.MethodSBP, payout.MethodTransfer},
-		Options: []string{payout.OptionSingleRequest, payout.OptionSourceAccount},
+		Title:    "Bank 131",
+		Methods:  []string{payout.MethodCardNumber, payout.MethodCardToken, payout.MethodSBP, payout.MethodTransfer},
+		Options:  []string{payout.OptionSingleRequest, payout.OptionSourceAccount},
+		Failures: failures,
 	}
 }
 

@@ -192,7 +192,7 @@ func outcome(ref providers.Ref, tx Transaction) providers.Outcome {
 		o.State = providers.StateSucceeded
 	case StatusFailed:
 		o.State = providers.StateFailed
-		o.ErrorCode, o.ErrorDescription = "declined", tx.Message
+		o.ErrorCode, o.ErrorDescription = codeDeclined, tx.Message
 		if d := tx.PayoutDetails(); d != nil {
 			if d.BankCode != "" {
 				o.ErrorCode = string(d.BankCode)

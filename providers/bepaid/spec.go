@@ -20,7 +20,8 @@ const MaxHolder = 32
 
 // Spec: bePaid pays to card numbers and tokens, and takes no option.
 func (p *Provider) Spec() providers.Spec {
-	return providers.Spec{Title: "bePaid", Methods: []string{payout.MethodCardNumber, payout.MethodCardToken}}
+	return providers.Spec{Title: "bePaid", Methods: []string{payout.MethodCardNumber, payout.MethodCardToken},
+		Failures: failures}
 }
 
 // Capabilities: bePaid pays on submit, so approval comes first. It lists a payout by tracking_id only once it has

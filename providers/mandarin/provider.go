@@ -256,7 +256,7 @@ func (p *Provider) Status(ctx context.Context, ref providers.Ref) (providers.Out
 	case StatusSuccess:
 		o.State = providers.StateAwaitingConfirm
 	case StatusFail, StatusFailed:
-		o.State, o.ErrorCode, o.ErrorDescription = providers.StateFailed, "sbp_"+st.Status,
+		o.State, o.ErrorCode, o.ErrorDescription = providers.StateFailed, codeSBPPrefix+strings.ToLower(st.Status),
 			"the recipient's bank refused the SBP payout"
 	}
 	return o, nil

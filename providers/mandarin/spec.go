@@ -14,9 +14,10 @@ var _ providers.Plugin = (*Provider)(nil)
 // recipient's name.
 func (p *Provider) Spec() providers.Spec {
 	return providers.Spec{
-		Title:   "Mandarin",
-		Methods: []string{payout.MethodCardNumber, payout.MethodCardToken, payout.MethodPaymentPage, payout.MethodSBP},
-		Options: []string{payout.OptionSBPWithoutName},
+		Title:    "Mandarin",
+		Methods:  []string{payout.MethodCardNumber, payout.MethodCardToken, payout.MethodPaymentPage, payout.MethodSBP},
+		Options:  []string{payout.OptionSBPWithoutName},
+		Failures: failures,
 	}
 }
 

@@ -262,7 +262,7 @@ func fault(status int, code, format string, args ...any) *apiFailure {
 }
 
 func invalid(format string, args ...any) *apiFailure {
-	return fault(http.StatusBadRequest, "invalid_request", format, args...)
+	return fault(http.StatusBadRequest, CodeInvalidRequest, format, args...)
 }
 
 // NewSandbox returns a sandbox with no sessions that keeps its state in memory only (see OpenSandbox). Close it
@@ -337,7 +337,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, sandboxAPIPrefix):
 		s.serveAPI(w, r)
 	default:
-		writeFailure(w, fault(http.StatusNotFound, "invalid_request", "no such path: %s", r.URL.Path))
+		writeFailure(w, fault(http.StatusNotFound, CodeInvalidRequest, "no such path: %s", r.URL.Path))
 	}
 }
 
@@ -349,7 +349,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		want = http.MethodGet
 	}
 	if r.Method != want {
-		writeFailure(w, fault(http.StatusMethodNotAllowed, "invalid_request", "use %s", want))
+		writeFailure(w, fault(http.StatusMethodNotAllowed, CodeInvalidRequest, "use %s", want))
 		return
 	}
 	body, err := httpx.ReadRequest(w, r)
@@ -359,12 +359,12 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	project := r.Header.Get(headerProject)
 	if !s.knownProject(project) {
-		writeFailure(w, fault(http.StatusForbidden, "identification_error", "unknown or missing %s", headerProject))
+		writeFailure(w, fault(http.StatusForbidden, CodeIdentificationError, "unknown or missing %s", headerProject))
 		return
 	}
 	// The signature covers the exact bytes that came, an empty body (a GET) included.
 	if err := Verify(s.partnerKey, body, r.Header.Get(headerSign)); err != nil {
-		writeFailure(w, fault(http.StatusUnauthorized, "authentication_error", "%s is missing or does not verify", headerSign))
+		writeFailure(w, fault(http.StatusUnauthorized, CodeAuthenticationError, "%s is missing or does not verify", headerSign))
 		return
 	}
 
@@ -402,7 +402,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case opStatus:
 		method = s.status
 	default:
-		writeFailure(w, fault(http.StatusNotFound, "invalid_request", "unknown method %s", op))
+		writeFailure(w, fault(http.StatusNotFound, CodeInvalidRequest, "unknown method %s", op))
 		return
 	}
 
@@ -803,11 +803,11 @@ func (s *Sandbox) offer(sess *sandboxSession) {
 	}
 	switch p.behaviour {
 	case cardDeclined:
-		s.fail(sess, APIError{Code: "declined_by_issuer_bank", Description: "Declined by issuer bank"})
+		s.fail(sess, APIError{Code: CodeDeclinedByIssuerBank, Description: "Declined by issuer bank"})
 		s.notify(sess, hookPaymentFinished)
 		return
 	case sbpRejected:
-		s.fail(sess, APIError{Code: "account_not_found", Description: "The recipient's bank found no account for the phone"})
+		s.fail(sess, APIError{Code: CodeAccountNotFound, Description: "The recipient's bank found no account for the phone"})
 		s.notify(sess, hookPaymentFinished)
 		return
 	}
@@ -829,7 +829,7 @@ func (s *Sandbox) execute(sess *sandboxSession) {
 		if sess.errorUntil.IsZero() {
 			sess.errorUntil = now.Add(s.errorHold)
 			sess.status = sessionError
-			sess.err = &APIError{Code: "provider_timeout", Description: "The provider did not answer in time: wait for the final status"}
+			sess.err = &APIError{Code: CodeProviderTimeout, Description: "The provider did not answer in time: wait for the final status"}
 			sess.updatedAt = now
 			s.afterDelay(s.errorHold, sess.id, s.execute)
 			return
@@ -842,7 +842,7 @@ func (s *Sandbox) execute(sess *sandboxSession) {
 	}
 	sess.executed = true
 	if p.behaviour == cardFailsLater {
-		s.fail(sess, APIError{Code: "provider_issuer_unavailable", Description: "Issuer unavailable"})
+		s.fail(sess, APIError{Code: CodeProviderIssuerUnavailable, Description: "Issuer unavailable"})
 		s.notify(sess, hookPaymentFinished)
 		return
 	}
@@ -1045,7 +1045,7 @@ func wrongState(sess *sandboxSession) *apiFailure {
 	if sess.payment != nil {
 		status += ", payout " + sess.payment.status
 	}
-	return fault(http.StatusBadRequest, "session_wrong_state", "session %s is %s", sess.id, status)
+	return fault(http.StatusBadRequest, CodeSessionWrongState, "session %s is %s", sess.id, status)
 }
 
 // decode reads a JSON object into v; a failure names the field, never its value.
@@ -1098,7 +1098,7 @@ func copyError(e *APIError) *APIError {
 }
 
 // encodeFailure is the answer when an answer cannot be encoded.
-const encodeFailure = `{"status":"error","error":{"code":"internal_error","description":"cannot encode the answer"}}`
+const encodeFailure = `{"status":"error","error":{"code":"` + CodeInternalError + `","description":"cannot encode the answer"}}`
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	httpx.WriteJSON(w, status, v, encodeFailure)

@@ -277,9 +277,9 @@ func (s *Sandbox) settle(sess *sandboxSession) {
 	var e *APIError
 	switch {
 	case a.auth == authFailed:
-		e = &APIError{Code: "3DS_error", Description: "The payer did not pass 3-D Secure"}
+		e = &APIError{Code: Code3DSError, Description: "The payer did not pass 3-D Secure"}
 	case p.behaviour == cardDeclined:
-		e = &APIError{Code: "declined_by_issuer_bank", Description: "Declined by issuer bank"}
+		e = &APIError{Code: CodeDeclinedByIssuerBank, Description: "Declined by issuer bank"}
 	}
 	if e != nil {
 		// The sandbox charges the sender only when the payout goes through.

@@ -57,8 +57,8 @@ const (
 	systemFPS           = "faster_payment_system"
 	interactionRedirect = "redirect"
 
-	codeIdempotencyKeyExists      = "idempotency_key_already_exists"
-	codeSessionCancelledByPartner = "session_cancelled_by_partner"
+	codeIdempotencyKeyExists      = CodeIdempotencyKeyExists
+	codeSessionCancelledByPartner = CodeSessionCancelledByPartner
 
 	hookReadyToConfirm  = "ready_to_confirm"
 	hookPaymentFinished = "payment_finished"

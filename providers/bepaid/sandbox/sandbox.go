@@ -53,7 +53,7 @@ const (
 	msgSucceeded   = "Successfully processed"
 	msgDeclined    = "Payout was declined"
 	bankCodeOK     = "00"
-	bankCodeDenied = "05"
+	bankCodeDenied = BankCodeDeclined
 	msgDuplicate   = "Duplicate transaction: the same amount to the same card within 30 seconds"
 )
 

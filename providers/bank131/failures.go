@@ -1,0 +1,42 @@
+package bank131
+
+import "github.com/payoutflow/payoutflow/payout"
+
+// failures maps Bank 131's error codes (error.code of a session, a payout or an answer; reference/providers.md,
+// "Errors") and this client's own to payoutflow's failure codes. A code not here is payout.FailureProviderRejected.
+var failures = payout.FailureTable{
+	"declined_by_issuer_bank":              payout.FailureDeclinedByIssuer,
+	"not_permitted_by_issuer_bank":         payout.FailureRecipientNotEligible,
+	"insufficient_funds":                   payout.FailureInsufficientFunds,
+	"insufficient_wallet_balance":          payout.FailureInsufficientFunds,
+	"bank_card_expired":                    payout.FailureCardExpired,
+	"card_number_does_not_exist":           payout.FailureInvalidCard,
+	"binding_is_deactivated":               payout.FailureInvalidCard,
+	codeInvalidToken:                       payout.FailureInvalidCard,
+	"provider_exceeds_amount_limit":        payout.FailureLimitExceeded,
+	"amount_less_allowed_provider":         payout.FailureLimitExceeded,
+	"activity_count_exceeded":              payout.FailureLimitExceeded,
+	"taxpayer_income_exceeds_amount_limit": payout.FailureLimitExceeded,
+	"account_not_found":                    payout.FailureRecipientNotFound,
+	"provider_foreign_transfer_prohibited": payout.FailureRecipientNotEligible,
+	"taxpayer_unknown":                     payout.FailureRecipientNotEligible,
+	"taxpayer_not_bound":                   payout.FailureRecipientNotEligible,
+	"3DS_error":                            payout.FailurePayerAuthentication,
+	"operation_rejected":                   payout.FailureRiskCheck,
+	codeInvalidRequest:                     payout.FailureInvalidRequest,
+	"session_wrong_state":                  payout.FailureInvalidRequest,
+	codeIdempotencyKeyExists:               payout.FailureDuplicate,
+	"identification_error":                 payout.FailureProviderMisconfigured,
+	"authentication_error":                 payout.FailureProviderMisconfigured,
+	"authorization_error":                  payout.FailureProviderMisconfigured,
+	codeInternalError:                      payout.FailureProviderUnavailable,
+	"provider_internal_error":              payout.FailureProviderUnavailable,
+	"provider_issuer_unavailable":          payout.FailureProviderUnavailable,
+	"provider_timeout":                     payout.FailureProviderUnavailable,
+	"wallet_internal_error":                payout.FailureProviderUnavailable,
+	"routing_internal_error":               payout.FailureProviderUnavailable,
+	"npd_service_internal_error":           payout.FailureProviderUnavailable,
+	"confirm_timeout":                      payout.FailureProviderUnavailable,
+	"session_cancelled":                    payout.FailureCancelledByProvider,
+	codeSessionCancelledByPartner:          payout.FailureCancelledByOperator,
+}
