@@ -158,7 +158,7 @@ func TestPayout_BalanceThatCannotCoverFailsBeforeSubmit(t *testing.T) {
 
 	st := e.runMandarin(Input{Request: card, ApproveBeforeSubmit: true, BalanceCheck: BalanceFail})
 	require.Equal(t, payout.StatusFailed, st.Status)
-	require.Equal(t, "insufficient_balance", st.Failure.Code)
+	require.Equal(t, payout.FailureInsufficientFunds, st.Failure.Code)
 	require.Contains(t, st.Failure.Description, "does not cover the payout (10.00 RUB)")
 }
 

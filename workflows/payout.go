@@ -275,11 +275,11 @@ func (p *run) finish(ctx workflow.Context) payout.State {
 	case providers.StateCancelled:
 		p.setStatus(ctx, payout.StatusCancelled, "cancelled at the provider")
 	default:
-		p.state.Failure = &payout.Failure{Code: p.at.ErrorCode, Description: p.at.ErrorDescription}
+		p.state.Failure = p.providerFailure(ctx, p.at.ErrorCode, p.at.ErrorDescription)
 		if p.state.Failure.Code == "" {
 			p.state.Failure.Code = "provider_failed"
 		}
-		p.setStatus(ctx, payout.StatusFailed, "failed at the provider: "+p.state.Failure.Code)
+		p.setStatus(ctx, payout.StatusFailed, "failed at the provider: "+failureNote(p.state.Failure))
 	}
 	return p.state
 }

@@ -155,7 +155,8 @@ func TestPayout_FailedAtProviderKeepsTheProvidersReason(t *testing.T) {
 
 	st := e.run()
 	require.Equal(t, payout.StatusFailed, st.Status)
-	require.Equal(t, &payout.Failure{Code: "provider_issuer_unavailable", Description: "said the bank"}, st.Failure)
+	require.Equal(t, &payout.Failure{Code: payout.FailureProviderUnavailable, Description: "said the bank",
+		ProviderCode: "provider_issuer_unavailable", ProviderMessage: "said the bank"}, st.Failure)
 }
 
 func TestPayout_DuplicateAndOutOfOrderSignalsChangeNothing(t *testing.T) {
@@ -209,7 +210,8 @@ func TestPayout_RejectedSubmitFailsWithoutConfirm(t *testing.T) {
 
 	st := e.run()
 	require.Equal(t, payout.StatusFailed, st.Status)
-	require.Equal(t, "declined_by_issuer_bank", st.Failure.Code)
+	require.Equal(t, payout.FailureDeclinedByIssuer, st.Failure.Code)
+	require.Equal(t, "declined_by_issuer_bank", st.Failure.ProviderCode)
 }
 
 func TestPayout_RefusalAfterAnUnknownAttemptIsNotTakenAsFinal(t *testing.T) {
@@ -349,7 +351,8 @@ func TestPayout_RefusedConfirmationWaitsForTheProvidersFinalWord(t *testing.T) {
 
 	st := e.run()
 	require.Equal(t, payout.StatusFailed, st.Status)
-	require.Equal(t, "confirm_timeout", st.Failure.Code)
+	require.Equal(t, payout.FailureProviderUnavailable, st.Failure.Code)
+	require.Equal(t, "confirm_timeout", st.Failure.ProviderCode)
 	require.Contains(t, notes(st), "the provider did not take the confirmation (session_wrong_state); waiting for its final word")
 }
 

@@ -65,6 +65,22 @@ type run struct {
 // v2 reports whether the payout runs under "Money safety, part 2" (versionMoneySafety2) or later.
 func (p *run) v2() bool { return p.version >= versionMoneySafety2 }
 
+func (p *run) v3() bool { return p.version >= versionFailureVocabulary }
+
+// providerFailure is the failure the provider reported, in payoutflow's code with the provider's words (v3), or
+// as release 1 recorded it, the provider's code as the code. A code the provider's table has not is logged.
+func (p *run) providerFailure(ctx workflow.Context, code, description string) *payout.Failure {
+	if !p.v3() {
+		return &payout.Failure{Code: code, Description: description}
+	}
+	f, known := payout.ProviderFailure(p.state.Provider, code, description)
+	if !known {
+		workflow.GetLogger(ctx).Warn("provider failure code not in the provider's table: "+payout.FailureProviderRejected,
+			"provider", p.state.Provider, "provider_code", code, "payout_id", p.state.ID)
+	}
+	return &f
+}
+
 func (p *run) call() activities.Call {
 	return activities.Call{Provider: p.state.Provider, Ref: p.at.Ref}
 }
@@ -98,6 +114,9 @@ func (p *run) attention(ctx workflow.Context, why string) {
 
 // publish shows the status to operators: search attributes for filtering, current details in plain words.
 func (p *run) publish(ctx workflow.Context) {
+	if p.v3() {
+		p.state.NormaliseFailure() // a cancelled payout says why
+	}
 	if p.v2() {
 		p.state.CancelRefused = ""
 		if p.unstoppable() {
@@ -172,4 +191,13 @@ func mergeRefs(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// failureNote names a failure in a note: its code, and the provider's where it gave one ("declined_by_issuer
+// (declined_by_issuer_bank)").
+func failureNote(f *payout.Failure) string {
+	if f.ProviderCode == "" || f.ProviderCode == f.Code {
+		return f.Code
+	}
+	return f.Code + " (" + f.ProviderCode + ")"
 }

@@ -71,6 +71,9 @@ func (p *run) balanceCovers(ctx workflow.Context) bool {
 			payout.ProviderTitle(p.state.Provider), balance, p.in.Request.Amount)
 		if p.in.BalanceCheck == BalanceFail {
 			p.state.Failure = &payout.Failure{Code: "insufficient_balance", Description: why}
+			if p.v3() {
+				p.state.Failure = payout.OwnFailure(payout.FailureInsufficientFunds, why)
+			}
 			p.setStatus(ctx, payout.StatusFailed, why+"; nothing was sent")
 			return false
 		}
@@ -352,10 +355,12 @@ func (p *run) failFromError(ctx workflow.Context, err error, note string) bool {
 		var r activities.Rejection
 		_ = appErr.Details(&r)
 		if r.Code == "" {
-			r.Code = "provider_rejected"
+			r.Code = payout.FailureProviderRejected
+			p.state.Failure = &payout.Failure{Code: r.Code, Description: r.Description}
+		} else {
+			p.state.Failure = p.providerFailure(ctx, r.Code, r.Description)
 		}
-		p.state.Failure = &payout.Failure{Code: r.Code, Description: r.Description}
-		p.setStatus(ctx, payout.StatusFailed, note+": "+r.Code)
+		p.setStatus(ctx, payout.StatusFailed, note+": "+failureNote(p.state.Failure))
 		return false
 	}
 	p.attention(ctx, note+": "+errorCode(err))

@@ -49,7 +49,7 @@ func (p *run) transfer(ctx workflow.Context) payout.State {
 	}
 	if s := p.started; s != nil && s.Error != "" && p.at.Ref.SessionID == "" && p.claim == nil {
 		if s.Known {
-			p.state.Failure = &payout.Failure{Code: s.Error, Description: s.Description}
+			p.state.Failure = p.providerFailure(ctx, s.Error, s.Description)
 			p.setStatus(ctx, payout.StatusFailed, "the bank refused the transfer: "+s.Error)
 			return p.state
 		}

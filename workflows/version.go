@@ -14,8 +14,11 @@ const (
 	// may not be the first, bounded resubmits, checked operator marks, Temporal's cancellation as a cancel, no
 	// cancel where nothing can be stopped, pending flagged after a limit, the stricter name check.
 	versionMoneySafety2 workflow.Version = 1
+	// versionFailureVocabulary is "One vocabulary of failures": a failure is recorded with payoutflow's code
+	// (payout.FailureCodes) and the provider's words beside it, and a cancelled payout records why it was cancelled.
+	versionFailureVocabulary workflow.Version = 2
 
-	latestVersion = versionMoneySafety2
+	latestVersion = versionFailureVocabulary
 )
 
 // readVersion reads the version the payout runs under: latestVersion for a payout that starts now, the version it
