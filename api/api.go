@@ -398,7 +398,7 @@ func (s *Server) state(ctx context.Context, id string) (payout.State, error) {
 	return st, err
 }
 
-func (s *Server) readState(ctx context.Context, id string) (payout.State, string, error) {
+func (s *Server) readRawState(ctx context.Context, id string) (payout.State, string, error) {
 	var st payout.State
 	qctx, cancel := context.WithTimeout(ctx, liveReadTimeout)
 	v, qerr := s.cfg.Client.QueryWorkflow(qctx, id, "", workflows.QueryState)

@@ -29,9 +29,11 @@ type Summary struct {
 	AwaitingApproval bool          `json:"awaiting_approval"`
 	NeedsAttention   bool          `json:"needs_attention"`
 	// Contradiction tells that the provider contradicted how the payout ended: an operator must reconcile it.
-	Contradiction bool       `json:"contradiction,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	Contradiction bool `json:"contradiction,omitempty"`
+	// Failure is why the payout failed or was cancelled, in payoutflow's vocabulary, as its state says.
+	Failure   *payout.Failure `json:"failure,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	ClosedAt  *time.Time      `json:"closed_at,omitempty"`
 }
 
 var (
@@ -134,7 +136,9 @@ func (s *Server) listPayouts(c echo.Context) error {
 		NextPageToken string    `json:"next_page_token,omitempty"`
 	}{Payouts: []Summary{}}
 	for _, e := range res.GetExecutions() {
-		out.Payouts = append(out.Payouts, summary(e.GetExecution().GetWorkflowId(), e.GetSearchAttributes(), e.GetStartTime().AsTime(), e.GetCloseTime()))
+		sum := summary(e.GetExecution().GetWorkflowId(), e.GetSearchAttributes(), e.GetStartTime().AsTime(), e.GetCloseTime())
+		sum.Failure = s.listedFailure(c.Request().Context(), e.GetMemo())
+		out.Payouts = append(out.Payouts, sum)
 	}
 	if len(res.GetNextPageToken()) > 0 {
 		out.NextPageToken = base64.RawURLEncoding.EncodeToString(res.GetNextPageToken())

@@ -267,10 +267,14 @@ type Approval struct {
 	At       time.Time `json:"at"`
 }
 
-// Failure is why a payout failed.
+// Failure is why a payout failed or was cancelled. Code is payoutflow's own, the same for every provider (the
+// README's "One vocabulary of failures" lists them: declined_by_issuer, insufficient_funds, ...);
+// ProviderCode and ProviderMessage are the provider's words, where it gave them.
 type Failure struct {
-	Code        string `json:"code"`
-	Description string `json:"description,omitempty"`
+	Code            string `json:"code"`
+	Description     string `json:"description,omitempty"`
+	ProviderCode    string `json:"provider_code,omitempty"`
+	ProviderMessage string `json:"provider_message,omitempty"`
 }
 
 // PayerAction is a redirect the payer must follow.
@@ -302,16 +306,19 @@ type Entry struct {
 
 // Summary is one payout of a list.
 type Summary struct {
-	ID               string     `json:"id"`
-	Status           Status     `json:"status"`
-	Provider         string     `json:"provider"`
-	Method           string     `json:"method"`
-	Amount           Amount     `json:"amount"`
-	AwaitingApproval bool       `json:"awaiting_approval"`
-	NeedsAttention   bool       `json:"needs_attention"`
-	Contradiction    bool       `json:"contradiction,omitempty"`
-	CreatedAt        time.Time  `json:"created_at"`
-	ClosedAt         *time.Time `json:"closed_at,omitempty"`
+	ID               string `json:"id"`
+	Status           Status `json:"status"`
+	Provider         string `json:"provider"`
+	Method           string `json:"method"`
+	Amount           Amount `json:"amount"`
+	AwaitingApproval bool   `json:"awaiting_approval"`
+	NeedsAttention   bool   `json:"needs_attention"`
+	Contradiction    bool   `json:"contradiction,omitempty"`
+	// Failure is why the payout failed or was cancelled (Payout.Failure); nil for a payout of release 1, which
+	// Get tells.
+	Failure   *Failure   `json:"failure,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ClosedAt  *time.Time `json:"closed_at,omitempty"`
 }
 
 // Page is one page of a list.
