@@ -189,6 +189,7 @@ func TestPolicy_DeadlineCancelsAtTheBank(t *testing.T) {
 	done := waitFor(t, id, payout.StatusCancelled)
 	require.Equal(t, workflows.SystemActor, done.Approval.By)
 	require.Equal(t, "approval deadline passed", done.Approval.Reason)
+	require.Equal(t, payout.FailureApprovalExpired, done.Failure.Code)
 }
 
 type listPage struct {

@@ -52,7 +52,8 @@ func TestBank131Paths_UnknownTokenFailsClearly(t *testing.T) {
 	r := create(t, st.api.URL, t.Name(), bank131Payout(tokenDestination(bank131sandbox.SandboxTokenUnknown), ""))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	s := waitFor(t, r.state(t).ID, payout.StatusFailed)
-	require.Equal(t, "invalid_token", s.Failure.Code)
+	require.Equal(t, payout.FailureInvalidCard, s.Failure.Code)
+	require.Equal(t, "invalid_token", s.Failure.ProviderCode)
 	require.Empty(t, ledgerFor(s.ID))
 }
 

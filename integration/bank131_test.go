@@ -89,6 +89,7 @@ func TestBank131Payout_CancelledByAPIMovesNoMoney(t *testing.T) {
 	done := waitFor(t, id, payout.StatusCancelled)
 	require.False(t, done.Approval.Approved)
 	require.Equal(t, "bob", done.Approval.By)
+	require.Equal(t, &payout.Failure{Code: payout.FailureCancelledByOperator, Description: "cancelled by bob: wrong card"}, done.Failure)
 	require.Empty(t, ledgerFor(id))
 
 	r = decide(t, st.api.URL, "alice", id, "confirm", "")
@@ -100,8 +101,9 @@ func TestBank131Payout_CancelledByAPIMovesNoMoney(t *testing.T) {
 func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
 	id := create(t, st.api.URL, t.Name(), cardPayout(cardDeclined)).state(t).ID
 	done := waitFor(t, id, payout.StatusFailed)
-	require.Equal(t, "declined_by_issuer_bank", done.Failure.Code)
-	require.NotEmpty(t, done.Failure.Description)
+	require.Equal(t, &payout.Failure{Code: payout.FailureDeclinedByIssuer, Description: "Declined by issuer bank",
+		ProviderCode: "declined_by_issuer_bank", ProviderMessage: "Declined by issuer bank"}, done.Failure)
+	requireListedFailure(t, id, done.Failure)
 	require.Nil(t, done.Approval, "nobody was asked to approve a declined payout")
 	require.Empty(t, ledgerFor(id))
 }
@@ -112,7 +114,8 @@ func TestBank131Payout_FailureAfterConfirmIsReported(t *testing.T) {
 	r := decide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
 	done := waitFor(t, id, payout.StatusFailed)
-	require.Equal(t, "provider_issuer_unavailable", done.Failure.Code)
+	require.Equal(t, payout.FailureProviderUnavailable, done.Failure.Code)
+	require.Equal(t, "provider_issuer_unavailable", done.Failure.ProviderCode)
 	require.Empty(t, ledgerFor(id))
 }
 

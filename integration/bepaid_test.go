@@ -96,8 +96,9 @@ func TestBePaidPayout_TokenIsPaid(t *testing.T) {
 func TestBePaidPayout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
 	id := approve(t, bePaidCardPayout(bpCardDeclined, 4503))
 	done := waitFor(t, id, payout.StatusFailed)
-	require.Equal(t, "05", done.Failure.Code)
-	require.Equal(t, "Payout was declined", done.Failure.Description)
+	require.Equal(t, &payout.Failure{Code: payout.FailureDeclinedByIssuer, Description: "Payout was declined",
+		ProviderCode: "05", ProviderMessage: "Payout was declined"}, done.Failure)
+	requireListedFailure(t, id, done.Failure)
 	require.Empty(t, bePaidLedgerFor(id))
 }
 

@@ -81,7 +81,10 @@ func TestMandarin_CardPayoutsByTokenAndNumber(t *testing.T) {
 				require.Equal(t, tt.last4, s.Destination.Card.Last4)
 			} else {
 				require.Empty(t, mandarinLedgerFor(id))
-				require.NotEmpty(t, s.Failure.Code)
+				// Mandarin says failed, and no more: neither its callback nor its operation gives a reason.
+				require.Equal(t, &payout.Failure{Code: payout.FailureDeclined, Description: payout.FailureWords(payout.FailureDeclined),
+					ProviderCode: "failed"}, s.Failure)
+				requireListedFailure(t, id, s.Failure)
 			}
 		})
 	}
@@ -222,7 +225,7 @@ func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
 		waitFor(t, id, payout.StatusAwaitingApproval)
 		require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
 		s := waitFor(t, id, payout.StatusFailed)
-		require.Equal(t, "insufficient_balance", s.Failure.Code)
+		require.Equal(t, payout.FailureInsufficientFunds, s.Failure.Code)
 		require.Contains(t, s.Failure.Description, "(100.00 RUB) does not cover the payout (1500.00 RUB)")
 		require.Empty(t, mandarinLedgerFor(id))
 	})
