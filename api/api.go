@@ -315,7 +315,7 @@ func (s *Server) startTransfer(ctx context.Context, t providers.Transferrer, id 
 			case pe.Code != "":
 				started.Error = pe.Code
 			case started.Known:
-				started.Error = "transfer_refused"
+				started.Error = workflows.TransferRefused
 			}
 			started.Description = pe.Description
 		}

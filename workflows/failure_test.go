@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/policy"
@@ -80,4 +81,22 @@ func TestPayout_PayoutDeclinedByPolicySaysSo(t *testing.T) {
 	require.NoError(t, e.GetWorkflowResult(&st))
 	require.Equal(t, payout.StatusCancelled, st.Status)
 	require.Equal(t, &payout.Failure{Code: payout.FailureCancelledByPolicy, Description: "amount over the limit"}, st.Failure)
+}
+
+func TestPayout_TransferRefusedWithoutACodeIsNotTakenForTheProvidersCode(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	e := env{s.NewTestWorkflowEnvironment(), t}
+	e.RegisterWorkflowWithOptions(PayoutWorkflow, workflowRegisterOptions())
+	e.RegisterActivity(acts)
+	e.OnActivity(acts.VerifyDecision, mock.Anything, mock.Anything).Return(true, nil)
+	e.at(time.Second, SignalTransferStarted, TransferStarted{Error: TransferRefused, Description: "build request: bad url",
+		Known: true, Proof: "signed"})
+	req := request()
+	req.Transfer = &payout.Transfer{}
+	e.ExecuteWorkflow(PayoutWorkflow, Input{ID: payoutID, Request: req})
+	require.True(t, e.IsWorkflowCompleted())
+	var st payout.State
+	require.NoError(t, e.GetWorkflowResult(&st))
+	require.Equal(t, payout.StatusFailed, st.Status)
+	require.Equal(t, &payout.Failure{Code: payout.FailureProviderRejected, Description: "build request: bad url"}, st.Failure)
 }

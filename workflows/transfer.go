@@ -26,6 +26,9 @@ type TransferStarted struct {
 	Proof string `json:"proof,omitempty"`
 }
 
+// TransferRefused is TransferStarted.Error of a transfer the provider refused without a code of its own.
+const TransferRefused = "transfer_refused"
+
 // Digest is what the API signs of a TransferStarted: the session named, the error and whether it is known.
 func (t TransferStarted) Digest() string {
 	return fmt.Sprintf("%s|%s|%t", t.Outcome.Ref.SessionID, t.Error, t.Known)
@@ -49,7 +52,11 @@ func (p *run) transfer(ctx workflow.Context) payout.State {
 	}
 	if s := p.started; s != nil && s.Error != "" && p.at.Ref.SessionID == "" && p.claim == nil {
 		if s.Known {
-			p.state.Failure = p.providerFailure(ctx, s.Error, s.Description)
+			if p.v3() && s.Error == TransferRefused { // no code of the provider's
+				p.state.Failure = payout.OwnFailure(payout.FailureProviderRejected, s.Description)
+			} else {
+				p.state.Failure = p.providerFailure(ctx, s.Error, s.Description)
+			}
 			p.setStatus(ctx, payout.StatusFailed, "the bank refused the transfer: "+s.Error)
 			return p.state
 		}
