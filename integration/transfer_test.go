@@ -112,7 +112,8 @@ func TestTransfer_FailedAt3DSecureFails(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	s = waitFor(t, id, payout.StatusFailed)
-	require.NotEmpty(t, s.Failure.Code)
+	require.Equal(t, payout.FailurePayerAuthentication, s.Failure.Code)
+	require.Equal(t, "3DS_error", s.Failure.ProviderCode)
 	require.Empty(t, ledgerFor(id))
 }
 
