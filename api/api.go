@@ -110,10 +110,10 @@ func New(cfg Config) http.Handler {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(s.log)
-	e.Use(s.requestID, middleware.Recover(), s.accessLog)
+	e.Use(s.requestID, middleware.Recover(), s.accessLog, bodyLimits())
 
 	e.GET("/healthz", s.health)
-	v1 := e.Group("/v1", middleware.BodyLimit(maxRequestBody))
+	v1 := e.Group("/v1")
 	v1.POST("/payouts", s.createPayout, s.authorize(ScopeCreate))
 	v1.GET("/payouts", s.listPayouts, s.authorize(ScopeRead))
 	v1.GET("/payouts/:id", s.getPayout, s.authorize(ScopeRead))
@@ -122,8 +122,8 @@ func New(cfg Config) http.Handler {
 	v1.POST("/payouts/:id/resolve", s.resolve, s.authorize(ScopeApprove))
 	v1.GET("/sbp/banks", s.sbpBanks, s.authorize(ScopeRead))
 	v1.GET("/balances", s.balances, s.authorize(ScopeRead))
-	e.POST("/webhooks/:provider", s.webhook, middleware.BodyLimit(maxWebhookBody))
-	e.POST("/webhooks/:provider/verify", s.verification, middleware.BodyLimit(maxWebhookBody))
+	e.POST("/webhooks/:provider", s.webhook)
+	e.POST("/webhooks/:provider/verify", s.verification)
 	return e
 }
 
@@ -476,6 +476,8 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 			return err
 		}
 		switch {
+		case st.Status.Final():
+			return finished(id, st)
 		case signal == workflows.SignalConfirm && st.ApprovalsRequired > 1 && st.CreatedBy == me:
 			return apiError(http.StatusForbidden, "creator_cannot_approve",
 				fmt.Sprintf("payout %s needs two approvers, and who created it (%s) cannot be one of them", id, me))
@@ -741,6 +743,9 @@ func jsonError(err error) error {
 		field := typ.Field
 		if field == "" {
 			return apiError(http.StatusBadRequest, "invalid_json", "the body must be a JSON object")
+		}
+		if isInteger(typ.Type) {
+			return integerError(field, typ.Value, typ.Type)
 		}
 		return fieldError(http.StatusBadRequest, field, "invalid_type", fmt.Sprintf("%s must be a JSON %s", field, jsonKind(typ.Type.Kind().String())))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

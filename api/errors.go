@@ -57,6 +57,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if m, ok := he.Message.(string); ok && m != "" {
 				e.Message = m
 			}
+			if he.Code == http.StatusMethodNotAllowed {
+				e.Message = methodNotAllowed(c)
+			}
 		default:
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "error", err)
 			e = apiError(http.StatusInternalServerError, "internal_error", "internal error; the request may be retried")

@@ -95,7 +95,7 @@ func TestBank131Payout_CancelledByAPIMovesNoMoney(t *testing.T) {
 	r = decide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Equal(t, http.StatusConflict, r.Status, "a cancelled payout cannot be confirmed")
 	code, _ := r.apiError(t)
-	require.Equal(t, "already_decided", code)
+	require.Equal(t, "payout_finished", code)
 }
 
 func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {

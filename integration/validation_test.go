@@ -51,6 +51,9 @@ func TestCreatePayout_BadInputIsRejectedAndStartsNothing(t *testing.T) {
 		{"no recipient name", "", strings.Replace(valid, `"Ivanov Ivan"`, `"  "`, 1), 422, "required", "recipient.full_name"},
 		{"description too long", "", strings.Replace(valid, `"Payout for order 123"`, `"`+strings.Repeat("x", 256)+`"`, 1), 422, "too_long", "description"},
 		{"card number hidden in metadata", "", strings.Replace(valid, `"order_id":"123"`, `"note":"4242424242424242"`, 1), 422, "card_number_not_allowed", "metadata.note"},
+		{"fractional amount", "", strings.Replace(valid, `"value":10000`, `"value":100.5`, 1), 400, "not_an_integer", "amount.value"},
+		{"amount with an exponent", "", strings.Replace(valid, `"value":10000`, `"value":1e4`, 1), 400, "not_an_integer", "amount.value"},
+		{"huge amount", "", strings.Replace(valid, `"value":10000`, `"value":100000000000000000000`, 1), 400, "out_of_range", "amount.value"},
 		{"body too large", "", `{"description":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "body_too_large", ""},
 	}
 	for _, tt := range tests {
@@ -71,6 +74,12 @@ func TestCreatePayout_BadInputIsRejectedAndStartsNothing(t *testing.T) {
 			require.Equal(t, tt.code, code)
 			require.Equal(t, tt.field, field)
 			require.NotContains(t, string(r.Body), "4242424242424242", "an error never echoes a card number")
+			if tt.field == "amount.value" && tt.status == http.StatusBadRequest {
+				require.Contains(t, string(r.Body), "an integer number of minor units (kopecks)")
+			}
+			if tt.status == http.StatusRequestEntityTooLarge {
+				require.Contains(t, string(r.Body), "64 KiB (65536 bytes)", "413 says the limit")
+			}
 			if tt.key == "" {
 				require.False(t, workflowExists(t, payout.ID(key)), "a rejected request starts no workflow")
 			}
