@@ -159,7 +159,7 @@ func (a *Activities) Status(ctx context.Context, c Call) (providers.Outcome, err
 	if errors.As(err, &pe) && pe.Certainty == providers.Known {
 		// A refused status call moved nothing: asking again (with fresh credentials, a fresh request id) is safe,
 		// and the workflow's retry policy bounds it.
-		return out, temporal.NewApplicationError(err.Error(), ErrRejected, err, Rejection{Code: pe.Code, Description: pe.Description})
+		return out, refused(err, ErrRejected, false, pe)
 	}
 	return out, classify(err)
 }
@@ -259,12 +259,22 @@ func classify(err error) error {
 	}
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.Exists {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrExists, err,
-			Rejection{Code: pe.Code, Description: pe.Description})
+		return refused(err, ErrExists, true, pe)
 	}
 	if errors.As(err, &pe) && pe.Certainty == providers.Known {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrRejected, err,
-			Rejection{Code: pe.Code, Description: pe.Description})
+		return refused(err, ErrRejected, true, pe)
 	}
 	return temporal.NewApplicationError(err.Error(), ErrUnknownOutcome, err)
+}
+
+// refused is the application error of a provider's definite refusal. A refusal is expected, and the workflow acts
+// on it: it is benign, so the SDK logs it at DEBUG (not ERROR, which asks a person to act) and does not count it
+// as a failed activity.
+func refused(err error, kind string, nonRetryable bool, pe *providers.Error) error {
+	return temporal.NewApplicationErrorWithOptions(err.Error(), kind, temporal.ApplicationErrorOptions{
+		NonRetryable: nonRetryable,
+		Cause:        err,
+		Details:      []any{Rejection{Code: pe.Code, Description: pe.Description}},
+		Category:     temporal.ApplicationErrorCategoryBenign,
+	})
 }

@@ -70,7 +70,7 @@ func TestMandarin_TheRecipientsPhoneAndEmailAreTaken(t *testing.T) {
 	code, field := r.apiError(t)
 	require.Equal(t, "invalid_phone", code)
 	require.Equal(t, "recipient.phone", field)
-	require.NotContains(t, st.logs.String(), "89001234567", "the phone is not logged")
+	requireNotLogged(t, "the phone is not logged", "89001234567")
 }
 
 // TestTransfer_AtAPromoRateNamesThePromoProject sends seed 002's transfer at the sandbox's promo rate: with the

@@ -24,7 +24,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/payoutflow/payoutflow/api"
@@ -69,6 +68,8 @@ type stack struct {
 	providers     []providers.Provider
 
 	logs *syncBuffer
+	// jsonLogs are the same lines as logs, as LOG_FORMAT=json writes them.
+	jsonLogs *syncBuffer
 
 	keys *api.Keys
 	// secrets are the test API keys' secrets by key name.
@@ -109,7 +110,7 @@ func TestMain(m *testing.M) {
 }
 
 func startStack() (*stack, func(), error) {
-	s := &stack{logs: &syncBuffer{}, secrets: map[string]string{}}
+	s := &stack{logs: &syncBuffer{}, jsonLogs: &syncBuffer{}, secrets: map[string]string{}}
 	var keys []api.Key
 	for name, scopes := range testKeys {
 		secret, err := api.NewSecret()
@@ -123,8 +124,8 @@ func startStack() (*stack, func(), error) {
 	if s.keys, err = api.NewKeys(keys); err != nil {
 		return nil, nil, err
 	}
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	sdkLogger := sdklog.NewStructuredLogger(log)
+	log := s.logger()
+	sdkLogger := config.SDKLogger(log)
 
 	key, err := codecKey()
 	if err != nil {
@@ -261,11 +262,17 @@ func (s *stack) newAPIWithPolicy(cfg config.Config, pol *policy.Policy) http.Han
 
 // newAPIAt returns an API handler on the shared stack whose clock is now (time.Now when nil).
 func (s *stack) newAPIAt(cfg config.Config, pol *policy.Policy, now func() time.Time) http.Handler {
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.logs, testLogSink()), nil))
 	return app.NewAPI(cfg, app.API{
-		Client: s.client, DataConverter: s.dc, CodecKeys: s.codecKeys, Logger: log, Keys: s.keys, Policy: pol,
+		Client: s.client, DataConverter: s.dc, CodecKeys: s.codecKeys, Logger: s.logger(), Keys: s.keys, Policy: pol,
 		Providers: s.registry(), Now: now,
 	})
+}
+
+// logger returns the stack's logger: its lines go to logs as text and to jsonLogs as JSON, from INFO up.
+func (s *stack) logger() *slog.Logger {
+	return slog.New(slog.NewMultiHandler(
+		config.NewLogHandler(io.MultiWriter(s.logs, testLogSink()), config.LogText, slog.LevelInfo),
+		config.NewLogHandler(s.jsonLogs, config.LogJSON, slog.LevelInfo)))
 }
 
 // registry returns a new registry of the stack's providers, with their webhook receivers.

@@ -187,8 +187,7 @@ func (p *run) contradicted(ctx workflow.Context, out providers.Outcome) {
 	p.state.Contradiction = &payout.Contradiction{At: workflow.Now(ctx), Ended: p.state.Status,
 		ProviderSays: string(out.State), Note: note}
 	p.state.ProviderRefs = mergeRefs(p.state.ProviderRefs, refs(out.Ref))
-	workflow.GetLogger(ctx).Error("payout contradicts its provider", "payout_id", p.in.ID, "provider",
-		p.state.Provider, "ended", p.state.Status, "provider_says", out.State)
+	workflow.GetLogger(ctx).Error("payout contradicts its provider", "ended", p.state.Status, "provider_says", out.State)
 	p.note(ctx, note)
 	p.publish(ctx)
 }

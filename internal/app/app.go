@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/payoutflow/payoutflow/activities"
@@ -134,7 +135,7 @@ func Mandarin(cfg config.Mandarin, publicURL string) (*mandarin.Provider, *manda
 // NewWorker returns a worker, not yet started, for payout workflows and their activities. codecKeys is the codec's
 // keyring, from whose keys those that verify the API's proofs of decisions are derived.
 func NewWorker(c client.Client, taskQueue string, codecKeys []codec.Key, ps ...providers.Provider) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{})
+	w := worker.New(c, taskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&workflows.PayoutLogging{}}})
 	acts := activities.New(derived(codecKeys, DecisionKey), ps...)
 	acts.Signaler = c
 	workflows.Register(w, acts)

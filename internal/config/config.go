@@ -15,7 +15,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/payoutflow/payoutflow/codec"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -51,6 +50,7 @@ type Config struct {
 	// and Mandarin 24h).
 	PendingLimit map[string]time.Duration
 	LogLevel     slog.Level // LOG_LEVEL
+	LogFormat    string     // LOG_FORMAT: text or json
 
 	Bank131  Bank131
 	BePaid   BePaid
@@ -211,6 +211,9 @@ func load(dev bool) (Config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
+	if c.LogFormat, err = logFormat(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -285,7 +288,7 @@ func cidrs(name string) ([]*net.IPNet, error) {
 
 // Logger returns the process's structured logger.
 func (c Config) Logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	return slog.New(NewLogHandler(os.Stderr, c.LogFormat, c.LogLevel))
 }
 
 // Codec returns the payload codec and its keyring (current key first) from CODEC_KEYS, CODEC_KEY_FILE or CODEC_KEY
@@ -338,7 +341,7 @@ func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converte
 	opts := c.temporal.options // TLS, API key and headers as configured (temporal.go)
 	opts.HostPort, opts.Namespace = c.TemporalAddress, c.Namespace
 	opts.DataConverter, opts.FailureConverter = dc, codec.FailureConverter(dc)
-	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	opts.Logger = SDKLogger(log)
 	cl, err := client.Dial(opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial Temporal at %s (TEMPORAL_ADDRESS, namespace %s, %s): %w; %s",
