@@ -125,13 +125,11 @@ func TestState_MarkedBy(t *testing.T) {
 	require.False(t, ok, "a payout still open was not ended by a mark")
 }
 
-func TestMix_EveryPayoutIsValidJSONAndTheMixCoversEveryProvider(t *testing.T) {
+func TestMix_EveryPayoutIsAClientRequestAndTheMixCoversEveryProvider(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range 13 {
-		var req struct {
-			Provider string `json:"provider"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(Mix(i)), &req), "payout %d", i)
+		req, err := mixRequest(i)
+		require.NoError(t, err, "payout %d is read strictly as the client's CreateRequest", i)
 		seen[req.Provider] = true
 	}
 	require.Len(t, seen, 3)

@@ -19,6 +19,8 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+
+	pfclient "github.com/payoutflow/payoutflow/client"
 )
 
 // The API keys of a chaos run: the backend creates payouts; two operators, each with a key of their own, approve,
@@ -126,11 +128,12 @@ func (d *driver) actLater(ctx context.Context, id string, p *plan, created time.
 	}
 	switch p.act {
 	case actCancel:
-		d.post(ctx, keyOperator, actCancel, id, "cancel", `{"reason":"chaos: the customer changed their mind"}`)
+		d.post(ctx, keyOperator, actCancel, id, func(c *pfclient.Client) (*pfclient.Decision, error) {
+			return c.Cancel(ctx, id, "chaos: the customer changed their mind")
+		})
 	case actTemporalCancel:
-		var st state
-		if status, body, err := d.callAs(ctx, keyOperator, http.MethodGet, "/v1/payouts/"+id, nil, ""); err != nil ||
-			status != http.StatusOK || json.Unmarshal(body, &st) != nil {
+		st, err := d.get(ctx, id)
+		if err != nil {
 			return
 		}
 		d.temporalCancel(ctx, id, st)
@@ -151,15 +154,16 @@ func (d *driver) operate(ctx context.Context, id string, st state, flaggedFor ti
 	}
 	if flaggedFor >= lookUpAfter && !p.lookedUp {
 		p.lookedUp = true
-		d.post(ctx, keyOperator, actLookUp, id, "resolve", `{"action":"look_up"}`)
+		d.post(ctx, keyOperator, actLookUp, id, resolve(ctx, id, pfclient.Resolution{Action: pfclient.ResolveLookUp}))
 	}
 	if flaggedFor >= markAfter && p.mark != "" && !p.marked {
 		p.marked = true
-		body := `{"action":"mark_failed","reason":"chaos: the provider's back office shows no such payout"}`
+		r := pfclient.Resolution{Action: pfclient.ResolveMarkFailed, Reason: "chaos: the provider's back office shows no such payout"}
 		if p.mark == actMarkSucceeded {
-			body = fmt.Sprintf(`{"action":"mark_succeeded","reference":"chaos-ref-%s","reason":"chaos: found in the provider's registry"}`, id[3:15])
+			r = pfclient.Resolution{Action: pfclient.ResolveMarkSucceeded, Reference: "chaos-ref-" + id[3:15],
+				Reason: "chaos: found in the provider's registry"}
 		}
-		d.post(ctx, keyOperator, p.mark, id, "resolve", body)
+		d.post(ctx, keyOperator, p.mark, id, resolve(ctx, id, r))
 	}
 }
 
@@ -167,7 +171,9 @@ func (d *driver) operate(ctx context.Context, id string, st state, flaggedFor ti
 // moment, by two operators. It reports whether the decision was taken (or another one was).
 func (d *driver) approve(ctx context.Context, id string) bool {
 	confirm := func() string {
-		return d.post(ctx, keyApprover, "confirm", id, "confirm", `{"reason":"chaos run"}`)
+		return d.post(ctx, keyApprover, "confirm", id, func(c *pfclient.Client) (*pfclient.Decision, error) {
+			return c.Confirm(ctx, id, "chaos run")
+		})
 	}
 	if p := d.plans[id]; p == nil || !p.race {
 		a := confirm()
@@ -184,30 +190,38 @@ func (d *driver) approve(ctx context.Context, id string) bool {
 	go func() {
 		defer wg.Done()
 		<-start
-		d.post(ctx, keyOperator, actRace, id, "cancel", `{"reason":"chaos: cancelled while it was approved"}`)
+		d.post(ctx, keyOperator, actRace, id, func(c *pfclient.Client) (*pfclient.Decision, error) {
+			return c.Cancel(ctx, id, "chaos: cancelled while it was approved")
+		})
 	}()
 	close(start)
 	wg.Wait()
 	return true
 }
 
-// post sends an operator's POST /v1/payouts/{id}/{verb} with key, counts the answer under action (confirm is
-// not counted but in a race) and returns it: "202", "409 not_cancellable", …
-func (d *driver) post(ctx context.Context, key, action, id, verb, body string) string {
-	status, b, err := d.callAs(ctx, key, http.MethodPost, "/v1/payouts/"+id+"/"+verb, nil, body)
-	answer := fmt.Sprint(status)
+// decision is an operator's call: a confirm, cancel or resolve by the client given.
+type decision func(*pfclient.Client) (*pfclient.Decision, error)
+
+func resolve(ctx context.Context, id string, r pfclient.Resolution) decision {
+	return func(c *pfclient.Client) (*pfclient.Decision, error) { return c.Resolve(ctx, id, r) }
+}
+
+// post makes an operator's decision on payout id with key, counts the answer under action (confirm is not counted
+// but in a race) and returns it: "202", "409 not_cancellable", … or "no answer" (the client repeats a decision only
+// while the API refuses connections: one that may have reached it is not sent again, and the payout's next read
+// tells whether it was taken).
+func (d *driver) post(ctx context.Context, key, action, id string, call decision) string {
+	_, err := call(d.clients[key])
+	answer, status := fmt.Sprint(http.StatusAccepted), http.StatusAccepted
+	var e *pfclient.Error
 	switch {
+	case errors.As(err, &e):
+		answer, status = fmt.Sprint(e.StatusCode), e.StatusCode
+		if e.Code != "" {
+			answer += " " + e.Code
+		}
 	case err != nil:
-		answer = "no answer"
-	case status >= 400:
-		var e struct {
-			Error struct {
-				Code string `json:"code"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
-			answer += " " + e.Error.Code
-		}
+		answer, status = "no answer", 0
 	}
 	if action == "confirm" {
 		if d.plans[id] != nil && d.plans[id].race {
@@ -217,7 +231,7 @@ func (d *driver) post(ctx context.Context, key, action, id, verb, body string) s
 	}
 	d.count(action, answer)
 	if !expected(status) {
-		d.logf("chaos: %s of %s answered %s %s", action, id, answer, strings.TrimSpace(string(b)))
+		d.logf("chaos: %s of %s answered %s: %v", action, id, answer, err)
 	}
 	return answer
 }

@@ -1,10 +1,8 @@
 package chaos
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -19,6 +17,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/stacktest"
 )
 
@@ -257,7 +256,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	logf("chaos: stack up in %s (logs in %s); %d payouts, %d at once, faults %q, seed %d",
 		time.Since(started).Round(time.Millisecond), s.logs, o.Payouts, o.Concurrency, o.Faults, o.Seed)
 
-	d := &driver{api: s.apiURL, keys: keys, logf: logf, http: &http.Client{Timeout: 30 * time.Second}, temporal: tc,
+	hc := &http.Client{Timeout: 30 * time.Second}
+	clients, err := apiClients(s.apiURL, keys, hc)
+	if err != nil {
+		return Report{}, err
+	}
+	d := &driver{clients: clients, logf: logf, http: hc, temporal: tc,
 		n: o.Payouts, actions: map[string]map[string]int{}, temporalCancelled: map[string]bool{}}
 	runCtx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -287,7 +291,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	for _, id := range ids {
 		st := states[id]
 		if d.temporalCancelled[id] {
-			rep.TemporalCancels[st.Status]++
+			rep.TemporalCancels[string(st.Status)]++
 			rep.TemporalCancelNotes[st.temporalCancelNote()]++
 		}
 		if st.Contradiction != nil {
@@ -318,7 +322,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		case "needs_attention":
 			rep.NeedsAttention[id] = generalize(st.Attention)
 		default:
-			lost := id + "(" + st.Status
+			lost := id + "(" + string(st.Status)
 			if d.temporalCancelled[id] {
 				lost += ", after Temporal's cancellation request"
 			}
@@ -438,9 +442,9 @@ func processFaults(ctx context.Context, s *stack, o Options, progress func() flo
 // dumpPayouts writes every payout as the API last showed it (timeline included), for a look at what the report
 // names.
 func dumpPayouts(path string, ids []string, states map[string]state) error {
-	all := make(map[string]json.RawMessage, len(ids))
+	all := make(map[string]state, len(ids))
 	for _, id := range ids {
-		all[id] = states[id].raw
+		all[id] = states[id]
 	}
 	b, err := json.MarshalIndent(all, "", "  ")
 	if err != nil {
@@ -477,27 +481,8 @@ func ledgers(s *stack, dir string) (map[string]int, error) {
 	return paid, nil
 }
 
-// state is what the driver reads of a payout.
-type state struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Provider  string `json:"provider"`
-	Attention string `json:"attention"`
-	Failure   *struct {
-		Code string `json:"code"`
-	} `json:"failure"`
-	PayerAction *struct {
-		RedirectURL string `json:"redirect_url"`
-	} `json:"payer_action"`
-	Contradiction *struct {
-		ProviderSays string `json:"provider_says"`
-	} `json:"contradiction"`
-	Timeline []struct {
-		Note string `json:"note"`
-	} `json:"timeline"`
-	// raw is the payout as GET /v1/payouts/{id} answered it.
-	raw json.RawMessage
-}
+// state is a payout as the driver last read it.
+type state struct{ pfclient.Payout }
 
 // cancelTaken reports whether the payout's workflow took a cancel (by API or Temporal's cancellation request).
 func (st state) cancelTaken() bool {
@@ -544,13 +529,7 @@ func (st state) markedBy() (string, bool) {
 	return "", false
 }
 
-func (st state) final() bool {
-	switch st.Status {
-	case "succeeded", "failed", "cancelled":
-		return true
-	}
-	return false
-}
+func (st state) final() bool { return st.Status.Final() }
 
 // attentionGrace is how long a payout may need attention before the run takes that as its end: until then it may
 // still resolve itself (its next ask of the provider may be answered).
@@ -558,9 +537,10 @@ const attentionGrace = time.Minute
 
 // driver is the backend, the operators and the payers of a chaos run.
 type driver struct {
-	api      string
-	keys     map[string]string // API key secrets by name
-	logf     func(string, ...any)
+	// clients call the API with each of the run's keys, by name.
+	clients map[string]*pfclient.Client
+	logf    func(string, ...any)
+	// http follows transfers' 3-D Secure redirects.
 	http     *http.Client
 	temporal client.Client
 	n        int
@@ -584,40 +564,37 @@ func (d *driver) progress() float64 {
 	return min((float64(d.created.Load())+float64(d.settled.Load()))/float64(2*d.n), 1)
 }
 
-// call sends one API request as the backend (see callAs).
-func (d *driver) call(ctx context.Context, method, path string, headers map[string]string, body string) (int, []byte, error) {
-	return d.callAs(ctx, keyBackend, method, path, headers, body)
+// apiClients are clients of the API at url with each of keys (secrets by name). Every call of the run is repeated
+// until its context ends when it may be (the API is killed and started again): reads and creates (each with its
+// idempotency key) after any failure that may pass, decisions only while the API refuses connections.
+func apiClients(url string, keys map[string]string, hc *http.Client) (map[string]*pfclient.Client, error) {
+	clients := map[string]*pfclient.Client{}
+	for name, secret := range keys {
+		c, err := pfclient.New(url, secret, pfclient.WithHTTPClient(hc), pfclient.WithUserAgent("payoutflow-chaos"),
+			pfclient.WithRetry(pfclient.RetryPolicy{MaxAttempts: -1, MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second}))
+		if err != nil {
+			return nil, fmt.Errorf("API client for %s: %w", name, err)
+		}
+		clients[name] = c
+	}
+	return clients, nil
 }
 
-// callAs sends one API request with the named API key, again after a connection error or a 5xx (the API may be
-// restarting; every call the driver makes is safe to repeat), until ctx ends.
-func (d *driver) callAs(ctx context.Context, key, method, path string, headers map[string]string, body string) (int, []byte, error) {
-	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, d.api+path, bytes.NewBufferString(body))
-		if err != nil {
-			return 0, nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+d.keys[key])
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := d.http.Do(req)
-		if err == nil {
-			b, readErr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if readErr == nil && resp.StatusCode < 500 {
-				return resp.StatusCode, b, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return 0, nil, errors.Join(ctx.Err(), err)
-		case <-time.After(min(time.Duration(attempt+1)*200*time.Millisecond, 2*time.Second)):
-		}
+// get reads a payout as the backend.
+func (d *driver) get(ctx context.Context, id string) (state, error) {
+	p, err := d.clients[keyBackend].Get(ctx, id)
+	if err != nil {
+		return state{}, err
 	}
+	return state{*p}, nil
+}
+
+// mixRequest is the i-th payout of the mix as the client sends it.
+func mixRequest(i int) (pfclient.CreateRequest, error) {
+	var req pfclient.CreateRequest
+	dec := json.NewDecoder(strings.NewReader(Mix(i)))
+	dec.DisallowUnknownFields()
+	return req, dec.Decode(&req)
 }
 
 // createAll creates n payouts of the mix, concurrency at once, sets the operators off on their plans, and returns
@@ -634,23 +611,24 @@ func (d *driver) createAll(ctx context.Context, n, concurrency int, seed uint64,
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			key := fmt.Sprintf("chaos-%d-%d", seed, i)
-			status, body, err := d.call(ctx, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": key}, Mix(i))
-			if err != nil || (status != http.StatusCreated && status != http.StatusOK) {
-				d.logf("chaos: create %d: status %d %v %s", i, status, err, body)
+			req, err := mixRequest(i)
+			if err != nil {
+				d.logf("chaos: payout %d of the mix: %v", i, err)
 				return
 			}
-			var st state
-			if json.Unmarshal(body, &st) == nil {
-				ids[i] = st.ID
-				d.created.Add(1)
-				mu.Lock()
-				d.plans[st.ID] = plans[i]
-				mu.Unlock()
-				if plans[i].act != "" {
-					d.acting.Add(1)
-					go d.actLater(ctx, st.ID, plans[i], time.Now())
-				}
+			p, err := d.clients[keyBackend].Create(ctx, req, &pfclient.CreateOptions{IdempotencyKey: fmt.Sprintf("chaos-%d-%d", seed, i)})
+			if err != nil {
+				d.logf("chaos: create %d: %v", i, err)
+				return
+			}
+			ids[i] = p.ID
+			d.created.Add(1)
+			mu.Lock()
+			d.plans[p.ID] = plans[i]
+			mu.Unlock()
+			if plans[i].act != "" {
+				d.acting.Add(1)
+				go d.actLater(ctx, p.ID, plans[i], time.Now())
 			}
 		}()
 	}
@@ -684,16 +662,15 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 			if settled(id) {
 				continue
 			}
-			status, body, err := d.call(ctx, http.MethodGet, "/v1/payouts/"+id, nil, "")
-			if err != nil {
+			st, err := d.get(ctx, id)
+			switch {
+			case ctx.Err() != nil:
 				return states
-			}
-			var st state
-			if status != http.StatusOK || json.Unmarshal(body, &st) != nil {
+			case err != nil:
+				d.logf("chaos: read %s: %v", id, err)
 				pending++
 				continue
 			}
-			st.raw = body
 			states[id] = st
 			if now := st.final() || st.Status == "needs_attention"; now != done[id] {
 				done[id] = now
@@ -734,7 +711,7 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 			var few []string
 			for _, id := range ids {
 				if !settled(id) && pending <= 5 {
-					few = append(few, id+"("+states[id].Status+")")
+					few = append(few, id+"("+string(states[id].Status)+")")
 				}
 			}
 			d.logf("chaos: %d of %d payouts still under way %s", pending, len(ids), strings.Join(few, " "))
@@ -752,27 +729,15 @@ func (d *driver) settle(ctx context.Context, ids []string) map[string]state {
 func (d *driver) listContradictions(ctx context.Context) int {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	n, token := 0, ""
-	for {
-		path := "/v1/payouts?contradiction=true&limit=100"
-		if token != "" {
-			path += "&page_token=" + token
-		}
-		status, body, err := d.callAs(ctx, keyOperator, http.MethodGet, path, nil, "")
-		var page struct {
-			Payouts       []json.RawMessage `json:"payouts"`
-			NextPageToken string            `json:"next_page_token"`
-		}
-		if err != nil || status != http.StatusOK || json.Unmarshal(body, &page) != nil {
-			d.logf("chaos: list contradictions: %d %v %s", status, err, body)
+	n := 0
+	for _, err := range d.clients[keyOperator].List(ctx, pfclient.ListParams{Contradiction: true, Limit: 100}) {
+		if err != nil {
+			d.logf("chaos: list contradictions: %v", err)
 			return -1
 		}
-		n += len(page.Payouts)
-		if page.NextPageToken == "" {
-			return n
-		}
-		token = page.NextPageToken
+		n++
 	}
+	return n
 }
 
 // refresh reads every payout's state once more.
@@ -780,12 +745,8 @@ func (d *driver) refresh(ctx context.Context, ids []string, states map[string]st
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for _, id := range ids {
-		if status, body, err := d.call(ctx, http.MethodGet, "/v1/payouts/"+id, nil, ""); err == nil && status == http.StatusOK {
-			var st state
-			if json.Unmarshal(body, &st) == nil {
-				st.raw = body
-				states[id] = st
-			}
+		if st, err := d.get(ctx, id); err == nil {
+			states[id] = st
 		}
 	}
 	return states
