@@ -170,7 +170,7 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 		if i%13 == 4 { // the card the sandbox declines
 			want = "failed"
 		}
-		require.Equal(t, want, st.Status, "payout %d: %s", i, st)
+		require.Equal(t, want, string(st.Status), "payout %d: %s", i, st)
 		if want == "succeeded" {
 			require.Equal(t, 1, paid[id], "payout %d paid once: %s", i, st)
 		} else {

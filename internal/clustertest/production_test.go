@@ -94,7 +94,7 @@ func productionBlock(t *testing.T, c *cluster) {
 			t.Fatalf("%v\n%s", err, c.tails())
 		}
 	}
-	require.Equal(t, "succeeded", p.Status, p.String())
+	require.Equal(t, "succeeded", string(p.Status), p.String())
 	paid, err := stacktest.Ledgers(c.sandbox)
 	require.NoError(t, err)
 	require.Equal(t, 1, paid[p.ID], "paid once")

@@ -211,7 +211,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 	a.waitFor(mPage.name, mPage.id, "awaiting_approval", settle, awaiting)
 	a.decide("backend", mPage.name, mPage.id, "confirm")
 	mPage.before = a.waitFor(mPage.name, mPage.id, "submitted with the payment page's link", settle, func(st payoutState) bool {
-		return st.Status == "submitted" && st.Refs["user_web_link"] != ""
+		return st.Status == "submitted" && st.ProviderRefs["user_web_link"] != ""
 	})
 	a.waitFor(mHeld.name, mHeld.id, "awaiting_approval", settle, awaiting)
 	a.decide("backend", mHeld.name, mHeld.id, "confirm")
@@ -253,7 +253,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 	a.decide("bob", sbp.name, sbp.id, "confirm")
 	a.decide("backend", token.name, token.id, "cancel")
 	a.decide("backend", mHeld.name, mHeld.id, "cancel")
-	if res, err := http.PostForm(mPage.before.Refs["user_web_link"], url.Values{"card_number": {"4012888888881881"}}); err != nil {
+	if res, err := http.PostForm(mPage.before.ProviderRefs["user_web_link"], url.Values{"card_number": {"4012888888881881"}}); err != nil {
 		t.Fatalf("%s: the recipient enters a card on the payment page: %v", mPage.name, err)
 	} else if res.Body.Close(); res.StatusCode != http.StatusOK {
 		t.Fatalf("%s: the payment page answered %s", mPage.name, res.Status)
@@ -280,7 +280,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 		switch {
 		case err != nil:
 			t.Errorf("%s (%s), which was %s: not readable: %v", p.name, p.id, p.waiting, err)
-		case st.Status != p.want:
+		case string(st.Status) != p.want:
 			t.Errorf("%s, which was %s: want %s, got %s", p.name, p.waiting, p.want, st)
 		}
 		final[p.id] = st

@@ -60,9 +60,11 @@ type API struct {
 	HTTP *http.Client
 }
 
-// Client is a client of the API with caller's key, sending through a.HTTP when it is set. An unknown caller is a
-// test's mistake: it panics.
+// Client is a client of the API with caller's key, sending through a.HTTP when it is set, that repeats what it may
+// repeat until the call's context ends (the API or a worker may be restarting). An unknown caller is a test's
+// mistake: it panics.
 func (a *API) Client(caller string, opts ...pfclient.Option) *pfclient.Client {
+	opts = append([]pfclient.Option{pfclient.WithRetry(UntilDone)}, opts...)
 	if a.HTTP != nil {
 		opts = append([]pfclient.Option{pfclient.WithHTTPClient(a.HTTP)}, opts...)
 	}
@@ -73,7 +75,11 @@ func (a *API) Client(caller string, opts ...pfclient.Option) *pfclient.Client {
 	return c
 }
 
-// Call sends one request as caller, again after a connection error or a 5xx (the API or a worker may be
+// UntilDone is the tests' retry policy: a call is repeated, where the client may repeat it, until its context ends.
+var UntilDone = pfclient.RetryPolicy{MaxAttempts: -1, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+
+// Call sends one raw request as caller (for what the client does not send: a release's API of other ways, a
+// malformed request), again after a connection error or a 5xx (the API or a worker may be
 // restarting; every call of the tests is safe to repeat), until ctx ends.
 func (a *API) Call(ctx context.Context, caller, method, path string, headers map[string]string, body string) (int, []byte, error) {
 	status, b, _, err := a.CallH(ctx, caller, method, path, headers, body)
@@ -118,69 +124,36 @@ func (a *API) CallH(ctx context.Context, caller, method, path string, headers ma
 	}
 }
 
-// Create creates a payout as caller under the idempotency key and returns it as the API answered.
+// Create creates a payout as caller under the idempotency key from a JSON body (read strictly as the client's
+// request), through the client, and returns it as the API answered.
 func (a *API) Create(ctx context.Context, caller, key, body string) (Payout, error) {
-	status, b, err := a.Call(ctx, caller, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": key}, body)
+	var req pfclient.CreateRequest
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return Payout{}, fmt.Errorf("create %s: the body is not a client request: %w", key, err)
+	}
+	p, err := a.Client(caller).Create(ctx, req, &pfclient.CreateOptions{IdempotencyKey: key})
 	if err != nil {
-		return Payout{}, err
+		return Payout{}, fmt.Errorf("create %s: %w", key, err)
 	}
-	if status != http.StatusCreated && status != http.StatusOK {
-		return Payout{}, fmt.Errorf("create %s: %d %s", key, status, b)
-	}
-	var p Payout
-	if err := json.Unmarshal(b, &p); err != nil || p.ID == "" {
-		return p, fmt.Errorf("create %s: %v: %s", key, err, b)
-	}
-	return p, nil
+	return Payout{*p}, nil
 }
 
-// Get reads a payout as caller.
+// Get reads a payout as caller, through the client.
 func (a *API) Get(ctx context.Context, caller, id string) (Payout, error) {
-	status, b, err := a.Call(ctx, caller, http.MethodGet, "/v1/payouts/"+id, nil, "")
+	p, err := a.Client(caller).Get(ctx, id)
 	if err != nil {
 		return Payout{}, err
 	}
-	if status != http.StatusOK {
-		return Payout{}, fmt.Errorf("GET /v1/payouts/%s: %d %s", id, status, b)
-	}
-	var p Payout
-	if err := json.Unmarshal(b, &p); err != nil {
-		return p, fmt.Errorf("GET /v1/payouts/%s: %w: %s", id, err, b)
-	}
-	return p, nil
+	return Payout{*p}, nil
 }
 
-// Payout is what the tests read of GET /v1/payouts/{id}.
-type Payout struct {
-	ID        string            `json:"id"`
-	Status    string            `json:"status"`
-	Provider  string            `json:"provider"`
-	Attention string            `json:"attention"`
-	Refs      map[string]string `json:"provider_refs"`
-	Failure   *struct {
-		Code        string `json:"code"`
-		Description string `json:"description"`
-	} `json:"failure"`
-	PayerAction *struct {
-		RedirectURL string `json:"redirect_url"`
-	} `json:"payer_action"`
-	NameCheck *struct {
-		BankName string `json:"bank_name"`
-		Matches  bool   `json:"matches"`
-	} `json:"name_check"`
-	ApprovalsRequired int               `json:"approvals_required"`
-	Approvals         []json.RawMessage `json:"approvals"`
-	Timeline          []struct {
-		At     time.Time `json:"at"`
-		Status string    `json:"status"`
-		Note   string    `json:"note"`
-	} `json:"timeline"`
-}
+// Payout is a payout as the client reads it, with what a test's failure message shows of it.
+type Payout struct{ pfclient.Payout }
 
 // Final reports whether the payout has ended.
-func (p Payout) Final() bool {
-	return p.Status == "succeeded" || p.Status == "failed" || p.Status == "cancelled"
-}
+func (p Payout) Final() bool { return p.Status.Final() }
 
 // String is the payout as a failure message shows it: status, reason, and its timeline.
 func (p Payout) String() string {
