@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/api"
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -24,7 +25,7 @@ func as(who string) map[string]string {
 }
 
 func TestAPIKeys_EveryCallNeedsAKeyWithItsScope(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	body := cardPayout(cardSucceeds)
 	tests := []struct {
@@ -112,7 +113,7 @@ func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestPolicy_SmallPayoutIsApprovedByPolicyAlone(t *testing.T) {
 	base := policyAPI(t, testPolicy)
-	id := create(t, base, t.Name(), amountPayout(5000)).state(t).ID
+	id := createID(t, base, t.Name(), amountPayout(5000))
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, policy.Actor, done.Approval.By)
 	require.Contains(t, done.Approval.Reason, "within the automatic approval limit")
@@ -133,7 +134,7 @@ func TestPolicy_LargePayoutNeedsTwoPeopleAndNotItsCreator(t *testing.T) {
 	code, _ := r.apiError(t)
 	require.Equal(t, "creator_cannot_approve", code)
 
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "first look").Status)
+	mustDecide(t, base, "alice", id, "confirm", "first look")
 	require.Eventually(t, func() bool { return len(get(t, id).Approvals) == 1 }, 10*time.Second, 20*time.Millisecond)
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "one of two is not enough")
 	require.Empty(t, ledgerFor(id))
@@ -159,7 +160,7 @@ func TestPolicy_LargePayoutNeedsTwoPeopleAndNotItsCreator(t *testing.T) {
 	r = do(t, base, http.MethodPost, "/v1/payouts/"+id+"/confirm", as("bob"), `{"reason":"card 4242424242424242"}`)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "no card number in a reason")
 
-	require.Equal(t, http.StatusAccepted, decide(t, base, "bob", id, "confirm", "second look").Status)
+	mustDecide(t, base, "bob", id, "confirm", "second look")
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "alice and bob", done.Approval.By)
 	require.Len(t, ledgerFor(id), 1)
@@ -173,7 +174,7 @@ func TestPolicy_DeclinedOutrightNeverReachesTheBank(t *testing.T) {
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {
-			id := create(t, base, t.Name(), body).state(t).ID
+			id := createID(t, base, t.Name(), body)
 			done := waitFor(t, id, payout.StatusCancelled)
 			require.Equal(t, policy.Actor, done.Approval.By)
 			require.NotEmpty(t, done.Approval.Reason)
@@ -184,7 +185,7 @@ func TestPolicy_DeclinedOutrightNeverReachesTheBank(t *testing.T) {
 
 func TestPolicy_DeadlineCancelsAtTheBank(t *testing.T) {
 	base := policyAPI(t, `{"approval_timeout": "2s", "rules": []}`)
-	id := create(t, base, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, base, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	done := waitFor(t, id, payout.StatusCancelled)
 	require.Equal(t, workflows.SystemActor, done.Approval.By)
@@ -192,52 +193,63 @@ func TestPolicy_DeadlineCancelsAtTheBank(t *testing.T) {
 	require.Equal(t, payout.FailureApprovalExpired, done.Failure.Code)
 }
 
-type listPage struct {
-	Payouts []api.Summary `json:"payouts"`
-	Next    string        `json:"next_page_token"`
-}
-
-func list(t *testing.T, query url.Values) (listPage, response) {
+// list sends a raw GET /v1/payouts with query: for the queries the client would not send.
+func list(t *testing.T, query url.Values) response {
 	t.Helper()
-	r := do(t, st.api.URL, http.MethodGet, "/v1/payouts?"+query.Encode(), nil, "")
-	var p listPage
-	if r.Status == http.StatusOK {
-		require.NoError(t, json.Unmarshal(r.Body, &p))
-	}
-	return p, r
+	return do(t, st.api.URL, http.MethodGet, "/v1/payouts?"+query.Encode(), nil, "")
 }
 
 func TestListPayouts_FiltersAndPages(t *testing.T) {
-	a := create(t, st.api.URL, t.Name()+"-a", cardPayout(cardSucceeds)).state(t).ID
-	b := create(t, st.api.URL, t.Name()+"-b", cardPayout(cardSucceeds)).state(t).ID
+	a := createID(t, st.api.URL, t.Name()+"-a", cardPayout(cardSucceeds))
+	b := createID(t, st.api.URL, t.Name()+"-b", cardPayout(cardSucceeds))
 	waitFor(t, a, payout.StatusAwaitingApproval)
 	waitFor(t, b, payout.StatusAwaitingApproval)
 
-	var waiting listPage
+	ctx := context.Background()
+	c := apiClient(st.api.URL, "backend")
+	awaiting := pfclient.ListParams{Status: pfclient.StatusAwaitingApproval, Provider: "bank131", Limit: 100}
+	var waiting []pfclient.Summary
 	require.Eventually(t, func() bool {
-		waiting, _ = list(t, url.Values{"status": {"awaiting_approval"}, "provider": {"bank131"}, "limit": {"100"}})
+		waiting = waiting[:0]
+		for s, err := range c.List(ctx, awaiting) {
+			if err != nil {
+				return false
+			}
+			waiting = append(waiting, s)
+		}
 		return containsID(waiting, a) && containsID(waiting, b)
 	}, 10*time.Second, 50*time.Millisecond)
-	for _, p := range waiting.Payouts {
-		require.Equal(t, payout.StatusAwaitingApproval, p.Status)
+	for _, p := range waiting {
+		require.Equal(t, pfclient.StatusAwaitingApproval, p.Status)
 		require.True(t, p.AwaitingApproval)
 		require.Equal(t, "bank131", p.Provider)
 	}
-	var summary api.Summary
-	for _, p := range waiting.Payouts {
+	var summary pfclient.Summary
+	for _, p := range waiting {
 		if p.ID == a {
 			summary = p
 		}
 	}
-	require.Equal(t, payout.Amount{Value: 10000, Currency: "RUB"}, summary.Amount)
+	require.Equal(t, pfclient.Amount{Value: 10000, Currency: "RUB"}, summary.Amount)
 	require.Equal(t, "card_number", summary.Method)
 
-	first, _ := list(t, url.Values{"status": {"awaiting_approval"}, "limit": {"1"}})
+	first, err := c.ListPage(ctx, pfclient.ListParams{Status: pfclient.StatusAwaitingApproval, Limit: 1})
+	require.NoError(t, err)
 	require.Len(t, first.Payouts, 1)
-	require.NotEmpty(t, first.Next)
-	second, _ := list(t, url.Values{"status": {"awaiting_approval"}, "limit": {"1"}, "page_token": {first.Next}})
+	require.NotEmpty(t, first.NextPageToken)
+	second, err := c.ListPage(ctx, pfclient.ListParams{Status: pfclient.StatusAwaitingApproval, Limit: 1, PageToken: first.NextPageToken})
+	require.NoError(t, err)
 	require.Len(t, second.Payouts, 1)
 	require.NotEqual(t, first.Payouts[0].ID, second.Payouts[0].ID)
+	var paged []string
+	for p, err := range c.Pages(ctx, pfclient.ListParams{Status: pfclient.StatusAwaitingApproval, Limit: 1}) {
+		require.NoError(t, err)
+		require.Len(t, p.Payouts, 1)
+		if paged = append(paged, p.Payouts[0].ID); len(paged) == 2 {
+			break
+		}
+	}
+	require.Equal(t, []string{first.Payouts[0].ID, second.Payouts[0].ID}, paged, "the iterator follows the page tokens")
 
 	for name, q := range map[string]url.Values{
 		"unknown status":     {"status": {"paid"}},
@@ -247,7 +259,7 @@ func TestListPayouts_FiltersAndPages(t *testing.T) {
 		"unknown parameter":  {"sort": {"amount"}},
 		"foreign page token": {"page_token": {"%%%"}},
 	} {
-		_, r := list(t, q)
+		r := list(t, q)
 		require.Equal(t, http.StatusBadRequest, r.Status, name)
 		r.apiError(t)
 	}
@@ -258,8 +270,8 @@ func TestListPayouts_FiltersAndPages(t *testing.T) {
 	waitFor(t, b, payout.StatusCancelled)
 }
 
-func containsID(p listPage, id string) bool {
-	for _, s := range p.Payouts {
+func containsID(list []pfclient.Summary, id string) bool {
+	for _, s := range list {
 		if s.ID == id {
 			return true
 		}

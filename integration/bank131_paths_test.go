@@ -35,7 +35,7 @@ func payThrough(t *testing.T, base, body string, want payout.Status) payout.Stat
 	ready := waitFor(t, id, payout.StatusAwaitingApproval)
 	require.Empty(t, ledgerFor(id), "no money moves before approval")
 	require.NotEmpty(t, ready.ProviderRefs["session_id"])
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "checked").Status)
+	mustDecide(t, base, "alice", id, "confirm", "checked")
 	return waitFor(t, id, want)
 }
 
@@ -142,7 +142,7 @@ func TestBank131Paths_SessionInErrorIsFlaggedAndWaitsForTheFinalStatus(t *testin
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+	mustDecide(t, base, "alice", id, "confirm", "")
 
 	flagged := waitFor(t, id, payout.StatusNeedsAttention)
 	require.Contains(t, flagged.Attention, "status error, which is not final")
@@ -171,7 +171,7 @@ func TestBank131Paths_LostAnswersAreResolvedByIdempotencyKeyAndStatus(t *testing
 		id := r.state(t).ID
 		waitFor(t, id, payout.StatusAwaitingApproval)
 		st.sandbox.FailNext(1) // session/confirm takes effect, its answer is lost
-		require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
+		mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 		s := waitFor(t, id, payout.StatusSucceeded)
 		require.Len(t, ledgerFor(s.ID), 1, "one payout at the bank")
 	})

@@ -99,7 +99,7 @@ func TestBank131Payout_CancelledByAPIMovesNoMoney(t *testing.T) {
 }
 
 func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardDeclined)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardDeclined))
 	done := waitFor(t, id, payout.StatusFailed)
 	require.Equal(t, &payout.Failure{Code: payout.FailureDeclinedByIssuer, Description: "Declined by issuer bank",
 		ProviderCode: "declined_by_issuer_bank", ProviderMessage: "Declined by issuer bank"}, done.Failure)
@@ -109,7 +109,7 @@ func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
 }
 
 func TestBank131Payout_FailureAfterConfirmIsReported(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardFailsLater)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardFailsLater))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	r := decide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
@@ -123,7 +123,7 @@ func TestBank131Payout_ApprovalDeadlineCancelsAtTheBank(t *testing.T) {
 	cfg := st.cfg
 	cfg.ApprovalTimeout = 2 * time.Second
 	api := newServer(t, st.newAPI(cfg))
-	id := create(t, api, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, api, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	done := waitFor(t, id, payout.StatusCancelled)
 	require.Equal(t, workflows.SystemActor, done.Approval.By)
@@ -172,7 +172,7 @@ func TestCreatePayout_SameKeyOtherBodyIsConflict(t *testing.T) {
 }
 
 func TestWebhook_ForgedOrUnsignedIsRejected(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waiting := waitFor(t, id, payout.StatusAwaitingApproval)
 
 	forged := `{"type":"payment_finished","session":{"id":"` + waiting.ProviderRefs["session_id"] + `","status":"accepted",` +
@@ -212,7 +212,7 @@ func TestWebhook_ContradictingAFinishedPayoutIsLoggedAsAnError(t *testing.T) {
 	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Eventually(t, func() bool { return !workflowRunning(t, id) }, 10*time.Second, 50*time.Millisecond)
 
@@ -229,7 +229,7 @@ func TestWebhook_ContradictingAFinishedPayoutIsLoggedAsAnError(t *testing.T) {
 // and the rows of its database. The scanners run again on copies with the card number put in a payload in plain
 // text and must find it there: a scan that cannot fail proves nothing.
 func TestHistory_HoldsNoCardNumberInPlainText(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardDeclined)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardDeclined))
 	waitFor(t, id, payout.StatusFailed)
 	require.Eventually(t, func() bool { return !workflowRunning(t, id) }, 10*time.Second, 50*time.Millisecond,
 		"the workflow completes: its result is in the history too")
@@ -304,7 +304,7 @@ func TestAPI_PublicPortDoesNotServeTheCodec(t *testing.T) {
 }
 
 func TestWebhook_DuplicateAndLateDeliveriesChangeNothing(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waiting := waitFor(t, id, payout.StatusAwaitingApproval)
 	session := waiting.ProviderRefs["session_id"]
 	ready := `{"type":"ready_to_confirm","session":{"id":"` + session + `","status":"in_progress","next_action":"confirm",` +
@@ -313,7 +313,7 @@ func TestWebhook_DuplicateAndLateDeliveriesChangeNothing(t *testing.T) {
 	headers := map[string]string{"X-PARTNER-SIGN": st.bankSign(t, ready)}
 
 	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "a duplicate")
-	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "late, after confirm")
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, http.StatusOK, do(t, st.api.URL, http.MethodPost, "/webhooks/bank131", headers, ready).Status, "after the end")

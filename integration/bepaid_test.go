@@ -159,7 +159,7 @@ func verify(t *testing.T, body string) verificationAnswer {
 }
 
 func TestBePaidVerification_IsDeclinedUnlessApprovedAndMatching(t *testing.T) {
-	waiting := create(t, st.api.URL, t.Name()+"-waiting", bePaidCardPayout(bpCardSucceeds, 4506)).state(t).ID
+	waiting := createID(t, st.api.URL, t.Name()+"-waiting", bePaidCardPayout(bpCardSucceeds, 4506))
 	waitFor(t, waiting, payout.StatusAwaitingApproval)
 	a := verify(t, verificationBody(waiting, "1-aaa", 4500))
 	require.Equal(t, 1, a.Code, "not approved yet")
@@ -184,7 +184,7 @@ func TestBePaidVerification_IsDeclinedUnlessApprovedAndMatching(t *testing.T) {
 }
 
 func TestBePaidNotification_ForgedIsRejected(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), bePaidCardPayout(bpCardSucceeds, 4508)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), bePaidCardPayout(bpCardSucceeds, 4508))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	body := `{"transaction":{"uid":"1-forged","status":"successful","amount":4500,"currency":"BYN","type":"payout","tracking_id":"` + id + `"}}`
 	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -249,9 +249,9 @@ func TestBePaidVerification_OfAnApprovedPayoutInFlight(t *testing.T) {
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
-	id := create(t, api, t.Name(), bePaidCardPayout(bpCardPending, 4510)).state(t).ID
+	id := createID(t, api, t.Name(), bePaidCardPayout(bpCardPending, 4510))
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, decide(t, api, "alice", id, "confirm", "").Status)
+	mustDecide(t, api, "alice", id, "confirm", "")
 	inFlight := waitFor(t, id, payout.StatusSubmitted)
 	uid := inFlight.ProviderRefs["session_id"]
 	require.NotEmpty(t, uid)

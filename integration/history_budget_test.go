@@ -59,7 +59,7 @@ func TestHistory_LongWaitContinuesAsNewWithinTheBudgetAndFinishes(t *testing.T) 
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "checked").Status)
+	mustDecide(t, base, "alice", id, "confirm", "checked")
 
 	s := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "alice", s.Approval.By, "the state came through every run")
@@ -87,7 +87,7 @@ func TestHistory_HappyPathEventsStayWithinBudget(t *testing.T) {
 	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	waitFor(t, id, payout.StatusSucceeded)
 	require.Eventually(t, func() bool { return !workflowRunning(t, id) }, 10*time.Second, 50*time.Millisecond)
 	runs := runsOf(t, id)

@@ -170,7 +170,7 @@ func TestCodecKeyRotation_PayoutsOfTheRetiredKeyFinishAndAMissingKeyIsNamedNotFa
 	require.Equal(t, first, again.state(t).ID)
 	other := create(t, r.apiURL, t.Name()+"-1", cardPayout(cardMirSucceeds))
 	require.Equal(t, http.StatusConflict, other.Status, "another request under the key is still told apart: %s", other.Body)
-	require.Equal(t, http.StatusAccepted, decide(t, r.apiURL, "alice", first, "confirm", "after the rotation").Status)
+	mustDecide(t, r.apiURL, "alice", first, "confirm", "after the rotation")
 	r.waitFor(first, payout.StatusSucceeded)
 	require.Equal(t, 1, r.paid(first), "paid once")
 
@@ -227,7 +227,7 @@ func TestCodecKeyRotation_PayoutsOfTheRetiredKeyFinishAndAMissingKeyIsNamedNotFa
 	r.restart(b, a)
 	r.waitFor(second, payout.StatusSucceeded)
 	require.Equal(t, 1, r.paid(second), "paid once")
-	require.Equal(t, http.StatusAccepted, decide(t, r.apiURL, "alice", third, "confirm", "").Status)
+	mustDecide(t, r.apiURL, "alice", third, "confirm", "")
 	r.waitFor(third, payout.StatusSucceeded)
 	require.Equal(t, 1, r.paid(third))
 	require.False(t, bytes.Contains([]byte(r.logs.String()), []byte(cardSucceeds)), "no card number in the logs")

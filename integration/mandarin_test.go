@@ -54,7 +54,7 @@ func createApproved(t *testing.T, body string) string {
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	require.Empty(t, mandarinLedgerFor(id), "nothing is sent before approval")
-	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "checked").Status)
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "checked")
 	return id
 }
 
@@ -155,7 +155,7 @@ func TestMandarin_SBPWithoutTheNameMismatchIsLeftToAPerson(t *testing.T) {
 			require.Contains(t, notes(s), `the recipient's bank gives the name "Ivan Ivanovich Ivanov", which does not match "Petrov Petr Petrovich": a person must decide`)
 			require.Empty(t, mandarinLedgerFor(id), "nothing moves before a person decides")
 
-			require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, verb, "phoned the recipient").Status)
+			mustDecide(t, base, "alice", id, verb, "phoned the recipient")
 			if verb == "confirm" {
 				waitFor(t, id, payout.StatusSucceeded)
 				require.Len(t, mandarinLedgerFor(id), 1)
@@ -223,7 +223,7 @@ func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 		id := r.state(t).ID
 		waitFor(t, id, payout.StatusAwaitingApproval)
-		require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+		mustDecide(t, base, "alice", id, "confirm", "")
 		s := waitFor(t, id, payout.StatusFailed)
 		require.Equal(t, payout.FailureInsufficientFunds, s.Failure.Code)
 		require.Contains(t, s.Failure.Description, "(100.00 RUB) does not cover the payout (1500.00 RUB)")
@@ -236,7 +236,7 @@ func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
 		s := waitFor(t, id, payout.StatusNeedsAttention)
 		require.Contains(t, s.Attention, "held until it does")
 		require.Empty(t, mandarinLedgerFor(id))
-		require.Equal(t, http.StatusAccepted, decide(t, base, "bob", id, "cancel", "no funds today").Status)
+		mustDecide(t, base, "bob", id, "cancel", "no funds today")
 		waitFor(t, id, payout.StatusCancelled)
 		require.Empty(t, mandarinLedgerFor(id))
 	})
@@ -327,7 +327,7 @@ func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T)
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id := r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+	mustDecide(t, base, "alice", id, "confirm", "")
 
 	s := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "success", s.ProviderRefs["state"], "the operation's own state")
@@ -343,7 +343,7 @@ func approvedMandarinToken(t *testing.T, cfg config.Config) (base, id string) {
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	id = r.state(t).ID
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+	mustDecide(t, base, "alice", id, "confirm", "")
 	return base, id
 }
 
@@ -365,7 +365,7 @@ func heldPayout(t *testing.T) (base, id string, fund func()) {
 
 	res := resolveAs(t, base, "alice", id, `{"action":"mark_failed","reason":"checked"}`)
 	require.Equal(t, http.StatusConflict, res.Status, "only a payout that needs attention is resolved by hand")
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+	mustDecide(t, base, "alice", id, "confirm", "")
 	waitFor(t, id, payout.StatusNeedsAttention)
 	return base, id, fund
 }

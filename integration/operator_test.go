@@ -21,7 +21,7 @@ import (
 // the confirm signal with a codec endpoint configured: it posts the typed JSON to the codec's /encode, then sends the
 // encoded payloads unchanged with SignalWorkflowExecution.
 func TestOperatorSignal_EncodedThroughTheCodecEndpointIsUnderstood(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 
 	typed := &commonpb.Payloads{Payloads: []*commonpb.Payload{{
@@ -61,7 +61,7 @@ func TestOperatorSignal_EncodedThroughTheCodecEndpointIsUnderstood(t *testing.T)
 }
 
 func TestOperatorView_SearchAttributesFindWhatWaitsForApproval(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 
 	ctx := context.Background()

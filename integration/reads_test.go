@@ -40,7 +40,7 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	require.NoError(t, err, "the answer says how fresh it is")
 	require.WithinDuration(t, s.UpdatedAt, asOf, time.Millisecond)
 
-	require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "approved while the worker was down").Status)
+	mustDecide(t, base, "alice", id, "confirm", "approved while the worker was down")
 	require.Empty(t, ledgerFor(id), "nothing moves until a worker is back")
 
 	w = app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)

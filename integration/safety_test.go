@@ -26,7 +26,7 @@ func hasNote(s payout.State, part string) bool {
 
 func TestTemporalCancellationRequest_IsTakenAsACancel(t *testing.T) {
 	t.Run("awaiting approval: cancelled at the bank, nothing paid", func(t *testing.T) {
-		id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+		id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 		waitFor(t, id, payout.StatusAwaitingApproval)
 		require.NoError(t, st.raw.CancelWorkflow(context.Background(), id, ""))
 		s := waitFor(t, id, payout.StatusCancelled)
@@ -39,9 +39,9 @@ func TestTemporalCancellationRequest_IsTakenAsACancel(t *testing.T) {
 		cfg := st.cfg
 		cfg.PollAfter = 2 * time.Second
 		base := newServer(t, st.newAPI(cfg))
-		id := create(t, base, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+		id := createID(t, base, t.Name(), cardPayout(cardSucceeds))
 		waitFor(t, id, payout.StatusAwaitingApproval)
-		require.Equal(t, http.StatusAccepted, decide(t, base, "alice", id, "confirm", "").Status)
+		mustDecide(t, base, "alice", id, "confirm", "")
 		waitFor(t, id, payout.StatusConfirmed)
 		require.NoError(t, st.raw.CancelWorkflow(context.Background(), id, ""))
 		s := waitFor(t, id, payout.StatusSucceeded)

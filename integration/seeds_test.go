@@ -20,11 +20,11 @@ import (
 // of payments/payout_list) with payout_list, signed by the bank, for a payout the bank has executed without telling:
 // the payout succeeds at once, not at the status poll a minute later.
 func TestBank131Webhook_PayoutListFinishesThePayoutAtOnce(t *testing.T) {
-	id := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds)).state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	ready := waitFor(t, id, payout.StatusAwaitingApproval)
 	st.sandbox.SetNoWebhooks(true)
 	t.Cleanup(func() { st.sandbox.SetNoWebhooks(false) })
-	require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "confirm", "").Status)
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	require.Eventually(t, func() bool { return len(ledgerFor(id)) == 1 }, 10*time.Second, 20*time.Millisecond)
 	require.Equal(t, payout.StatusConfirmed, get(t, id).Status, "no webhook yet, and the poll is a minute away")
 

@@ -390,11 +390,14 @@ func create(t *testing.T, base, key, body string) response {
 	return do(t, base, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": key}, body)
 }
 
+// get reads a payout as the backend, through the Go client.
 func get(t *testing.T, id string) payout.State {
 	t.Helper()
-	r := do(t, st.api.URL, http.MethodGet, "/v1/payouts/"+id, nil, "")
-	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-	return r.state(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := apiClient(st.api.URL, "backend").Get(ctx, id)
+	require.NoError(t, err)
+	return asState(t, p)
 }
 
 // waitFor polls the payout until it reaches the status, and returns its state.

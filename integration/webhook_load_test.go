@@ -26,7 +26,7 @@ func TestWebhookReceiver_BurstOfValidForgedMalformedAndOversized(t *testing.T) {
 	type target struct{ id, body, sig string }
 	targets := make([]target, payouts)
 	for i := range targets {
-		id := create(t, st.api.URL, fmt.Sprintf("%s-%d", t.Name(), i), cardPayout(cardSucceeds)).state(t).ID
+		id := createID(t, st.api.URL, fmt.Sprintf("%s-%d", t.Name(), i), cardPayout(cardSucceeds))
 		targets[i].id = id
 	}
 	for i := range targets {
