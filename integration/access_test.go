@@ -264,8 +264,8 @@ func TestListPayouts_FiltersAndPages(t *testing.T) {
 		r.apiError(t)
 	}
 
-	decide(t, st.api.URL, "test", a, "cancel", "")
-	decide(t, st.api.URL, "test", b, "cancel", "")
+	mustDecide(t, st.api.URL, "test", a, "cancel", "")
+	mustDecide(t, st.api.URL, "test", b, "cancel", "")
 	waitFor(t, a, payout.StatusCancelled)
 	waitFor(t, b, payout.StatusCancelled)
 }

@@ -146,7 +146,7 @@ func TestCreatePayout_SameKeySameBodyReturnsTheSamePayout(t *testing.T) {
 	require.Equal(t, http.StatusOK, again.Status)
 	require.Equal(t, payout.StatusAwaitingApproval, again.state(t).Status, "the repeat answers the payout's current state")
 
-	decide(t, st.api.URL, "alice", id, "confirm", "")
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, http.StatusOK, create(t, st.api.URL, t.Name(), body).Status, "a finished payout still answers its key")
 	require.Len(t, ledgerFor(id), 1, "one key, one payout")
@@ -196,7 +196,7 @@ func TestWebhook_ForgedOrUnsignedIsRejected(t *testing.T) {
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "nothing a forged webhook says is believed")
 	require.Contains(t, st.logs.String(), "webhook rejected: bad signature")
 
-	decide(t, st.api.URL, "test", id, "cancel", "")
+	mustDecide(t, st.api.URL, "test", id, "cancel", "")
 	waitFor(t, id, payout.StatusCancelled)
 }
 

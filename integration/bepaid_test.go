@@ -178,7 +178,7 @@ func TestBePaidVerification_IsDeclinedUnlessApprovedAndMatching(t *testing.T) {
 	a = verify(t, verificationBody(payout.ID("nobody"), "1-bbb", 4500))
 	require.Equal(t, 1, a.Code, "an unknown payout is never approved")
 
-	decide(t, st.api.URL, "test", waiting, "cancel", "")
+	mustDecide(t, st.api.URL, "test", waiting, "cancel", "")
 	waitFor(t, waiting, payout.StatusCancelled)
 	require.Empty(t, bePaidLedgerFor(waiting))
 }
@@ -205,7 +205,7 @@ func TestBePaidNotification_ForgedIsRejected(t *testing.T) {
 		require.Equal(t, "invalid_signature", code, name)
 	}
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "nothing forged was believed")
-	decide(t, st.api.URL, "test", id, "cancel", "")
+	mustDecide(t, st.api.URL, "test", id, "cancel", "")
 	waitFor(t, id, payout.StatusCancelled)
 }
 

@@ -83,6 +83,6 @@ func TestOperatorView_SearchAttributesFindWhatWaitsForApproval(t *testing.T) {
 	require.NoError(t, st.dc.FromPayload(desc.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary))
 	require.Equal(t, "100.00 RUB to Visa •4242 via Bank 131", summary)
 
-	decide(t, st.api.URL, "test", id, "cancel", "")
+	mustDecide(t, st.api.URL, "test", id, "cancel", "")
 	waitFor(t, id, payout.StatusCancelled)
 }
