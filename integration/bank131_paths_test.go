@@ -29,9 +29,7 @@ func tokenDestination(token string) string {
 // payThrough creates a payout, waits for it to be ready at the bank, approves it and waits for the result.
 func payThrough(t *testing.T, base, body string, want payout.Status) payout.State {
 	t.Helper()
-	r := create(t, base, strings.ReplaceAll(t.Name(), " ", "_"), body)
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, base, strings.ReplaceAll(t.Name(), " ", "_"), body)
 	ready := waitFor(t, id, payout.StatusAwaitingApproval)
 	require.Empty(t, ledgerFor(id), "no money moves before approval")
 	require.NotEmpty(t, ready.ProviderRefs["session_id"])
@@ -49,9 +47,7 @@ func TestBank131Paths_TokenPayoutShowsTheCardItPaysTo(t *testing.T) {
 }
 
 func TestBank131Paths_UnknownTokenFailsClearly(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), bank131Payout(tokenDestination(bank131sandbox.SandboxTokenUnknown), ""))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	s := waitFor(t, r.state(t).ID, payout.StatusFailed)
+	s := waitFor(t, createNew(t, st.api.URL, t.Name(), bank131Payout(tokenDestination(bank131sandbox.SandboxTokenUnknown), "")), payout.StatusFailed)
 	require.Equal(t, payout.FailureInvalidCard, s.Failure.Code)
 	require.Equal(t, "invalid_token", s.Failure.ProviderCode)
 	require.Empty(t, ledgerFor(s.ID))
@@ -101,9 +97,7 @@ func TestBank131Paths_SBPPayoutByPhone(t *testing.T) {
 		require.Equal(t, "0001", s.Destination.SBP.PhoneLast4)
 	})
 	t.Run("refused by the recipient's bank", func(t *testing.T) {
-		r := create(t, st.api.URL, t.Name(), bank131Payout(sbp(bank131sandbox.SandboxPhoneRejected), ""))
-		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-		s := waitFor(t, r.state(t).ID, payout.StatusFailed)
+		s := waitFor(t, createNew(t, st.api.URL, t.Name(), bank131Payout(sbp(bank131sandbox.SandboxPhoneRejected), "")), payout.StatusFailed)
 		require.NotEmpty(t, s.Failure.Code)
 		require.Empty(t, ledgerFor(s.ID))
 	})
@@ -138,9 +132,7 @@ func TestBank131Paths_SessionInErrorIsFlaggedAndWaitsForTheFinalStatus(t *testin
 	cfg := st.cfg
 	cfg.PollAfter = 200 * time.Millisecond
 	base := newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	mustDecide(t, base, "alice", id, "confirm", "")
 
@@ -167,8 +159,7 @@ func TestBank131Paths_LostAnswersAreResolvedByIdempotencyKeyAndStatus(t *testing
 		require.Contains(t, notes(s), "the provider has the payout (found by lookup)")
 	})
 	t.Run("confirm", func(t *testing.T) {
-		r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
-		id := r.state(t).ID
+		id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 		waitFor(t, id, payout.StatusAwaitingApproval)
 		st.sandbox.FailNext(1) // session/confirm takes effect, its answer is lost
 		mustDecide(t, st.api.URL, "alice", id, "confirm", "")

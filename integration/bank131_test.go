@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -39,8 +40,7 @@ func TestBank131Payout_ConfirmedByAPISucceeds(t *testing.T) {
 	require.NotNil(t, waiting.Deadline)
 	require.Empty(t, ledgerFor(created.ID), "no money moves before approval")
 
-	r = decide(t, st.api.URL, "alice", created.ID, "confirm", "checked")
-	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+	mustDecide(t, st.api.URL, "alice", created.ID, "confirm", "checked")
 
 	done := waitFor(t, created.ID, payout.StatusSucceeded)
 	require.Equal(t, &payout.MaskedCard{Brand: "visa", Last4: "4242"}, done.Destination.Card)
@@ -66,9 +66,7 @@ func TestBank131Payout_ConfirmedByAPISucceeds(t *testing.T) {
 
 func TestBank131Payout_ConfirmSignalFromOperatorSucceeds(t *testing.T) {
 	// An operator in Temporal UI sends the signal with plain JSON; the raw client sends exactly that.
-	r := create(t, st.api.URL, t.Name(), cardPayout(cardMirSucceeds))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), cardPayout(cardMirSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 
 	require.NoError(t, st.raw.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm,
@@ -80,22 +78,21 @@ func TestBank131Payout_ConfirmSignalFromOperatorSucceeds(t *testing.T) {
 }
 
 func TestBank131Payout_CancelledByAPIMovesNoMoney(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
-	id := r.state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 
-	r = decide(t, st.api.URL, "bob", id, "cancel", "wrong card")
-	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+	mustDecide(t, st.api.URL, "bob", id, "cancel", "wrong card")
 	done := waitFor(t, id, payout.StatusCancelled)
 	require.False(t, done.Approval.Approved)
 	require.Equal(t, "bob", done.Approval.By)
 	require.Equal(t, &payout.Failure{Code: payout.FailureCancelledByOperator, Description: "cancelled by bob: wrong card"}, done.Failure)
 	require.Empty(t, ledgerFor(id))
 
-	r = decide(t, st.api.URL, "alice", id, "confirm", "")
-	require.Equal(t, http.StatusConflict, r.Status, "a cancelled payout cannot be confirmed")
-	code, _ := r.apiError(t)
-	require.Equal(t, "payout_finished", code)
+	_, err := apiClient(st.api.URL, "alice").Confirm(context.Background(), id, "")
+	var e *pfclient.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, http.StatusConflict, e.StatusCode, "a cancelled payout cannot be confirmed")
+	require.Equal(t, "payout_finished", e.Code)
 }
 
 func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
@@ -111,8 +108,7 @@ func TestBank131Payout_DeclinedCardFailsWithTheBanksReason(t *testing.T) {
 func TestBank131Payout_FailureAfterConfirmIsReported(t *testing.T) {
 	id := createID(t, st.api.URL, t.Name(), cardPayout(cardFailsLater))
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	r := decide(t, st.api.URL, "alice", id, "confirm", "")
-	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	done := waitFor(t, id, payout.StatusFailed)
 	require.Equal(t, payout.FailureProviderUnavailable, done.Failure.Code)
 	require.Equal(t, "provider_issuer_unavailable", done.Failure.ProviderCode)
@@ -133,9 +129,7 @@ func TestBank131Payout_ApprovalDeadlineCancelsAtTheBank(t *testing.T) {
 
 func TestCreatePayout_SameKeySameBodyReturnsTheSamePayout(t *testing.T) {
 	body := cardPayout(cardSucceeds)
-	first := create(t, st.api.URL, t.Name(), body)
-	require.Equal(t, http.StatusCreated, first.Status)
-	id := first.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), body)
 
 	again := create(t, st.api.URL, t.Name(), body)
 	require.Equal(t, http.StatusOK, again.Status, string(again.Body))
@@ -209,8 +203,7 @@ func TestWebhook_ForAnUnknownPayoutIsAnsweredAndIgnored(t *testing.T) {
 }
 
 func TestWebhook_ContradictingAFinishedPayoutIsLoggedAsAnError(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
-	id := r.state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	done := waitFor(t, id, payout.StatusSucceeded)

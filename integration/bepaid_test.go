@@ -56,24 +56,18 @@ func bePaidLedgerFor(id string) []bepaidsandbox.LedgerEntry {
 // approve creates a payout, waits until it awaits approval, and confirms it by API.
 func approve(t *testing.T, body string) string {
 	t.Helper()
-	r := create(t, st.api.URL, t.Name(), body)
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), body)
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	r = decide(t, st.api.URL, "alice", id, "confirm", "checked")
-	require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "checked")
 	return id
 }
 
 func TestBePaidPayout_CardNumberIsSentOnlyAfterApprovalAndPaidOnce(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), bePaidCardPayout(bpCardSucceeds, 4502))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), bePaidCardPayout(bpCardSucceeds, 4502))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	require.Empty(t, bePaidLedgerFor(id), "nothing is sent to bePaid before approval")
 
-	r = decide(t, st.api.URL, "alice", id, "confirm", "")
-	require.Equal(t, http.StatusAccepted, r.Status)
+	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Len(t, bePaidLedgerFor(id), 1)
 	require.NotEmpty(t, done.ProviderRefs["session_id"], "the bePaid transaction uid is kept")
@@ -277,9 +271,7 @@ func TestBePaidCreate_RetriedAfterTheCardExpiredGetsThePayoutItCreated(t *testin
 	now := time.Now().UTC()
 	body := strings.NewReplacer(`"exp_month":"12"`, fmt.Sprintf(`"exp_month":"%02d"`, int(now.Month())),
 		`"exp_year":"2030"`, fmt.Sprintf(`"exp_year":"%d"`, now.Year())).Replace(bePaidCardPayout(bpCardSucceeds, 4591))
-	first := create(t, st.api.URL, t.Name(), body)
-	require.Equal(t, http.StatusCreated, first.Status, string(first.Body))
-	id := first.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), body)
 	t.Cleanup(func() { decide(t, st.api.URL, "alice", id, "cancel", "test over") })
 
 	nextMonth := func() time.Time { return time.Date(now.Year(), now.Month()+1, 1, 0, 0, 1, 0, time.UTC) }

@@ -31,6 +31,21 @@ func apiClient(base, who string) *pfclient.Client {
 // through the client, and returns its id.
 func createID(t *testing.T, base, key, body string) string {
 	t.Helper()
+	return createPayout(t, base, key, body).ID
+}
+
+// createNew is createID for a payout the test wants new: 201 Created.
+func createNew(t *testing.T, base, key, body string) string {
+	t.Helper()
+	p := createPayout(t, base, key, body)
+	require.Equal(t, http.StatusCreated, p.Response.StatusCode, "payout %s is new", p.ID)
+	return p.ID
+}
+
+// createPayout creates a payout as the backend from a JSON body (read strictly as the client's request) under
+// key, through the client.
+func createPayout(t *testing.T, base, key, body string) *pfclient.Payout {
+	t.Helper()
 	var req pfclient.CreateRequest
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -40,7 +55,7 @@ func createID(t *testing.T, base, key, body string) string {
 	p, err := apiClient(base, "backend").Create(ctx, req, &pfclient.CreateOptions{IdempotencyKey: key})
 	require.NoError(t, err)
 	require.NotEmpty(t, p.ID)
-	return p.ID
+	return p
 }
 
 // mustDecide confirms or cancels (verb) payout id as who through the client, and wants it taken (202).

@@ -270,18 +270,17 @@ func TestFourthProvider_RegisteredOnlyInTheRegistryPaysThroughTheAPIAndTheWorkfl
 	}
 
 	// A payout: approval before submit (Acme has no confirm step), then paid once, and its webhook counts.
-	r := create(t, api, "acme-payout-1", body("EUR", token, "Refund 42"))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
-	require.Equal(t, "25.00 EUR to tokenized card via Acme Pay", r.state(t).Summary())
+	created := createPayout(t, api, "acme-payout-1", body("EUR", token, "Refund 42"))
+	require.Equal(t, http.StatusCreated, created.Response.StatusCode)
+	id := created.ID
+	require.Equal(t, "25.00 EUR to tokenized card via Acme Pay", asState(t, created).Summary())
 	again := create(t, api, "acme-payout-1", body("EUR", token, "Refund 42"))
 	require.Equal(t, http.StatusOK, again.Status, "the same key and body is the same payout")
 	require.Equal(t, id, again.state(t).ID)
 
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	require.Empty(t, sandbox.ledger(id), "nothing is sent to Acme before approval")
-	res := decide(t, api, "alice", id, "confirm", "checked")
-	require.Equal(t, http.StatusAccepted, res.Status, string(res.Body))
+	mustDecide(t, api, "alice", id, "confirm", "checked")
 
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Len(t, sandbox.ledger(id), 1, "paid once")

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -55,9 +54,7 @@ func TestHistory_LongWaitContinuesAsNewWithinTheBudgetAndFinishes(t *testing.T) 
 	cfg.PollAfter, cfg.PollMax = 5*time.Millisecond, 5*time.Millisecond // months of asking, in seconds
 	cfg.PollsPerRun = 3
 	base := newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	mustDecide(t, base, "alice", id, "confirm", "checked")
 
@@ -84,8 +81,7 @@ func TestHistory_LongWaitContinuesAsNewWithinTheBudgetAndFinishes(t *testing.T) 
 }
 
 func TestHistory_HappyPathEventsStayWithinBudget(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
-	id := r.state(t).ID
+	id := createID(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	waitFor(t, id, payout.StatusSucceeded)

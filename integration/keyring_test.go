@@ -150,12 +150,8 @@ func TestCodecKeyRotation_PayoutsOfTheRetiredKeyFinishAndAMissingKeyIsNamedNotFa
 
 	// Key A alone: two payouts wait for approval.
 	r.restart(a)
-	created := create(t, r.apiURL, t.Name()+"-1", cardPayout(cardSucceeds))
-	require.Equal(t, http.StatusCreated, created.Status, string(created.Body))
-	first := created.state(t).ID
-	created = create(t, r.apiURL, t.Name()+"-2", cardPayout(cardSucceeds))
-	require.Equal(t, http.StatusCreated, created.Status, string(created.Body))
-	second := created.state(t).ID
+	first := createNew(t, r.apiURL, t.Name()+"-1", cardPayout(cardSucceeds))
+	second := createNew(t, r.apiURL, t.Name()+"-2", cardPayout(cardSucceeds))
 	r.waitFor(first, payout.StatusAwaitingApproval)
 	r.waitFor(second, payout.StatusAwaitingApproval)
 	require.Equal(t, "2026-06", keyID(input(t, first)))
@@ -174,9 +170,7 @@ func TestCodecKeyRotation_PayoutsOfTheRetiredKeyFinishAndAMissingKeyIsNamedNotFa
 	r.waitFor(first, payout.StatusSucceeded)
 	require.Equal(t, 1, r.paid(first), "paid once")
 
-	created = create(t, r.apiURL, t.Name()+"-3", cardPayout(cardSucceeds))
-	require.Equal(t, http.StatusCreated, created.Status, string(created.Body))
-	third := created.state(t).ID
+	third := createNew(t, r.apiURL, t.Name()+"-3", cardPayout(cardSucceeds))
 	r.waitFor(third, payout.StatusAwaitingApproval)
 	require.Equal(t, "2026-12", keyID(input(t, third)), "a new payout is written with the current key")
 

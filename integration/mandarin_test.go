@@ -49,9 +49,7 @@ func mandarinLedgerFor(id string) []mandarinsandbox.LedgerEntry {
 // createApproved creates a payout, checks that nothing is sent before approval, approves it and returns its id.
 func createApproved(t *testing.T, body string) string {
 	t.Helper()
-	r := create(t, st.api.URL, t.Name(), body)
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), body)
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	require.Empty(t, mandarinLedgerFor(id), "nothing is sent before approval")
 	mustDecide(t, st.api.URL, "alice", id, "confirm", "checked")
@@ -129,9 +127,7 @@ const sbpPolicy = `{"rules": [{"provider": "mandarin", "method": "sbp", "currenc
 
 func TestMandarin_SBPWithoutTheNameMatchingNameIsConfirmedByPolicy(t *testing.T) {
 	base := policyAPI(t, sbpPolicy)
-	r := create(t, base, t.Name(), mandarinSBP(mandarinsandbox.SandboxPhoneNoName, "Ivanov Ivan Ivanovich", true))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, base, t.Name(), mandarinSBP(mandarinsandbox.SandboxPhoneNoName, "Ivanov Ivan Ivanovich", true))
 
 	s := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, &payout.NameCheck{BankName: mandarinsandbox.SandboxFIONoName, Matches: true}, s.NameCheck)
@@ -146,9 +142,7 @@ func TestMandarin_SBPWithoutTheNameMismatchIsLeftToAPerson(t *testing.T) {
 	base := policyAPI(t, sbpPolicy) // would approve the amount alone: a mismatch still goes to a person
 	for _, verb := range []string{"confirm", "cancel"} {
 		t.Run(verb, func(t *testing.T) {
-			r := create(t, base, t.Name(), mandarinSBP(mandarinsandbox.SandboxPhoneNoName, "Petrov Petr Petrovich", true))
-			require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-			id := r.state(t).ID
+			id := createNew(t, base, t.Name(), mandarinSBP(mandarinsandbox.SandboxPhoneNoName, "Petrov Petr Petrovich", true))
 
 			s := waitFor(t, id, payout.StatusAwaitingApproval)
 			require.Equal(t, &payout.NameCheck{BankName: mandarinsandbox.SandboxFIONoName, Matches: false}, s.NameCheck)
@@ -180,8 +174,7 @@ func TestMandarin_ForgedCallbackIsRejected(t *testing.T) {
 	id := createApproved(t, mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	waitFor(t, id, payout.StatusSucceeded)
 
-	other := create(t, st.api.URL, t.Name()+"-other", mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
-	otherID := other.state(t).ID
+	otherID := createID(t, st.api.URL, t.Name()+"-other", mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	waitFor(t, otherID, payout.StatusAwaitingApproval)
 	form := url.Values{"orderId": {otherID}, "transaction": {"tx-forged"}, "status": {"success"}, "price": {"1500.00"},
 		"merchantId": {"4242"}}
@@ -219,9 +212,7 @@ func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
 		cfg := st.cfg
 		cfg.Mandarin.BalanceCheck = "fail"
 		base := newServer(t, st.newAPI(cfg))
-		r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
-		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-		id := r.state(t).ID
+		id := createNew(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 		waitFor(t, id, payout.StatusAwaitingApproval)
 		mustDecide(t, base, "alice", id, "confirm", "")
 		s := waitFor(t, id, payout.StatusFailed)
@@ -323,9 +314,7 @@ func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T)
 	cfg := st.cfg
 	cfg.PollAfter = 200 * time.Millisecond
 	base := newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"number":%q}`, mandarinsandbox.SandboxCardSucceeds)))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"number":%q}`, mandarinsandbox.SandboxCardSucceeds)))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	mustDecide(t, base, "alice", id, "confirm", "")
 
@@ -339,9 +328,7 @@ func TestMandarin_WithoutCallbacksTheOperationStatusTellsTheResult(t *testing.T)
 func approvedMandarinToken(t *testing.T, cfg config.Config) (base, id string) {
 	t.Helper()
 	base = newServer(t, st.newAPI(cfg))
-	r := create(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id = r.state(t).ID
+	id = createNew(t, base, t.Name(), mandarinCard(fmt.Sprintf(`{"token":%q}`, mandarinsandbox.SandboxTokenSucceeds)))
 	waitFor(t, id, payout.StatusAwaitingApproval)
 	mustDecide(t, base, "alice", id, "confirm", "")
 	return base, id

@@ -18,9 +18,7 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	require.NoError(t, w.Start())
 	base := newServer(t, st.newAPI(cfg))
 
-	r := create(t, base, t.Name(), cardPayout(cardSucceeds))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, base, t.Name(), cardPayout(cardSucceeds))
 	require.Eventually(t, func() bool {
 		return do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "").state(t).Status == payout.StatusAwaitingApproval
 	}, 30*time.Second, 50*time.Millisecond)

@@ -85,15 +85,11 @@ func TestTransfer_AtAPromoRateNamesThePromoProject(t *testing.T) {
 			}
 		}
 	}
-	r := create(t, st.api.URL, t.Name()+"-without", transferBody(t, promo("")))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	refused := waitFor(t, r.state(t).ID, payout.StatusFailed)
+	refused := waitFor(t, createNew(t, st.api.URL, t.Name()+"-without", transferBody(t, promo(""))), payout.StatusFailed)
 	require.Equal(t, "invalid_request", refused.Failure.Code)
 	require.Empty(t, ledgerFor(refused.ID))
 
-	r = create(t, st.api.URL, t.Name(), transferBody(t, promo(bank131sandbox.SandboxPromoProject)))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), transferBody(t, promo(bank131sandbox.SandboxPromoProject)))
 	var s payout.State
 	waitUntil(t, func() bool { s = get(t, id); return s.PayerAction != nil })
 	res, err := http.Get(s.PayerAction.RedirectURL) // the payer passes 3-D Secure

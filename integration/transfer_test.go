@@ -59,9 +59,7 @@ func transferBody(t *testing.T, change func(m map[string]any)) string {
 func transferPart(m map[string]any) map[string]any { return m["transfer"].(map[string]any) }
 
 func TestTransfer_PayerPasses3DSecureAndTheRecipientIsPaid(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), transferBody(t, nil))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), transferBody(t, nil))
 
 	// The bank asks the payer to pass 3-D Secure; the redirect is in the payout's state for the backend.
 	var s payout.State
@@ -103,9 +101,7 @@ func TestTransfer_PayerPasses3DSecureAndTheRecipientIsPaid(t *testing.T) {
 }
 
 func TestTransfer_FailedAt3DSecureFails(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), transferBody(t, nil))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), transferBody(t, nil))
 	var s payout.State
 	waitUntil(t, func() bool { s = get(t, id); return s.PayerAction != nil })
 	res, err := http.Get(s.PayerAction.RedirectURL + "?result=fail")
@@ -183,9 +179,7 @@ func decodedHistory(t *testing.T, id string) string {
 
 func TestTransfer_LostAnswerAndARepeatedCreatePayOnce(t *testing.T) {
 	st.sandbox.FailNext(1) // multi/init takes effect, its answer is lost
-	r := create(t, st.api.URL, t.Name(), transferBody(t, nil))
-	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-	id := r.state(t).ID
+	id := createNew(t, st.api.URL, t.Name(), transferBody(t, nil))
 
 	// The backend, unsure, sends the same request again: the API hands it over again under the same key, which
 	// the bank refuses as already known.
