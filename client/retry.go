@@ -12,8 +12,8 @@ import (
 // key, or any request that provably never reached the API. It waits MinBackoff, then twice as long each time up to
 // MaxBackoff (with jitter), or longer when the API's Retry-After asks.
 type RetryPolicy struct {
-	// MaxAttempts is how many times a request is sent at most: 1 never repeats it; a negative number repeats it
-	// until its context ends.
+	// MaxAttempts is how many times a request is sent at most: 0 or 1 never repeats it; a negative number repeats
+	// it until its context ends.
 	MaxAttempts int
 	MinBackoff  time.Duration
 	MaxBackoff  time.Duration
