@@ -76,6 +76,8 @@ type Config struct {
 	Logger         *slog.Logger
 	// Now is the API's clock, for the provider's rules of the moment (an expired card); time.Now when nil.
 	Now func() time.Time
+	// Health serves GET /livez and /readyz (health.Checker.Handler); without it they are not served.
+	Health http.Handler
 }
 
 // Server is the HTTP API.
@@ -113,6 +115,7 @@ func New(cfg Config) http.Handler {
 	e.Use(s.requestID, middleware.Recover(), s.accessLog, bodyLimits())
 
 	e.GET("/healthz", s.health)
+	s.probes(e)
 	v1 := e.Group("/v1")
 	v1.POST("/payouts", s.createPayout, s.authorize(ScopeCreate))
 	v1.GET("/payouts", s.listPayouts, s.authorize(ScopeRead))

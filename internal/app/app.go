@@ -19,6 +19,7 @@ import (
 	"github.com/payoutflow/payoutflow/api"
 	"github.com/payoutflow/payoutflow/codec"
 	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/internal/health"
 	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131"
@@ -132,10 +133,14 @@ func Mandarin(cfg config.Mandarin, publicURL string) (*mandarin.Provider, *manda
 	return p, mandarin.NewWebhooks(cfg.MerchantID, cfg.Secret), nil
 }
 
-// NewWorker returns a worker, not yet started, for payout workflows and their activities. codecKeys is the codec's
-// keyring, from whose keys those that verify the API's proofs of decisions are derived.
+// NewWorker returns a worker, not yet started, for payout workflows and their activities, polling as
+// WorkerIdentity. codecKeys is the codec's keyring, from whose keys those that verify the API's proofs of decisions
+// are derived.
 func NewWorker(c client.Client, taskQueue string, codecKeys []codec.Key, ps ...providers.Provider) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&workflows.PayoutLogging{}}})
+	w := worker.New(c, taskQueue, worker.Options{
+		Identity:     WorkerIdentity(),
+		Interceptors: []interceptor.WorkerInterceptor{&workflows.PayoutLogging{}},
+	})
 	acts := activities.New(derived(codecKeys, DecisionKey), ps...)
 	acts.Signaler = c
 	workflows.Register(w, acts)
@@ -162,6 +167,8 @@ type API struct {
 	Policy    *policy.Policy
 	Logger    *slog.Logger
 	Now       func() time.Time // the API's clock; time.Now when nil
+	// Health answers /livez and /readyz on the API's listener; nil serves neither.
+	Health *health.Checker
 }
 
 // Access loads the API keys (API_KEYS_FILE, required) and the approval policy (POLICY_FILE, optional).
@@ -203,6 +210,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		Providers:       a.Providers,
 		Logger:          a.Logger,
 		Now:             a.Now,
+		Health:          healthHandler(a.Health),
 	})
 }
 

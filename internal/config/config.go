@@ -45,6 +45,9 @@ type Config struct {
 	PollMax         time.Duration // PROVIDER_POLL_MAX: the longest wait between two asks of a provider
 	PollsPerRun     int           // PROVIDER_POLLS_PER_RUN: asks of a provider in one run before it continues as new
 	WatchEvery      time.Duration // PROVIDER_WATCH_EVERY: how often to ask a provider that sends no webhook for the step
+	// HealthEvery and CredentialsEvery are how often readiness checks Temporal (HEALTH_CHECK_EVERY) and the
+	// providers' credentials (PROVIDER_CHECK_EVERY).
+	HealthEvery, CredentialsEvery time.Duration
 	// PendingLimit is how long a provider may keep a payout pending before an operator is told, by provider:
 	// PENDING_LIMIT_<PROVIDER> (PENDING_LIMIT_BANK131, ...); where not set, the provider's own (Bank 131 72h, bePaid
 	// and Mandarin 24h).
@@ -188,6 +191,12 @@ func load(dev bool) (Config, error) {
 		return c, err
 	}
 	if c.WatchEvery, err = duration("PROVIDER_WATCH_EVERY", workflows.DefaultWatchEvery); err != nil {
+		return c, err
+	}
+	if c.HealthEvery, err = duration("HEALTH_CHECK_EVERY", 10*time.Second); err != nil {
+		return c, err
+	}
+	if c.CredentialsEvery, err = duration("PROVIDER_CHECK_EVERY", 5*time.Minute); err != nil {
 		return c, err
 	}
 	if c.PollsPerRun, err = strconv.Atoi(env("PROVIDER_POLLS_PER_RUN", "100")); err != nil || c.PollsPerRun < 1 {
