@@ -44,7 +44,8 @@ func run() error {
 	}
 	// The operators' listener first, so that it answers while the API connects.
 	metricsAddr := cfg.MetricsListen(":9091")
-	stopOps, err := ops.Start(metricsAddr, ops.Mux(), log)
+	opsMux := ops.Mux()
+	stopOps, err := ops.Start(metricsAddr, opsMux, log)
 	if err != nil {
 		return err
 	}
@@ -54,10 +55,16 @@ func run() error {
 		return err
 	}
 	defer c.Close()
+	// Readiness on the API's listener and on the operators' listener, checked from now on.
+	checks, stopChecks := context.WithCancel(context.Background())
+	defer stopChecks()
+	checker := app.APIHealth(cfg, app.Health{Client: c, Codec: cd, Providers: ps, Logger: log})
+	checker.Start(checks)
+	checker.Register(opsMux)
 
 	srv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
-		Providers: ps, Keys: keys, Policy: pol,
+		Providers: ps, Keys: keys, Policy: pol, Health: checker,
 	}))
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

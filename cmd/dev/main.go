@@ -198,6 +198,15 @@ func run() error {
 			return err
 		}
 		defer c.Close()
+		// Readiness: the API's checks where the API runs (its worker is one that polls), else the worker's; on the
+		// operators' listener, and on the API's.
+		hc := app.Health{Client: c, Codec: cd, Providers: ps, Logger: log}
+		checker := app.WorkerHealth(cfg, hc)
+		if part.has("api") {
+			checker = app.APIHealth(cfg, hc)
+		}
+		checker.Start(ctx)
+		checker.Register(opsMux)
 		if part.has("worker") {
 			if !part.has("temporal") {
 				ensure, cancel := context.WithTimeout(ctx, time.Minute)
@@ -225,7 +234,7 @@ func run() error {
 			}
 			apiSrv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 				Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
-				Providers: ps, Keys: apiKeys, Policy: pol,
+				Providers: ps, Keys: apiKeys, Policy: pol, Health: checker,
 			}))
 			go serve(apiSrv, apiLn, log)
 			defer func() {

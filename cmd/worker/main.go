@@ -39,7 +39,8 @@ func run() error {
 	}
 	// The operators' listener first, so that it answers while the worker connects.
 	metricsAddr := cfg.MetricsListen(":9090")
-	stopOps, err := ops.Start(metricsAddr, ops.Mux(), log)
+	opsMux := ops.Mux()
+	stopOps, err := ops.Start(metricsAddr, opsMux, log)
 	if err != nil {
 		return err
 	}
@@ -49,6 +50,12 @@ func run() error {
 		return err
 	}
 	defer c.Close()
+	// Readiness on the operators' listener, checked from now on: what is wrong shows while the worker starts.
+	checks, stopChecks := context.WithCancel(context.Background())
+	defer stopChecks()
+	checker := app.WorkerHealth(cfg, app.Health{Client: c, Codec: cd, Providers: ps, Logger: log})
+	checker.Start(checks)
+	checker.Register(opsMux)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := workflows.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {

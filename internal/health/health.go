@@ -245,9 +245,14 @@ func (c *Checker) Stuck() []string {
 // JSON.
 func (c *Checker) Handler() http.Handler {
 	mux := http.NewServeMux()
+	c.Register(mux)
+	return mux
+}
+
+// Register adds GET /livez and GET /readyz to mux (a process's operators' listener).
+func (c *Checker) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /livez", c.ServeLive)
 	mux.HandleFunc("GET /readyz", c.ServeReady)
-	return mux
 }
 
 // ServeLive answers /livez: 200 {"status": "live"} while the process's loops go round, 503 naming those that are
