@@ -1,8 +1,7 @@
 package bank131
 
 import (
-	"context"
-	"errors"
+	"crypto/rsa"
 	"net/http/httptest"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bank131/sandbox"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 func TestCheckCredentials_TheSandboxRefusesAWrongKeyOrProject(t *testing.T) {
@@ -20,26 +20,19 @@ func TestCheckCredentials_TheSandboxRefusesAWrongKeyOrProject(t *testing.T) {
 	t.Cleanup(srv.Close)
 	gone := httptest.NewServer(sb)
 	gone.Close()
-
-	tests := []struct {
-		name    string
-		cfg     Config
-		refused bool
-		fails   bool
-	}{
-		{"our key and project are accepted", Config{BaseURL: srv.URL, Project: testProject, PrivateKey: partner}, false, false},
-		{"a signature by another key is refused", Config{BaseURL: srv.URL, Project: testProject, PrivateKey: bank}, true, true},
-		{"an unknown project is refused", Config{BaseURL: srv.URL, Project: "other", PrivateKey: partner}, true, true},
-		{"a bank that does not answer refuses nothing", Config{BaseURL: gone.URL, Project: testProject, PrivateKey: partner}, false, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cl, err := NewClient(tt.cfg)
+	with := func(base, project string, key *rsa.PrivateKey) func(*testing.T) providers.CredentialChecker {
+		return func(t *testing.T) providers.CredentialChecker {
+			cl, err := NewClient(Config{BaseURL: base, Project: project, PrivateKey: key})
 			require.NoError(t, err)
-			err = NewProvider(cl).CheckCredentials(context.Background())
-			require.Equal(t, tt.fails, err != nil, "error: %v", err)
-			require.Equal(t, tt.refused, errors.Is(err, providers.ErrCredentialsRefused), "error: %v", err)
-		})
+			return NewProvider(cl)
+		}
 	}
-	var _ providers.CredentialChecker = (*Provider)(nil)
+
+	providertest.RequireCredentialChecks(t, []providertest.Credentials{
+		{Name: "our key and project are accepted", Checker: with(srv.URL, testProject, partner)},
+		{Name: "a signature by another key is refused", Checker: with(srv.URL, testProject, bank), Refused: true, Fails: true},
+		{Name: "an unknown project is refused", Checker: with(srv.URL, "other", partner), Refused: true, Fails: true},
+		{Name: "a bank that does not answer refuses nothing", Checker: with(gone.URL, testProject, partner), Fails: true},
+	})
+	require.Empty(t, sb.Ledger(), "the check moves no money")
 }

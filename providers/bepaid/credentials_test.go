@@ -1,8 +1,6 @@
 package bepaid
 
 import (
-	"context"
-	"errors"
 	"net/http/httptest"
 	"testing"
 
@@ -10,6 +8,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 func TestCheckCredentials_TheSandboxRefusesAWrongShopOrSecret(t *testing.T) {
@@ -19,27 +18,19 @@ func TestCheckCredentials_TheSandboxRefusesAWrongShopOrSecret(t *testing.T) {
 	t.Cleanup(srv.Close)
 	gone := httptest.NewServer(sb)
 	gone.Close()
-
-	tests := []struct {
-		name    string
-		cfg     Config
-		refused bool
-		fails   bool
-	}{
-		{"the shop's credentials are accepted", Config{BaseURL: srv.URL, ShopID: testShopID, SecretKey: testSecretKey}, false, false},
-		{"a wrong secret is refused", Config{BaseURL: srv.URL, ShopID: testShopID, SecretKey: "wrong"}, true, true},
-		{"another shop is refused", Config{BaseURL: srv.URL, ShopID: "362", SecretKey: testSecretKey}, true, true},
-		{"a gateway that does not answer refuses nothing", Config{BaseURL: gone.URL, ShopID: testShopID, SecretKey: testSecretKey}, false, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cl, err := NewClient(tt.cfg)
+	with := func(base, shop, secret string) func(*testing.T) providers.CredentialChecker {
+		return func(t *testing.T) providers.CredentialChecker {
+			cl, err := NewClient(Config{BaseURL: base, ShopID: shop, SecretKey: secret})
 			require.NoError(t, err)
-			err = NewProvider(cl, ProviderOptions{}).CheckCredentials(context.Background())
-			require.Equal(t, tt.fails, err != nil, "error: %v", err)
-			require.Equal(t, tt.refused, errors.Is(err, providers.ErrCredentialsRefused), "error: %v", err)
-		})
+			return NewProvider(cl, ProviderOptions{})
+		}
 	}
+
+	providertest.RequireCredentialChecks(t, []providertest.Credentials{
+		{Name: "the shop's credentials are accepted", Checker: with(srv.URL, testShopID, testSecretKey)},
+		{Name: "a wrong secret is refused", Checker: with(srv.URL, testShopID, "wrong"), Refused: true, Fails: true},
+		{Name: "another shop is refused", Checker: with(srv.URL, "362", testSecretKey), Refused: true, Fails: true},
+		{Name: "a gateway that does not answer refuses nothing", Checker: with(gone.URL, testShopID, testSecretKey), Fails: true},
+	})
 	require.Empty(t, sb.Ledger(), "the check moves no money")
-	var _ providers.CredentialChecker = (*Provider)(nil)
 }
