@@ -21,6 +21,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/codec"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
@@ -158,9 +159,10 @@ func TestCodecKeyRotation_PayoutsOfTheRetiredKeyFinishAndAMissingKeyIsNamedNotFa
 
 	// The rotation: B current, A retired but readable.
 	r.restart(b, a)
-	got := do(t, r.apiURL, http.MethodGet, "/v1/payouts/"+first, nil, "")
-	require.Equal(t, http.StatusOK, got.Status, string(got.Body))
-	require.Equal(t, payout.StatusAwaitingApproval, got.state(t).Status)
+	ctx := context.Background()
+	got, err := apiClient(r.apiURL, "backend").Get(ctx, first)
+	require.NoError(t, err)
+	require.Equal(t, pfclient.StatusAwaitingApproval, got.Status)
 	again := create(t, r.apiURL, t.Name()+"-1", cardPayout(cardSucceeds))
 	require.Equal(t, http.StatusOK, again.Status, "the same request again is the same payout: %s", again.Body)
 	require.Equal(t, first, again.state(t).ID)
@@ -190,16 +192,18 @@ func TestCodecKeyRotation_PayoutsOfTheRetiredKeyFinishAndAMissingKeyIsNamedNotFa
 
 	// A removed too early: the API and the log name it; the payout waits, neither failed nor paid.
 	r.restart(b)
-	got = do(t, r.apiURL, http.MethodGet, "/v1/payouts/"+second, nil, "")
-	require.Equal(t, http.StatusInternalServerError, got.Status, string(got.Body))
-	code, _ := got.apiError(t)
-	require.Equal(t, "codec_key_missing", code)
-	require.Contains(t, string(got.Body), `codec key \"2026-06\"`)
+	_, err = apiClient(r.apiURL, "backend").Get(ctx, second)
+	var e *pfclient.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, http.StatusInternalServerError, e.StatusCode, "%v", err)
+	require.Equal(t, "codec_key_missing", e.Code)
+	require.Contains(t, e.Message, `codec key "2026-06"`)
 	require.Contains(t, r.logs.String(), "key_id=2026-06")
 	decoded = do(t, r.codecURL, http.MethodPost, "/decode", map[string]string{"Origin": r.cfg.UIOrigin}, string(body))
 	require.Equal(t, http.StatusInternalServerError, decoded.Status)
 	require.Contains(t, string(decoded.Body), `"key_id":"2026-06"`)
-	require.Equal(t, http.StatusOK, do(t, r.apiURL, http.MethodGet, "/v1/payouts/"+third, nil, "").Status, "B's payouts read on")
+	_, err = apiClient(r.apiURL, "backend").Get(ctx, third)
+	require.NoError(t, err, "B's payouts read on")
 
 	// An operator confirms in Temporal UI meanwhile: the worker cannot read the payout, logs why, and retries.
 	require.NoError(t, r.client.SignalWorkflow(context.Background(), second, "", workflows.SignalConfirm,

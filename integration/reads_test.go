@@ -1,12 +1,13 @@
 package integration
 
 import (
-	"net/http"
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -19,22 +20,25 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	base := newServer(t, st.newAPI(cfg))
 
 	id := createNew(t, base, t.Name(), cardPayout(cardSucceeds))
-	require.Eventually(t, func() bool {
-		return do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "").state(t).Status == payout.StatusAwaitingApproval
-	}, 30*time.Second, 50*time.Millisecond)
+	backend := apiClient(base, "backend")
+	ctx := context.Background()
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err := backend.Wait(waitCtx, id, pfclient.StatusAwaitingApproval)
+	require.NoError(t, err)
 	w.Stop()
 
 	start := time.Now()
-	got := do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "")
+	got, err := backend.Get(ctx, id)
 	elapsed := time.Since(start)
-	require.Equal(t, http.StatusOK, got.Status, string(got.Body))
-	s := got.state(t)
+	require.NoError(t, err)
+	s := asState(t, got)
 	require.Equal(t, payout.StatusAwaitingApproval, s.Status, "the state its workflow last published")
 	require.NotEmpty(t, s.ProviderRefs["session_id"])
 	// Not a timing of the read (make bench has those): a read must not wait for a worker that may be gone for hours.
 	require.Less(t, elapsed, 5*time.Second, "a read without a worker does not wait for one")
-	require.Equal(t, "published", got.Header.Get("Payout-State-Source"))
-	asOf, err := time.Parse(time.RFC3339Nano, got.Header.Get("Payout-State-As-Of"))
+	require.Equal(t, "published", got.Response.Header.Get("Payout-State-Source"))
+	asOf, err := time.Parse(time.RFC3339Nano, got.Response.Header.Get("Payout-State-As-Of"))
 	require.NoError(t, err, "the answer says how fresh it is")
 	require.WithinDuration(t, s.UpdatedAt, asOf, time.Millisecond)
 
@@ -49,6 +53,7 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	require.Len(t, ledgerFor(id), 1)
 	// A worker that has just replayed the payout may answer slower than the live read waits on a loaded machine.
 	require.Eventually(t, func() bool {
-		return do(t, base, http.MethodGet, "/v1/payouts/"+id, nil, "").Header.Get("Payout-State-Source") == "live"
+		p, err := backend.Get(ctx, id)
+		return err == nil && p.Response.Header.Get("Payout-State-Source") == "live"
 	}, 30*time.Second, 100*time.Millisecond, "with a worker back, reads are answered by the workflow")
 }

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/mandarin"
 )
@@ -108,16 +108,10 @@ func TestMark_ContradictedByTheProviderIsRecordedAndListed(t *testing.T) {
 	require.Contains(t, st.logs.String(), "payout contradicts its provider")
 
 	require.Eventually(t, func() bool {
-		r := do(t, base, http.MethodGet, "/v1/payouts?contradiction=true", nil, "")
-		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-		var list struct {
-			Payouts []struct {
-				ID            string `json:"id"`
-				Contradiction bool   `json:"contradiction"`
-			} `json:"payouts"`
-		}
-		require.NoError(t, json.Unmarshal(r.Body, &list))
-		for _, p := range list.Payouts {
+		for p, err := range apiClient(base, "backend").List(context.Background(), pfclient.ListParams{Contradiction: true}) {
+			if err != nil {
+				return false
+			}
 			if p.ID == id {
 				return p.Contradiction
 			}
