@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/mandarin"
@@ -365,22 +366,30 @@ func resolveAs(t *testing.T, base, who, id, body string) response {
 
 func TestResolve_OperatorMarksAHeldPayoutFailedByAPI(t *testing.T) {
 	base, id, _ := heldPayout(t)
-	resolve := func(who, body string) response { return resolveAs(t, base, who, id, body) }
+	ctx := context.Background()
+	bob := apiClient(base, "bob")
 
-	for _, tt := range []struct{ body, field, code string }{
-		{`{"action":"retry"}`, "action", "unknown_action"},
-		{`{"action":"mark_succeeded","reason":"paid"}`, "reference", "required"},
-		{`{"action":"mark_failed"}`, "reason", "required"},
+	for _, tt := range []struct {
+		r           pfclient.Resolution
+		field, code string
+	}{
+		{pfclient.Resolution{Action: "retry"}, "action", "unknown_action"},
+		{pfclient.Resolution{Action: pfclient.ResolveMarkSucceeded, Reason: "paid"}, "reference", "required"},
+		{pfclient.Resolution{Action: pfclient.ResolveMarkFailed}, "reason", "required"},
 	} {
-		res := resolve("bob", tt.body)
-		require.Equal(t, http.StatusUnprocessableEntity, res.Status, tt.body)
-		code, field := res.apiError(t)
-		require.Equal(t, tt.field, field)
-		require.Equal(t, tt.code, code)
+		_, err := bob.Resolve(ctx, id, tt.r)
+		var e *pfclient.Error
+		require.ErrorAs(t, err, &e, "%+v", tt.r)
+		require.Equal(t, http.StatusUnprocessableEntity, e.StatusCode, "%+v", tt.r)
+		require.Equal(t, tt.field, e.Field)
+		require.Equal(t, tt.code, e.Code)
 	}
-	require.Equal(t, http.StatusForbidden, resolve("reader", `{"action":"look_up"}`).Status)
+	_, err := apiClient(base, "reader").Resolve(ctx, id, pfclient.Resolution{Action: pfclient.ResolveLookUp})
+	require.ErrorIs(t, err, pfclient.ErrForbidden)
 
-	require.Equal(t, http.StatusAccepted, resolve("bob", `{"action":"mark_failed","reason":"no funds until Monday"}`).Status)
+	d, err := bob.Resolve(ctx, id, pfclient.Resolution{Action: pfclient.ResolveMarkFailed, Reason: "no funds until Monday"})
+	require.NoError(t, err)
+	require.Equal(t, pfclient.ResolveMarkFailed, d.Accepted)
 	s := waitFor(t, id, payout.StatusFailed)
 	require.Equal(t, "marked_failed", s.Failure.Code)
 	require.Contains(t, notes(s), "marked failed by bob: no funds until Monday (the provider has no such payout)",
@@ -390,7 +399,8 @@ func TestResolve_OperatorMarksAHeldPayoutFailedByAPI(t *testing.T) {
 
 func TestResolve_LookUpAsksAgainAndTheHeldPayoutGoesOn(t *testing.T) {
 	base, id, fund := heldPayout(t)
-	require.Equal(t, http.StatusAccepted, resolveAs(t, base, "bob", id, `{"action":"look_up","reason":"topped up"}`).Status)
+	_, err := apiClient(base, "bob").Resolve(context.Background(), id, pfclient.Resolution{Action: pfclient.ResolveLookUp, Reason: "topped up"})
+	require.NoError(t, err)
 	require.Eventually(t, func() bool { return slices.Contains(notes(get(t, id)), "look-up asked by bob") },
 		10*time.Second, 50*time.Millisecond)
 	fund()
