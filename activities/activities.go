@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 )
@@ -77,7 +78,9 @@ func (a *Activities) Open(ctx context.Context, c Call) (providers.Ref, error) {
 	if err != nil {
 		return providers.Ref{}, err
 	}
+	start := time.Now()
 	ref, err := p.Open(ctx, c.Ref)
+	metrics.ProviderCall(c.Provider, "open", start, err)
 	return ref, classify(err)
 }
 
@@ -89,10 +92,12 @@ func (a *Activities) Submit(ctx context.Context, c SubmitCall) (providers.Outcom
 		return providers.Outcome{}, err
 	}
 	var out providers.Outcome
+	start := time.Now()
 	err = heartbeating(ctx, func() error {
 		out, err = p.Submit(ctx, c.Ref, c.Request)
 		return err
 	})
+	metrics.ProviderCall(c.Provider, "submit", start, err)
 	return out, classify(err)
 }
 
@@ -127,10 +132,12 @@ func (a *Activities) Confirm(ctx context.Context, c Call) (providers.Outcome, er
 		return providers.Outcome{}, err
 	}
 	var out providers.Outcome
+	start := time.Now()
 	err = heartbeating(ctx, func() error {
 		out, err = p.Confirm(ctx, c.Ref)
 		return err
 	})
+	metrics.ProviderCall(c.Provider, "confirm", start, err)
 	return out, classify(err)
 }
 
@@ -141,10 +148,12 @@ func (a *Activities) Cancel(ctx context.Context, c Call) (providers.Outcome, err
 		return providers.Outcome{}, err
 	}
 	var out providers.Outcome
+	start := time.Now()
 	err = heartbeating(ctx, func() error {
 		out, err = p.Cancel(ctx, c.Ref)
 		return err
 	})
+	metrics.ProviderCall(c.Provider, "cancel", start, err)
 	return out, classify(err)
 }
 
@@ -154,7 +163,9 @@ func (a *Activities) Status(ctx context.Context, c Call) (providers.Outcome, err
 	if err != nil {
 		return providers.Outcome{}, err
 	}
+	start := time.Now()
 	out, err := p.Status(ctx, c.Ref)
+	metrics.ProviderCall(c.Provider, "status", start, err)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.Certainty == providers.Known {
 		// A refused status call moved nothing: asking again (with fresh credentials, a fresh request id) is safe,
@@ -186,7 +197,9 @@ func (a *Activities) Watch(ctx context.Context, c WatchCall) (providers.Outcome,
 	}
 	every := max(c.Every, 100*time.Millisecond)
 	for {
+		start := time.Now()
 		out, err := p.Status(ctx, c.Ref)
+		metrics.ProviderCall(c.Provider, "status", start, err)
 		if err == nil && (out.State == providers.StateAwaitingConfirm || out.State.Final()) {
 			ev := providers.Event{Kind: c.Signal, Provider: c.Provider, Outcome: out}
 			wf := activity.GetInfo(ctx).WorkflowExecution
@@ -215,7 +228,9 @@ func (a *Activities) Balance(ctx context.Context, c Call) (payout.Amount, error)
 		return payout.Amount{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("provider %q tells no balance", c.Provider), ErrConfig, nil)
 	}
+	start := time.Now()
 	amount, err := br.Balance(ctx, "")
+	metrics.ProviderCall(c.Provider, "balance", start, err)
 	return amount, classify(err)
 }
 

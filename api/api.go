@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
@@ -249,6 +250,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
+		metrics.PayoutCreated(req.Provider, req.Method())
 		s.logger(c.Request().Context()).Info("payout created", "payout_id", id, "provider", req.Provider, "method", req.Method(),
 			"amount", req.Amount.Value, "currency", req.Amount.Currency)
 		if transferrer != nil && in.Policy.Decline == "" {
@@ -307,7 +309,9 @@ func (s *Server) pendingLimit(provider string, caps providers.Capabilities) time
 func (s *Server) startTransfer(ctx context.Context, t providers.Transferrer, id string, req payout.Request, card payout.SenderCard) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), transferCallTimeout)
 	defer cancel()
+	start := time.Now()
 	out, err := t.StartTransfer(ctx, providers.Ref{PayoutID: id}, req, card)
+	metrics.ProviderCall(req.Provider, "start_transfer", start, err)
 	started := workflows.TransferStarted{Outcome: out}
 	if err != nil {
 		var pe *providers.Error
@@ -591,11 +595,13 @@ func (s *Server) webhook(c echo.Context) error {
 	var malformed *providers.MalformedError
 	switch {
 	case errors.Is(err, providers.ErrBadSignature):
+		metrics.Webhook(name, metrics.WebhookForged)
 		s.logger(c.Request().Context()).Warn("webhook rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
 		return apiError(http.StatusUnauthorized, "invalid_signature", "the webhook signature is missing or invalid")
 	case errors.As(err, &malformed):
 		// Signed by the provider, so resending it will not mend it: answered 200 so that it is not resent forever,
 		// and logged as an error for an operator.
+		metrics.Webhook(name, metrics.WebhookMalformed)
 		s.logger(c.Request().Context()).Error("webhook ignored: signed but not understood", "provider", name, "reason", malformed.Reason)
 		return acknowledge(c, wh, map[string]string{"status": "ignored", "reason": malformed.Reason})
 	case err != nil:
@@ -606,6 +612,7 @@ func (s *Server) webhook(c echo.Context) error {
 		id := ev.Outcome.Ref.PayoutID
 		log := s.logger(ctx).With("provider", name, "kind", ev.Kind, "payout_id", id, "state", ev.Outcome.State)
 		if !payoutIDRE.MatchString(id) {
+			metrics.Webhook(name, metrics.WebhookUnroutable)
 			log.Warn("webhook for a payout that is not ours: ignored")
 			continue
 		}
@@ -615,11 +622,13 @@ func (s *Server) webhook(c echo.Context) error {
 		case errors.As(err, &notFound):
 			// Unknown or already finished: answered 200 so the provider stops resending it. A finished payout's
 			// provider that now says otherwise is never passed over quietly.
-			s.checkFinished(ctx, log, id, ev)
+			metrics.Webhook(name, s.checkFinished(ctx, log, id, ev))
 		case err != nil:
+			metrics.Webhook(name, metrics.WebhookFailed)
 			log.Error("webhook not delivered; the provider will resend it", "error", err)
 			return apiError(http.StatusServiceUnavailable, "unavailable", "the webhook could not be delivered now; resend it later")
 		default:
+			metrics.Webhook(name, metrics.WebhookAccepted)
 			log.Info("webhook delivered")
 		}
 	}
@@ -628,20 +637,24 @@ func (s *Server) webhook(c echo.Context) error {
 
 // checkFinished looks at the payout a webhook came for after its workflow ended: a final word that contradicts how
 // it ended is logged at error level, for an operator to reconcile with the provider (a payout ended by an
-// operator's mark listens, and records such a word on itself, for 30 days; this is what comes after).
-func (s *Server) checkFinished(ctx context.Context, log *slog.Logger, id string, ev providers.Event) {
+// operator's mark listens, and records such a word on itself, for 30 days; this is what comes after). It returns
+// the webhook's result for metrics.
+func (s *Server) checkFinished(ctx context.Context, log *slog.Logger, id string, ev providers.Event) string {
 	st, err := s.state(ctx, id)
 	switch {
 	case err != nil:
 		log.Warn("webhook for an unknown payout: ignored")
+		return metrics.WebhookUnroutable
 	case !ev.Outcome.State.Final() || !st.Status.Final():
 		log.Warn("webhook for a finished payout: ignored", "ended", st.Status)
 	case (ev.Outcome.State == providers.StateSucceeded) != (st.Status == payout.StatusSucceeded):
 		log.Error("CONTRADICTION: the provider's webhook contradicts how the payout ended; reconcile it with the provider",
 			"ended", st.Status, "provider_says", ev.Outcome.State)
+		return metrics.WebhookContradiction
 	default:
 		log.Info("webhook for a finished payout agrees with how it ended", "ended", st.Status)
 	}
+	return metrics.WebhookDuplicate
 }
 
 // acknowledge answers a webhook that was taken (or is deliberately ignored) with 200: in the words its provider
@@ -670,15 +683,18 @@ func (s *Server) verification(c echo.Context) error {
 	var malformed *providers.MalformedError
 	switch {
 	case errors.Is(err, providers.ErrBadSignature):
+		metrics.Webhook(name, metrics.WebhookForged)
 		s.logger(c.Request().Context()).Warn("verification rejected: bad signature", "provider", name, "remote", c.RealIP(), "bytes", len(body))
 		return apiError(http.StatusUnauthorized, "invalid_signature", "the signature or credentials are missing or invalid")
 	case errors.As(err, &malformed):
+		metrics.Webhook(name, metrics.WebhookMalformed)
 		s.logger(c.Request().Context()).Warn("verification rejected: malformed", "provider", name, "reason", malformed.Reason)
 		return apiError(http.StatusBadRequest, "malformed_verification", malformed.Reason)
 	case err != nil:
 		return fmt.Errorf("verification from %s: %w", name, err)
 	}
 	answer := s.askPayout(c.Request().Context(), name, v)
+	metrics.Webhook(name, metrics.WebhookAccepted)
 	s.logger(c.Request().Context()).Info("verification answered", "provider", name, "payout_id", v.PayoutID, "transaction", v.TransactionID,
 		"approved", answer.Approved, "message", answer.Message)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, vs.Answer(v, answer))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/providers"
 )
 
@@ -39,7 +40,9 @@ func (s *Server) sbpBanks(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), providerCallTimeout)
 	defer cancel()
+	start := time.Now()
 	banks, err := lister.SBPBanks(ctx, name)
+	metrics.ProviderCall(p.Name(), "sbp_banks", start, err)
 	if err != nil {
 		return s.providerError(c.Request().Context(), p.Name(), "list SBP banks", err)
 	}
@@ -67,7 +70,9 @@ func (s *Server) balances(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), providerCallTimeout)
 	defer cancel()
+	start := time.Now()
 	amount, err := reader.Balance(ctx, channel)
+	metrics.ProviderCall(p.Name(), "balance", start, err)
 	if err != nil {
 		return s.providerError(c.Request().Context(), p.Name(), "read the balance", err)
 	}

@@ -60,6 +60,8 @@ type run struct {
 	handling int
 	// checking is the webhook claim being checked with the provider, while it is.
 	checking *providers.Outcome
+	// approvalSince is when the payout began waiting for approval in this run (metrics only).
+	approvalSince time.Time
 }
 
 // v2 reports whether the payout runs under "Money safety, part 2" (versionMoneySafety2) or later.
@@ -95,7 +97,9 @@ func (p *run) setStatus(ctx workflow.Context, s payout.Status, note string) {
 	if p.resolved && p.v2() {
 		return // an operator's mark ended the payout: what the stopped story says changes nothing
 	}
+	prev := p.state.Status
 	p.state.Status = s
+	p.measure(ctx, prev)
 	if s != payout.StatusAwaitingApproval {
 		p.state.Deadline = nil
 	}

@@ -69,6 +69,9 @@ func run() error {
 	codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if metricsAddr != "" {
+		go app.Gauges(cfg, c, ps).Run(ctx)
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- fmt.Errorf("listen on %s (API_ADDR): %w", cfg.APIAddr, srv.ListenAndServe()) }()
 	go func() { errc <- fmt.Errorf("listen on %s (CODEC_ADDR): %w", cfg.CodecAddr, codecSrv.ListenAndServe()) }()

@@ -245,6 +245,9 @@ func run() error {
 			codecSrv := app.Server(cfg.CodecAddr, app.NewCodecHandler(cfg, cd, log))
 			go serve(codecSrv, codecLn, log)
 			defer codecSrv.Close()
+			if metricsLn != nil {
+				go app.Gauges(cfg, c, ps).Run(ctx)
+			}
 		}
 	}
 

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/payoutflow/payoutflow/codec"
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -30,6 +31,7 @@ type Config struct {
 	UIOrigin        string        // UI_ORIGIN: the Temporal UI origin allowed to call the codec endpoint
 	CodecAddr       string        // CODEC_ADDR: the codec endpoint's own listener, loopback by default
 	MetricsAddr     string        // METRICS_ADDR: the operators' listener (/metrics); "off" serves none
+	MetricsRefresh  time.Duration // METRICS_REFRESH: how often the API counts the payout gauges from Temporal
 	CodecURL        string        // CODEC_URL: the codec endpoint as Temporal UI reaches it
 	CodecToken      string        // CODEC_TOKEN: bearer token for codec callers other than the UI (the CLI)
 	APIKeysFile     string        // API_KEYS_FILE: the REST API's keys, hashed
@@ -179,6 +181,9 @@ func load(dev bool) (Config, error) {
 	c.CodecURL = env("CODEC_URL", "http://"+loopback(c.CodecAddr)+"/codec")
 	c.CodecToken = os.Getenv("CODEC_TOKEN")
 	c.MetricsAddr = strings.TrimSpace(os.Getenv("METRICS_ADDR"))
+	if c.MetricsRefresh, err = duration("METRICS_REFRESH", 30*time.Second); err != nil {
+		return c, err
+	}
 	c.APIKeysFile = os.Getenv("API_KEYS_FILE")
 	c.PolicyFile = os.Getenv("POLICY_FILE")
 	if c.ApprovalTimeout, err = duration("APPROVAL_TIMEOUT", workflows.DefaultApprovalTimeout); err != nil {
@@ -351,6 +356,7 @@ func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converte
 	opts.HostPort, opts.Namespace = c.TemporalAddress, c.Namespace
 	opts.DataConverter, opts.FailureConverter = dc, codec.FailureConverter(dc)
 	opts.Logger = SDKLogger(log)
+	opts.MetricsHandler = metrics.SDK()
 	cl, err := client.Dial(opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial Temporal at %s (TEMPORAL_ADDRESS, namespace %s, %s): %w; %s",
