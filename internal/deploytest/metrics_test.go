@@ -62,6 +62,18 @@ func TestMetrics_OnePayoutOfEachProviderShowsInEveryMetricTheRulesAndTheDashboar
 	}
 	for provider, id := range ids {
 		a.waitFor(provider, id, "awaiting_approval", time.Minute, func(st payoutState) bool { return st.Status == "awaiting_approval" })
+	}
+	// The API counts them from Temporal's visibility every 500 ms.
+	var waiting scrape
+	require.Eventually(t, func() bool {
+		waiting = scrapeMetrics(t, apiMetrics)
+		return waiting.value("payoutflow_payouts_awaiting_approval") == 3
+	}, 30*time.Second, 250*time.Millisecond, "awaiting approval: %v", waiting.families["payoutflow_payouts_awaiting_approval"])
+	for provider := range payouts {
+		require.Equal(t, 1.0, waiting.value("payoutflow_payouts_awaiting_approval", "provider", provider), provider)
+	}
+	require.Zero(t, waiting.value("payoutflow_payouts_awaiting_approval_longer_than", "age", "15m"))
+	for provider, id := range ids {
 		a.decide("backend", provider, id, "confirm")
 	}
 	for provider, id := range ids {
@@ -111,6 +123,7 @@ func TestMetrics_OnePayoutOfEachProviderShowsInEveryMetricTheRulesAndTheDashboar
 		require.Equal(t, 1.0, apiSide.value("payoutflow_webhooks_total", "provider", "bank131", "result", "forged"))
 		require.Zero(t, apiSide.value("payoutflow_webhooks_total", "provider", "bepaid", "result", "forged"))
 		require.Zero(t, apiSide.value("payoutflow_payouts_contradicted"))
+		require.Zero(t, apiSide.value("payoutflow_visibility_refreshes_total", "result", "failed"), "every count query is taken")
 		require.GreaterOrEqual(t, worker.value("temporal_workflow_task_schedule_to_start_latency_seconds_count"), 3.0)
 	})
 
