@@ -118,6 +118,7 @@ func New(cfg Config) http.Handler {
 	e.GET("/healthz", s.health)
 	s.probes(e)
 	v1 := e.Group("/v1")
+	v1.GET("/openapi.json", serveContract)
 	v1.POST("/payouts", s.createPayout, s.authorize(ScopeCreate))
 	v1.GET("/payouts", s.listPayouts, s.authorize(ScopeRead))
 	v1.GET("/payouts/:id", s.getPayout, s.authorize(ScopeRead))
