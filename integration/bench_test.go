@@ -60,7 +60,7 @@ func onePayout(key string) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+st.secrets["alice"])
-	res, err := http.DefaultClient.Do(req)
+	res, err := rawClient.Do(req)
 	if err != nil {
 		return err
 	}

@@ -95,7 +95,7 @@ func (s *acmeSandbox) settle(ref string) {
 	req, _ := http.NewRequest(http.MethodPost, s.callback, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Acme-Signature", acmeSign(s.key, body))
-	res, err := http.DefaultClient.Do(req)
+	res, err := rawClient.Do(req)
 	status := 0
 	if err == nil {
 		status = res.StatusCode

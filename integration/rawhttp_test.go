@@ -23,7 +23,7 @@ func rawCreate(key string) (string, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
 	req.Header.Set("Authorization", "Bearer "+st.secrets["backend"])
-	res, err := http.DefaultClient.Do(req)
+	res, err := rawClient.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -43,7 +43,7 @@ func rawWait(id string, want payout.Status) error {
 			return err
 		}
 		req.Header.Set("Authorization", "Bearer "+st.secrets["backend"])
-		res, err := http.DefaultClient.Do(req)
+		res, err := rawClient.Do(req)
 		if err != nil {
 			return err
 		}

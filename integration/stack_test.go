@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,7 @@ import (
 	"github.com/payoutflow/payoutflow/codec"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/internal/stacktest"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/policy"
 	"github.com/payoutflow/payoutflow/providers"
@@ -105,6 +107,11 @@ func TestMain(m *testing.M) {
 		defer cleanup()
 		st = s
 		code = m.Run()
+		if got := untested.all(); len(got) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: %d answers or requests of helpers without a *testing.T break the contract:\n%s\n",
+				len(got), strings.Join(got, "\n"))
+			code = 1
+		}
 	}()
 	os.Exit(code)
 }
@@ -326,6 +333,31 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// untested collects what the contract transport reports for helpers that have no *testing.T (benchmarks,
+// goroutines, the test provider's sandbox); TestMain fails the run on any.
+var untested = &contractLog{}
+
+// rawClient is http.DefaultClient with the contract checked, for helpers that have no *testing.T.
+var rawClient = stacktest.ContractClient(untested)
+
+// contractLog is a stacktest.Reporter that keeps what it is told.
+type contractLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *contractLog) Errorf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, fmt.Sprintf(format, args...))
+}
+
+func (l *contractLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.got)
+}
+
 // response is an answer from the API.
 type response struct {
 	Status int
@@ -367,7 +399,7 @@ func do(t *testing.T, base, method, path string, headers map[string]string, body
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := stacktest.ContractClient(t).Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
+	"github.com/payoutflow/payoutflow/internal/stacktest"
 	"github.com/payoutflow/payoutflow/payout"
 )
 
@@ -67,7 +68,7 @@ func TestWebhookReceiver_BurstOfValidForgedMalformedAndOversized(t *testing.T) {
 	}
 	var delivered [payouts]atomic.Int64
 	var wrong atomic.Int64
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := &http.Client{Transport: stacktest.ContractTransport(t, &http.Transport{MaxIdleConnsPerHost: 64})}
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	for _, s := range shots {
