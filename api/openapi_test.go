@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,14 @@ func requireFields(t *testing.T, where string, typ reflect.Type, s *openapi3.Sch
 	}
 	has := s.AdditionalProperties.Has
 	require.True(t, has != nil && !*has, "%s takes no field the contract does not name (additionalProperties: false)", where)
+}
+
+func TestContract_FailureCodesAreTheClosedList(t *testing.T) {
+	doc := loadContract(t)
+	var codes []string
+	for _, v := range doc.Components.Schemas["FailureCode"].Value.Enum {
+		codes = append(codes, v.(string))
+	}
+	slices.Sort(codes)
+	require.Equal(t, payout.FailureCodes(), codes, "components.schemas.FailureCode lists payout.FailureCodes()")
 }

@@ -174,6 +174,9 @@ func (t *contractTransport) checkError(c *contractDoc, op string, res *http.Resp
 		t.errorf(body, "contract: %s is %s: answered %d, want %d", op, what, res.StatusCode, want)
 		return
 	}
+	if res.Header.Get("X-Request-Id") == "" {
+		t.errorf(nil, "contract: %s: the %d answer has no X-Request-Id", op, want)
+	}
 	var v any
 	err := json.Unmarshal(body, &v)
 	if err == nil {

@@ -26,11 +26,15 @@ func (r *reports) Errorf(format string, args ...any) {
 	r.got = append(r.got, fmt.Sprintf(format, args...))
 }
 
-// answer is a server that answers every request with status and body, as JSON.
-func answer(t *testing.T, status int, body string) string {
+// answer is a server that answers every request with status and body, as JSON, with an X-Request-Id unless
+// noRequestID.
+func answer(t *testing.T, status int, body string, noRequestID bool) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
+		if !noRequestID {
+			w.Header().Set("X-Request-Id", "req_1")
+		}
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
 	}))
@@ -41,7 +45,7 @@ func answer(t *testing.T, status int, body string) string {
 const validCreate = `{"provider":"bank131","amount":{"value":10000,"currency":"RUB"},
 	"destination":{"type":"card","card":{"number":"4242424242424242"}},"recipient":{"full_name":"Ivanov Ivan"}}`
 
-const anError = `{"error":{"code":"invalid_json","message":"the body is not valid JSON"}}`
+const anError = `{"error":{"code":"invalid_json","message":"the body is not valid JSON","request_id":"req_1"}}`
 
 func TestContractTransport_ReportsWhatBreaksTheContract(t *testing.T) {
 	const id = "po_0123456789abcdef0123456789abcdef"
@@ -53,6 +57,7 @@ func TestContractTransport_ReportsWhatBreaksTheContract(t *testing.T) {
 		headers            map[string]string
 		status             int
 		answer             string
+		noRequestID        bool
 		want               string // what the report says; "" for none
 	}{
 		"a valid create answered as the contract says": {method: "POST", path: "/v1/payouts", body: validCreate,
@@ -79,11 +84,15 @@ func TestContractTransport_ReportsWhatBreaksTheContract(t *testing.T) {
 		"a method the path does not take, answered 405": {method: "DELETE", path: "/v1/payouts", status: 405, answer: anError},
 		"a method the path does not take, answered 404": {method: "DELETE", path: "/v1/payouts", status: 404, answer: anError,
 			want: "answered 404, want 405"},
+		"an answer without X-Request-Id": {method: "POST", path: "/v1/payouts", body: validCreate,
+			headers: map[string]string{"Idempotency-Key": "k1"}, status: 201, answer: payoutBody, noRequestID: true, want: `response header "X-Request-Id" missing`},
+		"a 404 without X-Request-Id": {method: "GET", path: "/v1/nothing", status: 404, answer: anError, noRequestID: true,
+			want: "the 404 answer has no X-Request-Id"},
 		"a path outside the API passes unchecked": {method: "GET", path: "/_sandbox/ledger", status: 200, answer: `[1]`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rep := &reports{}
-			req, err := http.NewRequest(tc.method, answer(t, tc.status, tc.answer)+tc.path, strings.NewReader(tc.body))
+			req, err := http.NewRequest(tc.method, answer(t, tc.status, tc.answer, tc.noRequestID)+tc.path, strings.NewReader(tc.body))
 			require.NoError(t, err)
 			req.Header.Set("Authorization", "Bearer pf_test")
 			if tc.body != "" {
