@@ -177,6 +177,9 @@ func (t *contractTransport) checkError(c *contractDoc, op string, res *http.Resp
 	if res.Header.Get("X-Request-Id") == "" {
 		t.errorf(nil, "contract: %s: the %d answer has no X-Request-Id", op, want)
 	}
+	if want == http.StatusMethodNotAllowed && res.Header.Get("Allow") == "" {
+		t.errorf(nil, "contract: %s: the 405 answer has no Allow header naming the methods the path takes", op)
+	}
 	var v any
 	err := json.Unmarshal(body, &v)
 	if err == nil {

@@ -35,6 +35,9 @@ func answer(t *testing.T, status int, body string, noRequestID bool) string {
 		if !noRequestID {
 			w.Header().Set("X-Request-Id", "req_1")
 		}
+		if status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", "GET, POST")
+		}
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
 	}))
@@ -132,6 +135,7 @@ func TestContractTransport_TheAPIsOwnAnswersMatch(t *testing.T) {
 		{http.MethodPost, "/v1/payouts/po_0123456789abcdef0123456789abcdef/confirm", "pf_unknown", http.StatusUnauthorized},
 		{http.MethodPost, "/webhooks/nobody", "", http.StatusNotFound},
 		{http.MethodGet, "/v1/nothing", "", http.StatusNotFound},
+		{http.MethodDelete, "/v1/payouts", "", http.StatusMethodNotAllowed},
 	} {
 		req, err := http.NewRequest(tc.method, srv.URL+tc.path, nil)
 		require.NoError(t, err)
