@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/payoutflow/payoutflow/internal/health"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -43,7 +44,7 @@ func echoPath(p string) string { return echoParam.ReplaceAllString(p, "{$1}") }
 
 func TestContract_DescribesEveryRouteTheAPIServesAndNoOther(t *testing.T) {
 	doc := loadContract(t)
-	e, ok := New(Config{}).(*echo.Echo)
+	e, ok := New(Config{Health: http.NotFoundHandler()}).(*echo.Echo) // with health, /livez and /readyz too
 	require.True(t, ok, "api.New returns the echo router, whose routes this test walks")
 
 	served := map[string]bool{}
@@ -98,6 +99,7 @@ func TestContract_NamesEveryFieldOfTheGoTypes(t *testing.T) {
 		"Decision":                 payout.Decision{},
 		"Resolution":               workflows.Resolution{},
 		"Bank":                     providers.Bank{},
+		"Readiness":                health.Report{},
 		"Balance":                  payout.Amount{},
 		"BePaidVerificationAnswer": nil, // unexported in providers/bepaid; checked by the integration tests
 	} {

@@ -17,9 +17,10 @@ import (
 // The tests create, read, list, confirm and cancel payouts through the Go client, as a backend does; what the
 // client does not send (malformed bodies, wrong headers, other keys' scopes) goes raw through do.
 
-// apiClient is a client of the API at base with who's key (one of testKeys).
+// apiClient is a client of the API at base with who's key (one of testKeys), sending through rawClient: every
+// request and answer is checked against the contract.
 func apiClient(base, who string) *pfclient.Client {
-	c, err := pfclient.New(base, st.secrets[who], pfclient.WithHTTPClient(http.DefaultClient),
+	c, err := pfclient.New(base, st.secrets[who], pfclient.WithHTTPClient(rawClient),
 		pfclient.WithPolling(20*time.Millisecond, 200*time.Millisecond))
 	if err != nil {
 		panic(err) // the stack's URL and keys are well-formed
