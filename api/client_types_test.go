@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/payout"
@@ -45,6 +48,71 @@ func TestClientTypesMirrorTheAPIsJSON(t *testing.T) {
 			require.JSONEq(t, string(want), string(got), "%T keeps every field of %T", tc.to, tc.from)
 		})
 	}
+}
+
+// The client's types have the fields the contract (api/openapi.yaml) gives the schema they stand for: no more, no
+// fewer, but for the fields the client leaves to the API on purpose.
+func TestClientTypesHaveTheContractsFields(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `yaml:"properties"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	require.NoError(t, yaml.Unmarshal(OpenAPIYAML(), &doc))
+	for schema, tc := range map[string]struct {
+		typ any
+		// omitted are the schema's fields the client never sends.
+		omitted []string
+	}{
+		"PayoutRequest":     {typ: client.CreateRequest{}},
+		"Amount":            {typ: client.Amount{}},
+		"Destination":       {typ: client.Destination{}},
+		"Card":              {typ: client.Card{}},
+		"SBP":               {typ: client.SBP{}},
+		"Recipient":         {typ: client.Recipient{}},
+		"Sender":            {typ: client.Sender{}},
+		"Address":           {typ: client.Address{}},
+		"Transfer":          {typ: client.Transfer{}},
+		"TransferSender":    {typ: client.TransferSender{}},
+		"TransferRecipient": {typ: client.TransferRecipient{}},
+		"SenderCard":        {typ: client.SenderCard{}},
+		"Payout":            {typ: client.Payout{}},
+		"MaskedDestination": {typ: client.MaskedDestination{}},
+		"Approval":          {typ: client.Approval{}},
+		"Failure":           {typ: client.Failure{}},
+		"TimelineEntry":     {typ: client.Entry{}},
+		"PayoutList":        {typ: client.Page{}},
+		"PayoutSummary":     {typ: client.Summary{}},
+		"DecisionAccepted":  {typ: client.Decision{}},
+		// Who resolves is the API key's name: the client never claims it.
+		"Resolution": {typ: client.Resolution{}, omitted: []string{"by"}},
+		"Bank":       {typ: client.Bank{}},
+	} {
+		s, ok := doc.Components.Schemas[schema]
+		require.True(t, ok, "the contract has schema %s", schema)
+		var want []string
+		for name := range s.Properties {
+			if !slices.Contains(tc.omitted, name) {
+				want = append(want, name)
+			}
+		}
+		require.ElementsMatch(t, want, jsonFields(reflect.TypeOf(tc.typ)), "client.%T and the contract's %s",
+			tc.typ, schema)
+	}
+}
+
+// jsonFields are the JSON names of a struct's fields.
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // fill sets every field of v, recursively, to a value that is not zero.

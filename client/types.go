@@ -26,6 +26,8 @@ func (s Status) Final() bool {
 const (
 	DestinationCard = "card"
 	DestinationSBP  = "sbp"
+	// DestinationPaymentPage: the recipient enters the card on the provider's page (Mandarin).
+	DestinationPaymentPage = "payment_page"
 
 	MethodCardNumber  = "card_number"
 	MethodCardToken   = "card_token"
