@@ -75,6 +75,8 @@ type ListParams struct {
 	NeedsAttention   *bool
 	// Contradiction lists only the payouts whose provider contradicted how they ended.
 	Contradiction bool
+	// CreatedAfter and CreatedBefore bound when the payouts were created (at or after, before), when not zero.
+	CreatedAfter, CreatedBefore time.Time
 	// Limit is the page size, 1 to 100; the API's default (20) when zero.
 	Limit int
 	// PageToken asks for the page after the one that gave it.
@@ -100,6 +102,12 @@ func (p ListParams) query() url.Values {
 	}
 	if p.Contradiction {
 		q.Set("contradiction", "true")
+	}
+	if !p.CreatedAfter.IsZero() {
+		q.Set("created_after", p.CreatedAfter.Format(time.RFC3339Nano))
+	}
+	if !p.CreatedBefore.IsZero() {
+		q.Set("created_before", p.CreatedBefore.Format(time.RFC3339Nano))
 	}
 	if p.Limit != 0 {
 		q.Set("limit", strconv.Itoa(p.Limit))
