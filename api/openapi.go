@@ -12,7 +12,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// contractYAML is the API's OpenAPI 3.1 contract, as kept in the repository.
+//go:generate go run ../internal/tools/apidoc -o ../docs/api.md
+
+// contractYAML is the API's OpenAPI 3.1 contract, as kept in the repository; docs/api.md is rendered from it.
 //
 //go:embed openapi.yaml
 var contractYAML []byte

@@ -176,6 +176,7 @@ func startStack() (*stack, func(), error) {
 		return nil, nil, err
 	}
 	s.sandbox = bank131sandbox.NewSandbox(bank131sandbox.SandboxConfig{
+		HTTPClient:       sandboxClient,
 		PartnerPublicKey: &partnerKey.PublicKey,
 		BankPrivateKey:   bankKey,
 		Project:          "it-project",
@@ -202,7 +203,7 @@ func startStack() (*stack, func(), error) {
 	}
 	s.bepaid = bepaidsandbox.NewSandbox(bepaidsandbox.SandboxConfig{
 		ShopID: "it-shop", SecretKey: "it-secret", SigningKey: s.bepaidKey, Delay: 100 * time.Millisecond,
-		Logger: log.With("component", "bepaid-sandbox"),
+		Logger: log.With("component", "bepaid-sandbox"), HTTPClient: sandboxClient,
 	})
 	bepaidSrv := httptest.NewServer(s.bepaid)
 	cleanups = append(cleanups, bepaidSrv.Close, s.bepaid.Close)
@@ -215,7 +216,7 @@ func startStack() (*stack, func(), error) {
 
 	// Mandarin: the merchant's id and secret sign requests (X-Auth) and callbacks (sign).
 	s.mandarin = mandarinsandbox.NewSandbox(mandarinsandbox.SandboxConfig{MerchantID: "4242", Secret: "it-mandarin-secret",
-		Delay: 100 * time.Millisecond, Logger: log.With("component", "mandarin-sandbox")})
+		Delay: 100 * time.Millisecond, Logger: log.With("component", "mandarin-sandbox"), HTTPClient: sandboxClient})
 	mandarinSrv := httptest.NewServer(s.mandarin)
 	cleanups = append(cleanups, mandarinSrv.Close, s.mandarin.Close)
 	s.mandarinURL = mandarinSrv.URL
@@ -339,6 +340,10 @@ var untested = &contractLog{}
 
 // rawClient is http.DefaultClient with the contract checked, for helpers that have no *testing.T.
 var rawClient = stacktest.ContractClient(untested)
+
+// sandboxClient sends the sandboxes' webhooks, notifications and verifications, the contract checked (with the
+// sandboxes' own 10 s timeout).
+var sandboxClient = &http.Client{Timeout: 10 * time.Second, Transport: stacktest.ContractTransport(untested, nil)}
 
 // contractLog is a stacktest.Reporter that keeps what it is told.
 type contractLog struct {
