@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -235,38 +234,37 @@ func TestMandarin_BalanceCheckBeforeSubmit(t *testing.T) {
 }
 
 func TestMandarin_SBPBanksAndBalances(t *testing.T) {
-	r := do(t, st.api.URL, http.MethodGet, "/v1/sbp/banks?provider=mandarin&name="+url.QueryEscape("сбер"), nil, "")
-	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-	var banks struct {
-		Banks []struct{ BankID, Name, BIC string } `json:"banks"`
-	}
-	require.NoError(t, json.Unmarshal(r.Body, &banks))
+	ctx := context.Background()
+	c := apiClient(st.api.URL, "backend")
+	banks, err := c.SBPBanks(ctx, "mandarin", "сбер")
+	require.NoError(t, err)
+	require.Equal(t, "mandarin", banks.Provider)
 	require.Len(t, banks.Banks, 1)
 	require.Equal(t, "Сбербанк", banks.Banks[0].Name)
 
-	r = do(t, st.api.URL, http.MethodGet, "/v1/balances?provider=mandarin&channel=psb_direct", nil, "")
-	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-	var bal struct {
-		Balance payout.Amount `json:"balance"`
-	}
-	require.NoError(t, json.Unmarshal(r.Body, &bal))
-	require.Equal(t, payout.Amount{Value: mandarinsandbox.DefaultSandboxBalance, Currency: "RUB"}, bal.Balance)
+	bal, err := c.Balances(ctx, "mandarin", "psb_direct")
+	require.NoError(t, err)
+	require.Equal(t, pfclient.Amount{Value: mandarinsandbox.DefaultSandboxBalance, Currency: "RUB"}, bal.Balance)
+	require.Equal(t, "psb_direct", bal.Channel)
 
-	for _, tt := range []struct{ path, field, code string }{
-		{"/v1/sbp/banks", "provider", "required"},
-		{"/v1/sbp/banks?provider=paypal", "provider", "provider_not_configured"},
-		{"/v1/balances?provider=paypal", "provider", "provider_not_configured"},
-		{"/v1/sbp/banks?provider=Pay-Pal", "provider", "unknown_provider"},
-		{"/v1/sbp/banks?provider=bepaid", "provider", "not_supported"},
-		{"/v1/balances?provider=mandarin&channel=../x", "channel", "invalid_channel"},
+	for _, tt := range []struct {
+		name, field, code string
+		call              func() error
+	}{
+		{"banks without a provider", "provider", "required", func() error { _, err := c.SBPBanks(ctx, "", ""); return err }},
+		{"banks of paypal", "provider", "provider_not_configured", func() error { _, err := c.SBPBanks(ctx, "paypal", ""); return err }},
+		{"balance of paypal", "provider", "provider_not_configured", func() error { _, err := c.Balances(ctx, "paypal", ""); return err }},
+		{"banks of Pay-Pal", "provider", "unknown_provider", func() error { _, err := c.SBPBanks(ctx, "Pay-Pal", ""); return err }},
+		{"banks of bepaid", "provider", "not_supported", func() error { _, err := c.SBPBanks(ctx, "bepaid", ""); return err }},
+		{"balance of a bad channel", "channel", "invalid_channel", func() error { _, err := c.Balances(ctx, "mandarin", "../x"); return err }},
 	} {
-		r := do(t, st.api.URL, http.MethodGet, tt.path, nil, "")
-		require.GreaterOrEqual(t, r.Status, 400, tt.path)
-		code, field := r.apiError(t)
-		require.Equal(t, tt.field, field, tt.path)
-		require.Equal(t, tt.code, code, tt.path)
+		var e *pfclient.Error
+		require.ErrorAs(t, tt.call(), &e, tt.name)
+		require.GreaterOrEqual(t, e.StatusCode, 400, tt.name)
+		require.Equal(t, tt.field, e.Field, tt.name)
+		require.Equal(t, tt.code, e.Code, tt.name)
 	}
-	r = do(t, st.api.URL, http.MethodGet, "/v1/sbp/banks?provider=mandarin", map[string]string{"Authorization": ""}, "")
+	r := do(t, st.api.URL, http.MethodGet, "/v1/sbp/banks?provider=mandarin", map[string]string{"Authorization": ""}, "")
 	require.Equal(t, http.StatusUnauthorized, r.Status)
 }
 
