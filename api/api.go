@@ -20,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -75,6 +76,9 @@ type Config struct {
 	// of the connection.
 	TrustedProxies []*net.IPNet
 	Logger         *slog.Logger
+	// TracerProvider, when given, traces each request (a server span, continued by the Temporal client's
+	// interceptor into the payout's workflow); nil: no tracing.
+	TracerProvider trace.TracerProvider
 	// Now is the API's clock, for the provider's rules of the moment (an expired card); time.Now when nil.
 	Now func() time.Time
 	// Health serves GET /livez and /readyz (health.Checker.Handler); without it they are not served.
@@ -129,7 +133,7 @@ func New(cfg Config) http.Handler {
 	v1.GET("/balances", s.balances, s.authorize(ScopeRead))
 	e.POST("/webhooks/:provider", s.webhook)
 	e.POST("/webhooks/:provider/verify", s.verification)
-	return e
+	return traced(e, cfg.TracerProvider)
 }
 
 // clientIP returns how the API tells a request's client: the connection's address, or, from a trusted proxy, the

@@ -8,6 +8,7 @@ import (
 	"regexp"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -25,7 +26,8 @@ type requestIDKey struct{}
 type loggerKey struct{}
 
 // requestID takes the request's id from X-Request-Id when it is a safe one (else makes one), answers it in
-// X-Request-Id, and carries it, and a logger that names it, in the request's context.
+// X-Request-Id, and carries it, and a logger that names it (and the trace, when the request is traced), in the
+// request's context.
 func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(HeaderRequestID)
@@ -35,7 +37,11 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(HeaderRequestID, id)
 		ctx := context.WithValue(c.Request().Context(), requestIDKey{}, id)
-		ctx = context.WithValue(ctx, loggerKey{}, s.log.With("request_id", id))
+		log := s.log.With("request_id", id)
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			log = log.With("trace_id", sc.TraceID().String())
+		}
+		ctx = context.WithValue(ctx, loggerKey{}, log)
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}

@@ -64,10 +64,13 @@ type stack struct {
 	bepaidHooks *bepaid.Webhooks
 	bepaidKey   *rsa.PrivateKey
 
-	mandarin      *mandarinsandbox.Sandbox
-	mandarinURL   string
-	mandarinHooks *mandarin.Webhooks
-	providers     []providers.Provider
+	mandarin    *mandarinsandbox.Sandbox
+	mandarinURL string
+	// bank131URL and bepaidURL are where the sandboxes listen; partnerKey signs our requests to Bank 131.
+	bank131URL, bepaidURL string
+	partnerKey            *rsa.PrivateKey
+	mandarinHooks         *mandarin.Webhooks
+	providers             []providers.Provider
 
 	logs *syncBuffer
 	// jsonLogs are the same lines as logs, as LOG_FORMAT=json writes them.
@@ -187,11 +190,7 @@ func startStack() (*stack, func(), error) {
 	})
 	sandboxSrv := httptest.NewServer(s.sandbox)
 	cleanups = append(cleanups, sandboxSrv.Close, s.sandbox.Close)
-	bc, err := bank131.NewClient(bank131.Config{BaseURL: sandboxSrv.URL, Project: "it-project", PrivateKey: partnerKey})
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
+	s.bank131URL, s.partnerKey = sandboxSrv.URL, partnerKey
 	s.hooks = bank131.NewWebhooks(&bankKey.PublicKey)
 	s.bankKey = bankKey
 
@@ -208,11 +207,7 @@ func startStack() (*stack, func(), error) {
 	bepaidSrv := httptest.NewServer(s.bepaid)
 	cleanups = append(cleanups, bepaidSrv.Close, s.bepaid.Close)
 	s.bepaidHooks = bepaid.NewWebhooks("it-shop", "it-secret", &s.bepaidKey.PublicKey)
-	bpc, err := bepaid.NewClient(bepaid.Config{BaseURL: bepaidSrv.URL, ShopID: "it-shop", SecretKey: "it-secret"})
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
+	s.bepaidURL = bepaidSrv.URL
 
 	// Mandarin: the merchant's id and secret sign requests (X-Auth) and callbacks (sign).
 	s.mandarin = mandarinsandbox.NewSandbox(mandarinsandbox.SandboxConfig{MerchantID: "4242", Secret: "it-mandarin-secret",
@@ -221,11 +216,6 @@ func startStack() (*stack, func(), error) {
 	cleanups = append(cleanups, mandarinSrv.Close, s.mandarin.Close)
 	s.mandarinURL = mandarinSrv.URL
 	s.mandarinHooks = mandarin.NewWebhooks("4242", "it-mandarin-secret")
-	mc, err := mandarin.NewClient(mandarin.Config{BaseURL: mandarinSrv.URL, MerchantID: "4242", Secret: "it-mandarin-secret"})
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
 
 	s.cfg = config.Config{TaskQueue: "payouts-it", UIOrigin: "http://127.0.0.1:8233", ApprovalTimeout: time.Hour,
 		PollAfter: time.Minute, WatchEvery: 100 * time.Millisecond, Mandarin: config.Mandarin{BalanceCheck: "off"}}
@@ -233,17 +223,9 @@ func startStack() (*stack, func(), error) {
 	apiHandler := &switchHandler{}
 	s.api = httptest.NewServer(apiHandler)
 	cleanups = append(cleanups, s.api.Close)
-	s.providers = []providers.Provider{
-		bank131.NewProvider(bc),
-		bepaid.NewProvider(bpc, bepaid.ProviderOptions{
-			NotificationURL: s.api.URL + "/webhooks/bepaid",
-			VerificationURL: s.api.URL + "/webhooks/bepaid/verify",
-			Test:            true,
-		}),
-		mandarin.NewProvider(mc, mandarin.ProviderOptions{
-			CallbackURL: s.api.URL + "/webhooks/mandarin", AllowPaymentPage: true,
-			DefaultEmail: "payouts@example.com", DefaultPhone: "+79000000000",
-		}),
+	if s.providers, err = s.newProviders(s.api.URL, nil); err != nil {
+		cleanup()
+		return nil, nil, err
 	}
 	apiHandler.h = s.newAPI(s.cfg)
 
@@ -258,6 +240,35 @@ func startStack() (*stack, func(), error) {
 	s.codecURL = codecSrv.URL + "/codec"
 	s.sandbox.SetWebhookURL(s.api.URL + "/webhooks/bank131")
 	return s, cleanup, nil
+}
+
+// newProviders builds providers on the stack's sandboxes whose webhooks (bePaid's, Mandarin's) go to the API at
+// apiURL; hc sends their calls (nil: each client's default).
+func (s *stack) newProviders(apiURL string, hc *http.Client) ([]providers.Provider, error) {
+	bc, err := bank131.NewClient(bank131.Config{BaseURL: s.bank131URL, Project: "it-project", PrivateKey: s.partnerKey, HTTPClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	bpc, err := bepaid.NewClient(bepaid.Config{BaseURL: s.bepaidURL, ShopID: "it-shop", SecretKey: "it-secret", HTTPClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	mc, err := mandarin.NewClient(mandarin.Config{BaseURL: s.mandarinURL, MerchantID: "4242", Secret: "it-mandarin-secret", HTTPClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	return []providers.Provider{
+		bank131.NewProvider(bc),
+		bepaid.NewProvider(bpc, bepaid.ProviderOptions{
+			NotificationURL: apiURL + "/webhooks/bepaid",
+			VerificationURL: apiURL + "/webhooks/bepaid/verify",
+			Test:            true,
+		}),
+		mandarin.NewProvider(mc, mandarin.ProviderOptions{
+			CallbackURL: apiURL + "/webhooks/mandarin", AllowPaymentPage: true,
+			DefaultEmail: "payouts@example.com", DefaultPhone: "+79000000000",
+		}),
+	}, nil
 }
 
 // newAPI returns an API handler on the shared stack with the given configuration.
@@ -284,10 +295,13 @@ func (s *stack) logger() *slog.Logger {
 }
 
 // registry returns a new registry of the stack's providers, with their webhook receivers.
-func (s *stack) registry() *providers.Registry {
+func (s *stack) registry() *providers.Registry { return s.registryOf(s.providers) }
+
+// registryOf returns a new registry of ps, with the stack's webhook receivers.
+func (s *stack) registryOf(ps []providers.Provider) *providers.Registry {
 	hooks := map[string]providers.Webhooks{"bank131": s.hooks, "bepaid": s.bepaidHooks, "mandarin": s.mandarinHooks}
 	reg := providers.NewRegistry()
-	for _, p := range s.providers {
+	for _, p := range ps {
 		if err := reg.Add(p.(providers.Plugin), hooks[p.Name()]); err != nil {
 			panic(err) // the stack's providers are registered once each
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/ops"
+	"github.com/payoutflow/payoutflow/internal/telemetry"
 )
 
 func main() {
@@ -30,6 +31,10 @@ func run() error {
 		return err
 	}
 	log := cfg.Logger()
+	if cfg.Tracing, err = telemetry.Setup(context.Background(), "payoutflow-api"); err != nil {
+		return err
+	}
+	defer cfg.Tracing.Close()
 	cd, codecKeys, err := cfg.Codec(false)
 	if err != nil {
 		return err

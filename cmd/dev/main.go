@@ -25,6 +25,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/devserver"
 	"github.com/payoutflow/payoutflow/internal/faults"
 	"github.com/payoutflow/payoutflow/internal/ops"
+	"github.com/payoutflow/payoutflow/internal/telemetry"
 	"github.com/payoutflow/payoutflow/providers/bank131"
 	bank131sandbox "github.com/payoutflow/payoutflow/providers/bank131/sandbox"
 	"github.com/payoutflow/payoutflow/providers/bepaid"
@@ -83,6 +84,10 @@ func run() error {
 		return fmt.Errorf("SANDBOX_FAULTS: %w", err)
 	}
 	log := cfg.Logger()
+	if cfg.Tracing, err = telemetry.Setup(context.Background(), "payoutflow-dev"); err != nil {
+		return err
+	}
+	defer cfg.Tracing.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

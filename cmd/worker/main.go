@@ -13,6 +13,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/ops"
+	"github.com/payoutflow/payoutflow/internal/telemetry"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -29,6 +30,10 @@ func run() error {
 		return err
 	}
 	log := cfg.Logger()
+	if cfg.Tracing, err = telemetry.Setup(context.Background(), "payoutflow-worker"); err != nil {
+		return err
+	}
+	defer cfg.Tracing.Close()
 	cd, codecKeys, err := cfg.Codec(false)
 	if err != nil {
 		return err

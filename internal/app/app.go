@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
@@ -33,7 +34,7 @@ import (
 func Configured(cfg config.Config) (*providers.Registry, error) {
 	reg := providers.NewRegistry()
 	if cfg.Bank131.Project != "" {
-		p, hooks, err := Bank131(cfg.Bank131)
+		p, hooks, err := Bank131(cfg.Bank131, cfg.Tracing.HTTPClient(providerTimeout))
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +43,7 @@ func Configured(cfg config.Config) (*providers.Registry, error) {
 		}
 	}
 	if cfg.BePaid.ShopID != "" {
-		p, hooks, err := BePaid(cfg.BePaid, cfg.PublicURL)
+		p, hooks, err := BePaid(cfg.BePaid, cfg.PublicURL, cfg.Tracing.HTTPClient(providerTimeout))
 		if err != nil {
 			return nil, err
 		}
@@ -51,7 +52,7 @@ func Configured(cfg config.Config) (*providers.Registry, error) {
 		}
 	}
 	if cfg.Mandarin.MerchantID != "" {
-		p, hooks, err := Mandarin(cfg.Mandarin, cfg.PublicURL)
+		p, hooks, err := Mandarin(cfg.Mandarin, cfg.PublicURL, cfg.Tracing.HTTPClient(0))
 		if err != nil {
 			return nil, err
 		}
@@ -65,8 +66,21 @@ func Configured(cfg config.Config) (*providers.Registry, error) {
 	return reg, nil
 }
 
-// Bank131 builds the Bank 131 provider and its webhook verifier from configuration.
-func Bank131(cfg config.Bank131) (*bank131.Provider, *bank131.Webhooks, error) {
+// providerTimeout bounds a traced provider call, as the Bank 131 and bePaid clients' own default clients do (Mandarin's
+// sets a timeout per call).
+const providerTimeout = 30 * time.Second
+
+// tracerProvider is what the API traces requests with: nil when the process does not trace.
+func tracerProvider(cfg config.Config) trace.TracerProvider {
+	if !cfg.Tracing.On() {
+		return nil
+	}
+	return cfg.Tracing.TracerProvider()
+}
+
+// Bank131 builds the Bank 131 provider and its webhook verifier from configuration; hc sends its calls (nil: the
+// client's default).
+func Bank131(cfg config.Bank131, hc *http.Client) (*bank131.Provider, *bank131.Webhooks, error) {
 	if cfg.PrivateKeyFile == "" || cfg.PublicKeyFile == "" {
 		return nil, nil, fmt.Errorf("bank131: set BANK131_PRIVATE_KEY_FILE (ours, signs requests) and BANK131_PUBLIC_KEY_FILE (the bank's, verifies webhooks)")
 	}
@@ -78,7 +92,7 @@ func Bank131(cfg config.Bank131) (*bank131.Provider, *bank131.Webhooks, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("BANK131_PUBLIC_KEY_FILE: %w", err)
 	}
-	cl, err := bank131.NewClient(bank131.Config{BaseURL: cfg.BaseURL, Project: cfg.Project, PrivateKey: key})
+	cl, err := bank131.NewClient(bank131.Config{BaseURL: cfg.BaseURL, Project: cfg.Project, PrivateKey: key, HTTPClient: hc})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,8 +100,8 @@ func Bank131(cfg config.Bank131) (*bank131.Provider, *bank131.Webhooks, error) {
 }
 
 // BePaid builds the bePaid provider and its notification and verification receiver. publicURL is where bePaid
-// reaches our webhooks.
-func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webhooks, error) {
+// reaches our webhooks; hc sends its calls (nil: the client's default).
+func BePaid(cfg config.BePaid, publicURL string, hc *http.Client) (*bepaid.Provider, *bepaid.Webhooks, error) {
 	if cfg.SecretKey == "" {
 		return nil, nil, fmt.Errorf("bepaid: set BEPAID_SECRET_KEY")
 	}
@@ -101,7 +115,7 @@ func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webh
 			return nil, nil, fmt.Errorf("BEPAID_PUBLIC_KEY_FILE: %w", err)
 		}
 	}
-	cl, err := bepaid.NewClient(bepaid.Config{BaseURL: cfg.BaseURL, ShopID: cfg.ShopID, SecretKey: cfg.SecretKey})
+	cl, err := bepaid.NewClient(bepaid.Config{BaseURL: cfg.BaseURL, ShopID: cfg.ShopID, SecretKey: cfg.SecretKey, HTTPClient: hc})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,12 +128,12 @@ func BePaid(cfg config.BePaid, publicURL string) (*bepaid.Provider, *bepaid.Webh
 }
 
 // Mandarin builds the Mandarin provider and its callback receiver. publicURL is where Mandarin reaches our
-// callbacks.
-func Mandarin(cfg config.Mandarin, publicURL string) (*mandarin.Provider, *mandarin.Webhooks, error) {
+// callbacks; hc sends its calls (nil: the client's default).
+func Mandarin(cfg config.Mandarin, publicURL string, hc *http.Client) (*mandarin.Provider, *mandarin.Webhooks, error) {
 	if cfg.Secret == "" {
 		return nil, nil, fmt.Errorf("mandarin: set MANDARIN_SECRET (signs requests and verifies callbacks)")
 	}
-	cl, err := mandarin.NewClient(mandarin.Config{BaseURL: cfg.BaseURL, MerchantID: cfg.MerchantID, Secret: cfg.Secret})
+	cl, err := mandarin.NewClient(mandarin.Config{BaseURL: cfg.BaseURL, MerchantID: cfg.MerchantID, Secret: cfg.Secret, HTTPClient: hc})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,6 +223,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		TrustedProxies:  cfg.TrustedProxies,
 		Providers:       a.Providers,
 		Logger:          a.Logger,
+		TracerProvider:  tracerProvider(cfg),
 		Now:             a.Now,
 		Health:          healthHandler(a.Health),
 	})

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/payoutflow/payoutflow/codec"
+	"github.com/payoutflow/payoutflow/internal/telemetry"
 	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/workflows"
 )
@@ -56,6 +57,9 @@ type Config struct {
 	PendingLimit map[string]time.Duration
 	LogLevel     slog.Level // LOG_LEVEL
 	LogFormat    string     // LOG_FORMAT: text or json
+	// Tracing is the process's tracing, set by its command from OTEL_EXPORTER_OTLP_ENDPOINT (telemetry.Setup); nil
+	// is off.
+	Tracing *telemetry.Tracing
 
 	Bank131  Bank131
 	BePaid   BePaid
@@ -357,6 +361,9 @@ func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converte
 	opts.DataConverter, opts.FailureConverter = dc, codec.FailureConverter(dc)
 	opts.Logger = SDKLogger(log)
 	opts.MetricsHandler = metrics.SDK()
+	if err := c.traceClient(&opts); err != nil {
+		return nil, nil, err
+	}
 	cl, err := client.Dial(opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial Temporal at %s (TEMPORAL_ADDRESS, namespace %s, %s): %w; %s",
