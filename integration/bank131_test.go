@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -131,18 +131,18 @@ func TestCreatePayout_SameKeySameBodyReturnsTheSamePayout(t *testing.T) {
 	body := cardPayout(cardSucceeds)
 	id := createNew(t, st.api.URL, t.Name(), body)
 
-	again := create(t, st.api.URL, t.Name(), body)
-	require.Equal(t, http.StatusOK, again.Status, string(again.Body))
-	require.Equal(t, id, again.state(t).ID)
+	again := createPayout(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusOK, again.Response.StatusCode)
+	require.Equal(t, id, again.ID)
 
 	waitFor(t, id, payout.StatusAwaitingApproval)
-	again = create(t, st.api.URL, t.Name(), body)
-	require.Equal(t, http.StatusOK, again.Status)
-	require.Equal(t, payout.StatusAwaitingApproval, again.state(t).Status, "the repeat answers the payout's current state")
+	again = createPayout(t, st.api.URL, t.Name(), body)
+	require.Equal(t, http.StatusOK, again.Response.StatusCode)
+	require.Equal(t, pfclient.StatusAwaitingApproval, again.Status, "the repeat answers the payout's current state")
 
 	mustDecide(t, st.api.URL, "alice", id, "confirm", "")
 	waitFor(t, id, payout.StatusSucceeded)
-	require.Equal(t, http.StatusOK, create(t, st.api.URL, t.Name(), body).Status, "a finished payout still answers its key")
+	require.Equal(t, http.StatusOK, createPayout(t, st.api.URL, t.Name(), body).Response.StatusCode, "a finished payout still answers its key")
 	require.Len(t, ledgerFor(id), 1, "one key, one payout")
 
 	var sessions int
@@ -155,13 +155,15 @@ func TestCreatePayout_SameKeySameBodyReturnsTheSamePayout(t *testing.T) {
 }
 
 func TestCreatePayout_SameKeyOtherBodyIsConflict(t *testing.T) {
-	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
-	require.Equal(t, http.StatusCreated, r.Status)
-	other := strings.Replace(cardPayout(cardSucceeds), `"value":10000`, `"value":20000`, 1)
-	r = create(t, st.api.URL, t.Name(), other)
-	require.Equal(t, http.StatusConflict, r.Status, string(r.Body))
-	code, _ := r.apiError(t)
-	require.Equal(t, "idempotency_key_reused", code)
+	createNew(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
+	var other pfclient.CreateRequest
+	require.NoError(t, json.Unmarshal([]byte(cardPayout(cardSucceeds)), &other))
+	other.Amount.Value = 20000
+	_, err := apiClient(st.api.URL, "backend").Create(context.Background(), other, &pfclient.CreateOptions{IdempotencyKey: t.Name()})
+	var e *pfclient.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, http.StatusConflict, e.StatusCode)
+	require.Equal(t, "idempotency_key_reused", e.Code)
 	require.Equal(t, int64(10000), get(t, payout.ID(t.Name())).Amount.Value, "the first payout is untouched")
 }
 
