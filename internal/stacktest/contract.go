@@ -168,6 +168,45 @@ func (t *contractTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return res, nil
 }
 
+// ContractWebhook returns a handler for a test's backend that checks every request payoutflow sends it against the
+// contract's webhook name (its top-level webhooks, as payoutEvent), reporting each mismatch to r, then serves it
+// with next.
+func ContractWebhook(r Reporter, name string, next http.Handler) http.Handler {
+	t := &contractTransport{r: r}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if err == nil {
+			t.checkWebhook(name, withBody(req, body), body)
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+func (t *contractTransport) checkWebhook(name string, req *http.Request, body []byte) {
+	c, err := contract()
+	if err != nil {
+		t.errorf(nil, "contract: %v", err)
+		return
+	}
+	item := c.doc.Webhooks[name]
+	if item == nil {
+		t.errorf(nil, "contract: no webhook %q in api/openapi.yaml", name)
+		return
+	}
+	op := item.GetOperation(req.Method)
+	if op == nil {
+		t.errorf(body, "contract: webhook %s is not sent as %s", name, req.Method)
+		return
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, Route: &routers.Route{Spec: c.doc, Path: name,
+		PathItem: item, Method: req.Method, Operation: op}, Options: options(&openapi3filter.Options{})}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		t.errorf(body, "contract: webhook %s %s: the request does not match the contract: %s", req.Method, name, masked(err))
+	}
+}
+
 // checkError checks the answer to a request the contract has no operation for: want, with the contract's error body.
 func (t *contractTransport) checkError(c *contractDoc, op string, res *http.Response, body []byte, want int, what string) {
 	if res.StatusCode != want {

@@ -149,3 +149,37 @@ func TestContractTransport_TheAPIsOwnAnswersMatch(t *testing.T) {
 	}
 	require.Empty(t, rep.got)
 }
+
+func TestContractWebhook_ChecksWhatPayoutflowSendsABackend(t *testing.T) {
+	c, err := contract()
+	require.NoError(t, err)
+	if c.doc.Webhooks["payoutEvent"] == nil {
+		t.Skip("the contract has no payoutEvent webhook yet")
+	}
+	for name, tc := range map[string]struct {
+		body, signature, want string
+	}{
+		"no signature":      {body: `{}`, want: `parameter "Payoutflow-Signature" in header has an error`},
+		"not an event":      {body: `{"id":"x"}`, signature: "t=1," + "v1=" + strings.Repeat("0", 64), want: "doesn't match schema"},
+		"a signature without v1": {body: `{}`, signature: "t=1", want: "Payoutflow-Signature"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep := &reports{}
+			served := false
+			h := ContractWebhook(rep, "payoutEvent", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				require.Equal(t, tc.body, string(b), "the backend reads the body whole")
+				served = true
+			}))
+			req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			if tc.signature != "" {
+				req.Header.Set("Payoutflow-Signature", tc.signature)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			require.True(t, served)
+			require.Len(t, rep.got, 1)
+			require.Contains(t, rep.got[0], tc.want)
+		})
+	}
+}

@@ -80,25 +80,33 @@ func render(contract []byte) ([]byte, error) {
 type operation struct {
 	method, path string
 	op           *openapi3.Operation
+	webhook      bool // a call payoutflow makes to the backend (the document's webhooks), path its name
 }
 
-// operations are the operations of a tag, by path, GET before POST.
+// operations are the operations of a tag, by path, GET before POST, then the webhooks payoutflow calls.
 func operations(doc *openapi3.T, tag string) []operation {
 	var out []operation
-	for _, path := range sortedKeys(doc.Paths.Map()) {
-		item := doc.Paths.Value(path)
-		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-			if op := item.GetOperation(method); op != nil && slices.Contains(op.Tags, tag) {
-				out = append(out, operation{method, path, op})
+	add := func(items map[string]*openapi3.PathItem, webhook bool) {
+		for _, path := range sortedKeys(items) {
+			for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+				if op := items[path].GetOperation(method); op != nil && slices.Contains(op.Tags, tag) {
+					out = append(out, operation{method, path, op, webhook})
+				}
 			}
 		}
 	}
+	add(doc.Paths.Map(), false)
+	add(doc.Webhooks, true)
 	return out
 }
 
 func renderOperation(b *bytes.Buffer, doc *openapi3.T, o operation) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("### `%s %s`: %s\n\n", o.method, o.path, o.op.Summary)
+	if o.webhook {
+		p("### Webhook `%s` (`%s` to your endpoint): %s\n\n", o.path, o.method, o.op.Summary)
+	} else {
+		p("### `%s %s`: %s\n\n", o.method, o.path, o.op.Summary)
+	}
 	if _, planned := o.op.Extensions["x-planned"]; planned {
 		p("*Planned (%v): may not be served yet.*\n\n", o.op.Extensions["x-planned"])
 	}
