@@ -1,7 +1,6 @@
 package connecttest
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -33,6 +31,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/payoutflow/payoutflow/api"
+	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -201,31 +200,19 @@ func payoutRuns(t *testing.T) {
 	srv := httptest.NewServer(app.NewAPI(cfg, app.API{Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
 		Providers: ps, Keys: keys}))
 	defer srv.Close()
-	call := func(method, path, idemKey, body string) (int, map[string]any) {
-		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, bytes.NewBufferString(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+secret)
-		req.Header.Set("Content-Type", "application/json")
-		if idemKey != "" {
-			req.Header.Set("Idempotency-Key", idemKey)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var out map[string]any
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-		return resp.StatusCode, out
-	}
-	status, created := call(http.MethodPost, "/v1/payouts", "connect-"+t.Name(), `{"provider": "mandarin",
-		"amount": {"value": 150000, "currency": "RUB"}, "destination": {"type": "card", "card": {"number": "4012888888881881"}},
-		"recipient": {"full_name": "Ivanov Ivan"}, "description": "Payout for order 8"}`)
-	require.Equal(t, http.StatusCreated, status, created)
-	id, _ := created["id"].(string)
-	require.NotEmpty(t, id)
-	require.Eventually(t, func() bool {
-		status, p := call(http.MethodGet, "/v1/payouts/"+id, "", "")
-		return status == http.StatusOK && p["status"] == "awaiting_approval"
-	}, 30*time.Second, 100*time.Millisecond, "the worker runs the payout to its approval")
+	backend, err := pfclient.New(srv.URL, secret, pfclient.WithPolling(100*time.Millisecond, 100*time.Millisecond))
+	require.NoError(t, err)
+	created, err := backend.Create(ctx, pfclient.CreateRequest{Provider: "mandarin",
+		Amount:      pfclient.Amount{Value: 150000, Currency: "RUB"},
+		Destination: pfclient.Destination{Type: pfclient.DestinationCard, Card: &pfclient.Card{Number: "4012888888881881"}},
+		Recipient:   pfclient.Recipient{FullName: "Ivanov Ivan"}, Description: "Payout for order 8"},
+		&pfclient.CreateOptions{IdempotencyKey: "connect-" + t.Name()})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, created.Response.StatusCode)
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err = backend.Wait(waitCtx, created.ID, pfclient.StatusAwaitingApproval)
+	require.NoError(t, err, "the worker runs the payout to its approval")
 }
 
 func TestConnect_TLSFrontend(t *testing.T) {
