@@ -24,31 +24,8 @@ import (
 // deploy/prometheus/alerts.yml and deploy/grafana/payoutflow.json use is exposed, the payouts are counted once
 // each, and no card number, phone or name shows in any label.
 func TestMetrics_OnePayoutOfEachProviderShowsInEveryMetricTheRulesAndTheDashboardUse(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds cmd/dev and runs the stack")
-	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	require.NoError(t, err)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "dev")
-	t.Logf("built cmd/dev in %s", buildDev(t, root, bin).Round(time.Second))
-
-	run := filepath.Join(dir, "run")
-	require.NoError(t, os.MkdirAll(run, 0o755))
-	keysFile := filepath.Join(run, "api-keys.json")
-	keys, err := stacktest.WriteAPIKeys(keysFile, "backend")
-	require.NoError(t, err)
+	root, s, bin, keys := productionStack(t, "METRICS_REFRESH=500ms")
 	workerMetrics, apiMetrics := freeAddr(t), freeAddr(t)
-	s := newStack(t, run, "API_KEYS_FILE="+keysFile, "PROVIDER_POLL_AFTER=2s", "PROVIDER_POLL_MAX=5s",
-		"PROVIDER_WATCH_EVERY=500ms", "METRICS_REFRESH=500ms", "LOG_LEVEL=info")
-	t.Cleanup(func() {
-		s.stopAll()
-		if t.Failed() {
-			t.Log("logs of the stack:\n" + s.logTails(40))
-		}
-	})
-	s.start(partTemporal, bin, "today")
-	s.start(partSandboxes, bin, "today")
 	s.start(partWorker, bin, "today", "METRICS_ADDR="+workerMetrics)
 	s.start(partAPI, bin, "today", "METRICS_ADDR="+apiMetrics)
 	a := &api{t: t, API: stacktest.API{URL: s.apiURL, Keys: keys, HTTP: &http.Client{Timeout: 30 * time.Second}}}
