@@ -42,6 +42,8 @@ type Activities struct {
 	// Signaler lets Watch signal the payout's workflow (the worker's client). It is a field, not a method, because
 	// every exported method is registered as an activity.
 	Signaler Signaler
+	// Events delivers events to the operator's endpoints (DeliverEvent); nil when none is configured.
+	Events *EventSender
 }
 
 // Signaler sends a signal to a workflow; client.Client is one.

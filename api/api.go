@@ -72,6 +72,10 @@ type Config struct {
 	// WatchEvery is how often a provider that tells by no webhook that it waits for confirmation is asked; zero
 	// means the workflow's default.
 	WatchEvery time.Duration
+	// Events are the endpoints new payouts deliver their events to, and the retry policy's longest wait;
+	// EventsSettle is how old an event must be before GET /v1/events lists it (5s when zero).
+	Events       workflows.EventsInput
+	EventsSettle time.Duration
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the client is the address
 	// of the connection.
 	TrustedProxies []*net.IPNet
@@ -131,6 +135,7 @@ func New(cfg Config) http.Handler {
 	v1.POST("/payouts/:id/resolve", s.resolve, s.authorize(ScopeApprove))
 	v1.GET("/sbp/banks", s.sbpBanks, s.authorize(ScopeRead))
 	v1.GET("/balances", s.balances, s.authorize(ScopeRead))
+	v1.GET("/events", s.listEvents, s.authorize(ScopeRead))
 	e.POST("/webhooks/:provider", s.webhook)
 	e.POST("/webhooks/:provider/verify", s.verification)
 	return traced(e, cfg.TracerProvider)
@@ -251,6 +256,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	initial.CreatedBy = in.CreatedBy
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker
+	s.withCreatedEvent(&opts, &in, initial, now)
 	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {

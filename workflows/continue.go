@@ -36,6 +36,8 @@ type Resume struct {
 	// WaitingSince and PendingFlagged carry the wait for the provider's final word into the next run.
 	WaitingSince   time.Time `json:"waiting_since,omitempty"`
 	PendingFlagged bool      `json:"pending_flagged,omitempty"`
+	// Events are the payout's events and how far each endpoint has them (versionEvents).
+	Events *eventLog `json:"events,omitempty"`
 	// Runs counts the runs before this one.
 	Runs int `json:"runs"`
 }
@@ -71,6 +73,9 @@ func (p *run) continueAsNew(ctx workflow.Context) error {
 	in.Resume = &Resume{State: p.state, At: p.at, Decision: p.decision, Claim: claim, Started: p.started,
 		Unnamed: p.unnamed, SentAt: p.sentAt, Verified: p.verified, FirstMark: p.firstMark, LookNow: p.lookNow,
 		WaitingSince: p.waitingSince, PendingFlagged: p.pendingFlagged, Runs: p.runs + 1}
+	if p.eventsOn() {
+		in.Resume.Events = &p.ev
+	}
 	return workflow.NewContinueAsNewError(ctx, WorkflowName, in)
 }
 

@@ -95,6 +95,8 @@ type Input struct {
 	CreatedBy string `json:"created_by,omitempty"`
 	// Policy is the approval policy's verdict, taken when the payout was created.
 	Policy policy.Verdict `json:"policy"`
+	// Events are the endpoints its events go to, and the payout.created event the API published (events.go).
+	Events EventsInput `json:"events,omitempty"`
 	// Resume carries a payout continued as new (a long wait for the provider's final word) into its next run.
 	Resume *Resume `json:"resume,omitempty"`
 }
@@ -142,6 +144,7 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		return p.state, err
 	}
 	if done {
+		p.awaitDeliveries(ctx)
 		return final, nil
 	}
 	if p.continuing {
@@ -155,6 +158,7 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		stopStory()
 		p.listenAfterMark(ctx)
 	}
+	p.awaitDeliveries(ctx)
 	return p.state, nil
 }
 
@@ -312,6 +316,7 @@ func newRun(ctx workflow.Context, in Input, version workflow.Version) (*run, err
 		p.runs, p.waitingSince, p.pendingFlagged = r.Runs, r.WaitingSince, r.PendingFlagged
 		p.in.Resume = nil
 	}
+	p.startEvents(ctx, in.Resume)
 	if in.Policy.ApprovalTimeout > 0 {
 		p.in.ApprovalTimeout = in.Policy.ApprovalTimeout
 	}
@@ -333,9 +338,10 @@ func newRun(ctx workflow.Context, in Input, version workflow.Version) (*run, err
 		return nil, fmt.Errorf("set update handler: %w", err)
 	}
 	p.listen(ctx)
-	if version >= versionMoneySafety2 && in.Resume == nil {
-		// The API started the workflow with these search attributes and this state in its memo: nothing to publish.
-		p.publishedSA = searchKey(SearchAttributes(p.state))
+	if version >= versionMoneySafety2 && in.Resume == nil && (!p.eventsOn() || !in.Events.Created.IsZero()) {
+		// The API started the workflow with these search attributes and this state (and event) in its memo:
+		// nothing to publish.
+		p.publishedSA = searchKey(p.searchAttributes())
 		workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s — %s", p.state.Summary(), describe(p.state)))
 	} else {
 		p.publish(ctx)

@@ -26,6 +26,8 @@ var (
 	AttrNeedsAttention   = temporal.NewSearchAttributeKeyBool("NeedsAttention")
 	// AttrContradiction marks a payout whose provider contradicted how it ended (set only then).
 	AttrContradiction = temporal.NewSearchAttributeKeyBool("PayoutContradiction")
+	// AttrEventAt is the time of the payout's last event, for GET /v1/events (set from versionEvents on).
+	AttrEventAt = temporal.NewSearchAttributeKeyTime("PayoutEventAt")
 )
 
 // SearchAttributeTypes lists the search attributes to register on a namespace.
@@ -38,6 +40,7 @@ var SearchAttributeTypes = map[string]enumspb.IndexedValueType{
 	AttrAwaitingApproval.GetName(): enumspb.INDEXED_VALUE_TYPE_BOOL,
 	AttrNeedsAttention.GetName():   enumspb.INDEXED_VALUE_TYPE_BOOL,
 	AttrContradiction.GetName():    enumspb.INDEXED_VALUE_TYPE_BOOL,
+	AttrEventAt.GetName():          enumspb.INDEXED_VALUE_TYPE_DATETIME,
 }
 
 // SearchAttributes returns the search attribute updates that describe a payout's state.

@@ -62,6 +62,8 @@ type run struct {
 	checking *providers.Outcome
 	// approvalSince is when the payout began waiting for approval in this run (metrics only).
 	approvalSince time.Time
+	// ev is the payout's events and their deliveries (events.go).
+	ev eventLog
 }
 
 // v2 reports whether the payout runs under "Money safety, part 2" (versionMoneySafety2) or later.
@@ -128,7 +130,10 @@ func (p *run) publish(ctx workflow.Context) {
 				", which pays on submit and cannot stop it; it ends as the provider says"
 		}
 	}
-	if sa := SearchAttributes(p.state); !p.v2() || searchKey(sa) != p.publishedSA {
+	if p.eventsOn() {
+		p.recordEvents(ctx)
+	}
+	if sa := p.searchAttributes(); !p.v2() || searchKey(sa) != p.publishedSA {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, sa...); err != nil {
 			workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
 		}
@@ -136,7 +141,7 @@ func (p *run) publish(ctx workflow.Context) {
 	}
 	if p.v2() {
 		// The state is read from the memo (encrypted by the codec) when no worker answers queries.
-		if err := workflow.UpsertMemo(ctx, map[string]any{MemoState: p.state}); err != nil {
+		if err := workflow.UpsertMemo(ctx, p.memo()); err != nil {
 			workflow.GetLogger(ctx).Warn("upsert memo", "error", err)
 		}
 	}

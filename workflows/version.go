@@ -17,8 +17,11 @@ const (
 	// versionFailureVocabulary is "One vocabulary of failures": a failure is recorded with payoutflow's code
 	// (payout.FailureCodes) and the provider's words beside it, and a cancelled payout records why it was cancelled.
 	versionFailureVocabulary workflow.Version = 2
+	// versionEvents: the payout records events for backends, publishes them (memo, PayoutEventAt) and delivers
+	// them to the configured endpoints (events.go).
+	versionEvents workflow.Version = 3
 
-	latestVersion = versionFailureVocabulary
+	latestVersion = versionEvents
 )
 
 // readVersion reads the version the payout runs under: latestVersion for a payout that starts now, the version it

@@ -221,7 +221,7 @@ func run() error {
 					return err
 				}
 			}
-			w := app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.Providers()...)
+			w := app.NewWorkerWithEvents(c, cfg.TaskQueue, codecKeys, cfg.Events, ps.Providers()...)
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}

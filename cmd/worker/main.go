@@ -68,5 +68,5 @@ func run() error {
 	}
 	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "connection", cfg.TemporalTLS(),
 		"task_queue", cfg.TaskQueue, "metrics", metricsAddr)
-	return app.NewWorker(c, cfg.TaskQueue, codecKeys, ps.Providers()...).Run(worker.InterruptCh())
+	return app.NewWorkerWithEvents(c, cfg.TaskQueue, codecKeys, cfg.Events, ps.Providers()...).Run(worker.InterruptCh())
 }

@@ -151,12 +151,18 @@ func Mandarin(cfg config.Mandarin, publicURL string, hc *http.Client) (*mandarin
 // WorkerIdentity. codecKeys is the codec's keyring, from whose keys those that verify the API's proofs of decisions
 // are derived.
 func NewWorker(c client.Client, taskQueue string, codecKeys []codec.Key, ps ...providers.Provider) worker.Worker {
+	return NewWorkerWithEvents(c, taskQueue, codecKeys, config.Events{}, ps...)
+}
+
+// NewWorkerWithEvents is NewWorker for a worker that also delivers events to the endpoints of events.
+func NewWorkerWithEvents(c client.Client, taskQueue string, codecKeys []codec.Key, events config.Events, ps ...providers.Provider) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{
 		Identity:     WorkerIdentity(),
 		Interceptors: []interceptor.WorkerInterceptor{&workflows.PayoutLogging{}},
 	})
 	acts := activities.New(derived(codecKeys, DecisionKey), ps...)
 	acts.Signaler = c
+	acts.Events = EventSender(events)
 	workflows.Register(w, acts)
 	return w
 }
@@ -220,6 +226,8 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		BalanceCheck:    cfg.BalanceChecks(),
 		PendingLimit:    cfg.PendingLimit,
 		WatchEvery:      cfg.WatchEvery,
+		Events:          workflows.EventsInput{Endpoints: cfg.Events.URLs(), RetryMax: cfg.Events.RetryMax},
+		EventsSettle:    cfg.Events.Settle,
 		TrustedProxies:  cfg.TrustedProxies,
 		Providers:       a.Providers,
 		Logger:          a.Logger,

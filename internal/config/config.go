@@ -60,6 +60,8 @@ type Config struct {
 	// Tracing is the process's tracing, set by its command from OTEL_EXPORTER_OTLP_ENDPOINT (telemetry.Setup); nil
 	// is off.
 	Tracing *telemetry.Tracing
+	// Events are the endpoints backends receive signed events at (EVENTS_URL, EVENTS_SECRET, ...; events.go).
+	Events Events
 
 	Bank131  Bank131
 	BePaid   BePaid
@@ -225,6 +227,9 @@ func load(dev bool) (Config, error) {
 		if d > 0 {
 			c.PendingLimit[strings.ToLower(name)] = d
 		}
+	}
+	if c.Events, err = loadEvents(dev); err != nil {
+		return c, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)

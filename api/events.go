@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/workflows"
+)
+
+// defaultEventsSettle is how old an event must be before GET /v1/events lists it, when Config.EventsSettle is zero.
+const defaultEventsSettle = 5 * time.Second
+
+// EventList is a page of GET /v1/events: events in id order (time, then payout, then sequence).
+type EventList struct {
+	Events []payout.Event `json:"events"`
+	// HasMore tells that more events follow the last one: ask again with after set to its id.
+	HasMore bool `json:"has_more"`
+}
+
+// withCreatedEvent gives a new payout its events configuration and publishes its payout.created event with its
+// start (memo and the PayoutEventAt search attribute), so that GET /v1/events finds it from the first moment.
+func (s *Server) withCreatedEvent(opts *client.StartWorkflowOptions, in *workflows.Input, initial payout.State, now time.Time) {
+	in.Events = s.cfg.Events
+	in.Events.Created = now
+	opts.Memo[workflows.MemoEvents] = []payout.Event{payout.NewEvent(payout.EventCreated, initial, 1, now)}
+	opts.TypedSearchAttributes = temporal.NewSearchAttributes(append(workflows.SearchAttributes(initial),
+		workflows.AttrEventAt.ValueSet(now.UTC()))...)
+}
+
+// listEvents lists payout events after a cursor, for backends that pull or catch up:
+// GET /v1/events?after=<event id>&limit=20. It reads what the payouts published (memo and PayoutEventAt), never
+// their workflows: the payouts whose last event is no older than the cursor, their events after it, sorted by id.
+// An event is listed once it is EventsSettle old, so that one the visibility store shows late is never passed by
+// a cursor.
+func (s *Server) listEvents(c echo.Context) error {
+	q := c.QueryParams()
+	for name := range q {
+		if !slices.Contains([]string{"after", "limit"}, name) {
+			return fieldError(http.StatusBadRequest, name, "unknown_parameter", name+" is not a parameter of this list")
+		}
+	}
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return fieldError(http.StatusBadRequest, "limit", "invalid_limit", "limit must be a number from 1 to 100")
+		}
+		limit = n
+	}
+	after := q.Get("after")
+	var from time.Time
+	if after != "" {
+		t, _, _, err := payout.ParseEventID(after)
+		if err != nil {
+			return fieldError(http.StatusBadRequest, "after", "invalid_cursor", "after must be the id of an event this API listed or sent")
+		}
+		from = t.Add(-time.Second) // the store may keep datetimes to the second
+	}
+	settle := s.cfg.EventsSettle
+	if settle <= 0 {
+		settle = defaultEventsSettle
+	}
+	until := time.Now().Add(-settle)
+	events, err := s.eventsAfter(c.Request().Context(), from, after, until)
+	if err != nil {
+		return err
+	}
+	out := EventList{Events: events}
+	if len(out.Events) > limit {
+		out.Events, out.HasMore = out.Events[:limit], true
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// eventsAfter reads the events published by payouts whose last event is at from or later, keeps those after the
+// cursor id after and created by until, and sorts them by id. Runs of one payout (continue-as-new) carry the same
+// events: each is kept once.
+func (s *Server) eventsAfter(ctx context.Context, from time.Time, after string, until time.Time) ([]payout.Event, error) {
+	query := fmt.Sprintf("WorkflowType = '%s' AND %s >= '%s'", workflows.WorkflowName, workflows.AttrEventAt.GetName(),
+		from.UTC().Format(time.RFC3339Nano))
+	seen := map[string]bool{}
+	events := []payout.Event{}
+	var token []byte
+	for {
+		res, err := s.cfg.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			PageSize: 1000, NextPageToken: token, Query: query,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list payouts with events: %w", err)
+		}
+		for _, e := range res.GetExecutions() {
+			p, ok := e.GetMemo().GetFields()[workflows.MemoEvents]
+			if !ok {
+				continue
+			}
+			var evs []payout.Event
+			if err := s.cfg.DataConverter.FromPayload(p, &evs); err != nil {
+				return nil, fmt.Errorf("read events of payout %s: %w", e.GetExecution().GetWorkflowId(), err)
+			}
+			for _, ev := range evs {
+				if seen[ev.ID] || strings.Compare(ev.ID, after) <= 0 || ev.Created.After(until) {
+					continue
+				}
+				seen[ev.ID] = true
+				events = append(events, ev)
+			}
+		}
+		if token = res.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	slices.SortFunc(events, func(a, b payout.Event) int { return strings.Compare(a.ID, b.ID) })
+	return events, nil
+}

@@ -1,0 +1,49 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadEvents_EndpointsAndSecretsByPosition(t *testing.T) {
+	tests := []struct {
+		name    string
+		urls    string
+		secrets string
+		dev     bool
+		want    []EventEndpoint
+		wantErr string
+	}{
+		{"none", "", "", false, nil, ""},
+		{"two, one rotating", "https://a.example/hook, https://b.example/hook", "whsec_a_0123456789 whsec_a_old_0123456789,whsec_b_0123456789", false,
+			[]EventEndpoint{{"https://a.example/hook", []string{"whsec_a_0123456789", "whsec_a_old_0123456789"}}, {"https://b.example/hook", []string{"whsec_b_0123456789"}}}, ""},
+		{"http under make run", "http://127.0.0.1:9000/hook", "whsec_dev_0123456789", true,
+			[]EventEndpoint{{"http://127.0.0.1:9000/hook", []string{"whsec_dev_0123456789"}}}, ""},
+		{"http outside make run", "http://a.example/hook", "whsec_a_0123456789", false, nil, "is not https"},
+		{"a secret short", "https://a.example/hook", "short", false, nil, "shorter than 16"},
+		{"fewer secrets than URLs", "https://a.example/hook,https://b.example/hook", "whsec_a_0123456789", false, nil, "1 secrets for 2 URLs"},
+		{"a secret without URL", "", "whsec_a_0123456789", false, nil, "1 secrets for 0 URLs"},
+		{"user in the URL", "https://u:p@a.example/hook", "whsec_a_0123456789", false, nil, "user or password"},
+		{"not a URL", "a.example/hook", "whsec_a_0123456789", false, nil, "not an absolute URL"},
+		{"twice", "https://a.example/hook,https://a.example/hook", "whsec_a_0123456789,whsec_b_0123456789", false, nil, "listed twice"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("EVENTS_URL", tc.urls)
+			t.Setenv("EVENTS_SECRET", tc.secrets)
+			e, err := loadEvents(tc.dev)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				require.NotContains(t, err.Error(), "whsec_", "errors never show a secret")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, e.Endpoints)
+			require.Equal(t, time.Hour, e.RetryMax)
+			require.Equal(t, 10*time.Second, e.Timeout)
+			require.Equal(t, 5*time.Second, e.Settle)
+		})
+	}
+}
