@@ -37,8 +37,8 @@ type Endpoint struct {
 type EventSender struct {
 	secrets map[string][]string
 	client  *http.Client
-	// OnFailure, when set, is told of each failed attempt (for a metric); endpoint is the URL without query.
-	OnFailure func(endpoint string)
+	// OnAttempt, when set, is told of each attempt's outcome (for a metric); endpoint is the URL without query.
+	OnAttempt func(endpoint string, delivered bool)
 }
 
 // NewEventSender returns the sender of events to endpoints, each HTTP request bounded by timeout
@@ -63,8 +63,8 @@ func NewEventSender(timeout time.Duration, endpoints ...Endpoint) *EventSender {
 func (a *Activities) DeliverEvent(ctx context.Context, d Delivery) error {
 	where := redact(d.URL)
 	fail := func(err error) error {
-		if a.Events != nil && a.Events.OnFailure != nil {
-			a.Events.OnFailure(where)
+		if a.Events != nil && a.Events.OnAttempt != nil {
+			a.Events.OnAttempt(where, false)
 		}
 		activity.GetLogger(ctx).Warn("event delivery failed; it is tried again", "endpoint", where,
 			"event_id", d.Event.ID, "payout_id", d.Event.PayoutID, "attempt", activity.GetInfo(ctx).Attempt, "error", err)
@@ -96,6 +96,9 @@ func (a *Activities) DeliverEvent(ctx context.Context, d Delivery) error {
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fail(fmt.Errorf("post event %s to %s: answered %s", d.Event.ID, where, resp.Status))
+	}
+	if a.Events.OnAttempt != nil {
+		a.Events.OnAttempt(where, true)
 	}
 	return nil
 }

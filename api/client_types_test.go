@@ -29,6 +29,8 @@ func TestClientTypesMirrorTheAPIsJSON(t *testing.T) {
 		{"create request: client → API", &client.CreateRequest{}, &payout.Request{}},
 		{"create request: API → client", &payout.Request{}, &client.CreateRequest{}},
 		{"payout", &payout.State{}, &client.Payout{}},
+		{"event", &payout.Event{}, &client.Event{}},
+		{"event list", &EventList{}, &client.EventPage{}},
 		{"list summary", &Summary{}, &client.Summary{}},
 		{"SBP bank", &providers.Bank{}, &client.Bank{}},
 		{"resolution: client → API", &client.Resolution{}, &workflows.Resolution{}},

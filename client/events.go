@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -25,12 +27,39 @@ const DefaultTolerance = 5 * time.Minute
 // same event (a retry) has the same ID, which a backend uses to ignore repeats. Data is the payout as
 // GET /v1/payouts/{id} returned it when the event happened.
 type Event struct {
-	ID       string          `json:"id"`
-	Type     string          `json:"type"`
-	Created  time.Time       `json:"created"`
-	PayoutID string          `json:"payout_id"`
-	Sequence int             `json:"sequence"`
-	Data     json.RawMessage `json:"data"`
+	ID       string    `json:"id"`
+	Type     string    `json:"type"`
+	Created  time.Time `json:"created"`
+	PayoutID string    `json:"payout_id"`
+	Sequence int       `json:"sequence"`
+	Data     Payout    `json:"data"`
+}
+
+// EventPage is a page of GET /v1/events.
+type EventPage struct {
+	Events []Event `json:"events"`
+	// HasMore tells that more events follow: ask again after the last one's ID.
+	HasMore  bool      `json:"has_more"`
+	Response *Response `json:"-"`
+}
+
+// Events lists up to limit events after the event id after ("" for the first), oldest first (limit 0: the API's
+// 20). A backend keeps the last ID it handled and asks from there, to catch up on what its endpoint missed.
+func (c *Client) Events(ctx context.Context, after string, limit int) (*EventPage, error) {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var p EventPage
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/events", query: q, retry: retrySafe}, &p)
+	if err != nil {
+		return nil, err
+	}
+	p.Response = resp
+	return &p, nil
 }
 
 // Event types.

@@ -2,21 +2,21 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/payout"
 )
 
@@ -120,32 +120,23 @@ func requireStory(t *testing.T, id string, events []client.Event) {
 	for i, ev := range events {
 		require.Equal(t, id, ev.PayoutID)
 		require.Equal(t, i+1, ev.Sequence, "in sequence order")
-		var data payout.State
-		require.NoError(t, json.Unmarshal(ev.Data, &data))
-		require.Equal(t, id, data.ID)
-		require.Equal(t, strings.TrimPrefix(ev.Type, "payout."), string(data.Status), "data is the payout as it was then")
-		require.False(t, payout.LooksLikeCardNumber(string(ev.Data)), "no card number in an event")
+		require.Equal(t, id, ev.Data.ID)
+		require.Equal(t, strings.TrimPrefix(ev.Type, "payout."), string(ev.Data.Status), "data is the payout as it was then")
+		require.Equal(t, "4242", ev.Data.Destination.Card.Last4, "the card masked, as GET shows it")
 		types = append(types, ev.Type)
 	}
 	require.Equal(t, storyEvents, types)
 }
 
-// pulled lists every event of the payout GET /v1/events gives after the cursor, page by page.
+// pulled lists every event of the payout GET /v1/events gives after the cursor, page by page, through the client.
 func pulled(t *testing.T, base, id, after string) []client.Event {
 	t.Helper()
+	c, err := client.New(base, st.secrets["backend"])
+	require.NoError(t, err)
 	var out []client.Event
 	for {
-		q := url.Values{"limit": {"2"}}
-		if after != "" {
-			q.Set("after", after)
-		}
-		r := do(t, base, http.MethodGet, "/v1/events?"+q.Encode(), nil, "")
-		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-		var page struct {
-			Events  []client.Event `json:"events"`
-			HasMore bool           `json:"has_more"`
-		}
-		require.NoError(t, json.Unmarshal(r.Body, &page))
+		page, err := c.Events(context.Background(), after, 2)
+		require.NoError(t, err)
 		for i, ev := range page.Events {
 			require.Greater(t, ev.ID, after, "after the cursor, in id order")
 			if i > 0 {
@@ -220,6 +211,17 @@ func TestEvents_RetriedAfterA500AndATimeoutWithTheSameEventID(t *testing.T) {
 	_, attempts, _ := rcv.events()
 	require.Equal(t, 3, attempts[got[0].ID], "payout.created was sent three times under one id: a 500, a timeout, taken")
 	require.Len(t, attempts, len(storyEvents), "retries carry the same event id: no other id was seen")
+	endpoint := rcv.srv.URL + "/payoutflow"
+	require.Equal(t, 2.0, counted(t, endpoint, "failed"), "the failed attempts are counted")
+	require.Equal(t, 4.0, counted(t, endpoint, "delivered"))
+}
+
+// counted reads the delivery attempts to endpoint with outcome from the metric.
+func counted(t *testing.T, endpoint, outcome string) float64 {
+	t.Helper()
+	var m dto.Metric
+	require.NoError(t, metrics.EventDeliveries.WithLabelValues(endpoint, outcome).Write(&m))
+	return m.GetCounter().GetValue()
 }
 
 func TestEvents_BackendDownThenUpGetsEverythingAndPullCatchesUp(t *testing.T) {
