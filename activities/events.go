@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/payoutflow/payoutflow/client"
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/payout"
 )
 
@@ -37,8 +38,6 @@ type Endpoint struct {
 type EventSender struct {
 	secrets map[string][]string
 	client  *http.Client
-	// OnAttempt, when set, is told of each attempt's outcome (for a metric); endpoint is the URL without query.
-	OnAttempt func(endpoint string, delivered bool)
 }
 
 // NewEventSender returns the sender of events to endpoints, each HTTP request bounded by timeout
@@ -63,9 +62,7 @@ func NewEventSender(timeout time.Duration, endpoints ...Endpoint) *EventSender {
 func (a *Activities) DeliverEvent(ctx context.Context, d Delivery) error {
 	where := redact(d.URL)
 	fail := func(err error) error {
-		if a.Events != nil && a.Events.OnAttempt != nil {
-			a.Events.OnAttempt(where, false)
-		}
+		metrics.EventDelivered(metrics.EventFailed)
 		activity.GetLogger(ctx).Warn("event delivery failed; it is tried again", "endpoint", where,
 			"event_id", d.Event.ID, "payout_id", d.Event.PayoutID, "attempt", activity.GetInfo(ctx).Attempt, "error", err)
 		return err
@@ -97,9 +94,7 @@ func (a *Activities) DeliverEvent(ctx context.Context, d Delivery) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fail(fmt.Errorf("post event %s to %s: answered %s", d.Event.ID, where, resp.Status))
 	}
-	if a.Events.OnAttempt != nil {
-		a.Events.OnAttempt(where, true)
-	}
+	metrics.EventDelivered(metrics.EventDeliveredOK)
 	return nil
 }
 

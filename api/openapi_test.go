@@ -100,6 +100,8 @@ func TestContract_NamesEveryFieldOfTheGoTypes(t *testing.T) {
 		"Resolution":               workflows.Resolution{},
 		"Bank":                     providers.Bank{},
 		"Readiness":                health.Report{},
+		"Event":                    payout.Event{},
+		"EventList":                EventList{},
 		"Balance":                  payout.Amount{},
 		"BePaidVerificationAnswer": nil, // unexported in providers/bepaid; checked by the integration tests
 	} {

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,10 +11,12 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/payoutflow/payoutflow/api"
 	"github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
@@ -39,7 +43,10 @@ func newReceiver(t *testing.T, answer func(ev client.Event, attempt int) int) *r
 		attempts: map[string]int{}}
 	stop := make(chan struct{})
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ev, err := client.Verifier{Secrets: []string{r.secret}}.Request(req)
+		body, err := io.ReadAll(req.Body)
+		assert.NoError(t, err)
+		checkEventSchema(t, body)
+		ev, err := client.Verifier{Secrets: []string{r.secret}}.Event(body, req.Header.Get(client.SignatureHeader))
 		r.mu.Lock()
 		if err != nil {
 			r.refused++
@@ -64,6 +71,32 @@ func newReceiver(t *testing.T, answer func(ev client.Event, attempt int) int) *r
 	}))
 	t.Cleanup(func() { close(stop); r.srv.Close() })
 	return r
+}
+
+// eventSchema is the contract's Event (api/openapi.yaml, components.schemas.Event).
+var eventSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPIYAML())
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, err
+	}
+	return doc.Components.Schemas["Event"].Value, nil
+})
+
+// checkEventSchema checks a pushed event's body against the contract's Event (from the receiver's goroutine: it
+// marks the test failed and goes on).
+func checkEventSchema(t *testing.T, body []byte) {
+	schema, err := eventSchema()
+	if !assert.NoError(t, err) {
+		return
+	}
+	var v any
+	if assert.NoError(t, json.Unmarshal(body, &v)) {
+		assert.NoError(t, schema.VisitJSON(v), "the pushed event matches the contract's Event: %s", body)
+	}
 }
 
 // events returns what the receiver took, its attempts by event id, and how many signatures it refused.
@@ -131,8 +164,7 @@ func requireStory(t *testing.T, id string, events []client.Event) {
 // pulled lists every event of the payout GET /v1/events gives after the cursor, page by page, through the client.
 func pulled(t *testing.T, base, id, after string) []client.Event {
 	t.Helper()
-	c, err := client.New(base, st.secrets["backend"])
-	require.NoError(t, err)
+	c := apiClient(base, "backend") // through the contract
 	var out []client.Event
 	for {
 		page, err := c.Events(context.Background(), after, 2)
@@ -203,6 +235,7 @@ func TestEvents_RetriedAfterA500AndATimeoutWithTheSameEventID(t *testing.T) {
 		return http.StatusOK
 	})
 	base := eventsAPI(t, rcv)
+	failedBefore, deliveredBefore := counted(t, "failed"), counted(t, "delivered")
 	id := approvedPayout(t, base, t.Name())
 
 	var got []client.Event
@@ -211,17 +244,28 @@ func TestEvents_RetriedAfterA500AndATimeoutWithTheSameEventID(t *testing.T) {
 	_, attempts, _ := rcv.events()
 	require.Equal(t, 3, attempts[got[0].ID], "payout.created was sent three times under one id: a 500, a timeout, taken")
 	require.Len(t, attempts, len(storyEvents), "retries carry the same event id: no other id was seen")
-	endpoint := rcv.srv.URL + "/payoutflow"
-	require.Equal(t, 2.0, counted(t, endpoint, "failed"), "the failed attempts are counted")
-	require.Equal(t, 4.0, counted(t, endpoint, "delivered"))
+	require.Equal(t, failedBefore+2, counted(t, "failed"), "the failed attempts are counted")
+	require.Equal(t, deliveredBefore+4, counted(t, "delivered"))
 }
 
-// counted reads the delivery attempts to endpoint with outcome from the metric.
-func counted(t *testing.T, endpoint, outcome string) float64 {
+// counted reads payoutflow_event_deliveries_total{result} from the process's registry.
+func counted(t *testing.T, result string) float64 {
 	t.Helper()
-	var m dto.Metric
-	require.NoError(t, metrics.EventDeliveries.WithLabelValues(endpoint, outcome).Write(&m))
-	return m.GetCounter().GetValue()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != "payoutflow_event_deliveries_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 func TestEvents_BackendDownThenUpGetsEverythingAndPullCatchesUp(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/payoutflow/payoutflow/activities"
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/payout"
 )
 
@@ -134,6 +135,9 @@ func (p *run) deliver(ctx workflow.Context, url string) {
 		err := workflow.ExecuteActivity(actx, (*activities.Activities).DeliverEvent,
 			activities.Delivery{URL: url, Event: ev}).Get(ctx, nil)
 		if err != nil {
+			if !workflow.IsReplaying(ctx) {
+				metrics.EventDelivered(metrics.EventAbandoned)
+			}
 			// Given up: the event stays listed by GET /v1/events for the backend to catch up.
 			workflow.GetLogger(ctx).Error("event not delivered: the endpoint did not take it in time; "+
 				"the backend can read it from GET /v1/events", "payout_id", p.in.ID, "event_id", ev.ID,
