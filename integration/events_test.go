@@ -2,8 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,15 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/payoutflow/payoutflow/api"
 	"github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/internal/config"
+	"github.com/payoutflow/payoutflow/internal/stacktest"
 	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -42,11 +38,9 @@ func newReceiver(t *testing.T, answer func(ev client.Event, attempt int) int) *r
 	r := &receiver{t: t, secret: "whsec_" + strings.ReplaceAll(t.Name(), "/", "_") + "_0123456789", answer: answer,
 		attempts: map[string]int{}}
 	stop := make(chan struct{})
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, err := io.ReadAll(req.Body)
-		assert.NoError(t, err)
-		checkEventSchema(t, body)
-		ev, err := client.Verifier{Secrets: []string{r.secret}}.Event(body, req.Header.Get(client.SignatureHeader))
+	// Every request is checked against the contract's webhook payoutEvent (body and signature header).
+	r.srv = httptest.NewServer(stacktest.ContractWebhook(t, "payoutEvent", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ev, err := client.Verifier{Secrets: []string{r.secret}}.Request(req)
 		r.mu.Lock()
 		if err != nil {
 			r.refused++
@@ -68,35 +62,9 @@ func newReceiver(t *testing.T, answer func(ev client.Event, attempt int) int) *r
 			return
 		}
 		w.WriteHeader(status)
-	}))
+	})))
 	t.Cleanup(func() { close(stop); r.srv.Close() })
 	return r
-}
-
-// eventSchema is the contract's Event (api/openapi.yaml, components.schemas.Event).
-var eventSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(api.OpenAPIYAML())
-	if err != nil {
-		return nil, err
-	}
-	if err := doc.Validate(loader.Context); err != nil {
-		return nil, err
-	}
-	return doc.Components.Schemas["Event"].Value, nil
-})
-
-// checkEventSchema checks a pushed event's body against the contract's Event (from the receiver's goroutine: it
-// marks the test failed and goes on).
-func checkEventSchema(t *testing.T, body []byte) {
-	schema, err := eventSchema()
-	if !assert.NoError(t, err) {
-		return
-	}
-	var v any
-	if assert.NoError(t, json.Unmarshal(body, &v)) {
-		assert.NoError(t, schema.VisitJSON(v), "the pushed event matches the contract's Event: %s", body)
-	}
 }
 
 // events returns what the receiver took, its attempts by event id, and how many signatures it refused.
