@@ -2,8 +2,6 @@ package deploytest
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -14,27 +12,24 @@ import (
 // payoutState is what the test reads of GET /v1/payouts/{id}.
 type payoutState = stacktest.Payout
 
-// api is the backend and the operators, calling the REST API (it calls again after a 5xx: the API answers 5xx for
-// a payout of the old release while no worker can answer its query).
+// api is the backend and the operators, calling the REST API through the Go client (a read is repeated after a
+// 5xx: the API answers 5xx for a payout of the old release while no worker can answer its query); decisions are
+// sent raw by Call, repeated after a 5xx, which the client would not do.
 type api struct {
 	t *testing.T
 	stacktest.API
 }
 
-// create creates a payout as caller and returns its id.
+// create creates a payout as caller through the Go client and returns its id.
 func (a *api) create(caller, name, body string) string {
 	a.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	status, b, err := a.Call(ctx, caller, http.MethodPost, "/v1/payouts", map[string]string{"Idempotency-Key": "deploytest-" + name}, body)
-	if err != nil || (status != http.StatusCreated && status != http.StatusOK) {
-		a.t.Fatalf("create %s: %d %v %s", name, status, err, b)
+	p, err := a.Create(ctx, caller, "deploytest-"+name, body)
+	if err != nil {
+		a.t.Fatalf("create %s: %v", name, err)
 	}
-	var st payoutState
-	if err := json.Unmarshal(b, &st); err != nil || st.ID == "" {
-		a.t.Fatalf("create %s: %v %s", name, err, b)
-	}
-	return st.ID
+	return p.ID
 }
 
 // get reads a payout, retrying for up to timeout.
@@ -43,23 +38,17 @@ func (a *api) get(id string, timeout time.Duration) (payoutState, error) {
 	return st, err
 }
 
-// read reads a payout, retrying for up to timeout, and says where the API read it from: "live" (its workflow
-// answered, so a worker replayed it) or "published" (its memo, when no worker answered in time).
+// read reads a payout through the Go client, retrying for up to timeout, and says where the API read it from:
+// "live" (its workflow answered, so a worker replayed it) or "published" (its memo, when no worker answered in
+// time).
 func (a *api) read(id string, timeout time.Duration) (payoutState, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	status, b, h, err := a.CallH(ctx, "backend", http.MethodGet, "/v1/payouts/"+id, nil, "")
+	st, err := a.Get(ctx, "backend", id)
 	if err != nil {
 		return payoutState{}, "", err
 	}
-	if status != http.StatusOK {
-		return payoutState{}, "", fmt.Errorf("GET /v1/payouts/%s: %d %s", id, status, b)
-	}
-	var st payoutState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, "", fmt.Errorf("GET /v1/payouts/%s: %w: %s", id, err, b)
-	}
-	source := h.Get("Payout-State-Source")
+	source := st.Response.Header.Get("Payout-State-Source")
 	if source == "" {
 		source = "live" // an API from before states were published reads only live
 	}
