@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 		"CODEC_KEY="+newCodecKey(t),
 		"API_ADDR="+apiAddr,
 		"CODEC_ADDR="+codecAddr,
-		"METRICS_ADDR=off", // two workers on one host: each would take the default :9090
+		"METRICS_ADDR=off", // two workers on one host: each would take the default :9090; each gets its own below
 		"PUBLIC_URL="+c.public.URL(),
 		"TRUSTED_PROXIES=127.0.0.1",
 		"SSL_CERT_FILE="+c.ca,
@@ -87,10 +88,17 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 		"PROVIDER_WATCH_EVERY=500ms",
 		"LOG_LEVEL=warn",
 	)
-	w1 := c.startWorker(t, "worker-1", env)
-	w2 := c.startWorker(t, "worker-2", env)
+	// Each worker's operators' listener on a port of its own, for its /readyz.
+	w1Ops, w2Ops := c.freeAddr(t), c.freeAddr(t)
+	w1 := c.startWorker(t, "worker-1", append(slices.Clone(env), "METRICS_ADDR="+w1Ops))
+	w2 := c.startWorker(t, "worker-2", append(slices.Clone(env), "METRICS_ADDR="+w2Ops))
 	api := c.start(t, "api", c.bin("api"), nil, env)
-	require.NoError(t, api.WaitReady(2*time.Minute, func() bool { return stacktest.Answers("http://" + apiAddr + "/healthz") }))
+	// Ready: Temporal, the namespace, a worker polling, the codec and the providers' credentials checked.
+	require.NoError(t, api.WaitReady(2*time.Minute, func() bool { return stacktest.Answers("http://" + apiAddr + "/readyz") }))
+	for _, addr := range []string{w1Ops, w2Ops} {
+		require.Eventually(t, func() bool { return stacktest.Answers("http://" + addr + "/readyz") }, time.Minute,
+			200*time.Millisecond, "the worker at %s never became ready\n%s", addr, c.tails())
+	}
 	t.Logf("workers (pids %d, %d) and API up at %s", w1.Pid(), w2.Pid(), time.Since(started).Round(time.Second))
 
 	a := &stacktest.API{URL: "http://" + apiAddr, Keys: keys}
@@ -160,6 +168,7 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 	require.Positive(t, openAtKill)
 	t.Logf("every payout ended %s after worker 1 was killed (%s in all)", time.Since(killedAt).Round(time.Second),
 		time.Since(started).Round(time.Second))
+	require.True(t, stacktest.Answers("http://"+apiAddr+"/readyz"), "the API stays ready: worker 2 polls")
 
 	// Each ended as it should, and the ledgers agree: a succeeded payout paid once, any other never.
 	paid, err := stacktest.Ledgers(c.sandbox)
