@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +62,8 @@ const (
 	// minute (Temporal's long poll), so a worker not seen for two is gone.
 	DefaultPollerWindow = 2 * time.Minute
 	DefaultTimeout      = 5 * time.Second
+	// RetryEvery is how often the Temporal checks go round while one of them is not ok.
+	RetryEvery = time.Second
 )
 
 // Options configure a Checker.
@@ -167,22 +170,39 @@ func (c *Checker) Start(ctx context.Context) {
 	providerLimit := c.opts.ProviderEvery + time.Duration(len(c.opts.Providers.Names()))*c.opts.Timeout + time.Minute
 	c.beat("temporal", temporalLimit)
 	c.beat("providers", providerLimit)
-	go c.loop(ctx, "temporal", c.opts.Every, temporalLimit, c.checkTemporal)
-	go c.loop(ctx, "providers", c.opts.ProviderEvery, providerLimit, c.checkProviders)
+	go c.loop(ctx, "temporal", c.opts.Every, temporalLimit, true, c.checkTemporal)
+	go c.loop(ctx, "providers", c.opts.ProviderEvery, providerLimit, false, c.checkProviders)
 }
 
-func (c *Checker) loop(ctx context.Context, name string, every, limit time.Duration, round func(context.Context)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
+// loop runs round now and every so often until ctx ends. A loop that is told to retry (the Temporal checks) goes
+// round every RetryEvery, at most, while one of its checks is not ok, so that a process becomes ready soon after
+// what it waits for (a worker's first poll) is there; the providers are never asked more often than every.
+func (c *Checker) loop(ctx context.Context, name string, every, limit time.Duration, retry bool, round func(context.Context)) {
 	for {
 		round(ctx)
 		c.beat(name, limit)
+		wait := every
+		if retry && !c.temporalOK() {
+			wait = min(every, RetryEvery)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
+}
+
+// temporalOK reports whether every check but the providers' is ok.
+func (c *Checker) temporalOK() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, r := range c.results {
+		if !strings.HasPrefix(name, CheckProviderPrefix) && r.Status != OK {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Checker) beat(loop string, limit time.Duration) {

@@ -1,13 +1,16 @@
 package health
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 )
 
 func get(t *testing.T, h http.Handler, path string) (int, map[string]any) {
@@ -59,4 +62,29 @@ func TestReadyz_NotReadyWhileAnyCheckIsPendingOrFailing(t *testing.T) {
 	require.True(t, c.Report().Ready(), "a skipped check does not make the process unready by itself")
 	c.set(CheckWorkers, Failing, "no worker")
 	require.False(t, c.Report().Ready())
+}
+
+func TestStart_RetriesSoonWhileTemporalChecksFail(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there
+	c, err := client.NewLazyClient(client.Options{HostPort: addr})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	checker := New(Options{Client: c, Address: addr, Namespace: "default", Workers: true, Every: time.Hour,
+		Timeout: 500 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	checker.Start(ctx)
+
+	rounds := map[time.Time]bool{}
+	require.Eventually(t, func() bool {
+		r := checker.Report().Checks[0]
+		if r.Status == Failing {
+			rounds[r.CheckedAt] = true
+		}
+		return len(rounds) >= 2
+	}, 5*time.Second, 20*time.Millisecond, "Temporal was checked again within RetryEvery, not after Every")
+	require.Contains(t, checker.Report().Checks[0].Message, "Temporal at "+addr+" does not answer")
 }
