@@ -10,14 +10,16 @@ import (
 )
 
 // The Go client's examples run against the real stack of this package (TestMain starts it): a backend creates a
-// payout, an operator approves it, and the backend waits for it to end.
+// payout, an operator approves it, and the backend waits for it to end. They send through rawClient, the tests'
+// http.Client that checks every request and answer against the contract (api/openapi.yaml); a backend passes its
+// own, or none.
 
 // Example_clientCreateConfirmWait creates a card payout under the backend's own idempotency key (its order), has an
 // operator confirm it, and waits for it to be paid.
 func Example_clientCreateConfirmWait() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	backend, err := pfclient.New(st.api.URL, st.secrets["backend"])
+	backend, err := pfclient.New(st.api.URL, st.secrets["backend"], pfclient.WithHTTPClient(rawClient))
 	if err != nil {
 		panic(err)
 	}
@@ -39,7 +41,7 @@ func Example_clientCreateConfirmWait() {
 	if _, err := backend.Wait(ctx, p.ID, pfclient.StatusAwaitingApproval); err != nil {
 		panic(err)
 	}
-	alice, err := pfclient.New(st.api.URL, st.secrets["alice"])
+	alice, err := pfclient.New(st.api.URL, st.secrets["alice"], pfclient.WithHTTPClient(rawClient))
 	if err != nil {
 		panic(err)
 	}
@@ -64,7 +66,7 @@ func Example_clientCreateConfirmWait() {
 // at fault.
 func Example_clientErrors() {
 	ctx := context.Background()
-	backend, err := pfclient.New(st.api.URL, st.secrets["backend"])
+	backend, err := pfclient.New(st.api.URL, st.secrets["backend"], pfclient.WithHTTPClient(rawClient))
 	if err != nil {
 		panic(err)
 	}
@@ -91,7 +93,8 @@ func Example_clientErrors() {
 func Example_clientListAndCancel() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	backend, err := pfclient.New(st.api.URL, st.secrets["backend"], pfclient.WithPolling(20*time.Millisecond, 200*time.Millisecond))
+	backend, err := pfclient.New(st.api.URL, st.secrets["backend"], pfclient.WithHTTPClient(rawClient),
+		pfclient.WithPolling(20*time.Millisecond, 200*time.Millisecond))
 	if err != nil {
 		panic(err)
 	}
