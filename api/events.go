@@ -59,13 +59,15 @@ func (s *Server) listEvents(c echo.Context) error {
 		limit = n
 	}
 	after := q.Get("after")
-	var from time.Time
+	from := time.Unix(0, 0) // every store takes the epoch; not every one year 0
 	if after != "" {
 		t, _, _, err := payout.ParseEventID(after)
 		if err != nil {
 			return fieldError(http.StatusBadRequest, "after", "invalid_cursor", "after must be the id of an event this API listed or sent")
 		}
-		from = t.Add(-time.Second) // the store may keep datetimes to the second
+		if t = t.Add(-time.Second); t.After(from) { // the store may keep datetimes to the second
+			from = t
+		}
 	}
 	settle := s.cfg.EventsSettle
 	if settle <= 0 {
