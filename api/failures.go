@@ -27,7 +27,7 @@ func (s *Server) normaliseFailure(ctx context.Context, st *payout.State) {
 	if code := st.NormaliseFailure(); code != "" {
 		if _, seen := unmappedCodes.LoadOrStore(st.Provider+"\x00"+code, true); !seen {
 			s.logger(ctx).Warn("provider failure code not in the provider's table: "+payout.FailureProviderRejected,
-				slog.String("provider", st.Provider), slog.String("provider_code", code))
+				slog.String("payout_id", st.ID), slog.String("provider", st.Provider), slog.String("provider_code", code))
 		}
 	}
 }

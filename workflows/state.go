@@ -80,7 +80,7 @@ func (p *run) providerFailure(ctx workflow.Context, code, description string) *p
 	f, known := payout.ProviderFailure(p.state.Provider, code, description)
 	if !known {
 		workflow.GetLogger(ctx).Warn("provider failure code not in the provider's table: "+payout.FailureProviderRejected,
-			"provider", p.state.Provider, "provider_code", code, "payout_id", p.state.ID)
+			"provider_code", code) // the payout and its provider are named by the worker's logging interceptor
 	}
 	return &f
 }
