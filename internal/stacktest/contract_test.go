@@ -159,8 +159,8 @@ func TestContractWebhook_ChecksWhatPayoutflowSendsABackend(t *testing.T) {
 	for name, tc := range map[string]struct {
 		body, signature, want string
 	}{
-		"no signature":      {body: `{}`, want: `parameter "Payoutflow-Signature" in header has an error`},
-		"not an event":      {body: `{"id":"x"}`, signature: "t=1," + "v1=" + strings.Repeat("0", 64), want: "doesn't match schema"},
+		"no signature":           {body: `{}`, want: `parameter "Payoutflow-Signature" in header has an error`},
+		"not an event":           {body: `{"id":"x"}`, signature: "t=1," + "v1=" + strings.Repeat("0", 64), want: "doesn't match schema"},
 		"a signature without v1": {body: `{}`, signature: "t=1", want: "Payoutflow-Signature"},
 	} {
 		t.Run(name, func(t *testing.T) {
