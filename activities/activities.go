@@ -27,6 +27,8 @@ const (
 	// ErrExists: the provider refused because the payout exists already (a duplicate order id, an idempotency key
 	// used before): an earlier attempt took effect or is taking it.
 	ErrExists = "AlreadyExists"
+	// ErrEventDelivery: an event was not taken by the backend's endpoint this time; the workflow tries again.
+	ErrEventDelivery = "EventDeliveryFailed"
 )
 
 // Rejection is the provider's reason for refusing a call.

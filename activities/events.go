@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/metrics"
@@ -64,8 +65,8 @@ func (a *Activities) DeliverEvent(ctx context.Context, d Delivery) error {
 	fail := func(err error) error {
 		metrics.EventDelivered(metrics.EventFailed)
 		activity.GetLogger(ctx).Warn("event delivery failed; it is tried again", "endpoint", where,
-			"event_id", d.Event.ID, "payout_id", d.Event.PayoutID, "attempt", activity.GetInfo(ctx).Attempt, "error", err)
-		return err
+			"event_id", d.Event.ID, "attempt", activity.GetInfo(ctx).Attempt, "error", err)
+		return temporal.NewApplicationError(err.Error(), ErrEventDelivery, err)
 	}
 	if a.Events == nil || len(a.Events.secrets[d.URL]) == 0 {
 		return fail(fmt.Errorf("events endpoint %s is not configured on this worker (EVENTS_URL and EVENTS_SECRET)", where))

@@ -140,7 +140,7 @@ func (p *run) deliver(ctx workflow.Context, url string) {
 			}
 			// Given up: the event stays listed by GET /v1/events for the backend to catch up.
 			workflow.GetLogger(ctx).Error("event not delivered: the endpoint did not take it in time; "+
-				"the backend can read it from GET /v1/events", "payout_id", p.in.ID, "event_id", ev.ID,
+				"the backend can read it from GET /v1/events", "event_id", ev.ID,
 				"type", ev.Type, "error", err)
 		}
 		p.ev.Next[url]++

@@ -85,6 +85,8 @@ func (a *activityLogging) ExecuteActivity(ctx context.Context, in *interceptor.E
 			a.provider = c.Provider
 		case activities.WatchCall:
 			a.provider = c.Provider
+		case activities.Delivery:
+			a.provider = c.Event.Data.Provider
 		}
 	}
 	out, err := a.Next.ExecuteActivity(ctx, in)

@@ -97,6 +97,7 @@ var expectedActivityError = map[string]bool{
 	activities.ErrUnknownOutcome: true, // looked up with the provider before anything else
 	activities.ErrRejected:       true, // benign already; kept should an older worker's error come through
 	activities.ErrExists:         true,
+	activities.ErrEventDelivery:  true, // tried again; the worker's own WARN line says so, an abandoned event is ERROR
 }
 
 // payoutIDRE is the shape of a payout's id, which is its workflow's id.

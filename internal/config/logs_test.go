@@ -59,6 +59,7 @@ func TestSDKLogger_ErrorIsKeptForWhatAPersonMustActOn(t *testing.T) {
 	}{
 		{"an outcome the workflow looks up", temporal.NewApplicationError("timeout", activities.ErrUnknownOutcome), "DEBUG"},
 		{"a provider's refusal", temporal.NewNonRetryableApplicationError("refused", activities.ErrRejected, nil), "DEBUG"},
+		{"an event the backend did not take this time", temporal.NewApplicationError("503", activities.ErrEventDelivery), "DEBUG"},
 		{"a worker without the provider", temporal.NewNonRetryableApplicationError("not configured", activities.ErrConfig, nil), "ERROR"},
 		{"anything else", errors.New("boom"), "ERROR"},
 	} {
