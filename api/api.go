@@ -398,6 +398,10 @@ func (s *Server) getPayout(c echo.Context) error {
 	return c.JSON(http.StatusOK, st)
 }
 
+// unpublishedReadTimeout bounds the query of a payout that published no state (release 1's): time for a worker to
+// replay its history; past it the read is refused as unavailable rather than held while no worker answers.
+const unpublishedReadTimeout = 10 * time.Second
+
 // liveReadTimeout bounds the query of a payout's workflow; past it the state its workflow last published is read.
 const liveReadTimeout = 150 * time.Millisecond
 
@@ -443,7 +447,13 @@ func (s *Server) readRawState(ctx context.Context, id string) (payout.State, str
 	if !ok {
 		// A payout run by release 1 (started by it, or by this API and taken by its worker) publishes nothing: it
 		// is read only by asking its workflow, given the time a worker needs to replay it.
-		v, err := s.cfg.Client.QueryWorkflow(ctx, id, "", workflows.QueryState)
+		qctx, cancel := context.WithTimeout(ctx, unpublishedReadTimeout)
+		defer cancel()
+		v, err := s.cfg.Client.QueryWorkflow(qctx, id, "", workflows.QueryState)
+		if err != nil && qctx.Err() != nil && ctx.Err() == nil {
+			return st, "", apiError(http.StatusServiceUnavailable, "payout_unavailable", fmt.Sprintf("payout %s has published no state and no "+
+				"worker answered for it within %s; try again", id, unpublishedReadTimeout))
+		}
 		if err != nil {
 			return st, "", fmt.Errorf("query payout %s: %w", id, err)
 		}

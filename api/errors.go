@@ -67,6 +67,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		answer := *e
 		answer.RequestID = RequestID(c.Request().Context())
 		e = &answer
+		if e.Status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", retryAfterSeconds) // every 503 is worth asking again soon
+		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(e.Status)
 			return
@@ -74,6 +77,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		_ = c.JSON(e.Status, map[string]*Error{"error": e})
 	}
 }
+
+// retryAfterSeconds is the Retry-After of a 503: the client's back-off starts there.
+const retryAfterSeconds = "5"
 
 func codeForStatus(status int) string {
 	switch status {

@@ -32,6 +32,7 @@ type review2Client struct {
 	mu   sync.Mutex
 	memo map[string]any
 	live payout.State
+	hang bool // no worker answers queries at all
 }
 
 func (c *review2Client) ExecuteWorkflow(_ context.Context, opts client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
@@ -42,10 +43,14 @@ func (c *review2Client) ExecuteWorkflow(_ context.Context, opts client.StartWork
 }
 
 func (c *review2Client) QueryWorkflow(ctx context.Context, _, _, _ string, _ ...any) (converter.EncodedValue, error) {
+	wait := 400 * time.Millisecond // a worker replaying the payout's history
+	if c.hang {
+		wait = time.Hour
+	}
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-time.After(400 * time.Millisecond): // a worker replaying the payout's history
+	case <-time.After(wait):
 	}
 	p, _ := converter.GetDefaultDataConverter().ToPayload(c.live)
 	return review2Value{p}, nil
@@ -131,5 +136,33 @@ func TestRead_PayoutRunByARelease1WorkerIsReadByAskingItsWorkflow(t *testing.T) 
 	t.Logf("cancel: %d %s", rec.Code, rec.Body)
 	if rec.Code == http.StatusAccepted {
 		t.Errorf("cancel of a paid payout was accepted (202), checked against the frozen memo state")
+	}
+}
+
+// Found by the cluster test (a GET hung ten minutes after a worker was killed): a payout that published no state and
+// whose workflow no worker answers is refused at once as unavailable, not held until the caller gives up.
+func TestRead_PayoutThatPublishedNothingAndNoWorkerAnswersIs503(t *testing.T) {
+	sum := sha256.Sum256([]byte("secret"))
+	keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := &review2Client{hang: true}
+	h := New(Config{Client: fc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"), Providers: providers.NewRegistry()})
+	req := httptest.NewRequest(http.MethodGet, "/v1/payouts/po_0123456789abcdef0123456789abcdef", nil)
+	req.Header.Set("Authorization", "Bearer secret")
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { h.ServeHTTP(rec, req); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("GET of a payout no worker answers did not return within a minute")
+	}
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"payout_unavailable"`) {
+		t.Fatalf("GET: %d %s; want 503 payout_unavailable", rec.Code, rec.Body)
+	}
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
 	}
 }
