@@ -110,6 +110,11 @@ func TestMain(m *testing.M) {
 		defer cleanup()
 		st = s
 		code = m.Run()
+		if os.Getenv("PAYOUTFLOW_CONTRACT_COVERAGE") != "" {
+			unseen, declared, err := stacktest.ContractCoverage()
+			fmt.Fprintf(os.Stderr, "contract: %d of %d declared answers checked (%v); never seen:\n  %s\n",
+				declared-len(unseen), declared, err, strings.Join(unseen, "\n  "))
+		}
 		if got := untested.all(); len(got) > 0 {
 			fmt.Fprintf(os.Stderr, "FAIL: %d answers or requests of helpers without a *testing.T break the contract:\n%s\n",
 				len(got), strings.Join(got, "\n"))

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,6 +53,32 @@ type contractTransport struct {
 	r    Reporter
 	base http.RoundTripper
 }
+
+// seen are the answers checked so far, as "METHOD /path status", for ContractCoverage.
+var seen sync.Map
+
+// ContractCoverage returns the answers the contract declares (as "METHOD /path status") that no ContractTransport
+// of this process has checked yet, and how many it declares.
+func ContractCoverage() (unseen []string, declared int, err error) {
+	c, err := contract()
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, path := range slices.Sorted(maps.Keys(c.doc.Paths.Map())) {
+		for method, op := range c.doc.Paths.Value(path).Operations() {
+			for status := range op.Responses.Map() {
+				declared++
+				if key := method + " " + path + " " + status; !isSeen(key) {
+					unseen = append(unseen, key)
+				}
+			}
+		}
+	}
+	slices.Sort(unseen)
+	return unseen, declared, nil
+}
+
+func isSeen(key string) bool { _, ok := seen.Load(key); return ok }
 
 // reported are the problems reported so far, by reporter: a test that polls reads of the same mismatch once.
 var reported sync.Map
@@ -158,6 +186,7 @@ func (t *contractTransport) RoundTrip(req *http.Request) (*http.Response, error)
 			t.errorf(body, "contract: %s: the request does not match the contract, yet the API answered %d, not 4xx: %s",
 				op, res.StatusCode, masked(reqErr))
 		}
+		seen.Store(fmt.Sprintf("%s %d", op, res.StatusCode), true)
 		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode,
 			Header: res.Header, Options: options(&openapi3filter.Options{IncludeResponseStatus: true})}
 		out.SetBodyBytes(resBody)

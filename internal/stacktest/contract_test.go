@@ -148,6 +148,11 @@ func TestContractTransport_TheAPIsOwnAnswersMatch(t *testing.T) {
 		require.Equal(t, tc.status, res.StatusCode, "%s %s", tc.method, tc.path)
 	}
 	require.Empty(t, rep.got)
+	unseen, declared, err := ContractCoverage()
+	require.NoError(t, err)
+	require.Less(t, len(unseen), declared)
+	require.NotContains(t, unseen, "GET /v1/openapi.json 200", "a checked answer is covered")
+	require.Contains(t, unseen, "POST /v1/payouts/{id}/resolve 202", "an answer never checked is not")
 }
 
 func TestContractWebhook_ChecksWhatPayoutflowSendsABackend(t *testing.T) {
