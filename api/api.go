@@ -205,7 +205,10 @@ func (s *Server) createPayout(c echo.Context) error {
 	if err := s.cfg.Providers.ValidateRules(req); err != nil {
 		return refusal(err)
 	}
-	id := payout.ID(key)
+	id, err := s.payoutIDFor(c.Request().Context(), caller(c).Name, key)
+	if err != nil {
+		return err
+	}
 	if err := s.cfg.Providers.CheckMoment(req, s.now()); err != nil {
 		// A retry of a create that was made while the card was valid gets its payout (or the 409 of another body):
 		// only a new payout is held to the rules of the moment.
@@ -236,6 +239,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	fingerprint := req.Fingerprint(s.cfg.FingerprintKeys[0])
 	now := time.Now().UTC()
 	initial := payout.NewState(id, req, now)
+	initial.CreatedBy = caller(c).Name
 	opts := client.StartWorkflowOptions{
 		ID:                                       id,
 		TaskQueue:                                s.cfg.TaskQueue,
@@ -257,7 +261,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker
 	s.withCreatedEvent(&opts, &in, initial, now)
-	_, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
+	_, err = s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
@@ -389,7 +393,7 @@ func (s *Server) getPayout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	st, source, err := s.readState(c.Request().Context(), id)
+	st, source, err := s.readOwn(c, id)
 	if err != nil {
 		return err
 	}
@@ -499,7 +503,7 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 		d.By = me
 		d.Proof = payout.SignDecision(s.cfg.DecisionKey, id, signal, me)
 		ctx := c.Request().Context()
-		st, err := s.state(ctx, id)
+		st, _, err := s.readOwn(c, id)
 		if err != nil {
 			return err
 		}
@@ -567,7 +571,7 @@ func (s *Server) resolve(c echo.Context) error {
 	r.By = me
 	r.Proof = payout.SignDecision(s.cfg.DecisionKey, id, workflows.SignalResolve, me)
 	ctx := c.Request().Context()
-	st, err := s.state(ctx, id)
+	st, _, err := s.readOwn(c, id)
 	if err != nil {
 		return err
 	}

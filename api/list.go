@@ -56,6 +56,10 @@ func (s *Server) listPayouts(c echo.Context) error {
 		}
 	}
 	clauses := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.WorkflowName)}
+	if me := caller(c); isBackend(me) {
+		// A backend lists the payouts it created (key names hold no quote: keyNameRE).
+		clauses = append(clauses, fmt.Sprintf("%s = '%s'", workflows.AttrCreatedBy.GetName(), me.Name))
+	}
 	// keyword filters by attr = v, for a v that ok takes (none holds a quote: no injection); want says what it takes.
 	keyword := func(param, attr string, ok func(string) bool, want string) error {
 		v := q.Get(param)

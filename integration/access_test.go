@@ -54,7 +54,7 @@ func TestAPIKeys_EveryCallNeedsAKeyWithItsScope(t *testing.T) {
 			require.Equal(t, tt.status, r.Status, string(r.Body))
 			code, _ := r.apiError(t)
 			require.Equal(t, tt.code, code)
-			require.False(t, workflowExists(t, payout.ID(t.Name())), "a refused create starts nothing")
+			require.False(t, payoutStarted(t, t.Name()), "a refused create starts nothing")
 		})
 	}
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status, "refused decisions changed nothing")

@@ -32,7 +32,7 @@ func TestBank131Payout_ConfirmedByAPISucceeds(t *testing.T) {
 	r := create(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	created := r.state(t)
-	require.Equal(t, payout.ID(t.Name()), created.ID, "the payout ID derives from the idempotency key")
+	require.Equal(t, payout.OwnedID("backend", t.Name()), created.ID, "the payout ID derives from the API key and the idempotency key")
 	require.Equal(t, payout.StatusCreated, created.Status)
 
 	waiting := waitFor(t, created.ID, payout.StatusAwaitingApproval)
@@ -164,7 +164,7 @@ func TestCreatePayout_SameKeyOtherBodyIsConflict(t *testing.T) {
 	require.ErrorAs(t, err, &e)
 	require.Equal(t, http.StatusConflict, e.StatusCode)
 	require.Equal(t, "idempotency_key_reused", e.Code)
-	require.Equal(t, int64(10000), get(t, payout.ID(t.Name())).Amount.Value, "the first payout is untouched")
+	require.Equal(t, int64(10000), get(t, payout.OwnedID("backend", t.Name())).Amount.Value, "the first payout is untouched")
 }
 
 func TestWebhook_ForgedOrUnsignedIsRejected(t *testing.T) {

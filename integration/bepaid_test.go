@@ -222,7 +222,7 @@ func TestBePaidPayout_BadInputIsRejectedAndStartsNothing(t *testing.T) {
 			code, field := r.apiError(t)
 			require.Equal(t, tt.code, code)
 			require.Equal(t, tt.field, field)
-			require.False(t, workflowExists(t, payout.ID(t.Name())))
+			require.False(t, payoutStarted(t, t.Name()))
 		})
 	}
 }

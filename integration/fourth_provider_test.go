@@ -265,7 +265,7 @@ func TestFourthProvider_RegisteredOnlyInTheRegistryPaysThroughTheAPIAndTheWorkfl
 			code, field := r.apiError(t)
 			require.Equal(t, tt.field, field)
 			require.Equal(t, tt.code, code)
-			require.False(t, workflowExists(t, payout.ID(k)), "a rejected request starts nothing")
+			require.False(t, payoutStarted(t, k), "a rejected request starts nothing")
 		})
 	}
 

@@ -81,7 +81,7 @@ func TestCreatePayout_BadInputIsRejectedAndStartsNothing(t *testing.T) {
 				require.Contains(t, string(r.Body), "64 KiB (65536 bytes)", "413 says the limit")
 			}
 			if tt.key == "" {
-				require.False(t, workflowExists(t, payout.ID(key)), "a rejected request starts no workflow")
+				require.False(t, payoutStarted(t, key), "a rejected request starts no workflow")
 			}
 		})
 	}

@@ -217,6 +217,13 @@ func ID(idempotencyKey string) string {
 	return "po_" + hex.EncodeToString(sum[:16])
 }
 
+// OwnedID derives the payout ID from an idempotency key of one API key, named owner: the same key of two backends
+// names two payouts. ID is how payouts created before keys were scoped are named.
+func OwnedID(owner, idempotencyKey string) string {
+	sum := sha256.Sum256([]byte("payoutflow/v2\x00" + owner + "\x00" + idempotencyKey))
+	return "po_" + hex.EncodeToString(sum[:16])
+}
+
 // Status is where a payout stands.
 type Status string
 

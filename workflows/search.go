@@ -28,6 +28,8 @@ var (
 	AttrContradiction = temporal.NewSearchAttributeKeyBool("PayoutContradiction")
 	// AttrEventAt is the time of the payout's last event, for GET /v1/events (set from versionEvents on).
 	AttrEventAt = temporal.NewSearchAttributeKeyTime("PayoutEventAt")
+	// AttrCreatedBy names the API key that created the payout; the API sets it at start (a backend lists its own).
+	AttrCreatedBy = temporal.NewSearchAttributeKeyKeyword("PayoutCreatedBy")
 )
 
 // SearchAttributeTypes lists the search attributes to register on a namespace.
@@ -41,6 +43,7 @@ var SearchAttributeTypes = map[string]enumspb.IndexedValueType{
 	AttrNeedsAttention.GetName():   enumspb.INDEXED_VALUE_TYPE_BOOL,
 	AttrContradiction.GetName():    enumspb.INDEXED_VALUE_TYPE_BOOL,
 	AttrEventAt.GetName():          enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	AttrCreatedBy.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 // SearchAttributes returns the search attribute updates that describe a payout's state.

@@ -16,6 +16,7 @@ import (
 	"github.com/payoutflow/payoutflow/internal/config"
 	"github.com/payoutflow/payoutflow/internal/ops"
 	"github.com/payoutflow/payoutflow/internal/telemetry"
+	"github.com/payoutflow/payoutflow/workflows"
 )
 
 func main() {
@@ -66,6 +67,13 @@ func run() error {
 	checker := app.APIHealth(cfg, app.Health{Client: c, Codec: cd, Providers: ps, Logger: log})
 	checker.Start(checks)
 	checker.Register(opsMux)
+	// New payouts carry search attributes that a worker of an older version did not register: register them too,
+	// where this API's credentials allow it (the worker does it in any case).
+	ensure, cancelEnsure := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := workflows.EnsureSearchAttributes(ensure, c, cfg.Namespace); err != nil {
+		log.Warn("search attributes not registered by the API; a worker of this version registers them", "error", err)
+	}
+	cancelEnsure()
 
 	srv := app.Server(cfg.APIAddr, app.NewAPI(cfg, app.API{
 		Client: c, DataConverter: dc, CodecKeys: codecKeys, Logger: log,
