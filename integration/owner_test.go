@@ -85,7 +85,11 @@ func listIDs(t *testing.T, who string) map[string]bool {
 	t.Helper()
 	r := do(t, st.api.URL, http.MethodGet, "/v1/payouts?"+url.Values{"limit": {"100"}, "status": {"awaiting_approval"}}.Encode(), as(who), "")
 	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-	var p listPage
+	var p struct {
+		Payouts []struct {
+			ID string `json:"id"`
+		} `json:"payouts"`
+	}
 	require.NoError(t, json.Unmarshal(r.Body, &p))
 	ids := map[string]bool{}
 	for _, s := range p.Payouts {
