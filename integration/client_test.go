@@ -102,7 +102,7 @@ func TestClient_CreateIsIdempotentByKeyAndErrorsAreTyped(t *testing.T) {
 	key := first.Response.IdempotencyKey
 	require.True(t, strings.HasPrefix(key, "pf-"), "a key is generated: %q", key)
 	require.Equal(t, http.StatusCreated, first.Response.StatusCode)
-	require.Equal(t, payout.ID(key), first.ID, "the payout is named by its key")
+	require.Equal(t, payout.OwnedID("backend", key), first.ID, "the payout is named by its API key and idempotency key")
 
 	again, err := c.Create(ctx, req, &pfclient.CreateOptions{IdempotencyKey: key})
 	require.NoError(t, err)
