@@ -261,7 +261,7 @@ func (s *Server) createPayout(c echo.Context) error {
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker
 	s.withCreatedEvent(&opts, &in, initial, now)
-	_, err = s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
+	run, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
@@ -270,6 +270,9 @@ func (s *Server) createPayout(c echo.Context) error {
 			"amount", req.Amount.Value, "currency", req.Amount.Currency)
 		if transferrer != nil && in.Policy.Decline == "" {
 			s.startTransfer(c.Request().Context(), transferrer, id, req, *senderCard)
+		}
+		if in.Policy.Decline != "" {
+			return s.declined(c, run, initial)
 		}
 		return c.JSON(http.StatusCreated, initial)
 	case errors.As(err, &started):

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/policy"
 )
 
 func TestDecision_OnAFinishedPayoutSaysItIsFinished(t *testing.T) {
@@ -78,4 +79,32 @@ func TestAPI_AWrongMethodOnAPathIs405WithAllow(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, r.Status, "a path that does not exist is still 404")
 	code, _ := r.apiError(t)
 	require.Equal(t, "not_found", code)
+}
+
+func TestPolicy_ADeclinedPayoutIsAnsweredWithItsFinalState(t *testing.T) {
+	// A payout that policy declines outright was answered 201 status created, then cancelled silently: the backend
+	// learned of the decline only by polling.
+	base := policyAPI(t, testPolicy)
+	tests := map[string]struct{ body, reason string }{
+		"above the limit":   {amountPayout(9000001), "above"},
+		"blocked recipient": {strings.Replace(cardPayout(cardSucceeds), "Ivanov Ivan", "Blocked Person", 1), "decline list"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := create(t, base, t.Name(), tt.body)
+			require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+			got := r.state(t)
+			require.Equal(t, payout.StatusCancelled, got.Status, "the answer is the payout's final state")
+			require.NotNil(t, got.Approval)
+			require.Equal(t, policy.Actor, got.Approval.By)
+			require.Contains(t, got.Approval.Reason, tt.reason)
+			require.NotNil(t, got.Failure)
+			require.Equal(t, payout.FailureCancelledByPolicy, got.Failure.Code)
+
+			again := create(t, base, t.Name(), tt.body)
+			require.Equal(t, http.StatusOK, again.Status, "a retry gets the same final state")
+			require.Equal(t, payout.StatusCancelled, again.state(t).Status)
+			require.Equal(t, got.ID, again.state(t).ID)
+		})
+	}
 }
