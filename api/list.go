@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -47,11 +45,11 @@ var (
 
 // listPayouts lists payouts from Temporal visibility, with filters and paging:
 // GET /v1/payouts?status=awaiting_approval&provider=<name>&method=card_number&currency=RUB&needs_attention=true
-// &contradiction=true&limit=20&page_token=...
+// &contradiction=true&created_after=<RFC 3339>&created_before=<RFC 3339>&limit=20&page_token=..., newest first.
 func (s *Server) listPayouts(c echo.Context) error {
 	q := c.QueryParams()
 	for name := range q {
-		if !slices.Contains([]string{"status", "provider", "method", "currency", "awaiting_approval", "needs_attention", "contradiction", "limit", "page_token"}, name) {
+		if !slices.Contains([]string{"status", "provider", "method", "currency", "awaiting_approval", "needs_attention", "contradiction", "limit", "page_token", "created_after", "created_before"}, name) {
 			return fieldError(http.StatusBadRequest, name, "unknown_parameter", name+" is not a filter of this list")
 		}
 	}
@@ -121,31 +119,39 @@ func (s *Server) listPayouts(c echo.Context) error {
 		}
 		limit = n
 	}
-	var token []byte
+	after, before, err := createdRange(q.Get("created_after"), q.Get("created_before"))
+	if err != nil {
+		return err
+	}
+	from := cursor{At: time.Now().Add(time.Hour)} // beyond any clock skew between this API and Temporal
+	if !after.IsZero() {
+		clauses = append(clauses, fmt.Sprintf("StartTime > '%s'", after.Format(time.RFC3339Nano)))
+	}
+	if !before.IsZero() {
+		clauses = append(clauses, fmt.Sprintf("StartTime < '%s'", before.Format(time.RFC3339Nano)))
+		from.At = before
+	}
+	query := strings.Join(clauses, " AND ")
 	if v := q.Get("page_token"); v != "" {
-		var err error
-		if token, err = base64.RawURLEncoding.DecodeString(v); err != nil {
-			return fieldError(http.StatusBadRequest, "page_token", "invalid_page_token", "page_token is not one this API gave")
+		if from, err = s.readPageToken(query, v); err != nil {
+			return err
 		}
 	}
-
-	res, err := s.cfg.Client.ListWorkflow(c.Request().Context(), &workflowservice.ListWorkflowExecutionsRequest{
-		PageSize: int32(limit), NextPageToken: token, Query: strings.Join(clauses, " AND "),
-	})
+	executions, next, err := s.newest(c.Request().Context(), query, after, from, limit)
 	if err != nil {
-		return fmt.Errorf("list payouts: %w", err)
+		return err
 	}
 	out := struct {
 		Payouts       []Summary `json:"payouts"`
 		NextPageToken string    `json:"next_page_token,omitempty"`
 	}{Payouts: []Summary{}}
-	for _, e := range res.GetExecutions() {
+	for _, e := range executions {
 		sum := summary(e.GetExecution().GetWorkflowId(), e.GetSearchAttributes(), e.GetStartTime().AsTime(), e.GetCloseTime())
 		sum.Failure = s.listedFailure(c.Request().Context(), e.GetMemo())
 		out.Payouts = append(out.Payouts, sum)
 	}
-	if len(res.GetNextPageToken()) > 0 {
-		out.NextPageToken = base64.RawURLEncoding.EncodeToString(res.GetNextPageToken())
+	if next != nil {
+		out.NextPageToken = s.pageToken(query, *next)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -173,4 +179,30 @@ func summary(id string, sa *commonpb.SearchAttributes, started time.Time, closed
 		s.ClosedAt = &t
 	}
 	return s
+}
+
+// createdRange reads created_after and created_before: RFC 3339 times, the first before the second.
+func createdRange(afterParam, beforeParam string) (after, before time.Time, err error) {
+	parse := func(param, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return t, fieldError(http.StatusBadRequest, param, "invalid_filter",
+				param+" must be an RFC 3339 time, such as 2026-12-06T10:00:00Z or 2026-12-06T13:00:00+03:00")
+		}
+		return t.UTC(), nil
+	}
+	if after, err = parse("created_after", afterParam); err != nil {
+		return after, before, err
+	}
+	if before, err = parse("created_before", beforeParam); err != nil {
+		return after, before, err
+	}
+	if !after.IsZero() && !before.IsZero() && !after.Before(before) {
+		return after, before, fieldError(http.StatusBadRequest, "created_before", "invalid_filter",
+			"created_before must be later than created_after")
+	}
+	return after, before, nil
 }
