@@ -125,7 +125,7 @@ func (s *Server) listPayouts(c echo.Context) error {
 	}
 	from := cursor{At: time.Now().Add(time.Hour)} // beyond any clock skew between this API and Temporal
 	if !after.IsZero() {
-		clauses = append(clauses, fmt.Sprintf("StartTime > '%s'", after.Format(time.RFC3339Nano)))
+		clauses = append(clauses, fmt.Sprintf("StartTime >= '%s'", after.Format(time.RFC3339Nano)))
 	}
 	if !before.IsZero() {
 		clauses = append(clauses, fmt.Sprintf("StartTime < '%s'", before.Format(time.RFC3339Nano)))
@@ -181,7 +181,8 @@ func summary(id string, sa *commonpb.SearchAttributes, started time.Time, closed
 	return s
 }
 
-// createdRange reads created_after and created_before: RFC 3339 times, the first before the second.
+// createdRange reads created_after (at or after) and created_before (before): RFC 3339 times, the first before
+// the second.
 func createdRange(afterParam, beforeParam string) (after, before time.Time, err error) {
 	parse := func(param, v string) (time.Time, error) {
 		if v == "" {

@@ -66,8 +66,8 @@ func (s *Server) tokenMAC(query string, b []byte) []byte {
 	return m.Sum(nil)[:sha256.Size/2]
 }
 
-// newest lists up to limit payouts that match query, created after after (if set) and before the cursor, newest
-// first; next is the cursor of the page after, nil when there is none.
+// newest lists up to limit payouts that match query (which bounds them by after, if set) created before the
+// cursor, newest first; next is the cursor of the page after, nil when there is none.
 func (s *Server) newest(ctx context.Context, query string, after time.Time, from cursor, limit int) ([]*workflowpb.WorkflowExecutionInfo, *cursor, error) {
 	var found []*workflowpb.WorkflowExecutionInfo
 	upper, w := from.At, firstWindow
@@ -76,7 +76,7 @@ func (s *Server) newest(ctx context.Context, query string, after time.Time, from
 		lower, last := upper.Add(-w), false
 		switch {
 		case !after.IsZero() && !lower.After(after):
-			lower, last = after, true
+			lower, last = time.Time{}, true // the query's own StartTime >= after bounds the last window
 		case after.IsZero() && w >= allTime:
 			lower, last = time.Time{}, true
 		}

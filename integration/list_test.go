@@ -92,7 +92,7 @@ func TestListPayouts_NewestFirstByCreationTimeWithinCreatedAfterAndBefore(t *tes
 		"created_before": {created[b].Format(time.RFC3339Nano)}})
 	require.Equal(t, []string{a}, only(before, ids...), "created_before is before, not at")
 	after, _ := listAs(t, "backend", url.Values{"created_after": {created[b].Format(time.RFC3339Nano)}})
-	require.Equal(t, []string{c}, only(after, ids...), "created_after is after, not at")
+	require.Equal(t, []string{c, b}, only(after, ids...), "created_after is at or after")
 
 	for _, id := range []string{a, c} {
 		mustDecide(t, st.api.URL, "test", id, "cancel", "list order")
