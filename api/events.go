@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -34,8 +33,7 @@ func (s *Server) withCreatedEvent(opts *client.StartWorkflowOptions, in *workflo
 	in.Events = s.cfg.Events
 	in.Events.Created = now
 	opts.Memo[workflows.MemoEvents] = []payout.Event{payout.NewEvent(payout.EventCreated, initial, 1, now)}
-	opts.TypedSearchAttributes = temporal.NewSearchAttributes(append(workflows.SearchAttributes(initial),
-		workflows.AttrEventAt.ValueSet(now.UTC()))...)
+	opts.TypedSearchAttributes = searchAttributes(initial, workflows.AttrEventAt.ValueSet(now.UTC()))
 }
 
 // listEvents lists payout events after a cursor, for backends that pull or catch up:
@@ -78,6 +76,8 @@ func (s *Server) listEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A backend pulls the events of its own payouts only (mayReach), as it reads only those.
+	events = slices.DeleteFunc(events, func(ev payout.Event) bool { return !mayReach(caller(c), ev.Data) })
 	out := EventList{Events: events}
 	if len(out.Events) > limit {
 		out.Events, out.HasMore = out.Events[:limit], true

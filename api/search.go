@@ -12,6 +12,7 @@ const enumsReject = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 
 // searchAttributes are a new payout's search attributes, set at start so that it is findable at once; who created
 // it is set only here (the workflow never changes it).
-func searchAttributes(s payout.State) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(append(workflows.SearchAttributes(s), workflows.AttrCreatedBy.ValueSet(s.CreatedBy))...)
+func searchAttributes(s payout.State, more ...temporal.SearchAttributeUpdate) temporal.SearchAttributes {
+	updates := append(workflows.SearchAttributes(s), workflows.AttrCreatedBy.ValueSet(s.CreatedBy))
+	return temporal.NewSearchAttributes(append(updates, more...)...)
 }

@@ -68,6 +68,12 @@ func TestIdempotencyKeys_AreScopedToTheAPIKeyThatCreatedThePayout(t *testing.T) 
 		return ids[theirs.ID] && !ids[mine.ID]
 	}, 10*time.Second, 50*time.Millisecond, "a backend's list holds its own payouts only")
 
+	require.Eventually(t, func() bool {
+		ids := eventPayouts(t, "maker")
+		return ids[theirs.ID] && !ids[mine.ID]
+	}, 20*time.Second, 100*time.Millisecond, "a backend pulls the events of its own payouts only")
+	require.False(t, eventPayouts(t, "maker")[mine.ID], "never another backend's")
+
 	// Operators (keys without create) see and steer every backend's payouts.
 	require.Eventually(t, func() bool {
 		ids := listIDs(t, "alice")
@@ -131,4 +137,35 @@ func TestIdempotencyKeys_APayoutCreatedByOlderCodeIsStillFoundByItsKey(t *testin
 		require.Equal(t, http.StatusAccepted, decide(t, st.api.URL, "alice", id, "cancel", "legacy test").Status)
 		waitFor(t, id, payout.StatusCancelled)
 	}
+}
+
+// eventPayouts pulls every event GET /v1/events lists to who, and returns the payouts they are of.
+func eventPayouts(t *testing.T, who string) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	after := ""
+	for range 100 {
+		q := url.Values{"limit": {"100"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		r := do(t, st.api.URL, http.MethodGet, "/v1/events?"+q.Encode(), as(who), "")
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		var page struct {
+			Events []struct {
+				ID       string `json:"id"`
+				PayoutID string `json:"payout_id"`
+			} `json:"events"`
+			HasMore bool `json:"has_more"`
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &page))
+		for _, ev := range page.Events {
+			ids[ev.PayoutID] = true
+			after = ev.ID
+		}
+		if !page.HasMore {
+			break
+		}
+	}
+	return ids
 }
