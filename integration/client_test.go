@@ -133,3 +133,32 @@ func TestClient_CreateIsIdempotentByKeyAndErrorsAreTyped(t *testing.T) {
 	_, err = c.Wait(ctx, first.ID, pfclient.StatusAwaitingApproval)
 	require.ErrorIs(t, err, pfclient.ErrEnded, "a payout that ended is not waited for in vain")
 }
+
+func TestClient_ListsWithinCreatedAfterAndBeforeNewestFirst(t *testing.T) {
+	ctx := context.Background()
+	c := apiClient(st.api.URL, "backend")
+	first := createPayout(t, st.api.URL, t.Name()+"-1", cardPayout(cardSucceeds))
+	time.Sleep(20 * time.Millisecond)
+	second := createPayout(t, st.api.URL, t.Name()+"-2", cardPayout(cardSucceeds))
+	ours := func(params pfclient.ListParams) []string {
+		var ids []string
+		for s, err := range c.List(ctx, params) {
+			require.NoError(t, err)
+			if s.ID == first.ID || s.ID == second.ID {
+				ids = append(ids, s.ID)
+			}
+		}
+		return ids
+	}
+	window := pfclient.ListParams{CreatedAfter: first.CreatedAt, Limit: 1} // one a page: the iterator follows the tokens
+	require.Eventually(t, func() bool { return len(ours(window)) == 2 }, 10*time.Second, 50*time.Millisecond)
+	require.Equal(t, []string{second.ID, first.ID}, ours(window), "newest first, from created_after on")
+	require.Equal(t, []string{first.ID}, ours(pfclient.ListParams{CreatedAfter: first.CreatedAt, CreatedBefore: second.CreatedAt}),
+		"created_before is before")
+
+	for _, id := range []string{first.ID, second.ID} {
+		_, err := c.Wait(ctx, id, pfclient.StatusAwaitingApproval)
+		require.NoError(t, err)
+		mustDecide(t, st.api.URL, "test", id, "cancel", "list window")
+	}
+}
