@@ -133,7 +133,8 @@ func TestTracing_APayoutIsOneTraceFromTheAPIToTheProvidersHTTPCall(t *testing.T)
 }
 
 // requireNoSecret checks everything a span carries: its name, status, attributes, and its events' names and
-// attributes (a recorded error's message among them).
+// attributes (a recorded error's message among them). The secrets are named: a pattern such as
+// payout.LooksLikeCardNumber also finds a Luhn-valid run of digits in a random id (a request's, a run's).
 func requireNoSecret(t *testing.T, s tracetest.SpanStub, secrets ...string) {
 	t.Helper()
 	texts := []string{s.Name, s.Status.Description}
@@ -155,7 +156,6 @@ func requireNoSecret(t *testing.T, s tracetest.SpanStub, secrets ...string) {
 		for _, secret := range secrets {
 			require.NotContains(t, text, secret, "span %s", s.Name)
 		}
-		require.False(t, payout.LooksLikeCardNumber(text), "span %s holds a card number: %s", s.Name, text)
 	}
 }
 
