@@ -5,7 +5,7 @@ export GOFLAGS     := -buildvcs=false
 
 # Packages that do not import the Temporal server build and test in seconds, so they also run under the race
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
-FAST_PKGS = $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /internal/clustertest -e /cmd/ -e /e2e)
+FAST_PKGS = $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /internal/clustertest -e /cmd/ -e /e2e -e /internal/readmetest)
 
 .PHONY: run test test-cluster test-fast stress-servers e2e e2e-deps build lint vulncheck bench chaos histories clean
 
@@ -15,7 +15,7 @@ run: ## start Temporal + UI, worker, API and sandboxes in one process
 test: lint ## every test: unit tests (with -race), integration tests on a real in-process Temporal server, a short chaos run, the deploy test, the browser test
 	$(GO) test -race -count=1 $(FAST_PKGS)
 	cd client && $(GO) test -race -count=1 ./...
-	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/
+	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/ ./internal/readmetest/
 	$(GO) test -count=1 -timeout 20m ./internal/connecttest/
 	$(GO) test -count=1 -timeout 20m ./internal/chaos/
 	$(GO) test -count=1 -timeout 20m ./internal/deploytest/

@@ -422,7 +422,8 @@ Try a payout (card 4242424242424242 succeeds):
 
 then approve it in Temporal UI (search: PayoutStatus="awaiting_approval", More Actions → Send a Signal → confirm,
 {"by": "your name", "reason": "checked"}) or by API:
-  curl -s -X POST %[1]s/v1/payouts/<id>/confirm -H "Authorization: Bearer $PAYOUTFLOW_KEY" -d '{"reason":"checked"}'
+  curl -s -X POST %[1]s/v1/payouts/<id>/confirm -H "Authorization: Bearer $PAYOUTFLOW_KEY" \
+    -H 'Content-Type: application/json' -d '{"reason":"checked"}'
 
 `, cfg.PublicURL, cfg.APIAddr, uiURL, cfg.TemporalAddress, cfg.Namespace, sandboxAddr, absPath(cfg.DataDir), cfg.CodecURL, bepaidAddr, absPath(keyFile), mandarinAddr, metrics)
 }
