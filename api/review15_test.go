@@ -1,0 +1,78 @@
+package api_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/payoutflow/payoutflow/api"
+)
+
+// review15CardInPath sends requests with a card number in the URL path to the API and returns its JSON log and
+// the spans it made: a backend that puts a card number where a
+// payout id goes (GET /v1/payouts/<card number>, a bug on the caller's side or a probe) must not get it written to
+// the API's JSON log or to a span attribute: "a card number never appears in plain text in logs" (RULES) and "no
+// card number, phone or name in any span attribute" (issue 15, item 2). Real HTTP on loopback, the API's real
+// logger and a real OpenTelemetry SDK with an in-memory exporter.
+const review15Card = "4111111111111111"
+
+func review15CardInPath(t *testing.T, check func(t *testing.T, logs string, spans tracetest.SpanStubs)) {
+	const card = review15Card
+	for _, path := range []string{
+		"/v1/payouts/" + card,
+		"/v1/payouts/" + card + "/confirm",
+		"/webhooks/" + card,
+	} {
+		t.Run(path, func(t *testing.T) {
+			var logs bytes.Buffer
+			spans := tracetest.NewInMemoryExporter()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+			srv := httptest.NewServer(api.New(api.Config{
+				Logger:         slog.New(slog.NewJSONHandler(&logs, nil)),
+				TracerProvider: tp,
+			}))
+			defer srv.Close()
+
+			method := http.MethodGet
+			if !strings.HasPrefix(path, "/v1/payouts/"+card) || strings.HasSuffix(path, "/confirm") {
+				method = http.MethodPost
+			}
+			req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(`{}`))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer pf_unknown")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			require.GreaterOrEqual(t, resp.StatusCode, 400, "the request is refused")
+
+			check(t, logs.String(), spans.GetSpans())
+		})
+	}
+}
+
+func TestReview15_ACardNumberInTheURLPathReachesNoLogLine(t *testing.T) {
+	review15CardInPath(t, func(t *testing.T, logs string, _ tracetest.SpanStubs) {
+		for _, line := range strings.Split(logs, "\n") {
+			require.NotContains(t, line, review15Card, "the API's log holds the card number")
+		}
+	})
+}
+
+func TestReview15_ACardNumberInTheURLPathReachesNoSpanAttribute(t *testing.T) {
+	review15CardInPath(t, func(t *testing.T, _ string, spans tracetest.SpanStubs) {
+		require.NotEmpty(t, spans)
+		for _, s := range spans {
+			require.NotContains(t, s.Name, review15Card)
+			for _, a := range s.Attributes {
+				require.NotContains(t, a.Value.Emit(), review15Card, "span %q attribute %s holds the card number", s.Name, a.Key)
+			}
+		}
+	})
+}
