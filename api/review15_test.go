@@ -2,17 +2,23 @@ package api_test
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.temporal.io/sdk/client"
 
 	"github.com/payoutflow/payoutflow/api"
+	"github.com/payoutflow/payoutflow/internal/health"
 )
 
 // review15CardInPath sends requests with a card number in the URL path to the API and returns its JSON log and
@@ -75,4 +81,37 @@ func TestReview15_ACardNumberInTheURLPathReachesNoSpanAttribute(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReview15_ThePublicReadyzTellsStrangersNothingOfTheInside: the API serves /readyz on API_ADDR, behind the https
+// proxy that PUBLIC_URL names (README: "your https proxy, which forwards to the API on :8080"), without an API key.
+// Its JSON names Temporal's address, the namespace, the task queue and each provider's endpoint in its error
+// messages: anyone on the internet learns the inside's topology. The load balancer needs the status code; the
+// details belong on the operators' listener (METRICS_ADDR).
+func TestReview15_ThePublicReadyzTellsStrangersNothingOfTheInside(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	temporalAddr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // Temporal is down: its address shows in the message
+	c, err := client.NewLazyClient(client.Options{HostPort: temporalAddr, Namespace: "payouts-prod"})
+	require.NoError(t, err)
+	defer c.Close()
+	checker := health.New(health.Options{Client: c, Address: temporalAddr, Namespace: "payouts-prod",
+		TaskQueue: "payouts-internal-queue", Workers: true, Every: 50 * time.Millisecond, Timeout: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	checker.Start(ctx)
+	srv := httptest.NewServer(api.New(api.Config{Health: checker.Handler()}))
+	defer srv.Close()
+
+	var body string
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(srv.URL + "/readyz") // no API key
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `"failing"`)
+	}, 10*time.Second, 50*time.Millisecond)
+	require.NotContains(t, body, temporalAddr, "the public /readyz names Temporal's address: %s", body)
 }
