@@ -115,3 +115,32 @@ func TestReview15_ThePublicReadyzTellsStrangersNothingOfTheInside(t *testing.T) 
 	}, 10*time.Second, 50*time.Millisecond)
 	require.NotContains(t, body, temporalAddr, "the public /readyz names Temporal's address: %s", body)
 }
+
+// TestReview15_APhoneAsXRequestIdReachesNeitherALogLineNorASpan: the API takes a caller's X-Request-Id as it is
+// unless it looks like a card number, and writes it on every log line and as a span attribute. A backend that ids
+// its requests by the recipient's phone (an SBP payout's key) gets the phone into the logs and the traces, which
+// "no card number, phone or name in any span attribute" (issue 15, item 2) forbids.
+func TestReview15_APhoneAsXRequestIdReachesNeitherALogLineNorASpan(t *testing.T) {
+	const phone = "+79001234567"
+	var logs bytes.Buffer
+	spans := tracetest.NewInMemoryExporter()
+	srv := httptest.NewServer(api.New(api.Config{
+		Logger:         slog.New(slog.NewJSONHandler(&logs, nil)),
+		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)),
+	}))
+	defer srv.Close()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/payouts", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Request-Id", phone)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+
+	require.NotEqual(t, phone, resp.Header.Get("X-Request-Id"), "the phone is taken as the request id")
+	require.NotContains(t, logs.String(), strings.TrimPrefix(phone, "+"), "the API's log holds the phone")
+	for _, s := range spans.GetSpans() {
+		for _, a := range s.Attributes {
+			require.NotContains(t, a.Value.Emit(), strings.TrimPrefix(phone, "+"), "span %q attribute %s", s.Name, a.Key)
+		}
+	}
+}
