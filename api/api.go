@@ -170,7 +170,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			status = http.StatusInternalServerError
 		}
-		s.logger(c.Request().Context()).Info("http", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+		s.logger(c.Request().Context()).Info("http", "method", c.Request().Method, "path", maskedPath(c.Request().URL.Path), "status", status,
 			"duration_ms", time.Since(start).Milliseconds())
 		return err
 	}

@@ -48,7 +48,7 @@ func limited(limit, said string) echo.MiddlewareFunc {
 // methodNotAllowed is the message of a 405: the method, the path and the methods the path takes (echo has set them
 // in the Allow header).
 func methodNotAllowed(c echo.Context) string {
-	return fmt.Sprintf("%s is not allowed on %s; it takes %s", c.Request().Method, c.Request().URL.Path,
+	return fmt.Sprintf("%s is not allowed on %s; it takes %s", c.Request().Method, maskedPath(c.Request().URL.Path),
 		c.Response().Header().Get(echo.HeaderAllow))
 }
 

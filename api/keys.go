@@ -166,7 +166,7 @@ func (s *Server) authorize(scope string) echo.MiddlewareFunc {
 			}
 			key, ok := s.cfg.Keys.find(secret)
 			if !ok {
-				s.logger(c.Request().Context()).Warn("api key rejected", "remote", c.RealIP(), "path", c.Request().URL.Path)
+				s.logger(c.Request().Context()).Warn("api key rejected", "remote", c.RealIP(), "path", maskedPath(c.Request().URL.Path))
 				return apiError(http.StatusUnauthorized, "unauthorized", "the API key is not valid")
 			}
 			if !slices.Contains(key.Scopes, scope) {

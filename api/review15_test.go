@@ -63,7 +63,7 @@ func review15CardInPath(t *testing.T, check func(t *testing.T, logs string, span
 	}
 }
 
-func TestReview15_ACardNumberInTheURLPathReachesNoLogLine(t *testing.T) {
+func TestAPI_ACardNumberInTheURLPathReachesNoLogLine(t *testing.T) {
 	review15CardInPath(t, func(t *testing.T, logs string, _ tracetest.SpanStubs) {
 		for _, line := range strings.Split(logs, "\n") {
 			require.NotContains(t, line, review15Card, "the API's log holds the card number")
@@ -71,7 +71,7 @@ func TestReview15_ACardNumberInTheURLPathReachesNoLogLine(t *testing.T) {
 	})
 }
 
-func TestReview15_ACardNumberInTheURLPathReachesNoSpanAttribute(t *testing.T) {
+func TestAPI_ACardNumberInTheURLPathReachesNoSpanAttribute(t *testing.T) {
 	review15CardInPath(t, func(t *testing.T, _ string, spans tracetest.SpanStubs) {
 		require.NotEmpty(t, spans)
 		for _, s := range spans {

@@ -23,13 +23,19 @@ func traced(e *echo.Echo, tp trace.TracerProvider) http.Handler {
 }
 
 // spanRoute names the request's span by its route ("POST /v1/payouts/:id/confirm"), not by its path, which holds a
-// payout's id, and gives it the request id and the route.
+// payout's id, and gives it the request id and the route; the path otelhttp recorded (url.path) is replaced by one
+// whose card numbers are masked, as is the query when it holds one.
 func spanRoute(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		span := trace.SpanFromContext(c.Request().Context())
+		r := c.Request()
+		span := trace.SpanFromContext(r.Context())
 		route := c.Path()
-		span.SetName(c.Request().Method + " " + route)
-		span.SetAttributes(semconv.HTTPRoute(route), semconv.HTTPRequestHeader("x-request-id", RequestID(c.Request().Context())))
+		span.SetName(r.Method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route), semconv.URLPath(maskedPath(r.URL.Path)),
+			semconv.HTTPRequestHeader("x-request-id", RequestID(r.Context())))
+		if q := maskedPath(r.URL.RawQuery); q != r.URL.RawQuery {
+			span.SetAttributes(semconv.URLQuery(q))
+		}
 		return next(c)
 	}
 }
