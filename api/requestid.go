@@ -21,6 +21,11 @@ const HeaderRequestID = echo.HeaderXRequestID
 // ULIDs, a proxy's ids). Any other is replaced by one of ours.
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:/+=@-]{1,128}$`)
 
+// phoneLikeRE is a request id that may be a phone or an account number, which never reach a log line: only digits
+// (7 or more, perhaps written as a phone is: "+7-900-123-45-67"), or an international phone ("+" and 10 or more
+// digits) within an id. Hex ids (UUIDs, trace ids) that happen to hold digit runs are kept.
+var phoneLikeRE = regexp.MustCompile(`^\+?[0-9](?:[-.()]*[0-9]){6,}$|\+[0-9](?:[-.()]*[0-9]){9}`)
+
 type requestIDKey struct{}
 
 type loggerKey struct{}
@@ -31,8 +36,8 @@ type loggerKey struct{}
 func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(HeaderRequestID)
-		// A card number never reaches a log line, even as the id a caller chose.
-		if !requestIDRE.MatchString(id) || payout.LooksLikeCardNumber(id) {
+		// A card number or a phone never reaches a log line, even as the id a caller chose.
+		if !requestIDRE.MatchString(id) || payout.LooksLikeCardNumber(id) || phoneLikeRE.MatchString(id) {
 			id = newRequestID()
 		}
 		c.Response().Header().Set(HeaderRequestID, id)

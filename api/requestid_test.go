@@ -39,6 +39,9 @@ func TestRequestID_EveryAnswerCarriesOneTakenFromTheRequestWhenSafe(t *testing.T
 		{"a log injection is replaced", http.MethodGet, "/v1/payouts", "bad", "x\" level=ERROR msg=\"forged", http.StatusUnauthorized, false},
 		{"too long is replaced", http.MethodGet, "/v1/payouts", "bad", strings.Repeat("a", 129), http.StatusUnauthorized, false},
 		{"a card number is replaced", http.MethodGet, "/v1/payouts", "bad", "4242424242424242", http.StatusUnauthorized, false},
+		{"a phone is replaced", http.MethodGet, "/v1/payouts", "bad", "+7-900-123-45-67", http.StatusUnauthorized, false},
+		{"a number is replaced", http.MethodGet, "/v1/payouts", "bad", "89001234567", http.StatusUnauthorized, false},
+		{"a phone within an id is replaced", http.MethodGet, "/v1/payouts", "bad", "sbp+79001234567", http.StatusUnauthorized, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,11 +116,11 @@ func TestReview15_ThePublicReadyzTellsStrangersNothingOfTheInside(t *testing.T) 
 	require.NotContains(t, body, temporalAddr, "the public /readyz names Temporal's address: %s", body)
 }
 
-// TestReview15_APhoneAsXRequestIdReachesNeitherALogLineNorASpan: the API takes a caller's X-Request-Id as it is
+// TestAPI_APhoneAsXRequestIdReachesNeitherALogLineNorASpan: the API takes a caller's X-Request-Id as it is
 // unless it looks like a card number, and writes it on every log line and as a span attribute. A backend that ids
 // its requests by the recipient's phone (an SBP payout's key) gets the phone into the logs and the traces, which
 // "no card number, phone or name in any span attribute" (issue 15, item 2) forbids.
-func TestReview15_APhoneAsXRequestIdReachesNeitherALogLineNorASpan(t *testing.T) {
+func TestAPI_APhoneAsXRequestIdReachesNeitherALogLineNorASpan(t *testing.T) {
 	const phone = "+79001234567"
 	var logs bytes.Buffer
 	spans := tracetest.NewInMemoryExporter()
