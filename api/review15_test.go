@@ -83,12 +83,12 @@ func TestAPI_ACardNumberInTheURLPathReachesNoSpanAttribute(t *testing.T) {
 	})
 }
 
-// TestReview15_ThePublicReadyzTellsStrangersNothingOfTheInside: the API serves /readyz on API_ADDR, behind the https
+// TestAPI_ThePublicReadyzTellsStrangersNothingOfTheInside: the API serves /readyz on API_ADDR, behind the https
 // proxy that PUBLIC_URL names (README: "your https proxy, which forwards to the API on :8080"), without an API key.
 // Its JSON names Temporal's address, the namespace, the task queue and each provider's endpoint in its error
 // messages: anyone on the internet learns the inside's topology. The load balancer needs the status code; the
 // details belong on the operators' listener (METRICS_ADDR).
-func TestReview15_ThePublicReadyzTellsStrangersNothingOfTheInside(t *testing.T) {
+func TestAPI_ThePublicReadyzTellsStrangersNothingOfTheInside(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	temporalAddr := ln.Addr().String()

@@ -34,8 +34,9 @@ import (
 // probed is a process's readiness served over loopback HTTP: the API's (its own listener, with the REST API) or a
 // worker's (its operators' listener).
 type probed struct {
-	url     string
-	checker *health.Checker
+	// url is the operators' listener's; public the API's own, when it is the API.
+	url, public string
+	checker     *health.Checker
 }
 
 // healthConfig is the stack's configuration on its own task queue, with readiness checked every 100 ms.
@@ -61,7 +62,17 @@ func startAPIHealth(t *testing.T, cfg config.Config, c client.Client, reg *provi
 		Health: checker,
 	}))
 	t.Cleanup(srv.Close)
-	return probed{url: srv.URL, checker: checker}
+	// The API's /readyz names checks and statuses only; what is wrong is on the operators' listener.
+	return probed{url: opsListener(t, checker), public: srv.URL, checker: checker}
+}
+
+// opsListener serves the checker's detailed /livez and /readyz as the operators' listener does.
+func opsListener(t *testing.T, checker *health.Checker) string {
+	mux := http.NewServeMux()
+	checker.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // startWorkerHealth serves a worker's readiness checks, started, on loopback.
@@ -71,9 +82,7 @@ func startWorkerHealth(t *testing.T, cfg config.Config, c client.Client, reg *pr
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	checker.Start(ctx)
-	srv := httptest.NewServer(checker.Handler())
-	t.Cleanup(srv.Close)
-	return probed{url: srv.URL, checker: checker}
+	return probed{url: opsListener(t, checker), checker: checker}
 }
 
 // readyz asks GET /readyz.
@@ -130,6 +139,11 @@ func TestReadyz_TheAPIAndTheWorkerAreNotReadyUntilTheWorkerPolls(t *testing.T) {
 		"codec": health.OK, "provider.bank131": health.OK, "provider.bepaid": health.OK, "provider.mandarin": health.OK},
 		statusOf(checks))
 	require.Contains(t, checks[health.CheckWorkers].Message, "no worker has polled task queue \""+cfg.TaskQueue+"\"")
+	// The API's own /readyz, public, says the same by name and status, and nothing of the inside.
+	pub := do(t, apiSide.public, http.MethodGet, "/readyz", nil, "")
+	require.Equal(t, http.StatusServiceUnavailable, pub.Status)
+	require.NotContains(t, string(pub.Body), "message")
+	require.Contains(t, string(pub.Body), `{"name":"workers","status":"failing"}`)
 	checks = workerSide.waitReport(t, http.StatusServiceUnavailable, func(c map[string]health.Result) bool {
 		return c[health.CheckWorker].Status == health.Failing
 	})

@@ -107,6 +107,15 @@ type Report struct {
 // Ready reports whether no check is failing or pending.
 func (r Report) Ready() bool { return r.Status == "ready" }
 
+// Public returns r with each check's name and status only.
+func (r Report) Public() Report {
+	out := Report{Status: r.Status, Checks: make([]Result, len(r.Checks))}
+	for i, c := range r.Checks {
+		out.Checks[i] = Result{Name: c.Name, Status: c.Status}
+	}
+	return out
+}
+
 // Checker runs the checks in the background and keeps their last results.
 type Checker struct {
 	opts Options
@@ -261,15 +270,17 @@ func (c *Checker) Stuck() []string {
 	return stuck
 }
 
-// Handler serves GET /livez and GET /readyz (and HEAD): 200 when live or ready, 503 otherwise, with the reason in
-// JSON.
+// Handler serves GET /livez and GET /readyz (and HEAD) as the public listener may (API_ADDR, reached through the
+// https proxy without a key): 200 when live or ready, 503 otherwise, and of each check only its name and status;
+// what is wrong, which names the inside (Temporal's address, the namespace, endpoints), is on Register's listener.
 func (c *Checker) Handler() http.Handler {
 	mux := http.NewServeMux()
-	c.Register(mux)
+	mux.HandleFunc("GET /livez", c.ServeLive)
+	mux.HandleFunc("GET /readyz", c.ServePublicReady)
 	return mux
 }
 
-// Register adds GET /livez and GET /readyz to mux (a process's operators' listener).
+// Register adds GET /livez and GET /readyz, with each check's message, to mux (a process's operators' listener).
 func (c *Checker) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /livez", c.ServeLive)
 	mux.HandleFunc("GET /readyz", c.ServeReady)
@@ -286,13 +297,19 @@ func (c *Checker) ServeLive(w http.ResponseWriter, _ *http.Request) {
 }
 
 // ServeReady answers /readyz with the Report: 200 when ready, 503 otherwise.
-func (c *Checker) ServeReady(w http.ResponseWriter, _ *http.Request) {
-	r := c.Report()
+func (c *Checker) ServeReady(w http.ResponseWriter, _ *http.Request) { c.serveReady(w, c.Report()) }
+
+func (c *Checker) serveReady(w http.ResponseWriter, r Report) {
 	status := http.StatusOK
 	if !r.Ready() {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, r)
+}
+
+// ServePublicReady answers /readyz as ServeReady does, with each check's name and status only.
+func (c *Checker) ServePublicReady(w http.ResponseWriter, _ *http.Request) {
+	c.serveReady(w, c.Report().Public())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
