@@ -16,12 +16,12 @@ import (
 	mandarinsandbox "github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
-// TestReview15_OneProviderRefusingOurCredentialsDoesNotTakeTheAPIOutOfTheLoadBalancer: README points the load
+// TestReadyz_OneProviderRefusingOurCredentialsDoesNotTakeTheAPIOutOfTheLoadBalancer: README points the load
 // balancer at the API's /readyz (API_ADDR) and says of a provider that refuses our credentials "its payouts fail
 // meanwhile". But the API's /readyz answers 503 then, so every API instance leaves the load balancer at once (they
 // share the credentials): creates for the other providers, every provider's webhooks, approvals and reads are
 // refused too. One provider's rotated secret must be named in /readyz's JSON without making the API unready.
-func TestReview15_OneProviderRefusingOurCredentialsDoesNotTakeTheAPIOutOfTheLoadBalancer(t *testing.T) {
+func TestReadyz_OneProviderRefusingOurCredentialsDoesNotTakeTheAPIOutOfTheLoadBalancer(t *testing.T) {
 	bepaidSB := bepaidsandbox.NewSandbox(bepaidsandbox.SandboxConfig{ShopID: "r15-shop", SecretKey: "the-shops-secret"})
 	t.Cleanup(bepaidSB.Close)
 	mandarinSB := mandarinsandbox.NewSandbox(mandarinsandbox.SandboxConfig{MerchantID: "15", Secret: "the-merchants-secret"})

@@ -29,6 +29,11 @@ var (
 		Name: "payoutflow_task_queue_pollers",
 		Help: "Workers that polled the payouts' task queue in the last 2 minutes, as Temporal reports them, by task type (workflow, activity).",
 	}, []string{"type"})
+	// ProviderCredentialsOK is set by the readiness checks (internal/health), at start and every PROVIDER_CHECK_EVERY.
+	ProviderCredentialsOK = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "payoutflow_provider_credentials_ok",
+		Help: "1 when the provider accepted our credentials at the last check, 0 when it refused them, by provider.",
+	}, []string{"provider"})
 	VisibilityRefreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "payoutflow_visibility_refreshes_total",
 		Help: "Refreshes of the gauges counted from Temporal, by result (ok, failed); a failed one leaves the last counts.",
@@ -37,7 +42,7 @@ var (
 
 func init() {
 	Registry.MustRegister(NeedingAttention, AwaitingApproval, AwaitingApprovalLongerThan, Contradicted, TaskQueuePollers,
-		VisibilityRefreshes)
+		ProviderCredentialsOK, VisibilityRefreshes)
 	VisibilityRefreshes.WithLabelValues("ok")
 	VisibilityRefreshes.WithLabelValues("failed")
 }

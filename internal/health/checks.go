@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/payoutflow/payoutflow/metrics"
 	"github.com/payoutflow/payoutflow/providers"
 )
 
@@ -159,9 +160,12 @@ func (c *Checker) checkProviders(ctx context.Context) {
 		cancel()
 		switch {
 		case err == nil:
+			metrics.ProviderCredentialsOK.WithLabelValues(name).Set(1)
 			c.set(check, OK, "")
 		case errors.Is(err, providers.ErrCredentialsRefused):
-			c.set(check, Failing, name+" refuses our credentials: "+err.Error())
+			metrics.ProviderCredentialsOK.WithLabelValues(name).Set(0)
+			c.set(check, Failing, name+" refuses our credentials: "+err.Error()+
+				"; its payouts fail until they are fixed (README, Operating payoutflow: ProviderCredentialsRefused)")
 		default:
 			c.set(check, Unknown, name+" did not tell whether it accepts our credentials: "+err.Error())
 		}

@@ -22,6 +22,10 @@ import (
 )
 
 // Status is where one check stands.
+//
+// A process is ready while no check but a provider's is failing or pending: a provider refusing our credentials
+// makes it degraded (the /readyz JSON and payoutflow_provider_credentials_ok say so), not unready, since every
+// other provider's payouts, the webhooks, approvals and reads still work.
 type Status string
 
 // The statuses of a check. A process is ready when none of its checks is failing or pending.
@@ -99,13 +103,14 @@ type Result struct {
 
 // Report is the answer of /readyz.
 type Report struct {
-	// Status is "ready" or "not_ready".
+	// Status is "ready", "degraded" (ready, but a provider refuses our credentials: its payouts fail while the
+	// others' go on, so the process stays in the load balancer) or "not_ready".
 	Status string   `json:"status"`
 	Checks []Result `json:"checks"`
 }
 
-// Ready reports whether no check is failing or pending.
-func (r Report) Ready() bool { return r.Status == "ready" }
+// Ready reports whether no check but a provider's is failing or pending.
+func (r Report) Ready() bool { return r.Status != "not_ready" }
 
 // Public returns r with each check's name and status only.
 func (r Report) Public() Report {
@@ -248,7 +253,12 @@ func (c *Checker) Report() Report {
 	r := Report{Status: "ready", Checks: make([]Result, 0, len(c.order))}
 	for _, name := range c.order {
 		res := c.results[name]
-		if res.Status == Failing || res.Status == Pending {
+		switch {
+		case strings.HasPrefix(name, CheckProviderPrefix):
+			if res.Status == Failing && r.Status == "ready" {
+				r.Status = "degraded"
+			}
+		case res.Status == Failing || res.Status == Pending:
 			r.Status = "not_ready"
 		}
 		r.Checks = append(r.Checks, res)
