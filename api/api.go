@@ -76,6 +76,9 @@ type Config struct {
 	// EventsSettle is how old an event must be before GET /v1/events lists it (5s when zero).
 	Events       workflows.EventsInput
 	EventsSettle time.Duration
+	// EventsFor picks, for the API key that creates a payout, the endpoints of Events its events go to (EVENTS_FOR);
+	// nil: all of them.
+	EventsFor func(creator string) []string
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the client is the address
 	// of the connection.
 	TrustedProxies []*net.IPNet

@@ -27,10 +27,13 @@ type EventList struct {
 	HasMore bool `json:"has_more"`
 }
 
-// withCreatedEvent gives a new payout its events configuration and publishes its payout.created event with its
+// withCreatedEvent gives a new payout its events configuration (the endpoints for the API key that creates it) and publishes its payout.created event with its
 // start (memo and the PayoutEventAt search attribute), so that GET /v1/events finds it from the first moment.
 func (s *Server) withCreatedEvent(opts *client.StartWorkflowOptions, in *workflows.Input, initial payout.State, now time.Time) {
 	in.Events = s.cfg.Events
+	if s.cfg.EventsFor != nil {
+		in.Events.Endpoints = s.cfg.EventsFor(initial.CreatedBy) // its backend's endpoints, never another's
+	}
 	in.Events.Created = now
 	opts.Memo[workflows.MemoEvents] = []payout.Event{payout.NewEvent(payout.EventCreated, initial, 1, now)}
 	opts.TypedSearchAttributes = searchAttributes(initial, workflows.AttrEventAt.ValueSet(now.UTC()))

@@ -228,6 +228,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		WatchEvery:      cfg.WatchEvery,
 		Events:          workflows.EventsInput{Endpoints: cfg.Events.URLs(), RetryMax: cfg.Events.RetryMax},
 		EventsSettle:    cfg.Events.Settle,
+		EventsFor:       cfg.Events.URLsFor,
 		TrustedProxies:  cfg.TrustedProxies,
 		Providers:       a.Providers,
 		Logger:          a.Logger,

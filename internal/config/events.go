@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -25,6 +26,23 @@ type Events struct {
 type EventEndpoint struct {
 	URL     string
 	Secrets []string
+	// For is the name of the API key whose payouts the endpoint gets (EVENTS_FOR), or EveryPayout.
+	For string
+}
+
+// EveryPayout is the EVENTS_FOR entry of an endpoint that gets the events of every payout, whoever created it.
+const EveryPayout = "*"
+
+// URLsFor are the URLs of the endpoints that get the events of a payout the API key named creator created: its
+// backend's and those for every payout, in EVENTS_URL's order.
+func (e Events) URLsFor(creator string) []string {
+	var urls []string
+	for _, ep := range e.Endpoints {
+		if ep.For == EveryPayout || ep.For == creator {
+			urls = append(urls, ep.URL)
+		}
+	}
+	return urls
 }
 
 // URLs are the endpoints' URLs, in EVENTS_URL's order.
@@ -36,10 +54,13 @@ func (e Events) URLs() []string {
 	return urls
 }
 
+// keyNameRE is what an API key's name may be (api/keys.go holds the same rule).
+var keyNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$`)
+
 // minEventSecret is the shortest secret EVENTS_SECRET takes.
 const minEventSecret = 16
 
-// loadEvents reads EVENTS_URL (comma-separated URLs), EVENTS_SECRET (comma-separated, one per URL in the same
+// loadEvents reads EVENTS_URL (comma-separated URLs), EVENTS_FOR (whose payouts each gets), EVENTS_SECRET (comma-separated, one per URL in the same
 // order; several secrets of one endpoint separated by spaces, the signing one first), EVENTS_RETRY_MAX,
 // EVENTS_TIMEOUT and EVENTS_SETTLE. Outside make run every URL must be https.
 func loadEvents(dev bool) (Events, error) {
@@ -58,6 +79,22 @@ func loadEvents(dev bool) (Events, error) {
 	if len(urls) != len(secrets) {
 		return e, fmt.Errorf("EVENTS_SECRET: %d secrets for %d URLs in EVENTS_URL: give one per URL, in the same order, "+
 			"separated by commas", len(secrets), len(urls))
+	}
+	owners := list(os.Getenv("EVENTS_FOR"))
+	if len(owners) == 0 {
+		owners = make([]string, len(urls))
+		for i := range owners {
+			owners[i] = EveryPayout
+		}
+	}
+	if len(owners) != len(urls) {
+		return e, fmt.Errorf("EVENTS_FOR: %d entries for %d URLs in EVENTS_URL: give for each URL, in the same order, "+
+			"the API key name whose payouts it gets, or * for every payout", len(owners), len(urls))
+	}
+	for i, o := range owners {
+		if o != EveryPayout && !keyNameRE.MatchString(o) {
+			return e, fmt.Errorf("EVENTS_FOR: entry %d is neither an API key name nor *", i+1)
+		}
 	}
 	seen := map[string]bool{}
 	for i, raw := range urls {
@@ -80,7 +117,7 @@ func loadEvents(dev bool) (Events, error) {
 				return e, fmt.Errorf("EVENTS_SECRET: the secret of entry %d (%s) is shorter than %d characters", i+1, u.Host, minEventSecret)
 			}
 		}
-		e.Endpoints = append(e.Endpoints, EventEndpoint{URL: raw, Secrets: ss})
+		e.Endpoints = append(e.Endpoints, EventEndpoint{URL: raw, Secrets: ss, For: owners[i]})
 	}
 	return e, nil
 }
