@@ -12,13 +12,13 @@ FAST_PKGS = $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) list ./... | grep -v -e /in
 run: ## start Temporal + UI, worker, API and sandboxes in one process
 	$(GO) run ./cmd/dev
 
-test: lint ## every test: unit tests (with -race), integration tests on a real in-process Temporal server, a short chaos run, the deploy test, the browser test
+test: lint ## every test: unit tests (with -race), integration tests on a real in-process Temporal server, a short chaos run, the deploy and commands' tests, the browser test
 	$(GO) test -race -count=1 $(FAST_PKGS)
 	cd client && $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -timeout 20m ./integration/ ./internal/devserver/ ./internal/readmetest/
 	$(GO) test -count=1 -timeout 20m ./internal/connecttest/
 	$(GO) test -count=1 -timeout 20m ./internal/chaos/
-	$(GO) test -count=1 -timeout 20m ./internal/deploytest/
+	$(GO) test -count=1 -timeout 20m ./internal/deploytest/ ./cmd/...
 	$(GO) test -count=1 -timeout 30m ./e2e/
 
 test-cluster: ## the production topology: Temporal server on PostgreSQL (installed if missing), two workers, the API; a worker killed mid-run
