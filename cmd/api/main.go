@@ -56,7 +56,9 @@ func run() error {
 		return err
 	}
 	defer stopOps()
-	c, dc, err := cfg.Dial(cd, log)
+	// Connected lazily: with Temporal down at start the API still serves its probes (readiness: temporal failing)
+	// and its calls work once Temporal answers.
+	c, dc, err := cfg.DialLazy(cd, log)
 	if err != nil {
 		return err
 	}

@@ -61,11 +61,11 @@ func review15Env(t *testing.T, dir, metricsAddr string) []string {
 		"LOG_FORMAT=json")
 }
 
-// TestReview15_ProbesAnswerWhenTemporalIsDownAtStart: README says /livez looks at nothing outside the process
+// TestCommands_ProbesAnswerWhenTemporalIsDownAtStart: README says /livez looks at nothing outside the process
 // ("Temporal down never restarts it") and /readyz's `temporal` check says "the frontend does not answer". An
 // orchestrator starting the API or the worker while Temporal is down (a cluster restart, a deploy that starts
 // both) must see the process live and not ready, with the reason, not a process that exits.
-func TestReview15_ProbesAnswerWhenTemporalIsDownAtStart(t *testing.T) {
+func TestCommands_ProbesAnswerWhenTemporalIsDownAtStart(t *testing.T) {
 	dir := review15Build(t)
 	for _, bin := range []string{"api", "worker"} {
 		t.Run(bin, func(t *testing.T) {

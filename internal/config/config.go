@@ -360,6 +360,17 @@ func (c Config) Codec(createIfMissing bool) (*codec.Codec, []codec.Key, error) {
 
 // Dial connects to Temporal with the codec on payloads and on failure messages.
 func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converter.DataConverter, error) {
+	return c.dial(cd, log, client.Dial)
+}
+
+// DialLazy is Dial without waiting for Temporal: the client connects on its first call and again on each call
+// until Temporal answers, so that a process started while Temporal is down serves its probes (readiness says
+// temporal failing) and goes on once it is up. It fails only on options that can never work.
+func (c Config) DialLazy(cd *codec.Codec, log *slog.Logger) (client.Client, converter.DataConverter, error) {
+	return c.dial(cd, log, client.NewLazyClient)
+}
+
+func (c Config) dial(cd *codec.Codec, log *slog.Logger, dial func(client.Options) (client.Client, error)) (client.Client, converter.DataConverter, error) {
 	dc := codec.DataConverter(cd)
 	opts := c.temporal.options // TLS, API key and headers as configured (temporal.go)
 	opts.HostPort, opts.Namespace = c.TemporalAddress, c.Namespace
@@ -369,7 +380,7 @@ func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converte
 	if err := c.traceClient(&opts); err != nil {
 		return nil, nil, err
 	}
-	cl, err := client.Dial(opts)
+	cl, err := dial(opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial Temporal at %s (TEMPORAL_ADDRESS, namespace %s, %s): %w; %s",
 			c.TemporalAddress, c.Namespace, c.TemporalTLS(), err, dialHint(opts, err))
