@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/payoutflow/payoutflow/internal/app"
@@ -50,7 +52,9 @@ func run() error {
 		return err
 	}
 	defer stopOps()
-	c, _, err := cfg.Dial(cd, log)
+	// Connected lazily: with Temporal down at start, or the namespace not there yet, the worker serves its probes
+	// (readiness says which) and starts polling once both are.
+	c, _, err := cfg.DialLazy(cd, log)
 	if err != nil {
 		return err
 	}
@@ -61,12 +65,43 @@ func run() error {
 	checker := app.WorkerHealth(cfg, app.Health{Client: c, Codec: cd, Providers: ps, Logger: log})
 	checker.Start(checks)
 	checker.Register(opsMux)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := workflows.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
-		return err
+	interrupt := worker.InterruptCh()
+	if !ensureSearchAttributes(c, cfg.Namespace, interrupt, log) {
+		return nil
 	}
 	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "connection", cfg.TemporalTLS(),
 		"task_queue", cfg.TaskQueue, "metrics", metricsAddr)
-	return app.NewWorkerWithEvents(c, cfg.TaskQueue, codecKeys, cfg.Events, ps.Providers()...).Run(worker.InterruptCh())
+	return app.NewWorkerWithEvents(c, cfg.TaskQueue, codecKeys, cfg.Events, ps.Providers()...).Run(interrupt)
+}
+
+// setupRetry is how often the worker retries its setup while Temporal or the namespace is not there; setupLog how
+// often it says so.
+const setupRetry, setupLog = 2 * time.Second, time.Minute
+
+// ensureSearchAttributes sets up the namespace's search attributes, retrying until it can (Temporal up, the
+// namespace created) or the worker is interrupted (false). A person must act meanwhile: it logs at ERROR, once a
+// minute.
+func ensureSearchAttributes(c client.Client, namespace string, interrupt <-chan interface{}, log *slog.Logger) bool {
+	var logged time.Time
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := workflows.EnsureSearchAttributes(ctx, c, namespace)
+		cancel()
+		if err == nil {
+			if !logged.IsZero() {
+				log.Info("worker setup done: Temporal and the namespace answer", "namespace", namespace)
+			}
+			return true
+		}
+		if time.Since(logged) >= setupLog {
+			log.Error("worker cannot start polling: Temporal or the namespace is not there; retrying (see /readyz on METRICS_ADDR)",
+				"namespace", namespace, "error", err)
+			logged = time.Now()
+		}
+		select {
+		case <-interrupt:
+			return false
+		case <-time.After(setupRetry):
+		}
+	}
 }

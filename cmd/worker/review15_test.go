@@ -29,11 +29,11 @@ func review15FreeAddr(t *testing.T) string {
 	return addr
 }
 
-// TestReview15_WorkerReadinessSaysTheNamespaceIsMissing: README's readiness table says the `namespace` check fails
+// TestWorker_ReadinessSaysTheNamespaceIsMissing: README's readiness table says the `namespace` check fails
 // when TEMPORAL_NAMESPACE does not exist, and the worker's /readyz is where an operator looks for the worker. A
 // worker deployed with a namespace that is not created yet (a typo, a new environment) must stay up, live and not
 // ready, naming the namespace: not exit.
-func TestReview15_WorkerReadinessSaysTheNamespaceIsMissing(t *testing.T) {
+func TestWorker_ReadinessSaysTheNamespaceIsMissing(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "worker"), ".").CombinedOutput()
 	require.NoError(t, err, "go build:\n%s", out)
