@@ -3,6 +3,7 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -363,10 +364,19 @@ func (c Config) Dial(cd *codec.Codec, log *slog.Logger) (client.Client, converte
 	return c.dial(cd, log, client.Dial)
 }
 
-// DialLazy is Dial without waiting for Temporal: the client connects on its first call and again on each call
-// until Temporal answers, so that a process started while Temporal is down serves its probes (readiness says
-// temporal failing) and goes on once it is up. It fails only on options that can never work.
+// DialLazy is Dial that does not fail when nothing answers at TEMPORAL_ADDRESS: it then returns a client that
+// connects on its first call and again on each call until Temporal answers, so that a process started while
+// Temporal is down serves its probes (readiness says temporal failing) and goes on once it is up. What can never
+// work (an untrusted certificate, a refused client certificate, ...) fails as Dial does.
 func (c Config) DialLazy(cd *codec.Codec, log *slog.Logger) (client.Client, converter.DataConverter, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl, dc, err := c.dial(cd, log, func(o client.Options) (client.Client, error) { return client.DialContext(ctx, o) })
+	if err == nil || !strings.Contains(err.Error(), hintNothingAnswers) {
+		return cl, dc, err
+	}
+	log.Warn("Temporal does not answer: serving the probes (/readyz: temporal failing) and connecting in the background",
+		"temporal", c.TemporalAddress, "error", err)
 	return c.dial(cd, log, client.NewLazyClient)
 }
 

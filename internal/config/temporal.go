@@ -189,6 +189,10 @@ func (c Config) EmbeddedTemporal() error {
 }
 
 // dialHint says what to check when the client cannot reach Temporal, from what it tried and how it failed.
+// hintNothingAnswers is dialHint's for an address where nothing answers (yet): Temporal down, not a misconfiguration
+// that can never work.
+const hintNothingAnswers = "nothing answers there: check TEMPORAL_ADDRESS"
+
 func dialHint(o client.Options, err error) string {
 	msg := err.Error()
 	has := func(subs ...string) bool {
@@ -208,7 +212,7 @@ func dialHint(o client.Options, err error) string {
 	case has("certificate required", "bad certificate", "unknown certificate authority"):
 		return "the frontend wants a client certificate (mTLS) and refused ours or none: " + mtls
 	case has("connection refused", "no such host", "i/o timeout", "context deadline exceeded"):
-		return "nothing answers there: check TEMPORAL_ADDRESS"
+		return hintNothingAnswers
 	case tc == nil:
 		return "the connection is plaintext: if the frontend takes TLS, set TEMPORAL_TLS=true (and " +
 			"TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA)"
