@@ -88,10 +88,20 @@ func TestMetrics_OnePayoutOfEachProviderShowsInEveryMetricTheRulesAndTheDashboar
 		for provider := range payouts {
 			require.Equal(t, 1.0, apiSide.value("payoutflow_payouts_created_total", "provider", provider, "method", methods[provider]),
 				"%s: %v", provider, apiSide.families["payoutflow_payouts_created_total"])
-			require.Equal(t, 1.0, worker.value("payoutflow_payouts_finished_total", "provider", provider, "method", methods[provider],
-				"status", "succeeded", "failure_code", "none"), "%s: %v", provider, worker.families["payoutflow_payouts_finished_total"])
-			require.Equal(t, 1.0, worker.value("payoutflow_payout_duration_seconds_count", "provider", provider, "status", "succeeded"), provider)
-			require.Equal(t, 1.0, worker.value("payoutflow_approval_wait_seconds_count", "provider", provider), provider)
+			// The workflow's metrics are at least once: a workflow task that timed out or was retried after the
+			// change (a slow, loaded machine) emits them again. Once is the rule; twice is the retry; more is a bug.
+			for _, m := range []struct {
+				name   string
+				labels []string
+			}{
+				{"payoutflow_payouts_finished_total", []string{"provider", provider, "method", methods[provider], "status", "succeeded", "failure_code", "none"}},
+				{"payoutflow_payout_duration_seconds_count", []string{"provider", provider, "status", "succeeded"}},
+				{"payoutflow_approval_wait_seconds_count", []string{"provider", provider}},
+			} {
+				v := worker.value(m.name, m.labels...)
+				require.True(t, v == 1 || v == 2, "%s %s: %v, want 1 (2 after a retried workflow task): %v", provider, m.name, v,
+					worker.families[m.name])
+			}
 			require.GreaterOrEqual(t, worker.value("payoutflow_provider_calls_total", "provider", provider, "outcome", "ok"), 1.0, provider)
 			require.Zero(t, worker.value("payoutflow_provider_calls_total", "provider", provider, "outcome", "unknown"), provider)
 			require.GreaterOrEqual(t, apiSide.value("payoutflow_webhooks_total", "provider", provider, "result", "accepted"), 1.0, provider)
