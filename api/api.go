@@ -173,8 +173,12 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			status = http.StatusInternalServerError
 		}
-		s.logger(c.Request().Context()).Info("http", "method", c.Request().Method, "path", maskedPath(c.Request().URL.Path), "status", status,
-			"duration_ms", time.Since(start).Milliseconds())
+		level := slog.LevelInfo
+		if probePaths[c.Path()] {
+			level = slog.LevelDebug // every few seconds, from the load balancer and the orchestrator
+		}
+		s.logger(c.Request().Context()).Log(c.Request().Context(), level, "http", "method", c.Request().Method,
+			"path", maskedPath(c.Request().URL.Path), "status", status, "duration_ms", time.Since(start).Milliseconds())
 		return err
 	}
 }

@@ -10,3 +10,6 @@ func maskedPath(p string) string {
 	}
 	return string(payout.MaskCardNumbers([]byte(p)))
 }
+
+// probePaths are the routes probes hit every few seconds, access-logged at DEBUG only.
+var probePaths = map[string]bool{"/livez": true, "/readyz": true, "/healthz": true}
