@@ -20,8 +20,13 @@ import (
 )
 
 // checkTemporal checks Temporal, then what needs it (the namespace, then the task queue's pollers), and the codec.
+// A round cut short by ctx (the process stopping) records and logs nothing.
 func (c *Checker) checkTemporal(ctx context.Context) {
-	defer c.checkCodec()
+	defer func() {
+		if ctx.Err() == nil {
+			c.checkCodec()
+		}
+	}()
 	dependent := []string{CheckNamespace}
 	if c.opts.Workers {
 		dependent = append(dependent, CheckWorkers)
@@ -38,6 +43,9 @@ func (c *Checker) checkTemporal(ctx context.Context) {
 	cctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	_, err := c.opts.Client.CheckHealth(cctx, &client.CheckHealthRequest{})
 	cancel()
+	if ctx.Err() != nil {
+		return
+	}
 	if err != nil {
 		c.set(CheckTemporal, Failing, fmt.Sprintf("Temporal at %s does not answer: %v", c.opts.Address, err))
 		skip(dependent, "not checked: Temporal does not answer")
@@ -45,7 +53,11 @@ func (c *Checker) checkTemporal(ctx context.Context) {
 	}
 	c.set(CheckTemporal, OK, "")
 
-	if msg := c.namespaceProblem(ctx); msg != "" {
+	msg := c.namespaceProblem(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	if msg != "" {
 		c.set(CheckNamespace, Failing, msg)
 		skip(dependent[1:], "not checked: the namespace is missing")
 		return
@@ -92,6 +104,9 @@ func (c *Checker) checkPollers(ctx context.Context, name, identity string) {
 		cctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 		resp, err := c.opts.Client.DescribeTaskQueue(cctx, c.opts.TaskQueue, typ)
 		cancel()
+		if ctx.Err() != nil {
+			return
+		}
 		if err != nil {
 			c.set(name, Failing, fmt.Sprintf("describe task queue %q: %v", c.opts.TaskQueue, err))
 			return
@@ -158,6 +173,9 @@ func (c *Checker) checkProviders(ctx context.Context) {
 		cctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 		err := checker.CheckCredentials(cctx)
 		cancel()
+		if ctx.Err() != nil {
+			return
+		}
 		switch {
 		case err == nil:
 			metrics.ProviderCredentialsOK.WithLabelValues(name).Set(1)

@@ -1,8 +1,10 @@
 package health
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -87,4 +89,23 @@ func TestStart_RetriesSoonWhileTemporalChecksFail(t *testing.T) {
 		return len(rounds) >= 2
 	}, 5*time.Second, 20*time.Millisecond, "Temporal was checked again within RetryEvery, not after Every")
 	require.Contains(t, checker.Report().Checks[0].Message, "Temporal at "+addr+" does not answer")
+}
+
+func TestCheckTemporal_AtShutdownRecordsAndLogsNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	c, err := client.NewLazyClient(client.Options{HostPort: addr})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	var logs bytes.Buffer
+	checker := New(Options{Client: c, Address: addr, Namespace: "default", Workers: true, Timeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the process is stopping: a round cut short is not a finding
+
+	checker.checkTemporal(ctx)
+	require.NotContains(t, logs.String(), "level=WARN", logs.String())
+	require.Equal(t, Pending, checker.Report().Checks[0].Status)
 }
