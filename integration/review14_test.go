@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	tclient "go.temporal.io/sdk/client"
 
@@ -204,4 +205,43 @@ func TestReview14_APullingBackendSeesEveryPayoutsCreatedEvent(t *testing.T) {
 	require.Equal(t, []string{client.EventPayoutCreated, client.EventPayoutAwaitingApproval}, seen[fastID])
 	require.Equal(t, []string{client.EventPayoutCreated, client.EventPayoutAwaitingApproval}, seen[id],
 		"the backend following the list missed the slow-started payout's payout.created")
+}
+
+// Review 14: a payout that continued as new (a long wait for its provider) is one payout: the list, read through
+// the client's iterator, gives it once, with its current status. Visibility holds one execution per run, and the
+// list's query does not leave out the runs that continued as new.
+func TestReview14_AContinuedPayoutIsListedOnceWithItsCurrentStatus(t *testing.T) {
+	st.sandbox.SetNoWebhooks(true)
+	t.Cleanup(func() { st.sandbox.SetNoWebhooks(false) })
+	cfg := st.cfg
+	cfg.PollAfter, cfg.PollMax, cfg.PollsPerRun = 5*time.Millisecond, 5*time.Millisecond, 3
+	base := newServer(t, st.newAPI(cfg))
+	id := createNew(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
+	waitFor(t, id, payout.StatusAwaitingApproval)
+	mustDecide(t, base, "alice", id, "confirm", "checked")
+	waitFor(t, id, payout.StatusSucceeded)
+	require.GreaterOrEqual(t, len(runsOf(t, id)), 2, "the payout continued as new")
+
+	c := apiClient(base, "backend")
+	var statuses []client.Status
+	require.Eventually(t, func() bool {
+		statuses = nil
+		for s, err := range c.List(context.Background(), client.ListParams{Provider: "bank131", Limit: 100}) {
+			require.NoError(t, err)
+			if s.ID == id {
+				statuses = append(statuses, s.Status)
+			}
+		}
+		return len(statuses) > 0 && statuses[0] == client.StatusSucceeded
+	}, 10*time.Second, 200*time.Millisecond)
+	assert.Equal(t, []client.Status{client.StatusSucceeded}, statuses, "payout %s listed once per run", id)
+
+	var stale []client.Status
+	for s, err := range c.List(context.Background(), client.ListParams{Status: client.StatusNeedsAttention, Limit: 100}) {
+		require.NoError(t, err)
+		if s.ID == id {
+			stale = append(stale, s.Status)
+		}
+	}
+	require.Empty(t, stale, "a succeeded payout is not listed as needing attention")
 }
