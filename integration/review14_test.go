@@ -245,3 +245,12 @@ func TestReview14_AContinuedPayoutIsListedOnceWithItsCurrentStatus(t *testing.T)
 	}
 	require.Empty(t, stale, "a succeeded payout is not listed as needing attention")
 }
+
+// Review 14: the contract lists created_after and created_before on GET /v1/payouts and the client sends them; the
+// API must take them. (The contract transport cannot see this drift: 400 is a declared answer.)
+func TestReview14_TheListTakesTheCreationBoundsTheContractAndClientOffer(t *testing.T) {
+	c := apiClient(st.api.URL, "backend")
+	for _, err := range c.List(context.Background(), client.ListParams{CreatedAfter: time.Now().Add(-time.Hour), CreatedBefore: time.Now(), Limit: 5}) {
+		require.NoError(t, err)
+	}
+}
