@@ -124,7 +124,8 @@ func New(cfg Config) http.Handler {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(s.log)
-	e.Use(s.requestID, middleware.Recover(), s.accessLog, bodyLimits())
+	e.Pre(headAsGet)
+	e.Use(s.requestID, noOptions, middleware.Recover(), s.accessLog, bodyLimits())
 
 	e.GET("/healthz", s.health)
 	s.probes(e)
