@@ -40,8 +40,11 @@ func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua
 // WithRetry sets how requests that are safe to repeat are retried.
 func WithRetry(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
 
+// minPoll is the shortest pause Wait takes between reads.
+const minPoll = 10 * time.Millisecond
+
 // WithPolling sets how often Wait reads a payout: after first, then half as long again each time up to most. The
-// default is 200 ms up to 5 s.
+// default is 200 ms up to 5 s; a first pause under 10 ms is taken as 10 ms.
 func WithPolling(first, most time.Duration) Option {
 	return func(c *Client) { c.pollMin, c.pollMax = first, max(first, most) }
 }
@@ -63,9 +66,8 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	if c.pollMin <= 0 {
-		c.pollMin, c.pollMax = 10*time.Millisecond, max(c.pollMax, 10*time.Millisecond)
-	}
+	c.pollMin = max(c.pollMin, minPoll)
+	c.pollMax = max(c.pollMax, c.pollMin)
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}

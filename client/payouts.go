@@ -266,6 +266,6 @@ func (c *Client) Wait(ctx context.Context, id string, until ...Status) (*Payout,
 			return last, fmt.Errorf("payoutflow: wait for payout %s (last seen %q): %w", id, status, ctx.Err())
 		case <-t.C:
 		}
-		wait = min(wait*3/2, c.pollMax)
+		wait = min(max(wait*3/2, wait+minPoll/2), c.pollMax)
 	}
 }
