@@ -11,18 +11,22 @@ import (
 // path taking GET answers HEAD as GET does, without the body. Anything else, OPTIONS included (the API serves no
 // browser, so no CORS), is 405 naming the path's methods in Allow.
 
-// headAsGet routes a HEAD request as the GET of its path. The handler sees GET; net/http, which still holds the
-// HEAD request, sends the status and headers and drops the body.
+// headAsGet (a Pre middleware: before routing) serves a HEAD request as the GET of its path, the body dropped.
+// Echo routes by the method of the request net/http gave it, so that request is the one changed.
 func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if r := c.Request(); r.Method == http.MethodHead {
-			get := r.WithContext(r.Context())
-			get.Method = http.MethodGet
-			c.SetRequest(get)
+			r.Method = http.MethodGet
+			c.Response().Writer = bodiless{c.Response().Writer}
 		}
 		return next(c)
 	}
 }
+
+// bodiless is a ResponseWriter that sends the status and headers and drops the body.
+type bodiless struct{ http.ResponseWriter }
+
+func (b bodiless) Write(p []byte) (int, error) { return len(p), nil }
 
 // noOptions answers OPTIONS 405 like any method a path does not take, and leaves OPTIONS out of every 405's Allow
 // (echo's router answers OPTIONS 204 by itself and lists it).
