@@ -53,7 +53,8 @@ func (s *Server) listPayouts(c echo.Context) error {
 			return fieldError(http.StatusBadRequest, name, "unknown_parameter", name+" is not a filter of this list")
 		}
 	}
-	clauses := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.WorkflowName)}
+	// A payout that continued as new has one execution per run; its current run alone says how it stands.
+	clauses := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.WorkflowName), "ExecutionStatus != 'ContinuedAsNew'"}
 	if me := caller(c); isBackend(me) {
 		// A backend lists the payouts it created (key names hold no quote: keyNameRE).
 		clauses = append(clauses, fmt.Sprintf("%s = '%s'", workflows.AttrCreatedBy.GetName(), me.Name))
