@@ -79,6 +79,9 @@ type Config struct {
 	// EventsFor picks, for the API key that creates a payout, the endpoints of Events its events go to (EVENTS_FOR);
 	// nil: all of them.
 	EventsFor func(creator string) []string
+	// EventsCommitBound is the longest an event takes from its stamp to its commit (10s when zero): a payout's
+	// start is given at most that long, and its workflow tasks time out after it (README, "Events").
+	EventsCommitBound time.Duration
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the client is the address
 	// of the connection.
 	TrustedProxies []*net.IPNet
@@ -269,7 +272,9 @@ func (s *Server) createPayout(c echo.Context) error {
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker
 	s.withCreatedEvent(&opts, &in, initial, now)
-	run, err := s.cfg.Client.ExecuteWorkflow(c.Request().Context(), opts, workflows.WorkflowName, in)
+	startCtx, cancel := context.WithDeadline(c.Request().Context(), now.Add(s.eventsCommitBound()))
+	run, err := s.cfg.Client.ExecuteWorkflow(startCtx, opts, workflows.WorkflowName, in)
+	cancel()
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:

@@ -27,9 +27,24 @@ type EventList struct {
 	HasMore bool `json:"has_more"`
 }
 
+// defaultEventsCommitBound is Config.EventsCommitBound when zero: Temporal's default workflow task timeout.
+const defaultEventsCommitBound = 10 * time.Second
+
+// eventsCommitBound is the longest an event takes from its stamp to its commit: the API stamps payout.created
+// before the start, which it gives that long (its deadline), and a workflow stamps its events with workflow.Now,
+// the start of the task whose completion commits them, which times out after that long (WorkflowTaskTimeout).
+func (s *Server) eventsCommitBound() time.Duration {
+	if s.cfg.EventsCommitBound > 0 {
+		return s.cfg.EventsCommitBound
+	}
+	return defaultEventsCommitBound
+}
+
 // withCreatedEvent gives a new payout its events configuration (the endpoints for the API key that creates it) and publishes its payout.created event with its
-// start (memo and the PayoutEventAt search attribute), so that GET /v1/events finds it from the first moment.
+// start (memo and the PayoutEventAt search attribute), so that GET /v1/events finds it from the first moment. Its
+// workflow tasks time out after the events' commit bound.
 func (s *Server) withCreatedEvent(opts *client.StartWorkflowOptions, in *workflows.Input, initial payout.State, now time.Time) {
+	opts.WorkflowTaskTimeout = s.eventsCommitBound()
 	in.Events = s.cfg.Events
 	if s.cfg.EventsFor != nil {
 		in.Events.Endpoints = s.cfg.EventsFor(initial.CreatedBy) // its backend's endpoints, never another's
@@ -42,8 +57,8 @@ func (s *Server) withCreatedEvent(opts *client.StartWorkflowOptions, in *workflo
 // listEvents lists payout events after a cursor, for backends that pull or catch up:
 // GET /v1/events?after=<event id>&limit=20. It reads what the payouts published (memo and PayoutEventAt), never
 // their workflows: the payouts whose last event is no older than the cursor, their events after it, sorted by id.
-// An event is listed once it is EventsSettle old, so that one the visibility store shows late is never passed by
-// a cursor.
+// An event is listed once it is EventsCommitBound + EventsSettle old: committed by then (eventsCommitBound), and
+// shown by the visibility store within EventsSettle, it is never passed by a cursor.
 func (s *Server) listEvents(c echo.Context) error {
 	q := c.QueryParams()
 	for name := range q {
@@ -74,7 +89,7 @@ func (s *Server) listEvents(c echo.Context) error {
 	if settle <= 0 {
 		settle = defaultEventsSettle
 	}
-	until := time.Now().Add(-settle)
+	until := time.Now().Add(-settle - s.eventsCommitBound())
 	events, err := s.eventsAfter(c.Request().Context(), from, after, until)
 	if err != nil {
 		return err

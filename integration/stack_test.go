@@ -223,7 +223,8 @@ func startStack() (*stack, func(), error) {
 	s.mandarinHooks = mandarin.NewWebhooks("4242", "it-mandarin-secret")
 
 	s.cfg = config.Config{TaskQueue: "payouts-it", UIOrigin: "http://127.0.0.1:8233", ApprovalTimeout: time.Hour,
-		PollAfter: time.Minute, WatchEvery: 100 * time.Millisecond, Mandarin: config.Mandarin{BalanceCheck: "off"}}
+		PollAfter: time.Minute, WatchEvery: 100 * time.Millisecond, Mandarin: config.Mandarin{BalanceCheck: "off"},
+		Events: config.Events{Settle: time.Second, CommitBound: 3 * time.Second}}
 	// The API's handler is set once the providers, which need its URL, are built.
 	apiHandler := &switchHandler{}
 	s.api = httptest.NewServer(apiHandler)

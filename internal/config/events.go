@@ -20,6 +20,9 @@ type Events struct {
 	// Settle is EVENTS_SETTLE: how old an event must be before GET /v1/events lists it (5s), so that a cursor never
 	// passes an event that Temporal's visibility shows late.
 	Settle time.Duration
+	// CommitBound is EVENTS_COMMIT_BOUND: the longest an event takes from its stamp to its commit (10s, at most
+	// 120s): the API gives a payout's start at most that long, and a payout's workflow task times out after it.
+	CommitBound time.Duration
 }
 
 // EventEndpoint is one endpoint and its signing secrets, the current one first (more while rotating).
@@ -62,7 +65,7 @@ const minEventSecret = 16
 
 // loadEvents reads EVENTS_URL (comma-separated URLs), EVENTS_FOR (whose payouts each gets), EVENTS_SECRET (comma-separated, one per URL in the same
 // order; several secrets of one endpoint separated by spaces, the signing one first), EVENTS_RETRY_MAX,
-// EVENTS_TIMEOUT and EVENTS_SETTLE. Outside make run every URL must be https.
+// EVENTS_TIMEOUT, EVENTS_SETTLE and EVENTS_COMMIT_BOUND. Outside make run every URL must be https.
 func loadEvents(dev bool) (Events, error) {
 	var e Events
 	var err error
@@ -74,6 +77,12 @@ func loadEvents(dev bool) (Events, error) {
 	}
 	if e.Settle, err = duration("EVENTS_SETTLE", 5*time.Second); err != nil {
 		return e, err
+	}
+	if e.CommitBound, err = duration("EVENTS_COMMIT_BOUND", 10*time.Second); err != nil {
+		return e, err
+	}
+	if e.CommitBound > 120*time.Second {
+		return e, fmt.Errorf("EVENTS_COMMIT_BOUND: %s is over 120s, Temporal's longest workflow task timeout", e.CommitBound)
 	}
 	urls, secrets := list(os.Getenv("EVENTS_URL")), list(os.Getenv("EVENTS_SECRET"))
 	if len(urls) != len(secrets) {
