@@ -86,7 +86,7 @@ func eventsAPI(t *testing.T, receivers ...*receiver) string {
 	cfg.TaskQueue = "events-" + strings.ReplaceAll(t.Name(), "/", "-")
 	cfg.Events = config.Events{Timeout: 500 * time.Millisecond, RetryMax: 200 * time.Millisecond, Settle: 300 * time.Millisecond, CommitBound: 3 * time.Second}
 	for _, r := range receivers {
-		cfg.Events.Endpoints = append(cfg.Events.Endpoints, config.EventEndpoint{URL: r.srv.URL + "/payoutflow", Secrets: []string{r.secret}})
+		cfg.Events.Endpoints = append(cfg.Events.Endpoints, config.EventEndpoint{URL: r.srv.URL + "/payoutflow", Secrets: []string{r.secret}, For: config.EveryPayout})
 	}
 	w := app.NewWorkerWithEvents(st.client, cfg.TaskQueue, st.codecKeys, cfg.Events, st.providers...)
 	require.NoError(t, w.Start())

@@ -79,7 +79,7 @@ func TestReview14_EventIDsHoldAcrossContinueAsNewAndAWorkerRestart(t *testing.T)
 	cfg.TaskQueue = "events-" + strings.ReplaceAll(t.Name(), "/", "-")
 	cfg.PollAfter, cfg.PollMax, cfg.PollsPerRun = 5*time.Millisecond, 5*time.Millisecond, 3
 	cfg.Events = config.Events{Timeout: 500 * time.Millisecond, RetryMax: 200 * time.Millisecond, Settle: 300 * time.Millisecond, CommitBound: 3 * time.Second,
-		Endpoints: []config.EventEndpoint{{URL: rcv.srv.URL + "/payoutflow", Secrets: []string{rcv.secret}}}}
+		Endpoints: []config.EventEndpoint{{URL: rcv.srv.URL + "/payoutflow", Secrets: []string{rcv.secret}, For: config.EveryPayout}}}
 	w := app.NewWorkerWithEvents(st.client, cfg.TaskQueue, st.codecKeys, cfg.Events, st.providers...)
 	require.NoError(t, w.Start())
 	base := newServer(t, st.newAPI(cfg))
