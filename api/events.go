@@ -40,9 +40,9 @@ func (s *Server) eventsCommitBound() time.Duration {
 	return defaultEventsCommitBound
 }
 
-// withCreatedEvent gives a new payout its events configuration (the endpoints for the API key that creates it) and publishes its payout.created event with its
-// start (memo and the PayoutEventAt search attribute), so that GET /v1/events finds it from the first moment. Its
-// workflow tasks time out after the events' commit bound.
+// withCreatedEvent gives a new payout its events configuration (the endpoints of the API key that creates it) and
+// publishes its payout.created event with its start (memo and the PayoutEventAt search attribute), so that GET
+// /v1/events finds it from the first moment. Its workflow tasks time out after the events' commit bound.
 func (s *Server) withCreatedEvent(opts *client.StartWorkflowOptions, in *workflows.Input, initial payout.State, now time.Time) {
 	opts.WorkflowTaskTimeout = s.eventsCommitBound()
 	in.Events = s.cfg.Events

@@ -29,7 +29,7 @@ type Events struct {
 type EventEndpoint struct {
 	URL     string
 	Secrets []string
-	// For is the name of the API key whose payouts the endpoint gets (EVENTS_FOR), or EveryPayout.
+	// For is the name of the API key whose payouts the endpoint gets (EVENTS_FOR), or EveryPayout (also when empty).
 	For string
 }
 
@@ -41,7 +41,7 @@ const EveryPayout = "*"
 func (e Events) URLsFor(creator string) []string {
 	var urls []string
 	for _, ep := range e.Endpoints {
-		if ep.For == EveryPayout || ep.For == creator {
+		if ep.For == EveryPayout || ep.For == "" || ep.For == creator {
 			urls = append(urls, ep.URL)
 		}
 	}

@@ -71,4 +71,6 @@ func TestLoadEvents_EachEndpointServesTheBackendNamedInEventsFor(t *testing.T) {
 	e, err = loadEvents(false)
 	require.NoError(t, err)
 	require.Len(t, e.URLsFor("anyone"), 3, "without EVENTS_FOR every endpoint gets every payout")
+	require.Equal(t, []string{"https://x.example/hook"}, Events{Endpoints: []EventEndpoint{{URL: "https://x.example/hook"}}}.URLsFor("shop"),
+		"an endpoint built without For gets every payout, as EVENTS_FOR unset")
 }
