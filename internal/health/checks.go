@@ -47,8 +47,9 @@ func (c *Checker) checkTemporal(ctx context.Context) {
 		return
 	}
 	if err != nil {
-		c.set(CheckTemporal, Failing, fmt.Sprintf("Temporal at %s does not answer: %v", c.opts.Address, err))
+		// The dependents first: a probe that sees the failure sees them skipped too.
 		skip(dependent, "not checked: Temporal does not answer")
+		c.set(CheckTemporal, Failing, fmt.Sprintf("Temporal at %s does not answer: %v", c.opts.Address, err))
 		return
 	}
 	c.set(CheckTemporal, OK, "")
@@ -58,8 +59,8 @@ func (c *Checker) checkTemporal(ctx context.Context) {
 		return
 	}
 	if msg != "" {
-		c.set(CheckNamespace, Failing, msg)
 		skip(dependent[1:], "not checked: the namespace is missing")
+		c.set(CheckNamespace, Failing, msg)
 		return
 	}
 	c.set(CheckNamespace, OK, "")
