@@ -7,54 +7,47 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers/bank131/sandbox"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 func TestFailures_EachBank131CodeMapsToItsFailureCode(t *testing.T) {
-	rows := []struct{ code, want string }{
-		{"declined_by_issuer_bank", payout.FailureDeclinedByIssuer},
-		{"not_permitted_by_issuer_bank", payout.FailureRecipientNotEligible},
-		{"insufficient_funds", payout.FailureInsufficientFunds},
-		{"insufficient_wallet_balance", payout.FailureInsufficientFunds},
-		{"bank_card_expired", payout.FailureCardExpired},
-		{"card_number_does_not_exist", payout.FailureInvalidCard},
-		{"binding_is_deactivated", payout.FailureInvalidCard},
-		{"invalid_token", payout.FailureInvalidCard},
-		{"provider_exceeds_amount_limit", payout.FailureLimitExceeded},
-		{"amount_less_allowed_provider", payout.FailureLimitExceeded},
-		{"activity_count_exceeded", payout.FailureLimitExceeded},
-		{"taxpayer_income_exceeds_amount_limit", payout.FailureLimitExceeded},
-		{"account_not_found", payout.FailureRecipientNotFound},
-		{"provider_foreign_transfer_prohibited", payout.FailureRecipientNotEligible},
-		{"taxpayer_unknown", payout.FailureRecipientNotEligible},
-		{"taxpayer_not_bound", payout.FailureRecipientNotEligible},
-		{"3DS_error", payout.FailurePayerAuthentication},
-		{"operation_rejected", payout.FailureRiskCheck},
-		{"invalid_request", payout.FailureInvalidRequest},
-		{"session_wrong_state", payout.FailureInvalidRequest},
-		{"idempotency_key_already_exists", payout.FailureDuplicate},
-		{"identification_error", payout.FailureProviderMisconfigured},
-		{"authentication_error", payout.FailureProviderMisconfigured},
-		{"authorization_error", payout.FailureProviderMisconfigured},
-		{"internal_error", payout.FailureProviderUnavailable},
-		{"provider_internal_error", payout.FailureProviderUnavailable},
-		{"provider_issuer_unavailable", payout.FailureProviderUnavailable},
-		{"provider_timeout", payout.FailureProviderUnavailable},
-		{"wallet_internal_error", payout.FailureProviderUnavailable},
-		{"routing_internal_error", payout.FailureProviderUnavailable},
-		{"npd_service_internal_error", payout.FailureProviderUnavailable},
-		{"confirm_timeout", payout.FailureProviderUnavailable},
-		{"session_cancelled", payout.FailureCancelledByProvider},
-		{"session_cancelled_by_partner", payout.FailureCancelledByOperator},
+	rows := map[string]string{
+		"declined_by_issuer_bank":              payout.FailureDeclinedByIssuer,
+		"not_permitted_by_issuer_bank":         payout.FailureRecipientNotEligible,
+		"insufficient_funds":                   payout.FailureInsufficientFunds,
+		"insufficient_wallet_balance":          payout.FailureInsufficientFunds,
+		"bank_card_expired":                    payout.FailureCardExpired,
+		"card_number_does_not_exist":           payout.FailureInvalidCard,
+		"binding_is_deactivated":               payout.FailureInvalidCard,
+		"invalid_token":                        payout.FailureInvalidCard,
+		"provider_exceeds_amount_limit":        payout.FailureLimitExceeded,
+		"amount_less_allowed_provider":         payout.FailureLimitExceeded,
+		"activity_count_exceeded":              payout.FailureLimitExceeded,
+		"taxpayer_income_exceeds_amount_limit": payout.FailureLimitExceeded,
+		"account_not_found":                    payout.FailureRecipientNotFound,
+		"provider_foreign_transfer_prohibited": payout.FailureRecipientNotEligible,
+		"taxpayer_unknown":                     payout.FailureRecipientNotEligible,
+		"taxpayer_not_bound":                   payout.FailureRecipientNotEligible,
+		"3DS_error":                            payout.FailurePayerAuthentication,
+		"operation_rejected":                   payout.FailureRiskCheck,
+		"invalid_request":                      payout.FailureInvalidRequest,
+		"session_wrong_state":                  payout.FailureInvalidRequest,
+		"idempotency_key_already_exists":       payout.FailureDuplicate,
+		"identification_error":                 payout.FailureProviderMisconfigured,
+		"authentication_error":                 payout.FailureProviderMisconfigured,
+		"authorization_error":                  payout.FailureProviderMisconfigured,
+		"internal_error":                       payout.FailureProviderUnavailable,
+		"provider_internal_error":              payout.FailureProviderUnavailable,
+		"provider_issuer_unavailable":          payout.FailureProviderUnavailable,
+		"provider_timeout":                     payout.FailureProviderUnavailable,
+		"wallet_internal_error":                payout.FailureProviderUnavailable,
+		"routing_internal_error":               payout.FailureProviderUnavailable,
+		"npd_service_internal_error":           payout.FailureProviderUnavailable,
+		"confirm_timeout":                      payout.FailureProviderUnavailable,
+		"session_cancelled":                    payout.FailureCancelledByProvider,
+		"session_cancelled_by_partner":         payout.FailureCancelledByOperator,
 	}
-	require.Len(t, failures, len(rows), "one row per entry of the table")
-	for _, r := range rows {
-		t.Run(r.code, func(t *testing.T) {
-			got, known := failures.Map(r.code)
-			require.True(t, known)
-			require.Equal(t, r.want, got)
-			require.True(t, payout.IsFailureCode(got))
-		})
-	}
+	providertest.RequireFailureTable(t, failures, rows)
 }
 
 func TestFailures_UnknownBank131CodeIsProviderRejected(t *testing.T) {

@@ -8,47 +8,40 @@ import (
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/providers/bepaid/sandbox"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 )
 
 func TestFailures_EachBePaidCodeMapsToItsFailureCode(t *testing.T) {
-	rows := []struct{ code, want string }{
-		{"04", payout.FailureRiskCheck},
-		{"05", payout.FailureDeclinedByIssuer},
-		{"07", payout.FailureRiskCheck},
-		{"12", payout.FailureDeclinedByIssuer},
-		{"13", payout.FailureLimitExceeded},
-		{"14", payout.FailureInvalidCard},
-		{"15", payout.FailureInvalidCard},
-		{"41", payout.FailureInvalidCard},
-		{"43", payout.FailureInvalidCard},
-		{"51", payout.FailureInsufficientFunds},
-		{"54", payout.FailureCardExpired},
-		{"57", payout.FailureRecipientNotEligible},
-		{"58", payout.FailureRecipientNotEligible},
-		{"59", payout.FailureRiskCheck},
-		{"61", payout.FailureLimitExceeded},
-		{"62", payout.FailureRecipientNotEligible},
-		{"65", payout.FailureLimitExceeded},
-		{"91", payout.FailureProviderUnavailable},
-		{"96", payout.FailureProviderUnavailable},
-		{"declined", payout.FailureDeclined},
-		{"validation_error", payout.FailureInvalidRequest},
-		{"bad_request", payout.FailureInvalidRequest},
-		{"not_found", payout.FailureInvalidRequest},
-		{"not_supported", payout.FailureInvalidRequest},
-		{"duplicate_request", payout.FailureDuplicate},
-		{"unauthorized", payout.FailureProviderMisconfigured},
-		{"forbidden", payout.FailureProviderMisconfigured},
+	rows := map[string]string{
+		"04":                payout.FailureRiskCheck,
+		"05":                payout.FailureDeclinedByIssuer,
+		"07":                payout.FailureRiskCheck,
+		"12":                payout.FailureDeclinedByIssuer,
+		"13":                payout.FailureLimitExceeded,
+		"14":                payout.FailureInvalidCard,
+		"15":                payout.FailureInvalidCard,
+		"41":                payout.FailureInvalidCard,
+		"43":                payout.FailureInvalidCard,
+		"51":                payout.FailureInsufficientFunds,
+		"54":                payout.FailureCardExpired,
+		"57":                payout.FailureRecipientNotEligible,
+		"58":                payout.FailureRecipientNotEligible,
+		"59":                payout.FailureRiskCheck,
+		"61":                payout.FailureLimitExceeded,
+		"62":                payout.FailureRecipientNotEligible,
+		"65":                payout.FailureLimitExceeded,
+		"91":                payout.FailureProviderUnavailable,
+		"96":                payout.FailureProviderUnavailable,
+		"declined":          payout.FailureDeclined,
+		"validation_error":  payout.FailureInvalidRequest,
+		"bad_request":       payout.FailureInvalidRequest,
+		"not_found":         payout.FailureInvalidRequest,
+		"not_supported":     payout.FailureInvalidRequest,
+		"duplicate_request": payout.FailureDuplicate,
+		"unauthorized":      payout.FailureProviderMisconfigured,
+		"forbidden":         payout.FailureProviderMisconfigured,
 	}
-	require.Len(t, failures, len(rows), "one row per entry of the table")
-	for _, r := range rows {
-		t.Run(r.code, func(t *testing.T) {
-			got, known := failures.Map(r.code)
-			require.True(t, known)
-			require.Equal(t, r.want, got)
-			require.True(t, payout.IsFailureCode(got))
-		})
-	}
+	providertest.RequireFailureTable(t, failures, rows)
 }
 
 func TestFailures_UnknownBePaidCodeIsProviderRejected(t *testing.T) {

@@ -8,35 +8,28 @@ import (
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/internal/providertest"
 	"github.com/payoutflow/payoutflow/providers/mandarin/sandbox"
 )
 
 func TestFailures_EachMandarinCodeMapsToItsFailureCode(t *testing.T) {
-	rows := []struct{ code, want string }{
-		{"failed", payout.FailureDeclined},
-		{"fail", payout.FailureDeclined},
-		{"sbp_fail", payout.FailureDeclinedByIssuer},
-		{"sbp_failed", payout.FailureDeclinedByIssuer},
-		{"-2", payout.FailureDuplicate},
-		{"duplicate_order_id", payout.FailureDuplicate},
-		{"invalid_request", payout.FailureInvalidRequest},
-		{"bad_request", payout.FailureInvalidRequest},
-		{"not_found", payout.FailureInvalidRequest},
-		{"not_supported", payout.FailureInvalidRequest},
-		{"unsupported_payout", payout.FailureInvalidRequest},
-		{"unknown_bank", payout.FailureInvalidRequest},
-		{"unauthorized", payout.FailureProviderMisconfigured},
-		{"operation_id_unknown", payout.FailureProviderUnavailable},
+	rows := map[string]string{
+		"failed":               payout.FailureDeclined,
+		"fail":                 payout.FailureDeclined,
+		"sbp_fail":             payout.FailureDeclinedByIssuer,
+		"sbp_failed":           payout.FailureDeclinedByIssuer,
+		"-2":                   payout.FailureDuplicate,
+		"duplicate_order_id":   payout.FailureDuplicate,
+		"invalid_request":      payout.FailureInvalidRequest,
+		"bad_request":          payout.FailureInvalidRequest,
+		"not_found":            payout.FailureInvalidRequest,
+		"not_supported":        payout.FailureInvalidRequest,
+		"unsupported_payout":   payout.FailureInvalidRequest,
+		"unknown_bank":         payout.FailureInvalidRequest,
+		"unauthorized":         payout.FailureProviderMisconfigured,
+		"operation_id_unknown": payout.FailureProviderUnavailable,
 	}
-	require.Len(t, failures, len(rows), "one row per entry of the table")
-	for _, r := range rows {
-		t.Run(r.code, func(t *testing.T) {
-			got, known := failures.Map(r.code)
-			require.True(t, known)
-			require.Equal(t, r.want, got)
-			require.True(t, payout.IsFailureCode(got))
-		})
-	}
+	providertest.RequireFailureTable(t, failures, rows)
 }
 
 func TestFailures_UnknownMandarinCodeIsProviderRejected(t *testing.T) {
