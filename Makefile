@@ -7,7 +7,7 @@ export GOFLAGS     := -buildvcs=false
 # detector; the integration tests and the embedded dev server share one slow-to-build server dependency.
 FAST_PKGS = $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) list ./... | grep -v -e /integration -e /internal/devserver -e /internal/chaos -e /internal/deploytest -e /internal/connecttest -e /internal/clustertest -e /cmd/ -e /e2e -e /internal/readmetest)
 
-.PHONY: run test test-cluster test-fast stress-servers e2e e2e-deps build lint vulncheck bench chaos histories clean
+.PHONY: run test test-cluster test-fast stress-servers e2e e2e-deps build lint vulncheck bench bench-scale chaos histories clean
 
 run: ## start Temporal + UI, worker, API and sandboxes in one process
 	$(GO) run ./cmd/dev
@@ -68,8 +68,19 @@ RELEASE ?=
 histories: ## record the replay suite's histories of a release from the real stack (workflows/testdata/histories)
 	scripts/histories.sh $(RELEASE)
 
-bench: ## benchmarks, reported as figures
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# BENCH_FLAGS: e.g. '-levels 20,100 -reps 1' (bin/bench -h lists them); GOBENCH=0 skips the Go benchmarks;
+# SCALE: how many payouts bench-scale leaves waiting.
+BENCH_FLAGS ?=
+GOBENCH     ?= 1
+SCALE       ?= 10000
+bench: ## the Go benchmarks, then payoutflow side by side with a bare-Temporal peer at 20, 100, 500 in flight: table, docs/bench/latest.{json,md,svg} (about 15 min)
+	@if [ "$(GOBENCH)" != 0 ]; then echo '$(GO) test -run ^$$ -bench . -benchmem ./...'; $(GO) test -run '^$$' -bench . -benchmem ./...; fi
+	$(GO) build -o bin/ ./cmd/dev ./cmd/bench ./cmd/benchpeer
+	bin/bench $(BENCH_FLAGS)
+
+bench-scale: ## SCALE payouts (10,000) created and left waiting, read, approved and drained: added to docs/bench/latest.*
+	$(GO) build -o bin/ ./cmd/dev ./cmd/bench ./cmd/benchpeer
+	bin/bench -scale $(SCALE) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin/
