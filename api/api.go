@@ -82,6 +82,9 @@ type Config struct {
 	// EventsCommitBound is the longest an event takes from its stamp to its commit (10s when zero): a payout's
 	// start is given at most that long, and its workflow tasks time out after it (README, "Events").
 	EventsCommitBound time.Duration
+	// VerifyWait is how long a provider's verification waits for its payout's answer before it is declined (8s
+	// when zero; VERIFY_WAIT): less than the provider's own wait, more than a payout's workflow task timeout.
+	VerifyWait time.Duration
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the client is the address
 	// of the connection.
 	TrustedProxies []*net.IPNet
@@ -745,8 +748,12 @@ func (s *Server) askPayout(ctx context.Context, provider string, v providers.Ver
 	if !payoutIDRE.MatchString(v.PayoutID) {
 		return providers.VerificationAnswer{Message: "unknown payout"}
 	}
-	// Answer well within the provider's own wait (a provider's sandbox waits 10 s).
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Answer within the provider's own wait, long enough for another worker to take the payout's workflow task
+	// from one that died (payoutTaskTimeout). A payout that takes the question after AnswerBy declines it too, so
+	// that its history says what the provider was told.
+	start := time.Now()
+	v.AnswerBy = start.Add(max(s.verifyWait()-verifyGrace, s.verifyWait()/2))
+	ctx, cancel := context.WithDeadline(ctx, start.Add(s.verifyWait()))
 	defer cancel()
 	h, err := s.cfg.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: v.PayoutID,

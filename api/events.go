@@ -34,7 +34,7 @@ const defaultEventsCommitBound = 10 * time.Second
 
 // eventsCommitBound is the longest an event takes from its stamp to its commit: the API stamps payout.created
 // before the start, which it gives that long (its deadline), and a workflow stamps its events with workflow.Now,
-// the start of the task whose completion commits them, which times out after that long (WorkflowTaskTimeout).
+// the start of the task whose completion commits them, which times out within it (payoutTaskTimeout).
 func (s *Server) eventsCommitBound() time.Duration {
 	if s.cfg.EventsCommitBound > 0 {
 		return s.cfg.EventsCommitBound
@@ -42,11 +42,21 @@ func (s *Server) eventsCommitBound() time.Duration {
 	return defaultEventsCommitBound
 }
 
+// maxPayoutTaskTimeout bounds a payout's workflow task timeout: a task held by a worker that died goes to another
+// worker after it, in time to answer a provider's verification (VerifyWait).
+const maxPayoutTaskTimeout = 5 * time.Second
+
+// payoutTaskTimeout is a payout's WorkflowTaskTimeout: the events' commit bound, at most maxPayoutTaskTimeout.
+// Its continued runs keep it (continue-as-new inherits it).
+func (s *Server) payoutTaskTimeout() time.Duration {
+	return min(s.eventsCommitBound(), maxPayoutTaskTimeout)
+}
+
 // withCreatedEvent gives a new payout its events configuration (the endpoints of the API key that creates it) and
 // publishes its payout.created event with its start (memo and the PayoutEventAt search attribute), so that GET
-// /v1/events finds it from the first moment. Its workflow tasks time out after the events' commit bound.
+// /v1/events finds it from the first moment. Its workflow tasks time out within the events' commit bound.
 func (s *Server) withCreatedEvent(opts *client.StartWorkflowOptions, in *workflows.Input, initial payout.State, now time.Time) {
-	opts.WorkflowTaskTimeout = s.eventsCommitBound()
+	opts.WorkflowTaskTimeout = s.payoutTaskTimeout()
 	in.Events = s.cfg.Events
 	if s.cfg.EventsFor != nil {
 		in.Events.Endpoints = s.cfg.EventsFor(initial.CreatedBy) // its backend's endpoints, never another's

@@ -211,15 +211,7 @@ func TestReview14_APullingBackendSeesEveryPayoutsCreatedEvent(t *testing.T) {
 // the client's iterator, gives it once, with its current status. Visibility holds one execution per run, and the
 // list's query does not leave out the runs that continued as new.
 func TestReview14_AContinuedPayoutIsListedOnceWithItsCurrentStatus(t *testing.T) {
-	st.sandbox.SetNoWebhooks(true)
-	t.Cleanup(func() { st.sandbox.SetNoWebhooks(false) })
-	cfg := st.cfg
-	cfg.PollAfter, cfg.PollMax, cfg.PollsPerRun = 5*time.Millisecond, 5*time.Millisecond, 3
-	base := newServer(t, st.newAPI(cfg))
-	id := createNew(t, base, t.Name(), cardPayout(bank131sandbox.SandboxCardErrorThenSucceeds))
-	waitFor(t, id, payout.StatusAwaitingApproval)
-	mustDecide(t, base, "alice", id, "confirm", "checked")
-	waitFor(t, id, payout.StatusSucceeded)
+	base, id := continuedPayout(t, st.cfg)
 	require.GreaterOrEqual(t, len(runsOf(t, id)), 2, "the payout continued as new")
 
 	c := apiClient(base, "backend")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -90,6 +91,10 @@ type Verification struct {
 	Amount        payout.Amount `json:"amount"`
 	// CreatedAt is the provider's timestamp of the transaction, copied back in the answer where the provider wants it.
 	CreatedAt string `json:"created_at,omitempty"`
+	// AnswerBy is when the API stops waiting for the payout's answer and declines (set by the API, not the
+	// provider): a payout that takes the question later declines it too, so that its history says what the
+	// provider was told. Zero: no deadline.
+	AnswerBy time.Time `json:"answer_by,omitzero"`
 }
 
 // VerificationAnswer is our answer to a Verification.

@@ -20,6 +20,9 @@ import (
 // SystemActor is who decides when no person did (the approval deadline).
 const SystemActor = "payoutflow"
 
+// verifyTooLate is the answer to a verification taken after its AnswerBy (versionVerifyDeadline).
+const verifyTooLate = "answered too late"
+
 func (p *run) onDecision(ctx workflow.Context, approve bool, d payout.Decision) {
 	verb := "cancel"
 	if approve {
@@ -176,9 +179,16 @@ func (p *run) checkName(ctx workflow.Context) {
 }
 
 // verify answers the provider's question whether to go on with the payout: only an approved payout, with the
-// amount requested, and the transaction we know, if we know one. The answer is recorded in the history.
+// amount requested, and the transaction we know, if we know one, asked in time. The answer is recorded in the
+// history.
 func (p *run) verify(ctx workflow.Context, v providers.Verification) (providers.VerificationAnswer, error) {
 	answer := providers.VerificationAnswer{Approved: true}
+	if p.verifyByDeadline() && !v.AnswerBy.IsZero() && workflow.Now(ctx).After(v.AnswerBy) {
+		// The API stopped waiting and told the provider no (a worker died while it asked): the history says so.
+		p.note(ctx, fmt.Sprintf("verification of transaction %s answered too late, declined: the answer was due by %s",
+			v.TransactionID, v.AnswerBy.UTC().Format("15:04:05.000")))
+		return providers.VerificationAnswer{Message: verifyTooLate}, nil
+	}
 	switch {
 	case p.decision == nil || !p.decision.Approved:
 		answer = providers.VerificationAnswer{Message: "the payout is not approved"}

@@ -71,6 +71,10 @@ func (p *run) v2() bool { return p.version >= versionMoneySafety2 }
 
 func (p *run) v3() bool { return p.version >= versionFailureVocabulary }
 
+// verifyByDeadline reports whether the payout declines a verification taken after its AnswerBy
+// (versionVerifyDeadline or later).
+func (p *run) verifyByDeadline() bool { return p.version >= versionVerifyDeadline }
+
 // providerFailure is the failure the provider reported, in payoutflow's code with the provider's words (v3), or
 // as release 1 recorded it, the provider's code as the code. A code the provider's table has not is logged.
 func (p *run) providerFailure(ctx workflow.Context, code, description string) *payout.Failure {

@@ -20,8 +20,12 @@ const (
 	// versionEvents: the payout records events for backends, publishes them (memo, PayoutEventAt) and delivers
 	// them to the configured endpoints (events.go).
 	versionEvents workflow.Version = 3
+	// versionVerifyDeadline: a verification taken after the time by which the API must have its answer
+	// (providers.Verification.AnswerBy) is declined and recorded as answered too late, not accepted: the API has
+	// told the provider no by then.
+	versionVerifyDeadline workflow.Version = 4
 
-	latestVersion = versionEvents
+	latestVersion = versionVerifyDeadline
 )
 
 // readVersion reads the version the payout runs under: latestVersion for a payout that starts now, the version it

@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/payoutflow/payoutflow/activities"
@@ -156,13 +155,24 @@ func NewWorker(c client.Client, taskQueue string, codecKeys []codec.Key, ps ...p
 
 // NewWorkerWithEvents is NewWorker for a worker that also delivers events to the endpoints of events.
 func NewWorkerWithEvents(c client.Client, taskQueue string, codecKeys []codec.Key, events config.Events, ps ...providers.Provider) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{
-		Identity:     WorkerIdentity(),
-		Interceptors: []interceptor.WorkerInterceptor{&workflows.PayoutLogging{}},
-	})
+	return NewWorkerWithOptions(c, taskQueue, worker.Options{}, codecKeys, events, ps...)
+}
+
+// NewWorkerWithOptions is NewWorkerWithEvents on worker options of its own (a worker of workflow tasks only, or
+// of activities only); the identity and the payout's logging are added.
+func NewWorkerWithOptions(c client.Client, taskQueue string, opts worker.Options, codecKeys []codec.Key, events config.Events, ps ...providers.Provider) worker.Worker {
+	if opts.Identity == "" {
+		opts.Identity = WorkerIdentity()
+	}
+	opts.Interceptors = append(opts.Interceptors, &workflows.PayoutLogging{})
+	w := worker.New(c, taskQueue, opts)
 	acts := activities.New(derived(codecKeys, DecisionKey), ps...)
 	acts.Signaler = c
 	acts.Events = EventSender(events)
+	if opts.DisableWorkflowWorker {
+		w.RegisterActivity(acts) // a worker of activities only takes no workflow
+		return w
+	}
 	workflows.Register(w, acts)
 	return w
 }
@@ -230,6 +240,7 @@ func NewAPI(cfg config.Config, a API) http.Handler {
 		EventsSettle:      cfg.Events.Settle,
 		EventsFor:         cfg.Events.URLsFor,
 		EventsCommitBound: cfg.Events.CommitBound,
+		VerifyWait:        cfg.VerifyWait,
 		TrustedProxies:    cfg.TrustedProxies,
 		Providers:         a.Providers,
 		Logger:            a.Logger,

@@ -49,6 +49,7 @@ type Config struct {
 	PollMax         time.Duration // PROVIDER_POLL_MAX: the longest wait between two asks of a provider
 	PollsPerRun     int           // PROVIDER_POLLS_PER_RUN: asks of a provider in one run before it continues as new
 	WatchEvery      time.Duration // PROVIDER_WATCH_EVERY: how often to ask a provider that sends no webhook for the step
+	VerifyWait      time.Duration // VERIFY_WAIT: how long a provider's verification waits for its payout's answer
 	// HealthEvery and CredentialsEvery are how often readiness checks Temporal (HEALTH_CHECK_EVERY) and the
 	// providers' credentials (PROVIDER_CHECK_EVERY).
 	HealthEvery, CredentialsEvery time.Duration
@@ -204,6 +205,12 @@ func load(dev bool) (Config, error) {
 	}
 	if c.WatchEvery, err = duration("PROVIDER_WATCH_EVERY", workflows.DefaultWatchEvery); err != nil {
 		return c, err
+	}
+	if c.VerifyWait, err = duration("VERIFY_WAIT", 8*time.Second); err != nil {
+		return c, err
+	}
+	if c.VerifyWait < 2*time.Second {
+		return c, fmt.Errorf("VERIFY_WAIT: %s is under 2s: a payout whose worker died could never answer in time", c.VerifyWait)
 	}
 	if c.HealthEvery, err = duration("HEALTH_CHECK_EVERY", 10*time.Second); err != nil {
 		return c, err
