@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -49,6 +50,8 @@ type harness struct {
 	bank     *rsa.PrivateKey
 	// receiver takes the webhooks: it records every body and refuses those it is told to.
 	receiver *providertest.HookReceiver
+	// file is the sandbox's state file, if it has one.
+	file string
 }
 
 type harnessOption func(*SandboxConfig)
@@ -63,6 +66,10 @@ func withStateFile(name string) harnessOption {
 
 func withNoWebhooks() harnessOption {
 	return func(c *SandboxConfig) { c.NoWebhooks = true }
+}
+
+func withLogger(log *slog.Logger) harnessOption {
+	return func(c *SandboxConfig) { c.Logger = log }
 }
 
 func withErrorHold(d time.Duration) harnessOption {
@@ -81,7 +88,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &harness{partner: partner, bank: bank,
+	h := &harness{partner: partner, bank: bank, file: cfg.StateFile,
 		receiver: providertest.NewHookReceiver(bank131.NewWebhooks(&bank.PublicKey), 32)}
 	receiver := httptest.NewServer(h.receiver)
 	t.Cleanup(receiver.Close)
@@ -101,6 +108,13 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 func (h *harness) stop() {
 	h.sandbox.Close()
 	h.api.Close()
+}
+
+// kill stops the sandbox and its API as a SIGKILL would: its state file keeps the changes appended, without the
+// whole state Close writes.
+func (h *harness) kill(t *testing.T) {
+	t.Helper()
+	providertest.Kill(t, h.file, h.stop)
 }
 
 // awaitSent waits until the sandbox has recorded the session's webhook of type typ as answered 200.

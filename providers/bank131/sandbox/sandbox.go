@@ -185,6 +185,8 @@ type Sandbox struct {
 	sessions   map[string]*sandboxSession
 	seenKeys   map[string]bool // method + "\x00" + idempotency key
 	ledger     []LedgerEntry
+	// savedLedger is how many of the ledger's entries the state file holds.
+	savedLedger int
 	// failNext is how many accepted money-moving calls still answer 504 after they took effect.
 	failNext int
 }
@@ -318,12 +320,16 @@ func (s *Sandbox) Ledger() []LedgerEntry {
 	return append([]LedgerEntry{}, s.ledger...)
 }
 
-// Close stops pending steps and webhook deliveries and waits for them to end. The API keeps answering.
+// Close stops pending steps and webhook deliveries, waits for them to end, then writes the whole state to its file
+// once more and closes it. The API keeps answering, in memory only.
 func (s *Sandbox) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.tasks.Close()
+	s.mu.Lock()
+	s.state.Close()
+	s.mu.Unlock()
 }
 
 // ServeHTTP serves the API under /api/v1/, the ledger, unsigned, at GET /_sandbox/ledger, and the payer's 3-D
@@ -420,12 +426,14 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	var snap Session
 	lost := false
 	if fail == nil {
+		var seen []string
 		if key != "" {
 			s.seenKeys[op+"\x00"+key] = true
+			seen = append(seen, op+"\x00"+key)
 		}
 		snap = sess.view()
 		if op != opStatus {
-			s.save()
+			s.save(sess, seen...)
 		} else {
 			snap, fail = lagged(sess, snap, faults.LagOf(r))
 		}
@@ -911,7 +919,7 @@ func (s *Sandbox) afterDelay(d time.Duration, id string, step func(*sandboxSessi
 		defer s.mu.Unlock()
 		if sess := s.sessions[id]; sess != nil {
 			step(sess)
-			s.save()
+			s.save(sess)
 		}
 	})
 }
@@ -950,7 +958,7 @@ func (s *Sandbox) markSent(sessionID, typ string) {
 		sess.sent = make(map[string]bool)
 	}
 	sess.sent[typ] = true
-	s.save()
+	s.save(sess)
 }
 
 // post makes one delivery attempt, to the webhook URL set now.

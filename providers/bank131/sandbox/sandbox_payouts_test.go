@@ -311,7 +311,7 @@ func TestSandbox_ErrorModeResumesAfterRestart(t *testing.T) {
 		st, err := h.provider.Status(ctx, out.Ref)
 		return err == nil && st.Details[bank131.DetailSessionStatus] == "error"
 	}, 5*time.Second, 2*time.Millisecond)
-	h.stop()
+	h.kill(t)
 
 	h = newHarness(t, withStateFile(file), withErrorHold(time.Hour))
 	st, err := h.provider.Status(ctx, out.Ref)
@@ -369,7 +369,7 @@ func TestSandbox_PayoutStateSurvivesReopen(t *testing.T) {
 	sbp := h.submitReq(t, "po_sbp_reopen", req)
 	require.Equal(t, providers.EventReadyToConfirm, h.nextEvent(t).Kind)
 	h.awaitSent(t, sbp.Ref.SessionID, hookReadyToConfirm)
-	h.stop()
+	h.kill(t)
 
 	h = newHarness(t, withStateFile(file))
 	_, err := h.provider.Confirm(ctx, sbp.Ref)

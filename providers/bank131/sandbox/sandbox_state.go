@@ -12,7 +12,8 @@ import (
 // stateVersion is the version of the state file's format.
 const stateVersion = 1
 
-// sandboxState is what a Sandbox keeps in its state file. Like the sandbox, it holds no card number.
+// sandboxState is a record of a Sandbox's state file: the whole state, or a change (the sessions it touched, the
+// idempotency keys it saw, the ledger's new entries). Like the sandbox, it holds no card number.
 type sandboxState struct {
 	Version  int            `json:"version"`
 	LastID   int64          `json:"last_id"`
@@ -139,10 +140,20 @@ func (s *Sandbox) resumeTransfer(sess *sandboxSession, a *sandboxAcquiring) {
 	}
 }
 
-// save writes the state file, if there is one, and logs a failure. Called with s.mu held.
-func (s *Sandbox) save() { s.state.Save() }
+// save appends a change to the state file, if there is one: sess as it is now (nil: no session), the idempotency
+// keys seen, and the ledger's new entries. Called with s.mu held.
+func (s *Sandbox) save(sess *sandboxSession, seenKeys ...string) {
+	s.state.Save(func() sandboxState {
+		st := sandboxState{Version: stateVersion, LastID: s.lastID, SeenKeys: seenKeys,
+			Ledger: sandboxkit.NewEntries(&s.savedLedger, s.ledger)}
+		if sess != nil {
+			st.Sessions = []savedSession{sess.saved()}
+		}
+		return st
+	})
+}
 
-// snapshot is the state to save. Called with s.mu held.
+// snapshot is the whole state to save. Called with s.mu held.
 func (s *Sandbox) snapshot() sandboxState {
 	st := sandboxState{
 		Version:  stateVersion,
@@ -151,132 +162,143 @@ func (s *Sandbox) snapshot() sandboxState {
 		SeenKeys: slices.Sorted(maps.Keys(s.seenKeys)),
 		Ledger:   append([]LedgerEntry{}, s.ledger...),
 	}
+	s.savedLedger = len(s.ledger)
 	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
-		sess := s.sessions[id]
-		ss := savedSession{
-			ID:         sess.id,
-			Status:     sess.status,
-			NextAction: sess.nextAction,
-			Error:      sess.err,
-			Metadata:   sess.metadata,
-			CreatedAt:  sess.createdAt,
-			UpdatedAt:  sess.updatedAt,
-			FinishedAt: sess.finishedAt,
-			Confirmed:  sess.confirmed,
-			Executed:   sess.executed,
-			ErrorUntil: sess.errorUntil,
-			Sent:       slices.Sorted(maps.Keys(sess.sent)),
-		}
-		if a := sess.acquiring; a != nil {
-			ss.Acquiring = &savedAcquiring{
-				ID:             a.id,
-				Status:         a.status,
-				Error:          a.err,
-				Brand:          a.brand,
-				Last4:          a.last4,
-				Amount:         a.amount,
-				Currency:       a.currency,
-				Recurrent:      a.recurrent,
-				RecurrentToken: a.recurrentToken,
-				ReturnURL:      a.returnURL,
-				RedirectURL:    a.redirectURL,
-				Awaiting:       a.awaiting,
-				Auth:           a.auth,
-				CreatedAt:      a.createdAt,
-				FinishedAt:     a.finishedAt,
-			}
-		}
-		if p := sess.payment; p != nil {
-			ss.Payment = &savedPayment{
-				ID:          p.id,
-				Status:      p.status,
-				Error:       p.err,
-				Method:      p.method,
-				Account:     p.account,
-				Brand:       p.brand,
-				Last4:       p.last4,
-				Token:       p.token,
-				Phone:       p.phone,
-				BankID:      p.bankID,
-				Description: p.description,
-				Behaviour:   p.behaviour,
-				Amount:      p.amount,
-				Currency:    p.currency,
-				Metadata:    p.metadata,
-				CreatedAt:   p.createdAt,
-				FinishedAt:  p.finishedAt,
-			}
-		}
-		st.Sessions = append(st.Sessions, ss)
+		st.Sessions = append(st.Sessions, s.sessions[id].saved())
 	}
 	return st
 }
 
-// restore replaces the sandbox's state with st. Called with s.mu held.
+// saved is the session as the state file keeps it.
+func (sess *sandboxSession) saved() savedSession {
+	ss := savedSession{
+		ID:         sess.id,
+		Status:     sess.status,
+		NextAction: sess.nextAction,
+		Error:      sess.err,
+		Metadata:   sess.metadata,
+		CreatedAt:  sess.createdAt,
+		UpdatedAt:  sess.updatedAt,
+		FinishedAt: sess.finishedAt,
+		Confirmed:  sess.confirmed,
+		Executed:   sess.executed,
+		ErrorUntil: sess.errorUntil,
+		Sent:       slices.Sorted(maps.Keys(sess.sent)),
+	}
+	if a := sess.acquiring; a != nil {
+		ss.Acquiring = &savedAcquiring{
+			ID:             a.id,
+			Status:         a.status,
+			Error:          a.err,
+			Brand:          a.brand,
+			Last4:          a.last4,
+			Amount:         a.amount,
+			Currency:       a.currency,
+			Recurrent:      a.recurrent,
+			RecurrentToken: a.recurrentToken,
+			ReturnURL:      a.returnURL,
+			RedirectURL:    a.redirectURL,
+			Awaiting:       a.awaiting,
+			Auth:           a.auth,
+			CreatedAt:      a.createdAt,
+			FinishedAt:     a.finishedAt,
+		}
+	}
+	if p := sess.payment; p != nil {
+		ss.Payment = &savedPayment{
+			ID:          p.id,
+			Status:      p.status,
+			Error:       p.err,
+			Method:      p.method,
+			Account:     p.account,
+			Brand:       p.brand,
+			Last4:       p.last4,
+			Token:       p.token,
+			Phone:       p.phone,
+			BankID:      p.bankID,
+			Description: p.description,
+			Behaviour:   p.behaviour,
+			Amount:      p.amount,
+			Currency:    p.currency,
+			Metadata:    p.metadata,
+			CreatedAt:   p.createdAt,
+			FinishedAt:  p.finishedAt,
+		}
+	}
+	return ss
+}
+
+// restore merges a record of the state file into the sandbox's state: its sessions replace those of their ids,
+// its keys and ledger entries are added. Called with s.mu held.
 func (s *Sandbox) restore(st sandboxState) {
 	s.lastID = max(s.lastID, st.LastID)
-	s.ledger = st.Ledger
+	s.ledger = append(s.ledger, st.Ledger...)
 	for _, k := range st.SeenKeys {
 		s.seenKeys[k] = true
 	}
 	for _, ss := range st.Sessions {
-		sess := &sandboxSession{
-			id:         ss.ID,
-			status:     ss.Status,
-			nextAction: ss.NextAction,
-			err:        ss.Error,
-			metadata:   ss.Metadata,
-			createdAt:  ss.CreatedAt,
-			updatedAt:  ss.UpdatedAt,
-			finishedAt: ss.FinishedAt,
-			confirmed:  ss.Confirmed,
-			executed:   ss.Executed,
-			errorUntil: ss.ErrorUntil,
-			sent:       make(map[string]bool),
-		}
-		if a := ss.Acquiring; a != nil {
-			sess.acquiring = &sandboxAcquiring{
-				id:             a.ID,
-				status:         a.Status,
-				err:            a.Error,
-				brand:          a.Brand,
-				last4:          a.Last4,
-				amount:         a.Amount,
-				currency:       a.Currency,
-				recurrent:      a.Recurrent,
-				recurrentToken: a.RecurrentToken,
-				returnURL:      a.ReturnURL,
-				redirectURL:    a.RedirectURL,
-				awaiting:       a.Awaiting,
-				auth:           a.Auth,
-				createdAt:      a.CreatedAt,
-				finishedAt:     a.FinishedAt,
-			}
-		}
-		for _, typ := range ss.Sent {
-			sess.sent[typ] = true
-		}
-		if p := ss.Payment; p != nil {
-			sess.payment = &sandboxPayment{
-				id:          p.ID,
-				status:      p.Status,
-				err:         p.Error,
-				method:      p.Method,
-				account:     p.Account,
-				brand:       p.Brand,
-				last4:       p.Last4,
-				token:       p.Token,
-				phone:       p.Phone,
-				bankID:      p.BankID,
-				description: p.Description,
-				behaviour:   p.Behaviour,
-				amount:      p.Amount,
-				currency:    p.Currency,
-				metadata:    p.Metadata,
-				createdAt:   p.CreatedAt,
-				finishedAt:  p.FinishedAt,
-			}
-		}
-		s.sessions[ss.ID] = sess
+		s.sessions[ss.ID] = ss.session()
 	}
+}
+
+// session is the session the state file keeps as ss.
+func (ss savedSession) session() *sandboxSession {
+	sess := &sandboxSession{
+		id:         ss.ID,
+		status:     ss.Status,
+		nextAction: ss.NextAction,
+		err:        ss.Error,
+		metadata:   ss.Metadata,
+		createdAt:  ss.CreatedAt,
+		updatedAt:  ss.UpdatedAt,
+		finishedAt: ss.FinishedAt,
+		confirmed:  ss.Confirmed,
+		executed:   ss.Executed,
+		errorUntil: ss.ErrorUntil,
+		sent:       make(map[string]bool),
+	}
+	if a := ss.Acquiring; a != nil {
+		sess.acquiring = &sandboxAcquiring{
+			id:             a.ID,
+			status:         a.Status,
+			err:            a.Error,
+			brand:          a.Brand,
+			last4:          a.Last4,
+			amount:         a.Amount,
+			currency:       a.Currency,
+			recurrent:      a.Recurrent,
+			recurrentToken: a.RecurrentToken,
+			returnURL:      a.ReturnURL,
+			redirectURL:    a.RedirectURL,
+			awaiting:       a.Awaiting,
+			auth:           a.Auth,
+			createdAt:      a.CreatedAt,
+			finishedAt:     a.FinishedAt,
+		}
+	}
+	for _, typ := range ss.Sent {
+		sess.sent[typ] = true
+	}
+	if p := ss.Payment; p != nil {
+		sess.payment = &sandboxPayment{
+			id:          p.ID,
+			status:      p.Status,
+			err:         p.Error,
+			method:      p.Method,
+			account:     p.Account,
+			brand:       p.Brand,
+			last4:       p.Last4,
+			token:       p.Token,
+			phone:       p.Phone,
+			bankID:      p.BankID,
+			description: p.Description,
+			behaviour:   p.Behaviour,
+			amount:      p.Amount,
+			currency:    p.Currency,
+			metadata:    p.Metadata,
+			createdAt:   p.CreatedAt,
+			finishedAt:  p.FinishedAt,
+		}
+	}
+	return sess
 }

@@ -27,7 +27,7 @@ func TestSandbox_StateSurvivesReopen(t *testing.T) {
 	h := newHarness(t, withStateFile(file))
 	ref := h.awaitingConfirm(t, "po_reopen", SandboxCardSucceeds)
 	h.awaitSent(t, ref.SessionID, hookReadyToConfirm)
-	h.stop()
+	h.kill(t)
 
 	h = newHarness(t, withStateFile(file))
 	s, err := h.client.Confirm(ctx, ref.SessionID, "po_reopen:confirm")
@@ -61,7 +61,7 @@ func TestSandbox_ResumesOfferAfterRestart(t *testing.T) {
 	file := stateFile(t)
 	h := newHarness(t, withStateFile(file), withDelay(time.Hour)) // stopped before ready_to_confirm
 	ref := h.submitted(t, "po_offer", SandboxCardSucceeds)
-	h.stop()
+	h.kill(t)
 
 	h = newHarness(t, withStateFile(file))
 	e := h.nextEvent(t)
@@ -78,7 +78,7 @@ func TestSandbox_ResendsUndeliveredReadyToConfirmAfterRestart(t *testing.T) {
 	ref := h.submitted(t, "po_ready", SandboxCardSucceeds)
 	require.Eventually(t, func() bool { return len(h.receivedHooks()) >= 1 }, 5*time.Second, time.Millisecond,
 		"ready_to_confirm is refused at least once")
-	h.stop()
+	h.kill(t)
 
 	h = newHarness(t, withStateFile(file))
 	e := h.nextEvent(t)
@@ -97,12 +97,12 @@ func TestSandbox_ResumesExecutionAfterRestartWithoutPayingTwice(t *testing.T) {
 	h := newHarness(t, withStateFile(file))
 	ref := h.awaitingConfirm(t, "po_resume", SandboxCardSucceeds)
 	h.awaitSent(t, ref.SessionID, hookReadyToConfirm)
-	h.stop()
+	h.kill(t)
 
-	h = newHarness(t, withStateFile(file), withDelay(time.Hour)) // stopped between confirm and execution
+	h = newHarness(t, withStateFile(file), withDelay(time.Hour)) // killed between confirm and execution
 	_, err := h.provider.Confirm(ctx, ref)
 	require.NoError(t, err)
-	h.stop()
+	h.kill(t)
 	require.Empty(t, h.sandbox.Ledger())
 
 	h = newHarness(t, withStateFile(file))
@@ -127,7 +127,7 @@ func TestSandbox_ResendsUndeliveredPaymentFinishedAfterRestartWithoutPayingTwice
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(h.receivedHooks()) >= 2 }, 5*time.Second, time.Millisecond,
 		"payment_finished is refused at least once")
-	h.stop()
+	h.kill(t)
 	require.Len(t, h.sandbox.Ledger(), 1)
 
 	h = newHarness(t, withStateFile(file))
@@ -139,6 +139,27 @@ func TestSandbox_ResendsUndeliveredPaymentFinishedAfterRestartWithoutPayingTwice
 	require.Len(t, h.sandbox.Ledger(), 1)
 }
 
+func TestSandbox_ALastChangeCutShortByAKillIsIgnored(t *testing.T) {
+	ctx := context.Background()
+	file := stateFile(t)
+	h := newHarness(t, withStateFile(file))
+	ref := h.awaitingConfirm(t, "po_torn", SandboxCardSucceeds)
+	h.awaitSent(t, ref.SessionID, hookReadyToConfirm)
+	h.kill(t)
+	providertest.TearLastAppend(t, file, `{"version":1,"last_id":99,"sessions":[{"id":"`+ref.SessionID+`","status":"acc`)
+	var logs providertest.Logs
+
+	h = newHarness(t, withStateFile(file), withLogger(logs.Logger()))
+
+	providertest.RequireTornRecordIgnored(t, file, &logs)
+	_, err := h.provider.Confirm(ctx, ref)
+	require.NoError(t, err)
+	e := h.nextEvent(t)
+	require.Equal(t, providers.EventPaymentFinished, e.Kind)
+	require.Equal(t, providers.StateSucceeded, e.Outcome.State)
+	require.Len(t, h.sandbox.Ledger(), 1)
+}
+
 func TestSandbox_StateFileHoldsNoCardNumber(t *testing.T) {
 	file := stateFile(t)
 	h := newHarness(t, withStateFile(file))
@@ -147,12 +168,17 @@ func TestSandbox_StateFileHoldsNoCardNumber(t *testing.T) {
 	require.NoError(t, err)
 	h.nextEvent(t)
 	h.awaitSent(t, ref.SessionID, hookPaymentFinished)
+	changes, err := os.ReadFile(file)
+	require.NoError(t, err)
 	h.stop()
 
-	data, err := os.ReadFile(file)
+	whole, err := os.ReadFile(file)
 	require.NoError(t, err)
-	require.Contains(t, string(data), `"last4":"4242"`, "the file holds the payout")
-	require.NotContains(t, string(data), SandboxCardSucceeds)
+	for _, data := range [][]byte{changes, whole} { // the changes appended, and the whole state written on Close
+		require.Contains(t, string(data), `"last4":"4242"`, "the file holds the payout")
+		require.NotContains(t, string(data), SandboxCardSucceeds)
+	}
+	require.Equal(t, 1, bytes.Count(whole, []byte("\n")), "Close leaves the whole state as one record")
 	providertest.RequirePrivateAndAlone(t, file)
 }
 

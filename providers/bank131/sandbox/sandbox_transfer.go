@@ -249,7 +249,7 @@ func (s *Sandbox) serve3DS(w http.ResponseWriter, r *http.Request) {
 	a.auth = result
 	sess.updatedAt = time.Now()
 	s.after(sess.id, s.settle)
-	s.save()
+	s.save(sess)
 	returnURL := a.returnURL
 	s.mu.Unlock()
 

@@ -287,7 +287,7 @@ func TestSandbox_TransferAwaitingThePayerSurvivesReopen(t *testing.T) {
 	h := newHarness(t, withStateFile(file))
 	out, action := h.transferAwaitingPayer(t, "po_t_reopen", seedTransfer())
 	h.awaitSent(t, out.Ref.SessionID, hookActionRequired)
-	h.stop()
+	h.kill(t)
 
 	h = newHarness(t, withStateFile(file))
 	h.noEvent(t) // action_required was delivered: not sent again

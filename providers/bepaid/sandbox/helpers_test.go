@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,6 +148,8 @@ type harness struct {
 	api      *httptest.Server
 	client   *bepaid.Client
 	provider *bepaid.Provider
+	// file is the sandbox's state file, if it has one.
+	file string
 }
 
 type harnessConfig struct {
@@ -175,6 +178,10 @@ func withVerification() harnessOption {
 	return func(c *harnessConfig) { c.verify = true }
 }
 
+func withLogger(log *slog.Logger) harnessOption {
+	return func(c *harnessConfig) { c.sandbox.Logger = log }
+}
+
 func withSigningKey(k *rsa.PrivateKey) harnessOption {
 	return func(c *harnessConfig) { c.sandbox.SigningKey = k }
 }
@@ -199,7 +206,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 	sb, err := OpenSandbox(cfg.sandbox)
 	require.NoError(t, err)
-	h := &harness{recv: cfg.recv, sandbox: sb, api: httptest.NewServer(sb)}
+	h := &harness{recv: cfg.recv, sandbox: sb, api: httptest.NewServer(sb), file: cfg.sandbox.StateFile}
 	t.Cleanup(h.stop)
 
 	h.client = h.newClient(t, testShopID, testSecretKey)
@@ -209,6 +216,13 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	}
 	h.provider = bepaid.NewProvider(h.client, popts)
 	return h
+}
+
+// kill stops the sandbox and its API as a SIGKILL would: its state file keeps the changes appended, without the
+// whole state Close writes.
+func (h *harness) kill(t *testing.T) {
+	t.Helper()
+	providertest.Kill(t, h.file, h.stop)
 }
 
 // stop stops the sandbox and its API, as if the process ended; the receiver stays.

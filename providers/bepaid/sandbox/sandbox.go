@@ -124,13 +124,15 @@ type Sandbox struct {
 	tasks         *background.Group
 	notifications *delivery.Queue
 
-	mu       sync.Mutex
-	closed   bool
-	lastID   int64
-	txs      map[string]*sandboxTx
-	recent   []recentPayout // for duplicate_check; in memory only
-	ledger   []LedgerEntry
-	failNext int
+	mu     sync.Mutex
+	closed bool
+	lastID int64
+	txs    map[string]*sandboxTx
+	recent []recentPayout // for duplicate_check; in memory only
+	ledger []LedgerEntry
+	// savedLedger is how many of the ledger's entries the state file holds.
+	savedLedger int
+	failNext    int
 }
 
 // behaviour is what the sandbox does with a payout.
@@ -243,13 +245,16 @@ func (s *Sandbox) FailNext(n int) {
 	s.failNext = max(n, 0)
 }
 
-// Close stops pending payouts, verifications and notifications and waits for them to end. The API keeps
-// answering.
+// Close stops pending payouts, verifications and notifications, waits for them to end, then writes the whole
+// state to its file once more and closes it. The API keeps answering, in memory only.
 func (s *Sandbox) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.tasks.Close()
+	s.mu.Lock()
+	s.state.Close()
+	s.mu.Unlock()
 }
 
 // ServeHTTP serves the API (POST /transactions/payouts, GET /transactions/{uid}, GET
@@ -397,7 +402,7 @@ func (s *Sandbox) servePayout(w http.ResponseWriter, r *http.Request) {
 		UpdatedAt:       now,
 	}}
 	s.txs[tx.UID] = tx
-	s.save()
+	s.save(tx)
 	s.mu.Unlock()
 	s.log.Info("payout accepted", "uid", tx.UID, "tracking_id", tx.TrackingID, "amount", tx.Amount,
 		"currency", tx.Currency, "card_last4", card.Last4, "behaviour", behaviour)
@@ -519,7 +524,7 @@ func (s *Sandbox) complete(uid string) {
 	}
 	s.log.Info("payout decided", "uid", tx.UID, "status", tx.Status, "message", tx.Message)
 	s.notify(tx)
-	s.save()
+	s.save(tx)
 }
 
 // verify asks the verification_url whether to go on: only an HTTP 200 answer with code 0 and the transaction's
@@ -624,7 +629,7 @@ func (s *Sandbox) markNotified(uid string) {
 	defer s.mu.Unlock()
 	if tx := s.txs[uid]; tx != nil {
 		tx.Notified = true
-		s.save()
+		s.save(tx)
 	}
 }
 

@@ -10,8 +10,9 @@ import (
 // stateVersion is the version of the state file's format.
 const stateVersion = 1
 
-// sandboxState is what a Sandbox keeps in its state file. Like the sandbox, it holds no card number, and no hash
-// of one either: duplicate_check's memory of recent requests is not saved.
+// sandboxState is a record of a Sandbox's state file: the whole state, or a change (the transaction it touched,
+// the ledger's new entries). Like the sandbox, it holds no card number, and no hash of one either:
+// duplicate_check's memory of recent requests is not saved.
 type sandboxState struct {
 	Version      int           `json:"version"`
 	LastID       int64         `json:"last_id"`
@@ -54,10 +55,16 @@ func (s *Sandbox) resume(tx *sandboxTx) {
 	}
 }
 
-// save writes the state file, if there is one, and logs a failure. Called with s.mu held.
-func (s *Sandbox) save() { s.state.Save() }
+// save appends a change to the state file, if there is one: tx as it is now and the ledger's new entries. Called
+// with s.mu held.
+func (s *Sandbox) save(tx *sandboxTx) {
+	s.state.Save(func() sandboxState {
+		return sandboxState{Version: stateVersion, LastID: s.lastID, Transactions: []txRecord{tx.saved()},
+			Ledger: sandboxkit.NewEntries(&s.savedLedger, s.ledger)}
+	})
+}
 
-// snapshot is the state to save. Called with s.mu held.
+// snapshot is the whole state to save. Called with s.mu held.
 func (s *Sandbox) snapshot() sandboxState {
 	st := sandboxState{
 		Version:      stateVersion,
@@ -65,21 +72,28 @@ func (s *Sandbox) snapshot() sandboxState {
 		Transactions: []txRecord{},
 		Ledger:       append([]LedgerEntry{}, s.ledger...),
 	}
+	s.savedLedger = len(s.ledger)
 	for _, uid := range slices.Sorted(maps.Keys(s.txs)) {
-		rec := s.txs[uid].txRecord
-		if rec.Bank != nil {
-			bank := *rec.Bank
-			rec.Bank = &bank
-		}
-		st.Transactions = append(st.Transactions, rec)
+		st.Transactions = append(st.Transactions, s.txs[uid].saved())
 	}
 	return st
 }
 
-// restore replaces the sandbox's state with st. Called with s.mu held.
+// saved is the transaction as the state file keeps it.
+func (tx *sandboxTx) saved() txRecord {
+	rec := tx.txRecord
+	if rec.Bank != nil {
+		bank := *rec.Bank
+		rec.Bank = &bank
+	}
+	return rec
+}
+
+// restore merges a record of the state file into the sandbox's state: its transactions replace those of their
+// uids, its ledger entries are added. Called with s.mu held.
 func (s *Sandbox) restore(st sandboxState) {
 	s.lastID = max(s.lastID, st.LastID)
-	s.ledger = st.Ledger
+	s.ledger = append(s.ledger, st.Ledger...)
 	for _, rec := range st.Transactions {
 		s.txs[rec.UID] = &sandboxTx{txRecord: rec}
 	}

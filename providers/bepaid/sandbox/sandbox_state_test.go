@@ -29,7 +29,7 @@ func TestSandbox_StateSurvivesReopen(t *testing.T) {
 	require.Equal(t, providers.StateSucceeded, h.nextEvent(t).Outcome.State)
 	h.awaitNotified(t, out.Ref.SessionID)
 	ledger := h.sandbox.Ledger()
-	h.stop()
+	h.kill(t)
 
 	h = newHarness(t, withStateFile(file), withReceiver(h.recv))
 	require.Equal(t, ledger, h.sandbox.Ledger())
@@ -52,7 +52,7 @@ func TestSandbox_ResumesAPendingPayoutAfterRestartWithoutPayingTwice(t *testing.
 	h := newHarness(t, withStateFile(file), withVerification(), withDelay(time.Hour)) // stopped while pending
 	out := h.submit(t, "po_resume", cardRequest(SandboxCardPending))
 	require.Equal(t, providers.StatePending, out.State)
-	h.stop()
+	h.kill(t)
 	require.Empty(t, h.sandbox.Ledger())
 	require.Empty(t, h.recv.asked(), "not asked yet: the payout was still waiting")
 
@@ -77,7 +77,7 @@ func TestSandbox_ResendsAnUndeliveredNotificationAfterRestartWithoutPayingTwice(
 	out := h.submit(t, "po_resend", cardRequest(SandboxCardSucceeds))
 	require.Eventually(t, func() bool { return len(h.recv.received()) >= 1 }, 5*time.Second, time.Millisecond,
 		"the notification is refused at least once")
-	h.stop()
+	h.kill(t)
 	require.Len(t, h.sandbox.Ledger(), 1)
 
 	h.recv.notes.Refuse(0)
@@ -88,6 +88,24 @@ func TestSandbox_ResendsAnUndeliveredNotificationAfterRestartWithoutPayingTwice(
 	require.Equal(t, out.Ref, e.Outcome.Ref)
 	h.awaitNotified(t, out.Ref.SessionID)
 	h.noEvent(t)
+	require.Len(t, h.sandbox.Ledger(), 1)
+}
+
+func TestSandbox_ALastChangeCutShortByAKillIsIgnored(t *testing.T) {
+	file := stateFile(t)
+	h := newHarness(t, withStateFile(file), withDelay(time.Hour)) // killed while pending
+	out := h.submit(t, "po_torn", cardRequest(SandboxCardPending))
+	require.Equal(t, providers.StatePending, out.State)
+	h.kill(t)
+	providertest.TearLastAppend(t, file, `{"version":1,"last_id":99,"transactions":[{"uid":"`+out.Ref.SessionID+`","st`)
+	var logs providertest.Logs
+
+	h = newHarness(t, withStateFile(file), withReceiver(h.recv), withLogger(logs.Logger()))
+
+	providertest.RequireTornRecordIgnored(t, file, &logs)
+	e := h.nextEvent(t)
+	require.Equal(t, providers.StateSucceeded, e.Outcome.State)
+	require.Equal(t, out.Ref, e.Outcome.Ref)
 	require.Len(t, h.sandbox.Ledger(), 1)
 }
 

@@ -4,8 +4,10 @@
 package providertest
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -206,4 +208,60 @@ func RequirePrivateAndAlone(t testing.TB, file string) {
 	entries, err := os.ReadDir(filepath.Dir(file))
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "no temporary file is left behind")
+}
+
+// Kill stops a sandbox as a SIGKILL leaves its state file: close (the sandbox's Close) stops its background work,
+// then the file is put back as it was before close wrote the whole state, so that the next open replays the
+// changes appended since the sandbox opened.
+func Kill(t testing.TB, file string, close func()) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	close()
+	require.NoError(t, os.WriteFile(file, data, 0o600))
+}
+
+// TearLastAppend adds to a state file the start of a record, cut short as by a kill in the middle of its append,
+// and asserts that the file held more than its first record: changes were appended.
+func TearLastAppend(t testing.TB, file, start string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.Greater(t, bytes.Count(data, []byte("\n")), 1, "changes are appended to the state file")
+	require.NoError(t, os.WriteFile(file, append(data, start...), 0o600))
+}
+
+// Logs is a logger's output, safe to read while the logger writes.
+type Logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Logger returns a text logger that writes to l.
+func (l *Logs) Logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+
+// Write adds p to the output.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String is the output so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// RequireTornRecordIgnored asserts that a sandbox opened its state file with a last record cut short (see
+// TearLastAppend): logs, its logger's output, warn of it and hold no error, and the file was not moved aside.
+func RequireTornRecordIgnored(t testing.TB, file string, logs *Logs) {
+	t.Helper()
+	require.Contains(t, logs.String(), "level=WARN")
+	require.Contains(t, logs.String(), "cut short")
+	require.NotContains(t, logs.String(), "level=ERROR")
+	moved, err := filepath.Glob(file + ".corrupt-*")
+	require.NoError(t, err)
+	require.Empty(t, moved, "not corrupt")
 }

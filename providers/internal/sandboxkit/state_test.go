@@ -1,16 +1,19 @@
 package sandboxkit
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
+// testState is a fake sandbox's state or change: names, each the id of a record, added in order.
 type testState struct {
 	Version int      `json:"version"`
 	Names   []string `json:"names"`
@@ -20,7 +23,7 @@ type testState struct {
 type fake struct {
 	mu       sync.Mutex
 	names    []string
-	restored *testState
+	restored int
 	resumed  int
 	state    State[testState]
 }
@@ -31,23 +34,38 @@ func (f *fake) format() Format[testState] {
 		IDs:      func(st *testState) []string { return st.Names },
 		Snapshot: func() testState { return testState{Version: 1, Names: append([]string{}, f.names...)} },
 		Restore: func(st testState) {
-			f.restored = &st
-			f.names = st.Names
+			f.restored++
+			f.names = append(f.names, st.Names...)
 		},
 		Resume: func() { f.resumed++ },
 	}
 }
 
-func readState(t *testing.T, path string) testState {
+// add adds name and saves the change.
+func (f *fake) add(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.names = append(f.names, name)
+	f.state.Save(func() testState { return testState{Version: 1, Names: []string{name}} })
+}
+
+// readRecords reads the file's records, one a line.
+func readRecords(t *testing.T, path string) []testState {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	var st testState
-	require.NoError(t, json.Unmarshal(raw, &st))
-	return st
+	var out []testState
+	for line := range strings.Lines(string(raw)) {
+		var st testState
+		require.NoError(t, json.Unmarshal([]byte(line), &st))
+		out = append(out, st)
+	}
+	return out
 }
 
-func TestState_OpenRestoresWritesBackAndResumes(t *testing.T) {
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestState_OpenRestoresEachRecordWritesBackOneAndResumes(t *testing.T) {
 	tests := []struct {
 		name      string
 		file      string // the file's content; "" for no file
@@ -56,8 +74,14 @@ func TestState_OpenRestoresWritesBackAndResumes(t *testing.T) {
 	}{
 		{"no file starts empty", "", nil, false},
 		{"a saved state comes back", `{"version":1,"names":["a","b"]}`, []string{"a", "b"}, false},
+		{"changes come back after it, in order", "{\"version\":1,\"names\":[\"a\"]}\n{\"version\":1,\"names\":[\"b\"]}\n" +
+			"{\"version\":1,\"names\":[\"c\"]}\n", []string{"a", "b", "c"}, false},
+		{"a last change cut short by a kill is ignored", "{\"version\":1,\"names\":[\"a\"]}\n" +
+			"{\"version\":1,\"names\":[\"b\"]}\n{\"version\":1,\"names\":[\"c", []string{"a", "b"}, false},
 		{"another version is moved aside", `{"version":2,"names":["a"]}`, nil, true},
 		{"a record without its id is moved aside", `{"version":1,"names":["a",""]}`, nil, true},
+		{"a change without its id is moved aside", "{\"version\":1,\"names\":[\"a\"]}\n{\"version\":1,\"names\":[\"\"]}\n",
+			nil, true},
 		{"not JSON is moved aside", `{`, nil, true},
 	}
 	for _, tt := range tests {
@@ -68,12 +92,14 @@ func TestState_OpenRestoresWritesBackAndResumes(t *testing.T) {
 			}
 			f := &fake{}
 
-			require.NoError(t, f.state.Open("test sandbox", path, slog.New(slog.DiscardHandler), &f.mu, f.format()))
+			require.NoError(t, f.state.Open("test sandbox", path, discard(), &f.mu, f.format()))
+			t.Cleanup(f.close)
 
-			require.NotNil(t, f.restored)
 			require.Equal(t, tt.wantNames, f.names)
 			require.Equal(t, 1, f.resumed)
-			require.ElementsMatch(t, tt.wantNames, readState(t, path).Names, "written back at once")
+			records := readRecords(t, path)
+			require.Len(t, records, 1, "written back at once, as one record")
+			require.ElementsMatch(t, tt.wantNames, records[0].Names)
 			moved, err := filepath.Glob(path + ".corrupt-*")
 			require.NoError(t, err)
 			require.Equal(t, tt.corrupt, len(moved) == 1, "moved aside: %v", moved)
@@ -81,31 +107,111 @@ func TestState_OpenRestoresWritesBackAndResumes(t *testing.T) {
 	}
 }
 
-func TestState_SaveWritesTheSnapshotOnlyWithAFile(t *testing.T) {
+func (f *fake) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state.Close()
+}
+
+func TestState_SaveAppendsOnlyTheChange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"version":1,"names":["a"]}`), 0o600))
+	f := &fake{}
+	require.NoError(t, f.state.Open("test sandbox", path, discard(), &f.mu, f.format()))
+	t.Cleanup(f.close)
+
+	f.add("b")
+	f.add("c")
+
+	require.Equal(t, []testState{{1, []string{"a"}}, {1, []string{"b"}}, {1, []string{"c"}}}, readRecords(t, path))
+	again := &fake{}
+	require.NoError(t, again.state.Open("test sandbox", path, discard(), &again.mu, again.format()))
+	t.Cleanup(again.close)
+	require.Equal(t, []string{"a", "b", "c"}, again.names)
+	require.Equal(t, 3, again.restored)
+}
+
+func TestState_SaveCompactsWhenTheChangesOutgrowTheState(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	f := &fake{}
-	f.state.Save() // the zero State keeps nothing
-	require.NoError(t, f.state.Open("test sandbox", "", slog.New(slog.DiscardHandler), &f.mu, f.format()))
-	f.state.Save()
+	require.NoError(t, f.state.Open("test sandbox", path, discard(), &f.mu, f.format()))
+	t.Cleanup(f.close)
+	long := strings.Repeat("x", 1000)
+
+	var want []string
+	for i := range 2000 { // 2 MB of changes: compacted once at least
+		name := long + string(rune('a'+i%26))
+		want = append(want, name)
+		f.add(name)
+	}
+
+	records := readRecords(t, path)
+	require.Less(t, len(records), 1100, "compacted")
+	again := &fake{}
+	require.NoError(t, again.state.Open("test sandbox", path, discard(), &again.mu, again.format()))
+	t.Cleanup(again.close)
+	require.Equal(t, want, again.names, "nothing lost, nothing twice")
+}
+
+func TestState_CloseLeavesTheWholeStateAsOneRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	f := &fake{}
+	require.NoError(t, f.state.Open("test sandbox", path, discard(), &f.mu, f.format()))
+	f.add("a")
+	f.add("b")
+
+	f.close()
+	f.add("after") // kept in memory only
+
+	require.Equal(t, []testState{{1, []string{"a", "b"}}}, readRecords(t, path))
+}
+
+func TestState_SaveWithoutAFileBuildsNoChange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	f := &fake{}
+	built := false
+	f.state.Save(func() testState { built = true; return testState{} }) // the zero State keeps nothing
+	require.NoError(t, f.state.Open("test sandbox", "", discard(), &f.mu, f.format()))
+	f.state.Save(func() testState { built = true; return testState{} })
+
+	require.False(t, built)
 	require.NoFileExists(t, path)
-	require.Nil(t, f.restored, "no file: nothing restored")
+	require.Zero(t, f.restored, "no file: nothing restored")
+}
 
-	require.NoError(t, f.state.Open("test sandbox", path, slog.New(slog.DiscardHandler), &f.mu, f.format()))
-	f.names = []string{"c"}
-	f.state.Save()
+func TestState_AChangeThatCannotBeAppendedIsSavedWithTheWholeState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	var logs bytes.Buffer
+	f := &fake{}
+	require.NoError(t, f.state.Open("test sandbox", path, slog.New(slog.NewTextHandler(&logs, nil)), &f.mu, f.format()))
+	t.Cleanup(f.close)
+	require.NoError(t, f.state.file.Close()) // the next append fails
 
-	require.Equal(t, []string{"c"}, readState(t, path).Names)
+	f.add("a")
+	f.add("b")
+
+	require.Contains(t, logs.String(), "level=ERROR")
+	require.Equal(t, []testState{{1, []string{"a"}}, {1, []string{"b"}}}, readRecords(t, path))
 }
 
 func TestState_OpenFailsWhenTheFileCannotBeWritten(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing")
 	f := &fake{}
 
-	err := f.state.Open("test sandbox", filepath.Join(dir, "state.json"), slog.New(slog.DiscardHandler), &f.mu,
-		f.format())
+	err := f.state.Open("test sandbox", filepath.Join(dir, "state.json"), discard(), &f.mu, f.format())
 
 	require.ErrorContains(t, err, "test sandbox state")
 	require.Zero(t, f.resumed)
+}
+
+func TestNewEntries_GivesWhatWasAppendedSinceTheLastCall(t *testing.T) {
+	saved := 0
+	list := []int{1, 2}
+	require.Equal(t, []int{1, 2}, NewEntries(&saved, list))
+	require.Empty(t, NewEntries(&saved, list))
+	list = append(list, 3, 4)
+	require.Equal(t, []int{3, 4}, NewEntries(&saved, list))
+	require.Equal(t, 4, saved)
 }
 
 func TestIDs_ListsEachRecordsID(t *testing.T) {

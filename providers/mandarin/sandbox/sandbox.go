@@ -124,13 +124,15 @@ type Sandbox struct {
 	tasks     *background.Group
 	callbacks *delivery.Queue
 
-	mu       sync.Mutex
-	closed   bool
-	lastSeq  int64
-	txs      map[string]*sandboxTx
-	ledger   []LedgerEntry
-	balances map[string]int64
-	failNext int
+	mu      sync.Mutex
+	closed  bool
+	lastSeq int64
+	txs     map[string]*sandboxTx
+	ledger  []LedgerEntry
+	// savedLedger is how many of the ledger's entries the state file holds.
+	savedLedger int
+	balances    map[string]int64
+	failNext    int
 	// dropCallbacks sends no callbacks, so that the operation status is the only way to learn the result.
 	dropCallbacks bool
 	seen          map[string]bool // request ids of X-Auth; in memory only
@@ -239,7 +241,7 @@ func (s *Sandbox) SetBalance(channel string, minor int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.balances[channel] = minor
-	s.save()
+	s.save(nil)
 }
 
 // BalanceOf returns a channel's balance in kopecks, and whether the channel exists.
@@ -266,12 +268,16 @@ func (s *Sandbox) DropCallbacks(drop bool) {
 	s.dropCallbacks = drop
 }
 
-// Close stops pending payouts and callbacks and waits for them to end. The API keeps answering.
+// Close stops pending payouts and callbacks, waits for them to end, then writes the whole state to its file once
+// more and closes it. The API keeps answering, in memory only.
 func (s *Sandbox) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.tasks.Close()
+	s.mu.Lock()
+	s.state.Close()
+	s.mu.Unlock()
 }
 
 // auth checks X-Auth, and refuses a request id seen before (replay).
@@ -347,7 +353,7 @@ func (s *Sandbox) serveCreate(w http.ResponseWriter, r *http.Request) {
 	if rec.Method != methodPage {
 		s.after(tx.ID)
 	}
-	s.save()
+	s.save(tx)
 	lose := s.failNext > 0
 	if lose {
 		s.failNext--
@@ -511,7 +517,7 @@ func (s *Sandbox) decide(id string) {
 	case tx.Method == methodSBPNoName && tx.Succeeds:
 		tx.SBPStatus, tx.UpdatedAt = StatusSuccess, time.Now()
 		s.log.Info("sbp recipient checked: waits for confirm", "id", tx.ID)
-		s.save()
+		s.save(tx)
 		return
 	case tx.Method == methodSBPNoName:
 		tx.SBPStatus = StatusFail
@@ -523,7 +529,7 @@ func (s *Sandbox) decide(id string) {
 	}
 	s.log.Info("payout decided", "id", tx.ID, "state", tx.State)
 	s.notify(tx)
-	s.save()
+	s.save(tx)
 }
 
 // execute pays the payout out, once, from the sandbox's channel: the ledger gets it. Without the money it fails.
@@ -641,7 +647,7 @@ func (s *Sandbox) serveConfirm(w http.ResponseWriter, r *http.Request) {
 		s.execute(tx)
 		s.log.Info("sbp payout confirmed", "id", tx.ID, "state", tx.State)
 		s.notify(tx)
-		s.save()
+		s.save(tx)
 	}
 	writeJSON(w, http.StatusOK, Transaction{ID: tx.ID})
 }
@@ -664,7 +670,7 @@ func (s *Sandbox) serveReject(w http.ResponseWriter, r *http.Request) {
 		tx.Rejected, tx.Notified = true, true
 		s.fail(tx, "Rejected")
 		s.log.Info("sbp payout rejected", "id", tx.ID)
-		s.save()
+		s.save(tx)
 	}
 	writeJSON(w, http.StatusOK, Transaction{ID: tx.ID})
 }
@@ -750,7 +756,7 @@ func (s *Sandbox) servePay(w http.ResponseWriter, r *http.Request) {
 	tx.CardBrand, tx.CardBIN, tx.CardLast4 = payout.CardBrand(n), n[:6], n[len(n)-4:]
 	tx.UpdatedAt = time.Now()
 	s.after(tx.ID)
-	s.save()
+	s.save(tx)
 	writeJSON(w, http.StatusOK, Transaction{ID: tx.ID})
 }
 
@@ -796,7 +802,7 @@ func (s *Sandbox) markNotified(id string) {
 	defer s.mu.Unlock()
 	if tx := s.txs[id]; tx != nil {
 		tx.Notified = true
-		s.save()
+		s.save(tx)
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 // stateVersion is the version of the state file's format.
 const stateVersion = 1
 
-// sandboxState is what a Sandbox keeps in its state file. Like the sandbox, it holds no card number.
+// sandboxState is a record of a Sandbox's state file: the whole state, or a change (the transaction it touched,
+// the ledger's new entries, the balances). Like the sandbox, it holds no card number.
 type sandboxState struct {
 	Version      int              `json:"version"`
 	LastSeq      int64            `json:"last_seq"`
@@ -41,13 +42,12 @@ func (s *Sandbox) format() sandboxkit.Format[sandboxState] {
 		}}
 }
 
-// restore replaces the sandbox's state with st. Called with s.mu held.
+// restore merges a record of the state file into the sandbox's state: its transactions replace those of their
+// ids, its ledger entries are added, its balances replace those of their channels. Called with s.mu held.
 func (s *Sandbox) restore(st sandboxState) {
 	s.lastSeq = max(s.lastSeq, st.LastSeq)
-	s.ledger = st.Ledger
-	if st.Balances != nil {
-		s.balances = st.Balances
-	}
+	s.ledger = append(s.ledger, st.Ledger...)
+	maps.Copy(s.balances, st.Balances)
 	for _, rec := range st.Transactions {
 		s.txs[rec.ID] = &sandboxTx{txRecord: rec}
 	}
@@ -64,13 +64,24 @@ func (s *Sandbox) resume(tx *sandboxTx) {
 	}
 }
 
-// save writes the state file, if there is one, and logs a failure. Called with s.mu held.
-func (s *Sandbox) save() { s.state.Save() }
+// save appends a change to the state file, if there is one: tx as it is now (nil: none), the ledger's new entries
+// and the balances. Called with s.mu held.
+func (s *Sandbox) save(tx *sandboxTx) {
+	s.state.Save(func() sandboxState {
+		st := sandboxState{Version: stateVersion, LastSeq: s.lastSeq, Balances: s.balances,
+			Ledger: sandboxkit.NewEntries(&s.savedLedger, s.ledger)}
+		if tx != nil {
+			st.Transactions = []txRecord{tx.txRecord}
+		}
+		return st
+	})
+}
 
-// snapshot is the state to save. Called with s.mu held.
+// snapshot is the whole state to save. Called with s.mu held.
 func (s *Sandbox) snapshot() sandboxState {
 	st := sandboxState{Version: stateVersion, LastSeq: s.lastSeq, Transactions: []txRecord{},
 		Ledger: append([]LedgerEntry{}, s.ledger...), Balances: maps.Clone(s.balances)}
+	s.savedLedger = len(s.ledger)
 	for _, id := range slices.Sorted(maps.Keys(s.txs)) {
 		st.Transactions = append(st.Transactions, s.txs[id].txRecord)
 	}

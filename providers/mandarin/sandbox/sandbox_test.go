@@ -106,12 +106,7 @@ func TestLedgerIsServed(t *testing.T) {
 
 func TestStateFileSurvivesARestartWithoutACardNumber(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "mandarin.json")
-	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{StateFile: file})
-	e.sandbox.SetBalance(ChannelPSB, 42)
-	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
-		cardRequest(payout.Card{Number: SandboxCardSucceeds}, 100))
-	require.NoError(t, err)
-	nextEvent(t, e.events)
+	e, o := paidWithAStateFile(t, file)
 	e.sandbox.Close()
 
 	raw, err := os.ReadFile(file)
@@ -137,6 +132,38 @@ func TestStateFileSurvivesARestartWithoutACardNumber(t *testing.T) {
 	again.mu.Unlock()
 }
 
+func TestStateFileSurvivesAKillAndALastChangeCutShort(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mandarin.json")
+	e, o := paidWithAStateFile(t, file)
+	require.Eventually(t, func() bool {
+		e.sandbox.mu.Lock()
+		defer e.sandbox.mu.Unlock()
+		return e.sandbox.txs[o.Ref.SessionID].Notified
+	}, 5*time.Second, time.Millisecond)
+	balance, _ := e.sandbox.BalanceOf(ChannelOpenbank)
+	providertest.Kill(t, file, e.sandbox.Close)
+	providertest.TearLastAppend(t, file, `{"version":1,"last_seq":99,"transactions":[{"id":"`+o.Ref.SessionID+`","sta`)
+	var logs providertest.Logs
+
+	again, err := OpenSandbox(SandboxConfig{MerchantID: testMerchantID, Secret: testSecret, StateFile: file,
+		Logger: logs.Logger()})
+
+	require.NoError(t, err)
+	t.Cleanup(again.Close)
+	providertest.RequireTornRecordIgnored(t, file, &logs)
+	require.Len(t, again.Ledger(), 1)
+	require.Equal(t, e.sandbox.Ledger(), again.Ledger())
+	for channel, want := range map[string]int64{ChannelPSB: 42, ChannelOpenbank: balance} {
+		v, ok := again.BalanceOf(channel)
+		require.True(t, ok)
+		require.Equal(t, want, v, channel)
+	}
+	again.mu.Lock()
+	defer again.mu.Unlock()
+	require.Equal(t, StateSuccess, again.txs[o.Ref.SessionID].State)
+	require.True(t, again.txs[o.Ref.SessionID].Notified, "the callback answered is not sent again")
+}
+
 func TestCorruptStateFileIsMovedAside(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "mandarin.json")
 	require.NoError(t, os.WriteFile(file, []byte("{nope"), 0o600))
@@ -144,6 +171,19 @@ func TestCorruptStateFileIsMovedAside(t *testing.T) {
 	require.NoError(t, err)
 	s.Close()
 	providertest.RequireMovedAside(t, file, []byte("{nope"))
+}
+
+// paidWithAStateFile runs a sandbox that keeps its state in file, with the PSB channel's balance set to 42, and
+// takes a card payout through to its callback.
+func paidWithAStateFile(t *testing.T, file string) (*testEnv, providers.Outcome) {
+	t.Helper()
+	e := newEnv(t, mandarin.ProviderOptions{}, SandboxConfig{StateFile: file})
+	e.sandbox.SetBalance(ChannelPSB, 42)
+	o, err := e.provider.Submit(t.Context(), providers.Ref{PayoutID: "po_1"},
+		cardRequest(payout.Card{Number: SandboxCardSucceeds}, 100))
+	require.NoError(t, err)
+	nextEvent(t, e.events)
+	return e, o
 }
 
 // jsonStrings lists every string in a decoded JSON value, keys included.
