@@ -65,7 +65,7 @@ func benchmarkPayouts(b *testing.B, live int) {
 	for range 32 {
 		wg.Go(func() {
 			for i := range payouts {
-				if err := payOne(ctx, provider, hooks, fmt.Sprintf("po_%d", i)); err != nil {
+				if _, err := payOne(ctx, provider, hooks, fmt.Sprintf("po_%d", i)); err != nil {
 					errs <- err
 					return
 				}
@@ -89,27 +89,27 @@ func benchmarkPayouts(b *testing.B, live int) {
 	b.ReportMetric(float64(bytesWritten(b)-written0)/float64(b.N), "B-written/payout")
 }
 
-// payOne takes one card payout through to payment_finished.
-func payOne(ctx context.Context, p *bank131.Provider, hooks *hookWaiter, payoutID string) error {
+// payOne takes one card payout through to payment_finished, and gives its session.
+func payOne(ctx context.Context, p *bank131.Provider, hooks *hookWaiter, payoutID string) (string, error) {
 	ref, err := p.Open(ctx, providers.Ref{PayoutID: payoutID})
 	if err != nil {
-		return err
+		return "", err
 	}
 	got := hooks.wait(ref.SessionID)
 	out, err := p.Submit(ctx, ref, cardRequest(SandboxCardSucceeds))
 	if err != nil {
-		return err
+		return "", err
 	}
 	if typ := <-got; typ != hookReadyToConfirm {
-		return fmt.Errorf("%s: webhook %s, want %s", ref.SessionID, typ, hookReadyToConfirm)
+		return "", fmt.Errorf("%s: webhook %s, want %s", ref.SessionID, typ, hookReadyToConfirm)
 	}
 	if _, err := p.Confirm(ctx, out.Ref); err != nil {
-		return err
+		return "", err
 	}
 	if typ := <-got; typ != hookPaymentFinished {
-		return fmt.Errorf("%s: webhook %s, want %s", ref.SessionID, typ, hookPaymentFinished)
+		return "", fmt.Errorf("%s: webhook %s, want %s", ref.SessionID, typ, hookPaymentFinished)
 	}
-	return nil
+	return ref.SessionID, nil
 }
 
 // finishedPayouts is a state of n card payouts paid and notified.
