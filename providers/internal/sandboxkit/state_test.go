@@ -194,6 +194,26 @@ func TestState_AChangeThatCannotBeAppendedIsSavedWithTheWholeState(t *testing.T)
 	require.Equal(t, []testState{{1, []string{"a"}}, {1, []string{"b"}}}, readRecords(t, path))
 }
 
+func TestState_AfterAWholeStateThatCannotBeWrittenEachSaveWritesTheWholeState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	var logs bytes.Buffer
+	f := &fake{}
+	require.NoError(t, f.state.Open("test sandbox", path, slog.New(slog.NewTextHandler(&logs, nil)), &f.mu, f.format()))
+	t.Cleanup(f.close)
+	require.NoError(t, f.state.file.Close()) // the next append fails
+	require.NoError(t, os.Remove(path))
+	require.NoError(t, os.Mkdir(path, 0o700)) // and so does writing the whole state: a directory is in its place
+
+	f.add("a") // missing from the file for now
+	require.NoError(t, os.Remove(path))
+	f.add("b")
+	f.add("c")
+
+	require.Contains(t, logs.String(), "sandbox state not saved")
+	require.Equal(t, []testState{{1, []string{"a", "b"}}, {1, []string{"c"}}}, readRecords(t, path),
+		"the change lost is in the whole state written next")
+}
+
 func TestState_OpenFailsWhenTheFileCannotBeWritten(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing")
 	f := &fake{}

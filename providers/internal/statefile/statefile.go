@@ -148,7 +148,7 @@ type Log struct {
 	f    *os.File
 	size int64 // the file's size
 	base int64 // the size of its first record
-	// broken is set when an append failed and could not be cut off: only Compact writes again.
+	// broken is set when an append failed: only Compact writes again.
 	broken bool
 	buf    bytes.Buffer
 }
@@ -162,22 +162,22 @@ func Create(path string, v any) (*Log, error) {
 	return l, nil
 }
 
-// Append adds v to the file as one record, in one write(2), not synced (see the package's doc). When the write
-// fails, what it wrote is cut off again, so that no later record follows a broken one; when that fails too, the
-// Log refuses to append until Compact has rewritten the file.
+// Append adds v to the file as one record, in one write(2), not synced (see the package's doc). When it fails, what
+// it wrote is cut off again, and the Log refuses to append until Compact has written the whole state: no record
+// follows a change missing from the file.
 func (l *Log) Append(v any) error {
 	if l.broken || l.f == nil {
-		return errors.New("state file needs a rewrite")
+		return errors.New("a change is missing from the state file: it needs the whole state")
 	}
 	l.buf.Reset()
 	if err := json.NewEncoder(&l.buf).Encode(v); err != nil { // one line, with its newline
+		l.broken = true
 		return err
 	}
 	n, err := l.f.Write(l.buf.Bytes())
 	if err != nil {
-		if terr := l.f.Truncate(l.size); terr != nil {
-			l.broken = true
-		}
+		l.broken = true
+		_ = l.f.Truncate(l.size) // a torn record is ignored as the last one, but none may follow it
 		return err
 	}
 	l.size += int64(n)

@@ -309,18 +309,20 @@ func TestLog_AFailedAppendLeavesNoBrokenRecordAndCompactRecovers(t *testing.T) {
 	}, got)
 }
 
-func TestLog_AppendRefusesAValueThatCannotBeMarshalled(t *testing.T) {
+func TestLog_AfterAChangeThatCannotBeWrittenOnlyTheWholeStateIsWritten(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	l, err := Create(path, testState{Version: 1})
+	l, err := Create(path, testState{Version: 1, Names: []string{"a"}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
 
-	require.Error(t, l.Append(map[string]any{"f": func() {}}))
-	require.NoError(t, l.Append(testState{Version: 1, Names: []string{"b"}}))
+	require.Error(t, l.Append(map[string]any{"f": func() {}}), "cannot be marshalled")
+	require.Error(t, l.Append(testState{Version: 1, Names: []string{"c"}}), "would follow a change missing")
+	require.NoError(t, l.Compact(testState{Version: 1, Names: []string{"a", "b"}}))
+	require.NoError(t, l.Append(testState{Version: 1, Names: []string{"c"}}))
 
 	got, err := Load(path, 1, logTo(&bytes.Buffer{}), noEmptyNames)
 	require.NoError(t, err)
-	require.Len(t, got, 2)
+	require.Equal(t, []testState{{Version: 1, Names: []string{"a", "b"}}, {Version: 1, Names: []string{"c"}}}, got)
 }
 
 // jsonSize is the size of v's record: its JSON and a newline.
