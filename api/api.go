@@ -80,7 +80,7 @@ type Config struct {
 	// nil: all of them.
 	EventsFor func(creator string) []string
 	// EventsCommitBound is the longest an event takes from its stamp to its commit (10s when zero): a payout's
-	// start is given at most that long, and its workflow tasks time out after it (README, "Events").
+	// start is given at most that long, and its workflow tasks time out within it, after 5s at most (README, "Events").
 	EventsCommitBound time.Duration
 	// VerifyWait is how long a provider's verification waits for its payout's answer before it is declined (8s
 	// when zero; VERIFY_WAIT): less than the provider's own wait, more than a payout's workflow task timeout.
