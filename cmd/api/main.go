@@ -51,6 +51,9 @@ func run() error {
 	// The operators' listener first, so that it answers while the API connects.
 	metricsAddr := cfg.MetricsListen(":9091")
 	opsMux := ops.Mux()
+	if cfg.Perf.Pprof {
+		ops.Pprof(opsMux)
+	}
 	stopOps, err := ops.Start(metricsAddr, opsMux, log)
 	if err != nil {
 		return err

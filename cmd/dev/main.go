@@ -101,6 +101,9 @@ func run() error {
 	}
 	var apiLn, codecLn, sandboxLn, bepaidLn, mandarinLn, metricsLn net.Listener
 	opsMux := ops.Mux()
+	if cfg.Perf.Pprof {
+		ops.Pprof(opsMux)
+	}
 	// One operators' listener for the whole process; a process of some parts only serves one when METRICS_ADDR asks.
 	metricsAddr := cfg.MetricsListen("")
 	if part.has("all") {
@@ -221,7 +224,7 @@ func run() error {
 					return err
 				}
 			}
-			w := app.NewWorkerWithEvents(c, cfg.TaskQueue, codecKeys, cfg.Events, ps.Providers()...)
+			w := app.NewConfiguredWorker(c, cfg, codecKeys, ps.Providers()...)
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}

@@ -47,6 +47,9 @@ func run() error {
 	// The operators' listener first, so that it answers while the worker connects.
 	metricsAddr := cfg.MetricsListen(":9090")
 	opsMux := ops.Mux()
+	if cfg.Perf.Pprof {
+		ops.Pprof(opsMux)
+	}
 	stopOps, err := ops.Start(metricsAddr, opsMux, log)
 	if err != nil {
 		return err
@@ -71,7 +74,7 @@ func run() error {
 	}
 	log.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "connection", cfg.TemporalTLS(),
 		"task_queue", cfg.TaskQueue, "metrics", metricsAddr)
-	return app.NewWorkerWithEvents(c, cfg.TaskQueue, codecKeys, cfg.Events, ps.Providers()...).Run(interrupt)
+	return app.NewConfiguredWorker(c, cfg, codecKeys, ps.Providers()...).Run(interrupt)
 }
 
 // setupRetry is how often the worker retries its setup while Temporal or the namespace is not there; setupLog how

@@ -158,6 +158,19 @@ func NewWorkerWithEvents(c client.Client, taskQueue string, codecKeys []codec.Ke
 	return NewWorkerWithOptions(c, taskQueue, worker.Options{}, codecKeys, events, ps...)
 }
 
+// NewConfiguredWorker is NewWorkerWithEvents for the worker of a process, sized by cfg's WORKER_* settings. The
+// cache size is the process's: call it before any worker of the process starts.
+func NewConfiguredWorker(c client.Client, cfg config.Config, codecKeys []codec.Key, ps ...providers.Provider) worker.Worker {
+	size := cfg.Perf.Worker
+	worker.SetStickyWorkflowCacheSize(size.CacheSize)
+	return NewWorkerWithOptions(c, cfg.TaskQueue, worker.Options{
+		MaxConcurrentWorkflowTaskExecutionSize: size.WorkflowTasks,
+		MaxConcurrentActivityExecutionSize:     size.Activities,
+		MaxConcurrentWorkflowTaskPollers:       size.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       size.ActivityPollers,
+	}, codecKeys, cfg.Events, ps...)
+}
+
 // NewWorkerWithOptions is NewWorkerWithEvents on worker options of its own (a worker of workflow tasks only, or
 // of activities only); the identity and the payout's logging are added.
 func NewWorkerWithOptions(c client.Client, taskQueue string, opts worker.Options, codecKeys []codec.Key, events config.Events, ps ...providers.Provider) worker.Worker {

@@ -64,6 +64,8 @@ type Config struct {
 	Tracing *telemetry.Tracing
 	// Events are the endpoints backends receive signed events at (EVENTS_URL, EVENTS_SECRET, ...; events.go).
 	Events Events
+	// Perf sizes the process and what it spends per payout (PPROF, TEMPORAL_GRPC_COMPRESSION, WORKER_*; perf.go).
+	Perf Perf
 
 	Bank131  Bank131
 	BePaid   BePaid
@@ -239,6 +241,9 @@ func load(dev bool) (Config, error) {
 	if c.Events, err = loadEvents(dev); err != nil {
 		return c, err
 	}
+	if c.Perf, err = loadPerf(); err != nil {
+		return c, err
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
@@ -388,12 +393,7 @@ func (c Config) DialLazy(cd *codec.Codec, log *slog.Logger) (client.Client, conv
 }
 
 func (c Config) dial(cd *codec.Codec, log *slog.Logger, dial func(client.Options) (client.Client, error)) (client.Client, converter.DataConverter, error) {
-	dc := codec.DataConverter(cd)
-	opts := c.temporal.options // TLS, API key and headers as configured (temporal.go)
-	opts.HostPort, opts.Namespace = c.TemporalAddress, c.Namespace
-	opts.DataConverter, opts.FailureConverter = dc, codec.FailureConverter(dc)
-	opts.Logger = SDKLogger(log)
-	opts.MetricsHandler = metrics.SDK()
+	opts, dc := c.clientOptions(cd, log)
 	if err := c.traceClient(&opts); err != nil {
 		return nil, nil, err
 	}
@@ -403,6 +403,20 @@ func (c Config) dial(cd *codec.Codec, log *slog.Logger, dial func(client.Options
 			c.TemporalAddress, c.Namespace, c.TemporalTLS(), err, dialHint(opts, err))
 	}
 	return cl, dc, nil
+}
+
+// clientOptions are the Temporal client's options: the connection as configured, the codec, the SDK's logs and
+// metrics, and what it spends (perf.go).
+func (c Config) clientOptions(cd *codec.Codec, log *slog.Logger) (client.Options, converter.DataConverter) {
+	dc := codec.DataConverter(cd)
+	opts := c.temporal.options // TLS, API key and headers as configured (temporal.go)
+	opts.HostPort, opts.Namespace = c.TemporalAddress, c.Namespace
+	opts.ConnectionOptions.GrpcCompression = c.Perf.grpcCompression(opts.HostPort)
+	opts.PayloadLimits.MemoSizeWarning = MemoSizeWarning
+	opts.DataConverter, opts.FailureConverter = dc, codec.FailureConverter(dc)
+	opts.Logger = SDKLogger(log)
+	opts.MetricsHandler = metrics.SDK()
+	return opts, dc
 }
 
 func env(name, def string) string {

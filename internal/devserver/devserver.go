@@ -370,6 +370,9 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.FrontendPersistenceMaxQPS.Key():                    10000,
 		dynamicconfig.HistoryPersistenceMaxQPS.Key():                     45000,
 		dynamicconfig.EnableServerVersionCheck.Key():                     false, // no phoning home
+		// A payout's memo is its published state, about 3 KB: a WARN line at every change above the 2 KiB default
+		// is noise. Warned from the size the worker's SDK warns from (config.MemoSizeWarning).
+		dynamicconfig.MemoSizeLimitWarn.Key(): 16 << 10,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/payoutflow/payoutflow/metrics"
@@ -62,4 +63,14 @@ func Start(addr string, h http.Handler, log *slog.Logger) (stop func(), err erro
 		return nil, err
 	}
 	return Serve(ln, h, log), nil
+}
+
+// Pprof adds Go's profiles (net/http/pprof) under /debug/pprof/ to the operators' handler: PPROF=true, off by
+// default, for finding where a process's CPU and memory go under load (README, "Performance").
+func Pprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }

@@ -47,3 +47,28 @@ func TestStart_NoAddressServesNothing(t *testing.T) {
 	require.NoError(t, err)
 	stop()
 }
+
+func TestPprof_ServesProfilesOnlyWhenTurnedOn(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		mux := Mux()
+		if on {
+			Pprof(mux)
+		}
+		ln, err := Listen("127.0.0.1:0")
+		require.NoError(t, err)
+		stop := Serve(ln, mux, slog.New(slog.DiscardHandler))
+		base := "http://" + ln.Addr().String()
+
+		resp, err := http.Get(base + "/debug/pprof/goroutine?debug=1")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		stop()
+		if !on {
+			require.Equal(t, http.StatusNotFound, resp.StatusCode, "PPROF off: no profiles")
+			continue
+		}
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Contains(t, string(body), "goroutine profile:")
+	}
+}
