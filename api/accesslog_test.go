@@ -37,3 +37,34 @@ func TestAPI_ProbesAreAccessLoggedAtDebugOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestAPI_ReadsAnsweredAreAccessLoggedAtDebugWritesAndRefusalsAtInfo: a backend that polls its payouts would write
+// a line per poll at INFO (issue 17: most of the API's lines per payout); a read refused, and every write or
+// webhook, stays at INFO.
+func TestAPI_ReadsAnsweredAreAccessLoggedAtDebugWritesAndRefusalsAtInfo(t *testing.T) {
+	for _, tt := range []struct {
+		name, method, path string
+		atInfo             bool
+	}{
+		{"a read answered", http.MethodGet, "/v1/openapi.json", false},
+		{"a read refused", http.MethodGet, "/v1/payouts", true},
+		{"a webhook", http.MethodPost, "/webhooks/nowhere", true},
+		{"a write refused", http.MethodPost, "/v1/payouts", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+				var logs bytes.Buffer
+				srv := httptest.NewServer(api.New(api.Config{
+					Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level}))}))
+				req, err := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+				require.NoError(t, err)
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				_ = resp.Body.Close()
+				srv.Close()
+				want := tt.atInfo || level == slog.LevelDebug
+				require.Equal(t, want, strings.Contains(logs.String(), `"msg":"http"`), "at %s: %s", level, logs.String())
+			}
+		})
+	}
+}

@@ -184,6 +184,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if probePaths[c.Path()] {
 			level = slog.LevelDebug // every few seconds, from the load balancer and the orchestrator
 		}
+		if m := c.Request().Method; (m == http.MethodGet || m == http.MethodHead) && status < 400 {
+			level = slog.LevelDebug // a backend that polls would write a line per poll; a refused read stays INFO
+		}
 		s.logger(c.Request().Context()).Log(c.Request().Context(), level, "http", "method", c.Request().Method,
 			"path", maskedPath(c.Request().URL.Path), "status", status, "duration_ms", time.Since(start).Milliseconds())
 		return err
