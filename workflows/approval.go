@@ -234,7 +234,7 @@ func (p *run) proven(ctx workflow.Context, signal, what, proof string) bool {
 	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
 	var ok bool
 	check := activities.DecisionCheck{PayoutID: p.in.ID, Signal: signal, By: what, Proof: proof}
-	if err := workflow.ExecuteLocalActivity(ctx, activities.VerifyDecisionName, check).Get(ctx, &ok); err != nil {
+	if err := p.runLocal(ctx, activities.VerifyDecisionName, check, &ok); err != nil {
 		workflow.GetLogger(ctx).Warn("verify decision", "error", err)
 		return false
 	}

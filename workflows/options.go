@@ -40,7 +40,12 @@ func withOneAttemptFor(ctx workflow.Context, timeout time.Duration) workflow.Con
 
 // withSafeRetries is for calls that move no money: retried with back-off for a few minutes.
 func withSafeRetries(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	return workflow.WithActivityOptions(ctx, safeRetries())
+}
+
+// safeRetries are the activity options of withSafeRetries.
+func safeRetries() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: 10 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -49,12 +54,17 @@ func withSafeRetries(ctx workflow.Context) workflow.Context {
 			MaximumInterval:        time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrRejected, activities.ErrConfig},
 		},
-	})
+	}
 }
 
 // withLookupRetries is for status lookups: retried for up to an hour before the payout is handed to an operator.
 func withLookupRetries(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	return workflow.WithActivityOptions(ctx, lookupRetries())
+}
+
+// lookupRetries are the activity options of withLookupRetries.
+func lookupRetries() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -63,7 +73,7 @@ func withLookupRetries(ctx workflow.Context) workflow.Context {
 			MaximumInterval:        5 * time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrConfig},
 		},
-	})
+	}
 }
 
 func workflowRegisterOptions() workflow.RegisterOptions {

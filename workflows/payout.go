@@ -97,6 +97,9 @@ type Input struct {
 	Policy policy.Verdict `json:"policy"`
 	// Events are the endpoints its events go to, and the payout.created event the API published (events.go).
 	Events EventsInput `json:"events,omitempty"`
+	// Version is the workflow version the payout runs under, named by the client that starts it (StartVersion);
+	// 0 has the workflow read it from its version marker (payouts started before versionLean).
+	Version int `json:"version,omitempty"`
 	// Resume carries a payout continued as new (a long wait for the provider's final word) into its next run.
 	Resume *Resume `json:"resume,omitempty"`
 }
@@ -110,7 +113,7 @@ type Input struct {
 // For a provider that pays on submit, approval comes first: open → wait for confirm or cancel →
 // submit → wait for the result.
 func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
-	version := readVersion(ctx)
+	version := readVersion(ctx, in)
 	requested := ctx
 	if version >= versionMoneySafety2 {
 		// Temporal's own cancellation request ("Request Cancellation" in Temporal UI, temporal workflow cancel) is
@@ -140,16 +143,21 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		}
 		done = true
 	})
+	if p.lean() {
+		workflow.Go(ctx, p.publisher) // the last goroutine: it runs after the others in each round
+	}
 	if err := workflow.Await(ctx, func() bool { return done || p.resolved || p.continuing }); err != nil {
 		return p.state, err
 	}
 	if done {
 		p.awaitDeliveries(ctx)
+		p.flush(ctx)
 		return final, nil
 	}
 	if p.continuing {
 		p.drain(ctx)
 		if !p.resolved {
+			p.flush(ctx)
 			return p.state, p.continueAsNew(ctx)
 		}
 		// An operator's mark taken while the run drained ended the payout: it listens on here.
@@ -159,6 +167,7 @@ func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
 		p.listenAfterMark(ctx)
 	}
 	p.awaitDeliveries(ctx)
+	p.flush(ctx)
 	return p.state, nil
 }
 
@@ -349,8 +358,26 @@ func newRun(ctx workflow.Context, in Input, version workflow.Version) (*run, err
 	return p, nil
 }
 
-// listen starts one handler per signal. Handlers only record what arrived; the main flow acts on it.
+// Descriptions of the signals, as Temporal UI shows them.
+const (
+	descReadyToConfirm  = "Sent by the webhook receiver: the provider is ready and waits for confirm or cancel."
+	descPaymentFinished = "Sent by the webhook receiver: the provider says the payout finished."
+	descSBPStatus       = "Sent when the recipient's bank has checked an SBP payout sent without the name: the name it gives, or a failure."
+	descActionRequired  = "Sent by the webhook receiver: the payer must pass 3-D Secure at the redirect given."
+	descTransferStarted = "Sent by the API once it handed the transfer to the provider: the outcome or the error."
+	descConfirm         = `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`
+	descCancel          = `Cancel this payout before it is confirmed. JSON: {"by": "your name", "reason": "why"}`
+	descResolve         = `Resolve a payout that needs attention: {"action": "look_up" | "mark_failed" | "mark_succeeded", ` +
+		`"reference": "the provider's reference (mark_succeeded)", "by": "your name", "reason": "what you checked"}`
+)
+
+// listen starts one handler per signal (one goroutine for them all under versionLean, lean.go). Handlers only
+// record what arrived; the main flow acts on it.
 func (p *run) listen(ctx workflow.Context) {
+	if p.lean() {
+		p.listenLean(ctx)
+		return
+	}
 	onEvent := func(name, desc string) {
 		ch := workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: desc})
 		p.signals = append(p.signals, ch)
@@ -377,12 +404,12 @@ func (p *run) listen(ctx workflow.Context) {
 			}
 		})
 	}
-	onEvent(SignalReadyToConfirm, "Sent by the webhook receiver: the provider is ready and waits for confirm or cancel.")
-	onEvent(SignalPaymentFinish, "Sent by the webhook receiver: the provider says the payout finished.")
-	onEvent(SignalSBPStatus, "Sent when the recipient's bank has checked an SBP payout sent without the name: the name it gives, or a failure.")
-	onEvent(SignalActionRequired, "Sent by the webhook receiver: the payer must pass 3-D Secure at the redirect given.")
+	onEvent(SignalReadyToConfirm, descReadyToConfirm)
+	onEvent(SignalPaymentFinish, descPaymentFinished)
+	onEvent(SignalSBPStatus, descSBPStatus)
+	onEvent(SignalActionRequired, descActionRequired)
 	started := workflow.GetSignalChannelWithOptions(ctx, SignalTransferStarted, workflow.SignalChannelOptions{
-		Description: "Sent by the API once it handed the transfer to the provider: the outcome or the error."})
+		Description: descTransferStarted})
 	p.signals = append(p.signals, started)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -394,8 +421,7 @@ func (p *run) listen(ctx workflow.Context) {
 		}
 	})
 	resolve := workflow.GetSignalChannelWithOptions(ctx, SignalResolve, workflow.SignalChannelOptions{
-		Description: `Resolve a payout that needs attention: {"action": "look_up" | "mark_failed" | "mark_succeeded", ` +
-			`"reference": "the provider's reference (mark_succeeded)", "by": "your name", "reason": "what you checked"}`})
+		Description: descResolve})
 	p.signals = append(p.signals, resolve)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -406,6 +432,6 @@ func (p *run) listen(ctx workflow.Context) {
 			p.handling--
 		}
 	})
-	onDecision(SignalConfirm, true, `Approve this payout while it is awaiting_approval. JSON: {"by": "your name", "reason": "why"}`)
-	onDecision(SignalCancel, false, `Cancel this payout before it is confirmed. JSON: {"by": "your name", "reason": "why"}`)
+	onDecision(SignalConfirm, true, descConfirm)
+	onDecision(SignalCancel, false, descCancel)
 }

@@ -64,6 +64,13 @@ type run struct {
 	approvalSince time.Time
 	// ev is the payout's events and their deliveries (events.go).
 	ev eventLog
+	// changes counts the changes to what the payout publishes, flushed those published (lean.go); memoSum is
+	// the hash of the memo published last; stale are the timers left to fire unseen.
+	changes, flushed int
+	memoSum          uint64
+	stale            []staleTimer
+	// local counts the local activities under way; localTask is the history length when the last one started.
+	local, localTask int
 }
 
 // v2 reports whether the payout runs under "Money safety, part 2" (versionMoneySafety2) or later.
@@ -97,6 +104,7 @@ func (p *run) note(ctx workflow.Context, note string) {
 	now := workflow.Now(ctx)
 	p.state.Timeline = append(p.state.Timeline, payout.Entry{At: now, Status: p.state.Status, Note: note})
 	p.state.UpdatedAt = now
+	p.changed()
 }
 
 func (p *run) setStatus(ctx workflow.Context, s payout.Status, note string) {
@@ -122,7 +130,8 @@ func (p *run) attention(ctx workflow.Context, why string) {
 	p.setStatus(ctx, payout.StatusNeedsAttention, why)
 }
 
-// publish shows the status to operators: search attributes for filtering, current details in plain words.
+// publish shows the status to operators: search attributes for filtering, current details in plain words; under
+// versionLean the publisher publishes it at the end of the workflow task (lean.go).
 func (p *run) publish(ctx workflow.Context) {
 	if p.v3() {
 		p.state.NormaliseFailure() // a cancelled payout says why
@@ -137,15 +146,24 @@ func (p *run) publish(ctx workflow.Context) {
 	if p.eventsOn() {
 		p.recordEvents(ctx)
 	}
+	if p.lean() {
+		p.changes++ // published by the publisher, once per workflow task
+		return
+	}
+	p.emit(ctx)
+}
+
+// emit upserts the search attributes and the memo where they changed, and sets the current details.
+func (p *run) emit(ctx workflow.Context) {
 	if sa := p.searchAttributes(); !p.v2() || searchKey(sa) != p.publishedSA {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, sa...); err != nil {
 			workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
 		}
 		p.publishedSA = searchKey(sa)
 	}
-	if p.v2() {
+	if memo := p.memo(); p.v2() && (!p.lean() || p.memoChanged(memo)) {
 		// The state is read from the memo (encrypted by the codec) when no worker answers queries.
-		if err := workflow.UpsertMemo(ctx, p.memo()); err != nil {
+		if err := workflow.UpsertMemo(ctx, memo); err != nil {
 			workflow.GetLogger(ctx).Warn("upsert memo", "error", err)
 		}
 	}

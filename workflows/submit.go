@@ -28,7 +28,12 @@ const (
 // open registers the payout at the provider. It moves no money, so its activity retries on its own.
 func (p *run) open(ctx workflow.Context) bool {
 	var ref providers.Ref
-	err := workflow.ExecuteActivity(withSafeRetries(ctx), (*activities.Activities).Open, p.call()).Get(ctx, &ref)
+	var err error
+	if p.lean() { // it moves no money: a local activity
+		err = p.runLocal(localOptions(ctx, safeRetries()), localOpen, p.call(), &ref)
+	} else {
+		err = workflow.ExecuteActivity(withSafeRetries(ctx), (*activities.Activities).Open, p.call()).Get(ctx, &ref)
+	}
 	if err != nil && !isRejected(err) {
 		// Nothing was submitted, so no money can have moved: the payout fails cleanly.
 		p.state.Failure = &payout.Failure{Code: "provider_unavailable", Description: "the provider could not be reached: " + errorCode(err)}

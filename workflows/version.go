@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // The workflow's versions: what a payout does is fixed by the version it started under, read once at its start,
 // so that payouts in flight keep their behaviour across deploys (README, "Changing the workflow"). A new
@@ -25,11 +29,29 @@ const (
 	// told the provider no by then.
 	versionVerifyDeadline workflow.Version = 4
 
-	latestVersion = versionVerifyDeadline
+	// versionLean is "less work per payout" (issue 17, lean.go): one publication (memo and search attributes) per
+	// workflow task, and only of what changed; one goroutine takes every signal; the calls that move no money
+	// (open, status) run as local activities; a timer no longer needed is cancelled only once it could fire while
+	// the payout waits.
+	versionLean workflow.Version = 5
+
+	latestVersion = versionLean
 )
 
-// readVersion reads the version the payout runs under: latestVersion for a payout that starts now, the version it
-// started under for one in flight.
-func readVersion(ctx workflow.Context) workflow.Version {
+// StartVersion is the version a client starting a payout now names in Input.Version.
+const StartVersion = int(latestVersion)
+
+// readVersion reads the version the payout runs under: the one its Input names (versionLean and later: no
+// version marker, whose event and search-attribute upsert cost two events), else the one its marker records, which
+// is latestVersion for a payout that starts now and the version it started under for one in flight.
+func readVersion(ctx workflow.Context, in Input) workflow.Version {
+	if v := workflow.Version(in.Version); v >= versionLean {
+		if v > latestVersion {
+			// As GetVersion does: the workflow task fails and is retried until a worker that knows v takes it.
+			panic(fmt.Sprintf("[TMPRL1100] payout %s runs under workflow version %d; this worker knows up to %d",
+				in.ID, v, latestVersion))
+		}
+		return v
+	}
 	return workflow.GetVersion(ctx, versionChange, versionRelease1, latestVersion)
 }

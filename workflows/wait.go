@@ -132,6 +132,7 @@ func (p *run) absorb(o providers.Outcome) {
 	if o.Card != nil && p.state.Destination.Card != nil && p.state.Destination.Card.Last4 == "" {
 		p.state.Destination.Card = o.Card
 	}
+	p.changed()
 }
 
 // advances reports whether the provider's state to is news after from: states only move forward.
@@ -157,7 +158,7 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 	}
 	for ctx.Err() == nil {
 		var out providers.Outcome
-		err := workflow.ExecuteActivity(withLookupRetries(ctx), (*activities.Activities).Status, p.call()).Get(ctx, &out)
+		err := p.status(ctx, &out)
 		if err == nil {
 			return out
 		}
@@ -170,6 +171,14 @@ func (p *run) lookup(ctx workflow.Context) providers.Outcome {
 		p.continueAt(ctx) // a provider that cannot tell for months: the wait goes on in a new run
 	}
 	return p.at // the workflow was cancelled
+}
+
+// status asks the provider where the payout stands: a local activity under versionLean (it moves no money).
+func (p *run) status(ctx workflow.Context, out *providers.Outcome) error {
+	if p.lean() {
+		return p.runLocal(localOptions(ctx, lookupRetries()), localStatus, p.call(), out)
+	}
+	return workflow.ExecuteActivity(withLookupRetries(ctx), (*activities.Activities).Status, p.call()).Get(ctx, out)
 }
 
 // showPayerAction puts the redirect the payer must follow, as the provider gives it, into the payout's state.
@@ -218,6 +227,9 @@ func (p *run) backoff(ctx workflow.Context, attempt int, stop func() bool) bool 
 // awaitFor waits until cond holds or d has passed, and reports whether cond held. From versionMoneySafety2 on, a
 // timer no longer needed is cancelled: left alone it would fire later and cost a workflow task for nothing.
 func (p *run) awaitFor(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
+	if p.lean() {
+		return p.awaitLean(ctx, d, summary, cond)
+	}
 	if !p.v2() {
 		return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d,
 			TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
