@@ -28,7 +28,6 @@ const (
 	// (providers.Verification.AnswerBy) is declined and recorded as answered too late, not accepted: the API has
 	// told the provider no by then.
 	versionVerifyDeadline workflow.Version = 4
-
 	// versionLean is "less work per payout" (issue 17, lean.go): one publication (memo and search attributes) per
 	// workflow task, and only of what changed; one goroutine takes every signal; the calls that move no money
 	// (open, status) run as local activities; a timer no longer needed is cancelled only once it could fire while
