@@ -171,3 +171,21 @@ func TestReplay_UnversionedChangeIsCaughtAndVersionedChangeIsNot(t *testing.T) {
 		})
 	}
 }
+
+// TestReplay_HistoriesRecordedByHandReplay replays the histories in PAYOUTFLOW_REPLAY_HISTORIES (recorded with
+// PAYOUTFLOW_RECORD_HISTORIES by the integration tests, codec.key beside them): how a version not released yet is
+// checked against today's code, a cache eviction's replay included. Skipped without it.
+func TestReplay_HistoriesRecordedByHandReplay(t *testing.T) {
+	dir := os.Getenv("PAYOUTFLOW_REPLAY_HISTORIES")
+	if dir == "" {
+		t.Skip("set PAYOUTFLOW_REPLAY_HISTORIES to a directory of recorded histories")
+	}
+	files := histories(t, dir)
+	require.NotEmpty(t, files, "histories in %s", dir)
+	r := replayer(t, dir, registerToday)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+		})
+	}
+}
