@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	pfclient "github.com/payoutflow/payoutflow/client"
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/workflows"
 )
 
 func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
@@ -51,9 +53,67 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "approved while the worker was down", done.Approval.Reason)
 	require.Len(t, ledgerFor(id), 1)
-	// A worker that has just replayed the payout may answer slower than the live read waits on a loaded machine.
+	// With a worker back, reads still need none: what they show is what the workflow holds.
+	requirePublishedIsLive(t, id)
+}
+
+// requirePublishedIsLive waits until the payout's workflow has no task pending, then requires that a GET shows,
+// from its memo, exactly the state its workflow answers to a query: whatever a task changes, it publishes.
+func requirePublishedIsLive(t *testing.T, id string) payout.State {
+	t.Helper()
+	ctx := context.Background()
+	var live, shown payout.State
 	require.Eventually(t, func() bool {
-		p, err := backend.Get(ctx, id)
-		return err == nil && p.Response.Header.Get("Payout-State-Source") == "live"
-	}, 30*time.Second, 100*time.Millisecond, "with a worker back, reads are answered by the workflow")
+		before, err := st.client.DescribeWorkflowExecution(ctx, id, "")
+		require.NoError(t, err)
+		if before.GetPendingWorkflowTask() != nil {
+			return false
+		}
+		v, err := st.client.QueryWorkflow(ctx, id, "", workflows.QueryState)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&live))
+		got, err := apiClient(st.api.URL, "test").Get(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, "published", got.Response.Header.Get("Payout-State-Source"))
+		shown = asState(t, got)
+		after, err := st.client.DescribeWorkflowExecution(ctx, id, "")
+		require.NoError(t, err)
+		return after.GetWorkflowExecutionInfo().GetHistoryLength() == before.GetWorkflowExecutionInfo().GetHistoryLength() &&
+			after.GetPendingWorkflowTask() == nil
+	}, 30*time.Second, 20*time.Millisecond, "payout %s never rested between tasks", id)
+	live.NormaliseFailure()
+	require.Equal(t, jsonOf(t, live), jsonOf(t, shown), "a GET shows what payout %s's workflow holds", id)
+	return shown
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", " ")
+	require.NoError(t, err)
+	return string(b)
+}
+
+// A GET needs no worker, and shows what the payout's workflow holds after each of its tasks: the state the task
+// that changed it published. Each path below rests at points where the payout waits for someone.
+func TestRead_AGetShowsWhatTheWorkflowHoldsAfterEachTask(t *testing.T) {
+	base := st.api.URL
+	paid := createNew(t, base, t.Name()+"-paid", cardPayout(cardSucceeds))
+	cancelled := createNew(t, base, t.Name()+"-cancelled", cardPayout(cardSucceeds))
+	declined := createNew(t, base, t.Name()+"-declined", cardPayout(cardDeclined))
+
+	waitFor(t, paid, payout.StatusAwaitingApproval)
+	requirePublishedIsLive(t, paid)
+	mustDecide(t, base, "alice", paid, "confirm", "checked")
+	waitFor(t, paid, payout.StatusSucceeded)
+	requirePublishedIsLive(t, paid)
+
+	waitFor(t, cancelled, payout.StatusAwaitingApproval)
+	mustDecide(t, base, "alice", cancelled, "cancel", "wrong card")
+	waitFor(t, cancelled, payout.StatusCancelled)
+	requirePublishedIsLive(t, cancelled)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _ = apiClient(base, "backend").Wait(ctx, declined)
+	requirePublishedIsLive(t, declined)
 }
