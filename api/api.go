@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,6 +103,8 @@ type Config struct {
 type Server struct {
 	cfg Config
 	log *slog.Logger
+	// watches are the payouts GETs wait for (wait.go).
+	watches *watchers
 }
 
 // New returns the HTTP handler of the API.
@@ -124,7 +127,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Providers == nil {
 		cfg.Providers = providers.NewRegistry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, watches: &watchers{}}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -415,9 +418,18 @@ func (s *Server) getPayout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	w, err := parseWait(c)
+	if err != nil {
+		return err
+	}
 	st, source, err := s.readOwn(c, id)
 	if err != nil {
 		return err
+	}
+	if w.wait > 0 {
+		var met bool
+		st, source, met = s.awaitState(c.Request().Context(), id, st, source, w)
+		c.Response().Header().Set("Payout-Wait-Met", strconv.FormatBool(met))
 	}
 	c.Response().Header().Set("Payout-State-Source", source)
 	c.Response().Header().Set("Payout-State-As-Of", st.UpdatedAt.UTC().Format(time.RFC3339Nano))

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/payoutflow/payoutflow/codec"
 )
@@ -60,6 +62,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if he.Code == http.StatusMethodNotAllowed {
 				e.Message = methodNotAllowed(c)
 			}
+		case temporalBusy(err):
+			log.Warn("request refused: Temporal is busy or unreachable", "method", c.Request().Method, "path", c.Path(), "error", err)
+			e = apiError(http.StatusServiceUnavailable, "temporal_unavailable",
+				"Temporal is overloaded or did not answer in time; try again (a repeated create or decision is recognised, never applied twice)")
 		default:
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "error", err)
 			e = apiError(http.StatusInternalServerError, "internal_error", "internal error; the request may be retried")
@@ -80,6 +86,16 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 
 // retryAfterSeconds is the Retry-After of a 503: the client's back-off starts there.
 const retryAfterSeconds = "5"
+
+// temporalBusy reports whether err is Temporal's refusal of a call for want of capacity or time (resource
+// exhausted, unavailable, deadline exceeded): a retryable 503, not a failure of the request.
+func temporalBusy(err error) bool {
+	var exhausted *serviceerror.ResourceExhausted
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &exhausted) || errors.As(err, &unavailable) || errors.As(err, &deadline) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
 
 func codeForStatus(status int) string {
 	switch status {

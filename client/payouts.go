@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -235,14 +236,16 @@ func (c *Client) SBPBanks(ctx context.Context, provider, name string) (*BankList
 // ErrEnded is returned by Wait, with the payout, when the payout ended in a status it was not waiting for.
 var ErrEnded = errors.New("payoutflow: the payout ended in another status")
 
-// Wait reads the payout until its status is one of until (any final status when until is empty) and returns it;
-// it polls with back-off (WithPolling). A payout that ends in another status is returned with ErrEnded. When ctx
-// ends first, the payout last read is returned with ctx's error.
+// Wait reads the payout until its status is one of until (any final status when until is empty) and returns it.
+// It asks the API to answer when that happens (a long poll: GET ?wait=&until=, 20 s at a time), so it learns at
+// once and reads rarely; from an API without long polls it polls with back-off (WithPolling). A payout that ends in
+// another status is returned with ErrEnded. When ctx ends first, the payout last read is returned with ctx's error.
 func (c *Client) Wait(ctx context.Context, id string, until ...Status) (*Payout, error) {
-	wait := c.pollMin
+	pause := c.pollMin
 	var last *Payout
 	for {
-		p, err := c.Get(ctx, id)
+		p, err := c.getWaiting(ctx, id, until)
+		longPolled := false
 		switch {
 		case err == nil:
 			last = p
@@ -252,10 +255,14 @@ func (c *Client) Wait(ctx context.Context, id string, until ...Status) (*Payout,
 			if p.Status.Final() {
 				return p, fmt.Errorf("%w: payout %s is %s, awaited %v", ErrEnded, id, p.Status, until)
 			}
+			longPolled = p.Response.Header.Get("Payout-Wait-Met") == "false"
 		case ctx.Err() == nil:
 			return last, err
 		}
-		t := time.NewTimer(wait)
+		if longPolled && ctx.Err() == nil {
+			continue // the API waited: ask it to wait again
+		}
+		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -266,6 +273,39 @@ func (c *Client) Wait(ctx context.Context, id string, until ...Status) (*Payout,
 			return last, fmt.Errorf("payoutflow: wait for payout %s (last seen %q): %w", id, status, ctx.Err())
 		case <-t.C:
 		}
-		wait = min(max(wait*3/2, wait+minPoll/2), c.pollMax)
+		pause = min(max(pause*3/2, pause+minPoll/2), c.pollMax)
 	}
+}
+
+// longPoll is the longest Wait asks the API to wait in one GET.
+const longPoll = 20 * time.Second
+
+// getWaiting reads the payout, asking the API to answer when its status is one of until or final, or after a
+// while: longPoll, shorter when ctx or the HTTP client's timeout end sooner.
+func (c *Client) getWaiting(ctx context.Context, id string, until []Status) (*Payout, error) {
+	wait := longPoll
+	if d, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(d)-time.Second)
+	}
+	if c.http.Timeout > 0 {
+		wait = min(wait, c.http.Timeout-5*time.Second)
+	}
+	if wait < 100*time.Millisecond {
+		return c.Get(ctx, id)
+	}
+	q := url.Values{"wait": {wait.Round(time.Millisecond).String()}}
+	if len(until) > 0 {
+		names := make([]string, len(until))
+		for i, s := range until {
+			names[i] = string(s)
+		}
+		q.Set("until", strings.Join(names, ","))
+	}
+	var p Payout
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/payouts/" + url.PathEscape(id), query: q, retry: retrySafe}, &p)
+	if err != nil {
+		return nil, err
+	}
+	p.Response = resp
+	return &p, nil
 }

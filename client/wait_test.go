@@ -45,3 +45,39 @@ func TestWaitPollsNoFasterThanItsFloorWhateverWithPollingAsks(t *testing.T) {
 		})
 	}
 }
+
+// Wait asks an API that long-polls to wait (wait and until), and asks again at once when the wait passed first:
+// it learns the status when the API answers, without polls of its own.
+func TestWaitLongPollsAnAPIThatWaits(t *testing.T) {
+	var reads atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := reads.Add(1)
+		if r.URL.Query().Get("until") != "awaiting_approval,succeeded" {
+			t.Errorf("until = %q", r.URL.Query().Get("until"))
+		}
+		if d, err := time.ParseDuration(r.URL.Query().Get("wait")); err != nil || d <= 0 || d > longPoll {
+			t.Errorf("wait = %q", r.URL.Query().Get("wait"))
+		}
+		status, met := "submitted", "false"
+		if n == 3 {
+			status, met = "awaiting_approval", "true"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Payout-Wait-Met", met)
+		_, _ = w.Write([]byte(`{"id":"po_1","status":"` + status + `"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL, "pf_key", WithPolling(time.Hour, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := c.Wait(ctx, "po_1", StatusAwaitingApproval, StatusSucceeded)
+	if err != nil || p.Status != StatusAwaitingApproval {
+		t.Fatalf("Wait: %v, %v", p, err)
+	}
+	if n := reads.Load(); n != 3 {
+		t.Fatalf("Wait read the payout %d times, want 3 (no pause between long polls)", n)
+	}
+}

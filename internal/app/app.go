@@ -292,14 +292,15 @@ func derived(keys []codec.Key, derive func([]byte) []byte) [][]byte {
 	return out
 }
 
-// Server returns an HTTP server with timeouts that guard against slow clients.
+// Server returns an HTTP server with timeouts that guard against slow clients; a GET may wait up to 60 s for a
+// payout (?wait=) before it writes its answer.
 func Server(addr string, h http.Handler) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 }

@@ -244,7 +244,7 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 	t.Logf("deploy: worker of release %s stopped in %s; today's worker (pid %d) polling %s after the bank-in-error payout was flagged",
 		prev.Version, stopped.Round(time.Millisecond), newWorker.cmd.Process.Pid, time.Since(flagged).Round(time.Millisecond))
 
-	takenOver(t, a, s.temporal, payouts, newWorker, prev.Version)
+	takenOver(t, s.temporal, payouts, newWorker, prev.Version)
 
 	// Then what operators, backends and payers do next.
 	for _, p := range []*inFlight{card, single, bepaid, bepaidPending, mToken, mSBPName, mSBP} {
@@ -331,24 +331,22 @@ func TestDeploy_PayoutsInFlightFinishOnTheNewRelease(t *testing.T) {
 }
 
 // takenOver fails the test at once, with what the history and the worker say, when today's worker cannot take the
-// payouts over: each payout must be read live, from its workflow, which today's worker answers only once it has
-// replayed the payout's history.
-func takenOver(t *testing.T, a *api, c client.Client, payouts []*inFlight, w *proc, oldVersion string) {
+// payouts over: each payout's workflow must answer a query of its state, which today's worker answers only once it
+// has replayed the payout's history (the API reads what payouts published, and asks none of them).
+func takenOver(t *testing.T, c client.Client, payouts []*inFlight, w *proc, oldVersion string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var stuck []string
 	for _, p := range payouts {
 		var err error
-		for source := ""; source != "live"; {
-			if _, source, err = a.read(p.id, max(time.Until(deadline), 3*time.Second)); err == nil && source != "live" {
-				err = fmt.Errorf("read from its memo: its workflow did not answer")
-			}
-			if time.Now().After(deadline) {
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), max(time.Until(deadline), 3*time.Second))
+			_, err = c.QueryWorkflow(ctx, p.id, "", "state")
+			cancel()
+			if err == nil || time.Now().After(deadline) {
 				break
 			}
-			if source != "live" {
-				time.Sleep(200 * time.Millisecond)
-			}
+			time.Sleep(200 * time.Millisecond)
 		}
 		if err == nil {
 			continue
