@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/payoutflow/payoutflow/payout"
@@ -53,8 +55,8 @@ func (s *Server) readDescribed(ctx context.Context, id string) (payout.State, st
 	}
 	info := desc.GetWorkflowExecutionInfo()
 	p, ok := info.GetMemo().GetFields()[workflows.MemoState]
-	if initial, fresh := info.GetMemo().GetFields()[memoInitialState]; !ok && fresh && info.GetHistoryLength() <= firstTaskEvents {
-		p, ok = initial, true // no workflow task has run yet: the state the API started it with is the state
+	if initial, fresh := info.GetMemo().GetFields()[memoInitialState]; !ok && fresh && s.notRunYet(ctx, id, info) {
+		p, ok = initial, true // no workflow task has completed yet: the state the API started it with is the state
 	}
 	if ok {
 		if err := s.cfg.DataConverter.FromPayload(p, &st); err != nil {
@@ -78,4 +80,24 @@ func (s *Server) readDescribed(ctx context.Context, id string) (payout.State, st
 		return st, "", nil, fmt.Errorf("read state of payout %s: %w", id, err)
 	}
 	return st, stateLive, desc, nil
+}
+
+// notRunYet reports whether no workflow task of the payout's run has completed: its history is no longer than a
+// first task's, or holds no completed task (its first task timed out or failed on a busy worker, and is tried
+// again). A payout whose task completed without publishing was run by release 1.
+func (s *Server) notRunYet(ctx context.Context, id string, info *workflowpb.WorkflowExecutionInfo) bool {
+	if info.GetHistoryLength() <= firstTaskEvents {
+		return true
+	}
+	events := s.cfg.Client.GetWorkflowHistory(ctx, id, info.GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for events.HasNext() {
+		ev, err := events.Next()
+		if err != nil {
+			return false // asked of the workflow instead
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -92,4 +96,115 @@ func TestRead_APublishedPayoutIsReadAndDecidedWithoutAskingItsWorkflow(t *testin
 	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
 
 	require.Zero(t, fc.queries.Load(), "queries asked of the workflow")
+}
+
+// startedClient is a Temporal client for one payout the API has just started, whose first workflow task has not
+// completed: it timed out once on a busy worker and was scheduled again, so its history is longer than three
+// events, yet its workflow has published nothing. No worker answers queries.
+type startedClient struct {
+	client.Client
+	initial payout.State
+	queries atomic.Int64
+}
+
+func (c *startedClient) DescribeWorkflowExecution(_ context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	p, err := converter.GetDefaultDataConverter().ToPayload(c.initial)
+	if err != nil {
+		return nil, err
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflow.WorkflowExecutionInfo{
+		Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: "run"}, HistoryLength: 6,
+		Memo: &commonpb.Memo{Fields: map[string]*commonpb.Payload{memoInitialState: p}}}}, nil
+}
+
+func (c *startedClient) QueryWorkflow(ctx context.Context, _, _, _ string, _ ...any) (converter.EncodedValue, error) {
+	c.queries.Add(1)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (c *startedClient) GetWorkflowHistory(context.Context, string, string, bool, enumspb.HistoryEventFilterType) client.HistoryEventIterator {
+	types := []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+		enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED, enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+		enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED}
+	events := make([]*historypb.HistoryEvent, len(types))
+	for i, t := range types {
+		events[i] = &historypb.HistoryEvent{EventId: int64(i + 1), EventType: t}
+	}
+	return &eventsOf{events: events}
+}
+
+type eventsOf struct{ events []*historypb.HistoryEvent }
+
+func (e *eventsOf) HasNext() bool { return len(e.events) > 0 }
+func (e *eventsOf) Next() (*historypb.HistoryEvent, error) {
+	ev := e.events[0]
+	e.events = e.events[1:]
+	return ev, nil
+}
+
+// Found by the load test (GETs and confirms of payouts created under load waited 10 s for a query and failed): a
+// payout whose first workflow task has not completed, though it was tried more than once, is what the API started
+// it with; it is read from the memo the API wrote, not asked of a workflow that has not run yet.
+func TestRead_APayoutWhoseFirstTaskHasNotCompletedIsReadFromWhatTheAPIStartedItWith(t *testing.T) {
+	const id = "po_0123456789abcdef0123456789abcdef"
+	initial := payout.State{ID: id, Status: payout.StatusCreated, Provider: "bank131", ApprovalsRequired: 1,
+		UpdatedAt: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	sum := sha256.Sum256([]byte("secret"))
+	keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
+	require.NoError(t, err)
+	fc := &startedClient{initial: initial}
+	h := New(Config{Client: fc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
+		Providers: providers.NewRegistry()})
+
+	start := time.Now()
+	rec := serve(h, http.MethodGet, "/v1/payouts/"+id, "")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Equal(t, "published", rec.Header().Get("Payout-State-Source"))
+	require.Contains(t, rec.Body.String(), `"status":"created"`)
+	rec = serve(h, http.MethodPost, "/v1/payouts/"+id+"/cancel", `{"reason": "wrong card"}`)
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	require.Zero(t, fc.queries.Load(), "queries asked of a workflow that has not run")
+	require.Less(t, time.Since(start), time.Second)
+}
+
+func (c *startedClient) SignalWorkflow(context.Context, string, string, string, any) error {
+	return nil
+}
+
+// busyClient is a Temporal client that refuses every call for want of capacity.
+type busyClient struct {
+	client.Client
+	err error
+}
+
+func (c *busyClient) DescribeWorkflowExecution(context.Context, string, string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return nil, c.err
+}
+
+// Found by the load test (GETs answered 500 while Temporal was overloaded): Temporal's refusal for want of
+// capacity or time is a retryable 503 temporal_unavailable with Retry-After, never a 500.
+func TestRead_TemporalOverloadedIs503WithRetryAfter(t *testing.T) {
+	for name, err := range map[string]error{
+		"resource exhausted": serviceerror.NewResourceExhausted(enumspb.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT, "namespace rate limit exceeded"),
+		"unavailable":        serviceerror.NewUnavailable("frontend is shutting down"),
+		"deadline exceeded":  fmt.Errorf("describe payout: %w", context.DeadlineExceeded),
+	} {
+		t.Run(name, func(t *testing.T) {
+			sum := sha256.Sum256([]byte("secret"))
+			keys, kerr := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
+			require.NoError(t, kerr)
+			h := New(Config{Client: &busyClient{err: err}, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")},
+				DecisionKey: []byte("d"), Providers: providers.NewRegistry()})
+			for _, r := range []struct{ method, path, body string }{
+				{http.MethodGet, "/v1/payouts/po_0123456789abcdef0123456789abcdef", ""},
+				{http.MethodPost, "/v1/payouts/po_0123456789abcdef0123456789abcdef/confirm", `{"reason": "checked"}`},
+			} {
+				rec := serve(h, r.method, r.path, r.body)
+				require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+				require.Contains(t, rec.Body.String(), `"code":"temporal_unavailable"`)
+				require.NotEmpty(t, rec.Header().Get("Retry-After"))
+			}
+		})
+	}
 }
