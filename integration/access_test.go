@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,14 +148,12 @@ func TestPolicy_LargePayoutNeedsTwoPeopleAndNotItsCreator(t *testing.T) {
 	// A second approval typed into Temporal UI names someone, but proves nothing: it does not count.
 	require.NoError(t, st.raw.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm,
 		map[string]string{"by": "carol", "reason": "typed in the UI"}))
-	require.Eventually(t, func() bool {
-		for _, n := range notes(get(t, id)) {
-			if strings.HasPrefix(n, "confirm by carol ignored: where two people must approve") {
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 20*time.Millisecond)
+	carolIgnored := func(s payout.State) bool {
+		return slices.ContainsFunc(notes(s), func(n string) bool {
+			return strings.HasPrefix(n, "confirm by carol ignored: where two people must approve")
+		})
+	}
+	require.Eventually(t, func() bool { return carolIgnored(held(t, id)) }, 10*time.Second, 20*time.Millisecond)
 	require.Equal(t, payout.StatusAwaitingApproval, get(t, id).Status)
 
 	r = do(t, base, http.MethodPost, "/v1/payouts/"+id+"/confirm", as("bob"), `{"reason":"card 4242424242424242"}`)
@@ -163,6 +162,7 @@ func TestPolicy_LargePayoutNeedsTwoPeopleAndNotItsCreator(t *testing.T) {
 	mustDecide(t, base, "bob", id, "confirm", "second look")
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "alice and bob", done.Approval.By)
+	require.True(t, carolIgnored(done), "a GET shows the note once the payout publishes again")
 	require.Len(t, ledgerFor(id), 1)
 }
 

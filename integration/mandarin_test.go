@@ -399,10 +399,11 @@ func TestResolve_LookUpAsksAgainAndTheHeldPayoutGoesOn(t *testing.T) {
 	base, id, fund := heldPayout(t)
 	_, err := apiClient(base, "bob").Resolve(context.Background(), id, pfclient.Resolution{Action: pfclient.ResolveLookUp, Reason: "topped up"})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return slices.Contains(notes(get(t, id)), "look-up asked by bob") },
+	require.Eventually(t, func() bool { return slices.Contains(notes(held(t, id)), "look-up asked by bob") },
 		10*time.Second, 50*time.Millisecond)
 	fund()
 	s := waitFor(t, id, payout.StatusSucceeded)
+	require.Contains(t, notes(s), "look-up asked by bob")
 	require.Contains(t, notes(s), "the balance covers the payout now")
 	require.Len(t, mandarinLedgerFor(id), 1)
 }
@@ -425,12 +426,13 @@ func TestResolve_OperatorMarksAPayoutTheProviderCannotNameSucceeded(t *testing.T
 	}
 	mark("bob")
 	require.Eventually(t, func() bool {
-		return slices.ContainsFunc(notes(get(t, id)), func(n string) bool { return strings.Contains(n, "mark_succeeded by bob recorded") })
+		return hasNote(held(t, id), "mark_succeeded by bob recorded")
 	}, 10*time.Second, 50*time.Millisecond)
 	require.Equal(t, payout.StatusNeedsAttention, get(t, id).Status, "one person's word is not enough")
 	mark("carol")
 	s := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "back-office-77", s.ProviderRefs["operator_reference"])
-	require.True(t, slices.ContainsFunc(notes(s), func(n string) bool { return strings.Contains(n, "the word of bob and carol") }))
+	require.True(t, hasNote(s, "the word of bob and carol"))
+	require.True(t, hasNote(s, "mark_succeeded by bob recorded"), "a GET shows the first mark once the payout publishes again")
 	require.Len(t, mandarinLedgerFor(id), 1, "paid once")
 }

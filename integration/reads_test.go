@@ -86,6 +86,18 @@ func requirePublishedIsLive(t *testing.T, id string) payout.State {
 	return shown
 }
 
+// held is what the payout's workflow holds now, as its query answers. A note that changes no status (a decision
+// ignored, a first mark recorded) is published with the payout's next status change: until then it is read here,
+// and a GET shows it after.
+func held(t *testing.T, id string) payout.State {
+	t.Helper()
+	v, err := st.client.QueryWorkflow(context.Background(), id, "", workflows.QueryState)
+	require.NoError(t, err)
+	var s payout.State
+	require.NoError(t, v.Get(&s))
+	return s
+}
+
 func jsonOf(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", " ")

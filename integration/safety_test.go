@@ -84,11 +84,12 @@ func TestMark_ContradictedByTheProviderIsRecordedAndListed(t *testing.T) {
 	for _, who := range []string{"bob", "carol"} {
 		res := resolveAs(t, base, who, id, `{"action":"mark_failed","reason":"not in the back office"}`)
 		require.Equal(t, http.StatusAccepted, res.Status, string(res.Body))
-		require.Eventually(t, func() bool { return hasNote(get(t, id), "mark_failed by "+who) || hasNote(get(t, id), "and "+who) },
+		require.Eventually(t, func() bool { s := held(t, id); return hasNote(s, "mark_failed by "+who) || hasNote(s, "and "+who) },
 			10*time.Second, 50*time.Millisecond)
 	}
 	marked := waitFor(t, id, payout.StatusFailed)
 	require.True(t, hasNote(marked, "the word of bob and carol"))
+	require.True(t, hasNote(marked, "mark_failed by bob"), "a GET shows the first mark once the payout publishes again")
 
 	// Then Mandarin's callback comes: it paid.
 	ledger := mandarinLedgerFor(id)
