@@ -153,7 +153,9 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, fmt.Errorf("codec: encode: %w", err)
 		}
-		nonce := make([]byte, aead.NonceSize())
+		// The nonce, then the sealed payload, in one buffer made once.
+		n := aead.NonceSize()
+		nonce := make([]byte, n, n+len(plain)+aead.Overhead())
 		if _, err := rand.Read(nonce); err != nil {
 			return nil, fmt.Errorf("codec: encode: %w", err)
 		}
