@@ -120,6 +120,10 @@ func TestRead_AGetShowsWhatTheWorkflowHoldsAfterEachTask(t *testing.T) {
 	requirePublishedIsLive(t, paid)
 
 	waitFor(t, cancelled, payout.StatusAwaitingApproval)
+	// A decision typed into Temporal UI that names nobody changes no status: its note is published all the same.
+	require.NoError(t, st.client.SignalWorkflow(context.Background(), cancelled, "", workflows.SignalConfirm, map[string]string{}))
+	require.Eventually(t, func() bool { return hasNote(held(t, cancelled), "confirm ignored") }, 10*time.Second, 20*time.Millisecond)
+	require.True(t, hasNote(requirePublishedIsLive(t, cancelled), "confirm ignored"))
 	mustDecide(t, base, "alice", cancelled, "cancel", "wrong card")
 	waitFor(t, cancelled, payout.StatusCancelled)
 	requirePublishedIsLive(t, cancelled)
