@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
 
@@ -74,14 +75,16 @@ func TestWorkerCache_MemoryPerWaitingPayout(t *testing.T) {
 // under this load may fail: reads are not measured here).
 func awaitingApproval(t *testing.T, id string) {
 	t.Helper()
-	require.Eventually(t, func() bool {
+	if !assert.Eventually(t, func() bool {
 		d, err := st.raw.DescribeWorkflowExecution(context.Background(), id, "")
 		if err != nil {
 			return false
 		}
 		v, _ := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[workflows.AttrStatus.GetName()].GetData(), 0
 		return string(v) == strconv.Quote(string(payout.StatusAwaitingApproval))
-	}, time.Minute, 100*time.Millisecond, "payout %s awaits approval", id)
+	}, 3*time.Minute, 100*time.Millisecond, "payout %s awaits approval", id) {
+		t.Fatalf("payout %s:\n%s", id, describeEvents(runsOf(t, id)[0]))
+	}
 }
 
 // createWaiting creates a Bank 131 card payout, which waits for approval once the bank is ready. A create that
