@@ -73,14 +73,14 @@ histories: ## record the replay suite's histories of a release from the real sta
 BENCH_FLAGS ?=
 GOBENCH     ?= 1
 SCALE       ?= 10000
-bench: ## the Go benchmarks, then payoutflow side by side with a bare-Temporal peer at 20, 100, 500 in flight: table, docs/bench/latest.{json,md,svg} (about 15 min)
+bench: ## the Go benchmarks, then payoutflow side by side with a bare-Temporal peer at 20, 100, 500 in flight: table, docs/bench/latest.{json,md,svg}, README's table (about 15 min)
 	@if [ "$(GOBENCH)" != 0 ]; then echo '$(GO) test -run ^$$ -bench . -benchmem ./...'; $(GO) test -run '^$$' -bench . -benchmem ./...; fi
 	$(GO) build -o bin/ ./cmd/dev ./cmd/bench ./cmd/benchpeer
-	bin/bench $(BENCH_FLAGS)
+	bin/bench -readme README.md $(BENCH_FLAGS)
 
 bench-scale: ## SCALE payouts (10,000) created and left waiting, read, approved and drained: added to docs/bench/latest.*
 	$(GO) build -o bin/ ./cmd/dev ./cmd/bench ./cmd/benchpeer
-	bin/bench -scale $(SCALE) $(BENCH_FLAGS)
+	bin/bench -scale $(SCALE) -readme README.md $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin/

@@ -51,6 +51,7 @@ type options struct {
 	pollEvery             time.Duration
 	scale, scaleConc      int
 	keep                  bool
+	readme                string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -75,6 +76,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.scale, "scale", 0, "instead of the side-by-side runs: create this many payouts (10000 in make bench-scale), leave them waiting, read, approve all")
 	fs.IntVar(&o.scaleConc, "scale-concurrency", 50, "creates and confirms at once in -scale")
 	fs.BoolVar(&o.keep, "keep", false, "keep -dir's data and logs")
+	fs.StringVar(&o.readme, "readme", "", "also put the table between the <!-- bench:table --> markers of this file (make bench: README.md)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -170,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			logf("scale: %v", err)
 		}
-		if werr := write(o.out, rep, stdout); werr != nil {
+		if werr := write(o.out, o.readme, rep, stdout); werr != nil {
 			return werr
 		}
 		return err
@@ -209,11 +211,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	rep.Runs, rep.Levels = runs, report.Summarize(runs)
-	return write(o.out, rep, stdout)
+	return write(o.out, o.readme, rep, stdout)
 }
 
-// write prints the table and writes the JSON, the Markdown and the plot.
-func write(dir string, rep report.Report, stdout io.Writer) error {
+// write prints the table and writes the JSON, the Markdown and the plot, and the table to the README when asked.
+func write(dir, readme string, rep report.Report, stdout io.Writer) error {
 	fmt.Fprint(stdout, "\n"+rep.Table())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -229,8 +231,14 @@ func write(dir string, rep report.Report, stdout io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "\nwritten: %s\n", strings.Join([]string{filepath.Join(dir, "latest.json"),
-		filepath.Join(dir, "latest.md"), filepath.Join(dir, "latest.svg")}, ", "))
+	written := []string{filepath.Join(dir, "latest.json"), filepath.Join(dir, "latest.md"), filepath.Join(dir, "latest.svg")}
+	if readme != "" {
+		if err := fillReadme(readme, rep.Markdown()); err != nil {
+			return err
+		}
+		written = append(written, readme)
+	}
+	fmt.Fprintf(stdout, "\nwritten: %s\n", strings.Join(written, ", "))
 	return nil
 }
 

@@ -105,7 +105,7 @@ type Result struct {
 	HWMMB         map[string]float64 `json:"peak_rss_mb"`
 	Events        float64            `json:"history_events_per_payout"`
 	EventsSampled int                `json:"history_events_sampled"`
-	Cut           bool               `json:"window_cut,omitempty"`    // MaxDuration ended the window before its count
+	Cut           bool               `json:"window_cut,omitempty"`    // MaxDuration ended the warm-up or the window before its count
 	Undrained     int                `json:"undrained,omitempty"`     // payouts still in flight after PayoutTimeout
 	DrainSeconds  float64            `json:"drain_seconds,omitempty"` // after the window, until the last payout ended
 }
@@ -156,7 +156,7 @@ func Run(ctx context.Context, side Side, opts Options) (Result, error) {
 	allDone := make(chan struct{})
 	go func() { wg.Wait(); close(allDone) }()
 
-	// Warm-up.
+	// Warm-up: until InFlight payouts completed and WarmUp passed, or MaxDuration (then the window is marked cut).
 	ok := 0
 	for ok < opts.InFlight || time.Since(begin) < opts.WarmUp {
 		select {
@@ -169,8 +169,12 @@ func Run(ctx context.Context, side Side, opts Options) (Result, error) {
 			return res, ctx.Err()
 		}
 		if time.Since(begin) > opts.MaxDuration {
-			return res, fmt.Errorf("%s at %d in flight: %d payouts completed in %s of warm-up (errors: %v)",
-				side.Name(), opts.InFlight, ok, opts.MaxDuration, rec.Counts())
+			if ok == 0 {
+				return res, fmt.Errorf("%s at %d in flight: no payout completed in %s (errors: %v)",
+					side.Name(), opts.InFlight, opts.MaxDuration, rec.Counts())
+			}
+			res.Cut = true
+			break
 		}
 	}
 	res.WarmUpSeconds = time.Since(begin).Seconds()

@@ -188,6 +188,13 @@ func (r Report) Table() string {
 		fmt.Fprintln(&b, "\nserver: the Temporal server (shared; its CPU while one side runs, per payout of that side); app: "+
 			"payoutflow's worker + API, the peer's worker + webhook receiver; bank: the Bank 131 sandbox, the peer's bank. "+
 			"Medians of the repetitions; RSS the largest seen.")
+		for _, run := range r.Runs {
+			if run.Cut || run.Undrained > 0 {
+				fmt.Fprintf(&b, "note: %s at %d in flight, repetition %d: warm-up or window cut at -max-duration (%d payouts "+
+					"in %.0f s); %d payouts still in flight after -payout-timeout\n", run.Side, run.InFlight, run.Rep,
+					run.Completed, run.WindowSeconds, run.Undrained)
+			}
+		}
 		for _, l := range r.Levels {
 			for _, s := range []struct {
 				name string
