@@ -184,6 +184,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"max(%.0f×in-flight, %d) payouts and %s after a warm-up of in-flight payouts; %d repetitions, sides alternating",
 		level, waits, o.window, o.minWindow, o.minDuration, o.reps)
 	peerSide := &driver.Peer{Client: tc}
+	procs := st.Pids()
+	procs["driver"] = os.Getpid() // this process: its CPU per payout is in the JSON, to show what driving costs
 	var runs []driver.Result
 	for _, n := range o.levels {
 		for r := 1; r <= o.reps; r++ {
@@ -198,7 +200,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				logf("%s at %d in flight, repetition %d of %d", side.Name(), n, r, o.reps)
 				res, err := driver.Run(ctx, side, driver.Options{InFlight: n, WindowFactor: o.window,
 					MinWindow: o.minWindow, MinDuration: o.minDuration, MaxDuration: o.maxDur, WarmUp: o.warmUp,
-					PayoutTimeout: o.payoutTimeout, Procs: st.Pids(), Samples: o.samples,
+					PayoutTimeout: o.payoutTimeout, Procs: procs, Samples: o.samples,
 					KeyPrefix: fmt.Sprintf("%s-%s-%d-%d", prefix, side.Name(), n, r), Logf: logf})
 				if err != nil {
 					return err
