@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		maxInFlight = max(maxInFlight, n)
 	}
 	pf := &driver.Payoutflow{URL: st.APIURL, Key: st.APIKey, HTTP: driver.NewHTTPClient(maxInFlight),
-		PollEvery: o.pollEvery, Temporal: tc, LongPoll: o.wait == "long-poll"}
+		PollEvery: o.pollEvery, Temporal: tc, LongPoll: o.wait == "long-poll", Logf: logf}
 	if o.wait == "auto" {
 		lp, err := pf.ProbeLongPoll(ctx, prefix+"-probe")
 		if err != nil {
@@ -183,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"its own process; %s, the peer's confirms by an Update that awaits ready_to_confirm; windows: at least "+
 		"max(%.0f×in-flight, %d) payouts and %s after a warm-up of in-flight payouts; %d repetitions, sides alternating",
 		level, waits, o.window, o.minWindow, o.minDuration, o.reps)
-	peerSide := &driver.Peer{Client: tc}
+	peerSide := &driver.Peer{Client: tc, Logf: logf}
 	procs := st.Pids()
 	procs["driver"] = os.Getpid() // this process: its CPU per payout is in the JSON, to show what driving costs
 	var runs []driver.Result

@@ -46,14 +46,15 @@ type Recorder struct {
 	counts map[string]int
 }
 
-// Error counts one error of kind.
-func (r *Recorder) Error(kind string) {
+// Error counts one error of kind and returns how many of that kind there are now.
+func (r *Recorder) Error(kind string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.counts == nil {
 		r.counts = map[string]int{}
 	}
 	r.counts[kind]++
+	return r.counts[kind]
 }
 
 // Counts are the errors counted so far, by kind.
@@ -140,7 +141,10 @@ func Run(ctx context.Context, side Side, opts Options) (Result, error) {
 				d.end = time.Now()
 				pcancel()
 				if d.err != nil {
-					rec.Error(kind(d.err, pctx))
+					k := kind(d.err, pctx)
+					if rec.Error(k) == 1 {
+						opts.Logf("%s: first %q: %v", side.Name(), k, d.err)
+					}
 					if runCtx.Err() == nil {
 						time.Sleep(100 * time.Millisecond) // an error is not a reason to hammer
 					}

@@ -28,6 +28,14 @@ type Payoutflow struct {
 	LongPoll  bool
 	PollEvery time.Duration
 	Temporal  client.Client // reads histories
+	Logf      func(format string, args ...any)
+}
+
+// note counts an error the payout got past, and logs the first of its kind.
+func (p *Payoutflow) note(rec *Recorder, f *Failure) {
+	if rec.Error(f.Kind) == 1 && p.Logf != nil {
+		p.Logf("payoutflow: first %q: %v", f.Kind, f)
+	}
 }
 
 // NewHTTPClient is a keep-alive client for n requests at once over loopback.
@@ -62,7 +70,7 @@ func (p *Payoutflow) Payout(ctx context.Context, key string, rec *Recorder) (str
 		if err == nil && status < 500 {
 			return created.ID, failure("confirm", status, nil)
 		}
-		rec.Error(failure("confirm (retried)", status, err).Kind) // a decision is safe to send again
+		p.note(rec, failure("confirm (retried)", status, err)) // a decision is safe to send again
 		if sleep(ctx, p.PollEvery) != nil {
 			return created.ID, failure("confirm", status, err)
 		}
@@ -89,7 +97,7 @@ func (p *Payoutflow) await(ctx context.Context, id, want string, rec *Recorder) 
 		case ctx.Err() != nil:
 			return failure("GET", status, ctx.Err())
 		case err != nil || status != http.StatusOK:
-			rec.Error(failure("GET", status, err).Kind)
+			p.note(rec, failure("GET", status, err))
 		}
 		if !p.LongPoll || err != nil || status != http.StatusOK {
 			if err := sleep(ctx, p.PollEvery); err != nil {

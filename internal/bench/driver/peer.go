@@ -2,9 +2,12 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc/status"
 
 	"github.com/payoutflow/payoutflow/internal/bench/peer"
@@ -15,25 +18,40 @@ import (
 // wait for the result.
 type Peer struct {
 	Client client.Client
+	Logf   func(format string, args ...any)
 }
 
 func (p *Peer) Name() string { return "peer" }
 
 // Payout runs one payout.
-func (p *Peer) Payout(ctx context.Context, key string, _ *Recorder) (string, error) {
+func (p *Peer) Payout(ctx context.Context, key string, rec *Recorder) (string, error) {
 	id := "peer-" + key
 	run, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: peer.TaskQueue},
 		peer.WorkflowName, peer.Input{PayoutID: id, Amount: 10000})
 	if err != nil {
 		return id, grpcFailure("start", err)
 	}
-	h, err := p.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, RunID: run.GetRunID(),
-		UpdateName: peer.UpdateConfirm, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err != nil {
-		return id, grpcFailure("confirm", err)
-	}
-	if err := h.Get(ctx, nil); err != nil {
-		return id, grpcFailure("confirm", err)
+	// An update the server aborted (its store write timed out under load) is sent again under the same id, which the
+	// server deduplicates, as payoutflow's driver sends a confirm again after a 5xx.
+	for {
+		h, err := p.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, RunID: run.GetRunID(),
+			UpdateID: id + "-confirm", UpdateName: peer.UpdateConfirm, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err == nil {
+			break
+		}
+		var app *temporal.ApplicationError
+		if ctx.Err() != nil || errors.As(err, &app) {
+			return id, grpcFailure("confirm", err)
+		}
+		if rec.Error(grpcFailure("confirm (retried)", err).Kind) == 1 {
+			p.Logf("peer: first confirm sent again: %v", err)
+		}
+		if sleep(ctx, 100*time.Millisecond) != nil {
+			return id, grpcFailure("confirm", err)
+		}
 	}
 	var result string
 	if err := run.Get(ctx, &result); err != nil {

@@ -72,7 +72,7 @@ func Scale(ctx context.Context, p *Payoutflow, opts ScaleOptions) (ScaleResult, 
 		}
 		status, err := p.call(ctx, http.MethodPost, "/v1/payouts", fmt.Sprintf("%s-%d", opts.KeyPrefix, i), CardPayout, &created)
 		if err != nil || (status != http.StatusCreated && status != http.StatusOK) {
-			rec.Error(failure("create", status, err).Kind)
+			p.note(rec, failure("create", status, err))
 			return false
 		}
 		ids[i] = created.ID
@@ -116,7 +116,7 @@ func Scale(ctx context.Context, p *Payoutflow, opts ScaleOptions) (ScaleResult, 
 	getLat := parallel(ctx, opts.Reads, 10, func(int) bool {
 		status, err := p.call(ctx, http.MethodGet, "/v1/payouts/"+created[rand.IntN(len(created))], "", "", nil)
 		if err != nil || status != http.StatusOK {
-			rec.Error(failure("GET", status, err).Kind)
+			p.note(rec, failure("GET", status, err))
 			return false
 		}
 		return true
@@ -125,7 +125,7 @@ func Scale(ctx context.Context, p *Payoutflow, opts ScaleOptions) (ScaleResult, 
 	listLat := parallel(ctx, opts.Lists, 1, func(int) bool {
 		status, err := p.call(ctx, http.MethodGet, "/v1/payouts?status=awaiting_approval&limit=100", "", "", nil)
 		if err != nil || status != http.StatusOK {
-			rec.Error(failure("list", status, err).Kind)
+			p.note(rec, failure("list", status, err))
 			return false
 		}
 		return true
@@ -141,7 +141,7 @@ func Scale(ctx context.Context, p *Payoutflow, opts ScaleOptions) (ScaleResult, 
 			if err == nil && status < 300 {
 				return true
 			}
-			rec.Error(failure("confirm", status, err).Kind)
+			p.note(rec, failure("confirm", status, err))
 			if (err == nil && status < 500) || attempt == 4 || sleep(ctx, time.Second) != nil {
 				return false
 			}
