@@ -52,6 +52,7 @@ type options struct {
 	scale, scaleConc      int
 	keep                  bool
 	readme                string
+	render                bool
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -76,6 +77,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.scale, "scale", 0, "instead of the side-by-side runs: create this many payouts (10000 in make bench-scale), leave them waiting, read, approve all")
 	fs.IntVar(&o.scaleConc, "scale-concurrency", 50, "creates and confirms at once in -scale")
 	fs.BoolVar(&o.keep, "keep", false, "keep -dir's data and logs")
+	fs.BoolVar(&o.render, "render", false, "run nothing: print the table of -out's latest.json and write its Markdown, plot and -readme again")
 	fs.StringVar(&o.readme, "readme", "", "also put the table between the <!-- bench:table --> markers of this file (make bench: README.md)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -100,6 +102,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parse(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.render {
+		rep, err := report.Load(filepath.Join(o.out, "latest.json"))
+		if err != nil {
+			return err
+		}
+		return write(o.out, o.readme, rep, stdout)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
