@@ -9,6 +9,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -196,33 +197,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	procs := st.Pids()
 	procs["driver"] = os.Getpid() // this process: its CPU per payout is in the JSON, to show what driving costs
 	var runs []driver.Result
-	for _, n := range o.levels {
-		for r := 1; r <= o.reps; r++ {
-			sides := []driver.Side{pf, peerSide}
-			if r%2 == 0 {
-				sides = []driver.Side{peerSide, pf}
-			}
-			for _, side := range sides {
-				if msg := st.Exited(); msg != "" {
-					return fmt.Errorf("a process of the stack ended: %s", msg)
+	runErr := func() error {
+		for _, n := range o.levels {
+			for r := 1; r <= o.reps; r++ {
+				sides := []driver.Side{pf, peerSide}
+				if r%2 == 0 {
+					sides = []driver.Side{peerSide, pf}
 				}
-				logf("%s at %d in flight, repetition %d of %d", side.Name(), n, r, o.reps)
-				res, err := driver.Run(ctx, side, driver.Options{InFlight: n, WindowFactor: o.window,
-					MinWindow: o.minWindow, MinDuration: o.minDuration, MaxDuration: o.maxDur, WarmUp: o.warmUp,
-					PayoutTimeout: o.payoutTimeout, Procs: procs, Samples: o.samples,
-					KeyPrefix: fmt.Sprintf("%s-%s-%d-%d", prefix, side.Name(), n, r), Logf: logf})
-				if err != nil {
-					return err
+				for _, side := range sides {
+					if msg := st.Exited(); msg != "" {
+						return fmt.Errorf("a process of the stack ended: %s", msg)
+					}
+					logf("%s at %d in flight, repetition %d of %d", side.Name(), n, r, o.reps)
+					res, err := driver.Run(ctx, side, driver.Options{InFlight: n, WindowFactor: o.window,
+						MinWindow: o.minWindow, MinDuration: o.minDuration, MaxDuration: o.maxDur, WarmUp: o.warmUp,
+						PayoutTimeout: o.payoutTimeout, Procs: procs, Samples: o.samples,
+						KeyPrefix: fmt.Sprintf("%s-%s-%d-%d", prefix, side.Name(), n, r), Logf: logf})
+					if err != nil {
+						return err
+					}
+					res.Rep = r
+					logf("  %.1f payouts/s over %.0f s (%d payouts), p50 %.0f ms, p99 %.0f ms, %.0f events, errors %v",
+						res.PerSecond, res.WindowSeconds, res.Completed, res.P50Ms, res.P99Ms, res.Events, res.Errors)
+					runs = append(runs, res)
 				}
-				res.Rep = r
-				logf("  %.1f payouts/s over %.0f s (%d payouts), p50 %.0f ms, p99 %.0f ms, %.0f events, errors %v",
-					res.PerSecond, res.WindowSeconds, res.Completed, res.P50Ms, res.P99Ms, res.Events, res.Errors)
-				runs = append(runs, res)
 			}
 		}
+		return nil
+	}()
+	// What was measured is written even when a later run failed; the failure is said after it.
+	if len(runs) == 0 {
+		return runErr
 	}
 	rep.Runs, rep.Levels = runs, report.Summarize(runs)
-	return write(o.out, o.readme, rep, stdout)
+	if err := write(o.out, o.readme, rep, stdout); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
 }
 
 // write prints the table and writes the JSON, the Markdown and the plot, and the table to the README when asked.
