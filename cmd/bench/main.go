@@ -191,7 +191,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rep.Time = now
 	rep.Settings = fmt.Sprintf("%s; the embedded Temporal server on SQLite (1 shard) as make run has it, each part "+
 		"its own process; %s, the peer's confirms by an Update that awaits ready_to_confirm; windows: at least "+
-		"max(%.0f×in-flight, %d) payouts and %s after a warm-up of in-flight payouts; %d repetitions, sides alternating",
+		"max(%g×in-flight, %d) payouts and %s after a warm-up of in-flight payouts; %d repetitions, sides alternating",
 		level, waits, o.window, o.minWindow, o.minDuration, o.reps)
 	peerSide := &driver.Peer{Client: tc, Logf: logf}
 	procs := st.Pids()

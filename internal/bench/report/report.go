@@ -146,6 +146,21 @@ func errorsText(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// errorCount is how many errors, and how many of them were 5xx answers.
+func errorCount(m map[string]int) string {
+	total, fivexx := 0, 0
+	for k, v := range m {
+		total += v
+		if strings.Contains(k, "HTTP 5") {
+			fivexx += v
+		}
+	}
+	if total == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d (5xx: %d)", total, fivexx)
+}
+
 type row struct {
 	inFlight int
 	name     string
@@ -171,7 +186,7 @@ func (r Report) cells(w row) []string {
 		fmt.Sprintf("%.0f", w.s.P50Ms), fmt.Sprintf("%.0f", w.s.P99Ms), fmt.Sprintf("%.0f", w.s.Events),
 		fmt.Sprintf("%.1f", w.s.ServerCPUMs), fmt.Sprintf("%.1f", w.s.AppCPUMs), fmt.Sprintf("%.1f", w.s.BankCPUMs),
 		fmt.Sprintf("%.0f", w.s.rss(roles.Server)), fmt.Sprintf("%.0f", w.s.rss(roles.App)),
-		fmt.Sprintf("%.0f", w.s.rss(roles.Bank)), errorsText(w.s.Errors)}
+		fmt.Sprintf("%.0f", w.s.rss(roles.Bank)), errorCount(w.s.Errors)}
 }
 
 // Table is the side-by-side table for a terminal, with the failures called out below it.
@@ -188,28 +203,38 @@ func (r Report) Table() string {
 		fmt.Fprintln(&b, "\nserver: the Temporal server (shared; its CPU while one side runs, per payout of that side); app: "+
 			"payoutflow's worker + API, the peer's worker + webhook receiver; bank: the Bank 131 sandbox, the peer's bank. "+
 			"Medians of the repetitions; RSS the largest seen.")
-		for _, run := range r.Runs {
-			if run.Cut || run.Undrained > 0 {
-				fmt.Fprintf(&b, "note: %s at %d in flight, repetition %d: warm-up or window cut at -max-duration (%d payouts "+
-					"in %.0f s); %d payouts still in flight after -payout-timeout\n", run.Side, run.InFlight, run.Rep,
-					run.Completed, run.WindowSeconds, run.Undrained)
-			}
-		}
-		for _, l := range r.Levels {
-			for _, s := range []struct {
-				name string
-				s    Side
-			}{{"payoutflow", l.Payoutflow}, {"peer", l.Peer}} {
-				for k, v := range s.s.Errors {
-					if strings.Contains(k, "HTTP 5") {
-						fmt.Fprintf(&b, "!!! %s at %d in flight: %d × %s\n", s.name, l.InFlight, v, k)
-					}
-				}
-			}
-		}
+		b.WriteString(r.notes())
 	}
 	if r.Scale != nil {
 		b.WriteString("\n" + r.scaleText())
+	}
+	return b.String()
+}
+
+// notes list the runs cut short and every side's errors at each load, a 5xx answer called out with !!!.
+func (r Report) notes() string {
+	var b strings.Builder
+	for _, run := range r.Runs {
+		if run.Cut || run.Undrained > 0 {
+			fmt.Fprintf(&b, "note: %s at %d in flight, repetition %d: warm-up or window cut at -max-duration (%d payouts "+
+				"in %.0f s); %d payouts still in flight after -payout-timeout\n", run.Side, run.InFlight, run.Rep,
+				run.Completed, run.WindowSeconds, run.Undrained)
+		}
+	}
+	for _, l := range r.Levels {
+		for _, s := range []struct {
+			name string
+			s    Side
+		}{{"payoutflow", l.Payoutflow}, {"peer", l.Peer}} {
+			if len(s.s.Errors) == 0 {
+				continue
+			}
+			mark := "errors"
+			if !strings.Contains(errorCount(s.s.Errors), "(5xx: 0)") {
+				mark = "!!! errors, 5xx among them"
+			}
+			fmt.Fprintf(&b, "%s: %s at %d in flight: %s\n", mark, s.name, l.InFlight, errorsText(s.s.Errors))
+		}
 	}
 	return b.String()
 }
@@ -244,6 +269,9 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
 		for _, w := range r.rows() {
 			fmt.Fprintf(&b, "| %s |\n", strings.Join(r.cells(w), " | "))
+		}
+		if errs := r.notes(); errs != "" {
+			fmt.Fprintf(&b, "\n```\n%s```\n", errs)
 		}
 	}
 	if r.Scale != nil {

@@ -54,8 +54,9 @@ func TestTable_CallsOutServerErrors(t *testing.T) {
 		run("peer", 500, 20, 20000, nil, nil),
 	})}
 	table := r.Table()
-	require.Contains(t, table, "!!! payoutflow at 500 in flight: 7 × GET: HTTP 500")
-	require.NotContains(t, table, "!!! payoutflow at 500 in flight: 1 × create: HTTP 409")
+	require.Contains(t, table, "8 (5xx: 7)")
+	require.Contains(t, table, "!!! errors, 5xx among them: payoutflow at 500 in flight: GET: HTTP 500 ×7, create: HTTP 409 ×1")
+	require.NotContains(t, table, "peer at 500 in flight:")
 	require.Contains(t, table, "0.50×")
 	require.Contains(t, r.Markdown(), "| 500 | peer | 20.0 |")
 }
