@@ -163,6 +163,8 @@ func startStack() (*stack, func(), error) {
 	cleanups = append(cleanups, s.ts.Stop)
 	s.client = s.ts.NewClientWithOptions(client.Options{
 		DataConverter: s.dc, FailureConverter: codec.FailureConverter(s.dc), Logger: sdkLogger,
+		// As the worker and the API reach a loopback Temporal (TEMPORAL_GRPC_COMPRESSION=auto): without gzip.
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}},
 	})
 	s.raw = s.ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
