@@ -187,15 +187,15 @@ func parallel(ctx context.Context, n, c int, f func(i int) bool) []float64 {
 // waitCount waits until Temporal's visibility counts at least want payouts matching query.
 func waitCount(ctx context.Context, p *Payoutflow, opts ScaleOptions, query string, want int) error {
 	deadline := time.Now().Add(opts.Timeout)
-	last := -1
+	var logged time.Time
 	for {
 		n, err := count(ctx, p, opts.Namespace, query)
 		if err == nil && n >= want {
 			return nil
 		}
-		if n != last && err == nil {
-			opts.Logf("scale: %d of %d (%s)", n, want, query)
-			last = n
+		if time.Since(logged) >= 15*time.Second {
+			opts.Logf("scale: %d of %d (%s; error: %v)", n, want, query, err)
+			logged = time.Now()
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d of %d after %s (last error: %v)", n, want, opts.Timeout, err)
