@@ -176,7 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	if o.scale > 0 {
 		res, err := driver.Scale(ctx, pf, driver.ScaleOptions{Payouts: o.scale, Concurrency: o.scaleConc, Reads: 200,
-			Lists: 20, Timeout: 30 * time.Minute, Procs: st.Pids(), DataDir: st.DataDir, Namespace: st.Namespace,
+			Lists: 10, Timeout: 30 * time.Minute, Procs: st.Pids(), DataDir: st.DataDir, Namespace: st.Namespace,
 			KeyPrefix: prefix + "-scale", Logf: logf})
 		rep.Scale, rep.ScaleAt = &res, now+"; "+level
 		if err != nil {
