@@ -23,9 +23,12 @@ import (
 // without asking Temporal.
 
 const (
-	firstWindow = time.Hour
-	// windowCap is the most executions read from one window; a fuller window is halved.
-	windowCap = 1000
+	// firstWindow is the first window tried: narrow, so that a burst of payouts does not make the first read large;
+	// it widens (×4) while it holds less than a page.
+	firstWindow = time.Minute
+	// minWindowCap is the least a window may hold to be read: four pages, at least this. A window that holds more
+	// is halved, down to a second, which is read whole.
+	minWindowCap = 100
 	// allTime is the widest window: past it, the last window has no lower bound.
 	allTime = 30 * 365 * 24 * time.Hour
 )
@@ -72,6 +75,8 @@ func (s *Server) newest(ctx context.Context, query string, after time.Time, from
 	var found []*workflowpb.WorkflowExecutionInfo
 	upper, w := from.At, firstWindow
 	seen := from.Seen
+	windowCap := max(4*limit, minWindowCap)
+	grow := time.Duration(4) // how much the next window widens: no more once one was too full
 	for {
 		lower, last := upper.Add(-w), false
 		switch {
@@ -84,13 +89,21 @@ func (s *Server) newest(ctx context.Context, query string, after time.Time, from
 		if !lower.IsZero() {
 			window += fmt.Sprintf(" AND StartTime > '%s'", lower.Format(time.RFC3339Nano))
 		}
-		got, full, err := s.listAll(ctx, window)
+		// Counted first: a count carries no memo, so a window too full to sort here costs the server little.
+		n, err := s.cfg.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: window})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("count payouts: %w", err)
 		}
-		if full && w > time.Second {
-			w /= 2 // too many to sort here: a narrower window
+		if n.GetCount() > int64(windowCap) && w > time.Second {
+			w, grow = w/2, 1 // too many to sort here: a narrower window, and windows no wider after it
 			continue
+		}
+		var got []*workflowpb.WorkflowExecutionInfo
+		if n.GetCount() > 0 {
+			// The whole window (those created within one second too, however many, or some would be skipped).
+			if got, err = s.listAll(ctx, window); err != nil {
+				return nil, nil, err
+			}
 		}
 		for _, e := range got {
 			if !(e.GetStartTime().AsTime().Equal(upper) && slices.Contains(seen, e.GetExecution().GetWorkflowId())) {
@@ -100,7 +113,7 @@ func (s *Server) newest(ctx context.Context, query string, after time.Time, from
 		if len(found) >= limit || last {
 			break
 		}
-		upper, seen, w = lower, nil, w*4
+		upper, seen, w = lower, nil, w*grow
 	}
 	slices.SortStableFunc(found, func(a, b *workflowpb.WorkflowExecutionInfo) int {
 		if c := b.GetStartTime().AsTime().Compare(a.GetStartTime().AsTime()); c != 0 {
@@ -124,24 +137,20 @@ func (s *Server) newest(ctx context.Context, query string, after time.Time, from
 	return found, next, nil
 }
 
-// listAll reads every execution of a query, up to windowCap; full tells that there are more.
-func (s *Server) listAll(ctx context.Context, query string) ([]*workflowpb.WorkflowExecutionInfo, bool, error) {
+// listAll reads every execution of a query.
+func (s *Server) listAll(ctx context.Context, query string) ([]*workflowpb.WorkflowExecutionInfo, error) {
 	var out []*workflowpb.WorkflowExecutionInfo
 	var token []byte
 	for {
 		res, err := s.cfg.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			PageSize: windowCap, NextPageToken: token, Query: query,
+			PageSize: 1000, NextPageToken: token, Query: query,
 		})
 		if err != nil {
-			return nil, false, fmt.Errorf("list payouts: %w", err)
+			return nil, fmt.Errorf("list payouts: %w", err)
 		}
 		out = append(out, res.GetExecutions()...)
-		token = res.GetNextPageToken()
-		if len(token) == 0 {
-			return out, false, nil
-		}
-		if len(out) >= windowCap {
-			return out, true, nil
+		if token = res.GetNextPageToken(); len(token) == 0 {
+			return out, nil
 		}
 	}
 }
