@@ -276,7 +276,7 @@ func (s *Server) createPayout(c echo.Context) error {
 		LookupBySubmit: caps.LooksUpBySubmit, SubmitTimeout: caps.SubmitTimeout, OpenOnSubmit: caps.OpensOnSubmit,
 		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery,
 		SettleFor: caps.SettlePeriod, DedupFor: caps.DedupWindow, PendingLimit: s.pendingLimit(req.Provider, caps),
-		PollsPerRun: s.cfg.PollsPerRun, Version: workflows.StartVersion}
+		PollsPerRun: s.cfg.PollsPerRun}
 	initial.CreatedBy = in.CreatedBy
 	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
 	opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker

@@ -97,9 +97,6 @@ type Input struct {
 	Policy policy.Verdict `json:"policy"`
 	// Events are the endpoints its events go to, and the payout.created event the API published (events.go).
 	Events EventsInput `json:"events,omitempty"`
-	// Version is the workflow version the payout runs under, named by the client that starts it (StartVersion);
-	// 0 has the workflow read it from its version marker (payouts started before versionLean).
-	Version int `json:"version,omitempty"`
 	// Resume carries a payout continued as new (a long wait for the provider's final word) into its next run.
 	Resume *Resume `json:"resume,omitempty"`
 }
@@ -113,7 +110,7 @@ type Input struct {
 // For a provider that pays on submit, approval comes first: open → wait for confirm or cancel →
 // submit → wait for the result.
 func PayoutWorkflow(ctx workflow.Context, in Input) (payout.State, error) {
-	version := readVersion(ctx, in)
+	version := readVersion(ctx)
 	requested := ctx
 	if version >= versionMoneySafety2 {
 		// Temporal's own cancellation request ("Request Cancellation" in Temporal UI, temporal workflow cancel) is

@@ -1,10 +1,6 @@
 package workflows
 
-import (
-	"fmt"
-
-	"go.temporal.io/sdk/workflow"
-)
+import "go.temporal.io/sdk/workflow"
 
 // The workflow's versions: what a payout does is fixed by the version it started under, read once at its start,
 // so that payouts in flight keep their behaviour across deploys (README, "Changing the workflow"). A new
@@ -37,20 +33,10 @@ const (
 	latestVersion = versionLean
 )
 
-// StartVersion is the version a client starting a payout now names in Input.Version.
-const StartVersion = int(latestVersion)
-
-// readVersion reads the version the payout runs under: the one its Input names (versionLean and later: no
-// version marker, whose event and search-attribute upsert cost two events), else the one its marker records, which
-// is latestVersion for a payout that starts now and the version it started under for one in flight.
-func readVersion(ctx workflow.Context, in Input) workflow.Version {
-	if v := workflow.Version(in.Version); v >= versionLean {
-		if v > latestVersion {
-			// As GetVersion does: the workflow task fails and is retried until a worker that knows v takes it.
-			panic(fmt.Sprintf("[TMPRL1100] payout %s runs under workflow version %d; this worker knows up to %d",
-				in.ID, v, latestVersion))
-		}
-		return v
-	}
+// readVersion reads the version the payout runs under from its version marker: latestVersion for a payout that
+// starts now, the version it started under for one in flight. The worker that runs a payout's first task decides it,
+// never the client that started it: in a rolling deploy a payout started by a new API may be run first by a worker of
+// an older release, which records what it ran and no marker (release 1) or its own.
+func readVersion(ctx workflow.Context) workflow.Version {
 	return workflow.GetVersion(ctx, versionChange, versionRelease1, latestVersion)
 }
