@@ -143,6 +143,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Stop()
+	logf("operators' listeners (metrics; /debug/pprof/ with PPROF=true): %v", st.OpsAddrs)
 	tc, err := client.Dial(client.Options{HostPort: st.TemporalAddr, Namespace: st.Namespace,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {

@@ -126,8 +126,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	quietLogs := new(atomic.Bool)
 	var srv temporal.Server
 	var feAddr string
+	dc := &devConfig{static: dynamicConfig()}
 	for attempt := 1; ; attempt++ {
-		srv, feAddr, err = startServer(opts, feHost, fePort, sqlConf, quietLogs)
+		srv, feAddr, err = startServer(opts, feHost, fePort, sqlConf, quietLogs, dc)
 		if err == nil {
 			break
 		}
@@ -146,6 +147,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		_ = s.Stop()
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
+	dc.settle(time.Now())
 	if !opts.DisableUI {
 		if uiPort == 0 {
 			if uiPort, err = pickPort("ui"); err != nil {
@@ -164,7 +166,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // startServer creates and starts the Temporal server on newly picked internal ports (and frontend port, if
 // fePort is 0) and returns it with the frontend's host:port. A listener that cannot bind is an error: Temporal
 // reports it through the logger's Fatal and would go on with a nil listener, which panics once served.
-func startServer(opts Options, feHost string, fePort int, sqlConf *config.SQL, quietLogs *atomic.Bool) (temporal.Server, string, error) {
+func startServer(opts Options, feHost string, fePort int, sqlConf *config.SQL, quietLogs *atomic.Bool, dc *devConfig) (temporal.Server, string, error) {
 	if fePort == 0 {
 		p, err := pickPort("frontend")
 		if err != nil {
@@ -182,7 +184,7 @@ func startServer(opts Options, feHost string, fePort int, sqlConf *config.SQL, q
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(hosts),
 		temporal.WithLogger(newServerLogger(opts.Logger, opts.LogLevel, quietLogs, fatal)),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithDynamicConfigClient(dc),
 	)
 	if ferr := fatal.Err(); ferr != nil {
 		// The listeners are made here, and a server with a nil one must not start. The Fatal names the cause;
@@ -361,10 +363,39 @@ func buildConfig(feHost string, fePort int, sqlConf *config.SQL) (*config.Config
 	return &conf, hosts, nil
 }
 
-// dynamicConfig returns the dynamic config the Temporal CLI's dev server uses.
+// searchAttributesSettle is how long after this server registered its search attributes each service still reads
+// them from the database at every use: longer than the services' cache of them lives (60 s), so that none keeps a
+// list from before the registration.
+const searchAttributesSettle = 65 * time.Second
+
+// devConfig is the server's dynamic config: dynamicConfig, and search attributes read fresh from the database at
+// every use (ForceSearchAttributesCacheRefreshOnRead, as the Temporal CLI's dev server has it) only until
+// searchAttributesSettle after the registration. A fresh read costs a database query at every visibility write and
+// every start, upsert or list that names one: about 4 ms of the server's CPU per payout (make bench, issue 17). An
+// attribute added later by hand (temporal operator search-attribute create) is usable within a minute.
+type devConfig struct {
+	static     dynamicconfig.StaticClient
+	freshUntil atomic.Int64 // Unix nanoseconds; 0 until settle
+}
+
+// settle starts the countdown at registered, when this server's search attributes were all registered.
+func (d *devConfig) settle(registered time.Time) {
+	d.freshUntil.Store(registered.Add(searchAttributesSettle).UnixNano())
+}
+
+// GetValue implements dynamicconfig.Client.
+func (d *devConfig) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedValue {
+	if key == dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key() {
+		until := d.freshUntil.Load()
+		return []dynamicconfig.ConstrainedValue{{Value: until == 0 || time.Now().UnixNano() < until}}
+	}
+	return d.static.GetValue(key)
+}
+
+// dynamicConfig returns the dynamic config the Temporal CLI's dev server uses, less its search-attribute refresh
+// (devConfig).
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true, // new attributes visible at once
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
 		dynamicconfig.FrontendPersistenceMaxQPS.Key():                    10000,

@@ -39,6 +39,7 @@ type Stack struct {
 	Namespace    string // payoutflow's and the peer's namespace
 	DataDir      string // Temporal's SQLite file, the sandboxes' state, the keys
 	Logs         string
+	OpsAddrs     map[string]string // each of payoutflow's parts' operators' listener (metrics; /debug/pprof/ with PPROF=true)
 	procs        []*stacktest.Proc
 }
 
@@ -46,7 +47,7 @@ type Stack struct {
 func Start(opts Options) (s *Stack, err error) {
 	addrs := map[string]string{}
 	for _, name := range []string{"api", "ui", "codec", "temporal", "bank131", "bepaid", "mandarin", "metrics-worker",
-		"metrics-api", "peer-receiver", "peer-bank"} {
+		"metrics-api", "metrics-temporal", "metrics-sandboxes", "peer-receiver", "peer-bank"} {
 		if addrs[name], err = stacktest.FreeAddr(); err != nil {
 			return nil, err
 		}
@@ -89,10 +90,12 @@ func Start(opts Options) (s *Stack, err error) {
 		return start(part, opts.Dev, []string{"-parts", part}, append(env, extra...), func() bool { return true })
 	}
 	// make run serves /metrics (and counts the payout gauges); so does each part here, on a port of its own.
-	if err := start(Temporal, opts.Dev, []string{"-parts", Temporal}, env, func() bool { return stacktest.Dials(addrs["temporal"]) }); err != nil {
+	s.OpsAddrs = map[string]string{Temporal: addrs["metrics-temporal"], Sandboxes: addrs["metrics-sandboxes"],
+		Worker: addrs["metrics-worker"], API: addrs["metrics-api"]}
+	if err := start(Temporal, opts.Dev, []string{"-parts", Temporal}, append(env, "METRICS_ADDR="+addrs["metrics-temporal"]), func() bool { return stacktest.Dials(addrs["temporal"]) }); err != nil {
 		return nil, err
 	}
-	if err := start(Sandboxes, opts.Dev, []string{"-parts", Sandboxes}, env, func() bool {
+	if err := start(Sandboxes, opts.Dev, []string{"-parts", Sandboxes}, append(env, "METRICS_ADDR="+addrs["metrics-sandboxes"]), func() bool {
 		return stacktest.Dials(addrs["bank131"]) && stacktest.Dials(addrs["bepaid"]) && stacktest.Dials(addrs["mandarin"])
 	}); err != nil {
 		return nil, err
