@@ -23,6 +23,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -97,6 +98,9 @@ type Config struct {
 	Now func() time.Time
 	// Health serves GET /livez and /readyz (health.Checker.Handler); without it they are not served.
 	Health http.Handler
+	// BusyBudget is how long a create, a decision or a read asks again a Temporal that refuses or times out its
+	// calls for want of capacity, before it is answered 503 (20s when zero; overload.go).
+	BusyBudget time.Duration
 }
 
 // Server is the HTTP API.
@@ -225,14 +229,23 @@ func (s *Server) createPayout(c echo.Context) error {
 	if err := s.cfg.Providers.ValidateRules(req); err != nil {
 		return refusal(err)
 	}
-	id, err := s.payoutIDFor(c.Request().Context(), caller(c).Name, key)
+	ctx, cancel := s.withBusyBudget(c.Request().Context(), 0)
+	defer cancel()
+	var id string
+	err := untilServed(ctx, func(ctx context.Context) (err error) {
+		id, err = s.payoutIDFor(ctx, caller(c).Name, key)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	if err := s.cfg.Providers.CheckMoment(req, s.now()); err != nil {
 		// A retry of a create that was made while the card was valid gets its payout (or the 409 of another body):
 		// only a new payout is held to the rules of the moment.
-		_, derr := s.cfg.Client.DescribeWorkflowExecution(c.Request().Context(), id, "")
+		derr := untilServed(ctx, func(ctx context.Context) error {
+			_, err := s.cfg.Client.DescribeWorkflowExecution(ctx, id, "")
+			return err
+		})
 		var notFound *serviceerror.NotFound
 		switch {
 		case errors.As(derr, &notFound):
@@ -257,33 +270,41 @@ func (s *Server) createPayout(c echo.Context) error {
 	}
 
 	fingerprint := req.Fingerprint(s.cfg.FingerprintKeys[0])
-	now := time.Now().UTC()
-	initial := payout.NewState(id, req, now)
-	initial.CreatedBy = caller(c).Name
-	opts := client.StartWorkflowOptions{
-		ID:                                       id,
-		TaskQueue:                                s.cfg.TaskQueue,
-		WorkflowIDReusePolicy:                    enumsReject,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		Memo:                                     map[string]any{memoFingerprint: fingerprint},
-		TypedSearchAttributes:                    searchAttributes(initial),
-		StaticSummary:                            initial.Summary(),
-		StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
-	}
-	caps := s.cfg.Providers.Capabilities(req)
-	in := workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter, PollMax: s.cfg.PollMax,
-		ApproveBeforeSubmit: !caps.ConfirmsAtProvider, CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
-		LookupBySubmit: caps.LooksUpBySubmit, SubmitTimeout: caps.SubmitTimeout, OpenOnSubmit: caps.OpensOnSubmit,
-		BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery,
-		SettleFor: caps.SettlePeriod, DedupFor: caps.DedupWindow, PendingLimit: s.pendingLimit(req.Provider, caps),
-		PollsPerRun: s.cfg.PollsPerRun}
-	initial.CreatedBy = in.CreatedBy
-	initial.ApprovalsRequired = max(1, in.Policy.Approvers)
-	opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker
-	s.withCreatedEvent(&opts, &in, initial, now)
-	startCtx, cancel := context.WithDeadline(c.Request().Context(), now.Add(s.eventsCommitBound()))
-	run, err := s.cfg.Client.ExecuteWorkflow(startCtx, opts, workflows.WorkflowName, in)
-	cancel()
+	// A start refused for want of capacity is made again under the same workflow ID (a start that did get through is
+	// "already started", answered below), stamped anew: its created event must commit within EventsCommitBound.
+	var initial payout.State
+	var in workflows.Input
+	var run client.WorkflowRun
+	err = untilServed(ctx, func(ctx context.Context) (err error) {
+		now := time.Now().UTC()
+		initial = payout.NewState(id, req, now)
+		initial.CreatedBy = caller(c).Name
+		opts := client.StartWorkflowOptions{
+			ID:                                       id,
+			TaskQueue:                                s.cfg.TaskQueue,
+			WorkflowIDReusePolicy:                    enumsReject,
+			WorkflowExecutionErrorWhenAlreadyStarted: true,
+			Memo:                                     map[string]any{memoFingerprint: fingerprint},
+			TypedSearchAttributes:                    searchAttributes(initial),
+			StaticSummary:                            initial.Summary(),
+			StaticDetails:                            "Payout " + id + ". Query \"state\" for its full state.",
+		}
+		caps := s.cfg.Providers.Capabilities(req)
+		in = workflows.Input{ID: id, Request: req, ApprovalTimeout: s.cfg.ApprovalTimeout, PollAfter: s.cfg.PollAfter, PollMax: s.cfg.PollMax,
+			ApproveBeforeSubmit: !caps.ConfirmsAtProvider, CreatedBy: caller(c).Name, Policy: s.cfg.Policy.Decide(req),
+			LookupBySubmit: caps.LooksUpBySubmit, SubmitTimeout: caps.SubmitTimeout, OpenOnSubmit: caps.OpensOnSubmit,
+			BalanceCheck: s.cfg.BalanceCheck[req.Provider], WatchEvery: s.cfg.WatchEvery,
+			SettleFor: caps.SettlePeriod, DedupFor: caps.DedupWindow, PendingLimit: s.pendingLimit(req.Provider, caps),
+			PollsPerRun: s.cfg.PollsPerRun}
+		initial.CreatedBy = in.CreatedBy
+		initial.ApprovalsRequired = max(1, in.Policy.Approvers)
+		opts.Memo[memoInitialState] = initial // readable before the workflow's first task, and with no worker
+		s.withCreatedEvent(&opts, &in, initial, now)
+		startCtx, cancel := context.WithDeadline(ctx, now.Add(s.eventsCommitBound()))
+		defer cancel()
+		run, err = s.cfg.Client.ExecuteWorkflow(startCtx, opts, workflows.WorkflowName, in)
+		return err
+	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
@@ -298,7 +319,7 @@ func (s *Server) createPayout(c echo.Context) error {
 		}
 		return c.JSON(http.StatusCreated, initial)
 	case errors.As(err, &started):
-		st, err := s.existingPayout(c, id, req, initial)
+		st, err := s.existingPayout(ctx, id, req, initial)
 		if err != nil {
 			return err
 		}
@@ -387,9 +408,12 @@ const memoInitialState = "initial_state"
 const firstTaskEvents = 3
 
 // existingPayout answers a create whose key was used before: the same payout for the same body, 409 otherwise.
-func (s *Server) existingPayout(c echo.Context, id string, req payout.Request, initial payout.State) (payout.State, error) {
-	ctx := c.Request().Context()
-	desc, err := s.cfg.Client.DescribeWorkflowExecution(ctx, id, "")
+func (s *Server) existingPayout(ctx context.Context, id string, req payout.Request, initial payout.State) (payout.State, error) {
+	var desc *workflowservice.DescribeWorkflowExecutionResponse
+	err := untilServed(ctx, func(ctx context.Context) (err error) {
+		desc, err = s.cfg.Client.DescribeWorkflowExecution(ctx, id, "")
+		return err
+	})
 	if err != nil {
 		return payout.State{}, fmt.Errorf("describe payout %s: %w", id, err)
 	}
@@ -422,12 +446,16 @@ func (s *Server) getPayout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	st, source, err := s.readOwn(c, id)
+	start := time.Now()
+	ctx, cancel := s.withBusyBudget(c.Request().Context(), w.wait)
+	defer cancel()
+	st, source, err := s.readOwn(ctx, c, id)
 	if err != nil {
 		return err
 	}
 	if w.wait > 0 {
 		var met bool
+		w.wait -= time.Since(start) // a read that Temporal kept waiting counts in the wait
 		st, source, met = s.awaitState(c.Request().Context(), id, st, source, w)
 		c.Response().Header().Set("Payout-Wait-Met", strconv.FormatBool(met))
 	}
@@ -465,8 +493,9 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 		}
 		d.By = me
 		d.Proof = payout.SignDecision(s.cfg.DecisionKey, id, signal, me)
-		ctx := c.Request().Context()
-		st, _, err := s.readOwn(c, id)
+		ctx, cancel := s.withBusyBudget(c.Request().Context(), 0)
+		defer cancel()
+		st, _, err := s.readOwn(ctx, c, id)
 		if err != nil {
 			return err
 		}
@@ -491,8 +520,11 @@ func (s *Server) decide(signal string) echo.HandlerFunc {
 			return apiError(http.StatusConflict, "not_cancellable",
 				fmt.Sprintf("payout %s is %s; it can be cancelled only before it is confirmed, or while it needs attention", id, st.Status))
 		}
-		if err := s.cfg.Client.SignalWorkflow(ctx, id, "", signal, d); err != nil {
-			return fmt.Errorf("signal %s to payout %s: %w", signal, id, err)
+		// Sent again while Temporal is too busy to take it: a repeated decision is ignored by the payout.
+		if err := untilServed(ctx, func(ctx context.Context) error {
+			return s.cfg.Client.SignalWorkflow(ctx, id, "", signal, d)
+		}); err != nil {
+			return s.signalFailed(ctx, c, id, signal, err)
 		}
 		s.logger(ctx).Info("decision sent", "payout_id", id, "provider", st.Provider, "signal", signal, "by", d.By)
 		return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": string(st.Status), "accepted": signal})
@@ -533,8 +565,9 @@ func (s *Server) resolve(c echo.Context) error {
 	}
 	r.By = me
 	r.Proof = payout.SignDecision(s.cfg.DecisionKey, id, workflows.SignalResolve, me)
-	ctx := c.Request().Context()
-	st, _, err := s.readOwn(c, id)
+	ctx, cancel := s.withBusyBudget(c.Request().Context(), 0)
+	defer cancel()
+	st, _, err := s.readOwn(ctx, c, id)
 	if err != nil {
 		return err
 	}

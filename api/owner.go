@@ -49,8 +49,14 @@ func mayReach(k Key, st payout.State) bool {
 }
 
 // readOwn reads a payout as the caller may: another backend's payout is not found, as if it did not exist.
-func (s *Server) readOwn(c echo.Context, id string) (payout.State, string, error) {
-	st, source, err := s.readState(c.Request().Context(), id)
+// A read that Temporal refuses for want of capacity or time is made again until ctx ends (untilServed).
+func (s *Server) readOwn(ctx context.Context, c echo.Context, id string) (payout.State, string, error) {
+	var st payout.State
+	var source string
+	err := untilServed(ctx, func(ctx context.Context) (err error) {
+		st, source, err = s.readState(ctx, id)
+		return err
+	})
 	if err != nil {
 		return st, source, err
 	}

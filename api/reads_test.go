@@ -172,38 +172,57 @@ func (c *startedClient) SignalWorkflow(context.Context, string, string, string, 
 	return nil
 }
 
-// busyClient is a Temporal client that refuses every call for want of capacity.
+// busyClient is a Temporal client that refuses every call for want of capacity, and counts them.
 type busyClient struct {
 	client.Client
-	err error
+	err   error
+	calls atomic.Int32
 }
 
 func (c *busyClient) DescribeWorkflowExecution(context.Context, string, string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	c.calls.Add(1)
 	return nil, c.err
 }
 
 // Found by the load test (GETs answered 500 while Temporal was overloaded): Temporal's refusal for want of
-// capacity or time is a retryable 503 temporal_unavailable with Retry-After, never a 500.
-func TestRead_TemporalOverloadedIs503WithRetryAfter(t *testing.T) {
-	for name, err := range map[string]error{
-		"resource exhausted": serviceerror.NewResourceExhausted(enumspb.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT, "namespace rate limit exceeded"),
-		"unavailable":        serviceerror.NewUnavailable("frontend is shutting down"),
-		"deadline exceeded":  fmt.Errorf("describe payout: %w", context.DeadlineExceeded),
+// capacity or time is asked again within the request's budget (BusyBudget), then a retryable 503
+// temporal_unavailable with Retry-After, never a 500. A Temporal that cannot be connected to is 503 at once.
+func TestRead_TemporalOverloadedIsAskedAgainThen503WithRetryAfter(t *testing.T) {
+	const budget = 300 * time.Millisecond
+	for name, tc := range map[string]struct {
+		err       error
+		askedOnce bool
+	}{
+		"resource exhausted": {err: serviceerror.NewResourceExhausted(enumspb.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT, "namespace rate limit exceeded")},
+		"unavailable":        {err: serviceerror.NewUnavailable("frontend is shutting down")},
+		"deadline exceeded":  {err: fmt.Errorf("describe payout: %w", context.DeadlineExceeded)},
+		"unreachable": {err: serviceerror.NewUnavailable(`connection error: desc = "transport: Error while dialing: dial tcp ` +
+			`127.0.0.1:7233: connect: connection refused"`), askedOnce: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			sum := sha256.Sum256([]byte("secret"))
 			keys, kerr := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
 			require.NoError(t, kerr)
-			h := New(Config{Client: &busyClient{err: err}, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")},
-				DecisionKey: []byte("d"), Providers: providers.NewRegistry()})
+			busy := &busyClient{err: tc.err}
+			h := New(Config{Client: busy, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")},
+				DecisionKey: []byte("d"), Providers: providers.NewRegistry(), BusyBudget: budget})
 			for _, r := range []struct{ method, path, body string }{
 				{http.MethodGet, "/v1/payouts/po_0123456789abcdef0123456789abcdef", ""},
 				{http.MethodPost, "/v1/payouts/po_0123456789abcdef0123456789abcdef/confirm", `{"reason": "checked"}`},
 			} {
+				busy.calls.Store(0)
+				start := time.Now()
 				rec := serve(h, r.method, r.path, r.body)
 				require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
 				require.Contains(t, rec.Body.String(), `"code":"temporal_unavailable"`)
 				require.NotEmpty(t, rec.Header().Get("Retry-After"))
+				if tc.askedOnce {
+					require.EqualValues(t, 1, busy.calls.Load(), "an unreachable Temporal is not asked again")
+					require.Less(t, time.Since(start), budget)
+				} else {
+					require.Greater(t, busy.calls.Load(), int32(2), "a busy Temporal is asked again")
+					require.GreaterOrEqual(t, time.Since(start), budget)
+				}
 			}
 		})
 	}

@@ -19,8 +19,12 @@ import (
 // maxWait is the longest a GET waits for a payout (?wait=).
 const maxWait = 60 * time.Second
 
-// waitRetry is the pause before a watcher whose Temporal call failed watches again.
-const waitRetry = time.Second
+// waitRetry is the first pause before a watcher whose Temporal call failed watches again; it doubles up to
+// waitRetryMax while the calls fail (an overloaded Temporal is not asked more often by its watchers).
+const (
+	waitRetry    = time.Second
+	waitRetryMax = 8 * time.Second
+)
 
 // waitParams are a GET's long-poll parameters: wait=<duration up to 60s>, until=<status,status,...>.
 type waitParams struct {
@@ -64,8 +68,8 @@ func (w waitParams) met(st payout.State) bool {
 // awaitState waits, up to w.wait, until the payout's state meets w (st is its state read at first), and returns
 // the state it answers with and whether the condition was met. The waiters of one payout share one watcher.
 func (s *Server) awaitState(ctx context.Context, id string, st payout.State, source string, w waitParams) (payout.State, string, bool) {
-	if w.met(st) {
-		return st, source, true
+	if w.met(st) || w.wait <= 0 {
+		return st, source, w.met(st)
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.wait)
 	defer cancel()
@@ -156,15 +160,18 @@ func (w *watcher) publish(st payout.State, source string) {
 // upserts after that read, as its history tells by long poll; a closed run (ended, or continued as new) is read
 // again. A payout that publishes nothing (release 1's) is read again after each of its workflow tasks.
 func (s *Server) watch(ctx context.Context, id string, w *watcher) {
+	pause := waitRetry
 	for ctx.Err() == nil {
 		st, source, desc, err := s.readDescribed(ctx, id)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.logger(ctx).Warn("watch payout: read", "payout_id", id, "error", err)
 			}
-			sleepCtx(ctx, waitRetry)
+			sleepCtx(ctx, pause)
+			pause = min(2*pause, waitRetryMax)
 			continue
 		}
+		pause = waitRetry
 		s.normaliseFailure(ctx, &st)
 		w.publish(st, source)
 		if st.Status.Final() {
