@@ -449,14 +449,14 @@ func (s *Server) getPayout(c echo.Context) error {
 	start := time.Now()
 	ctx, cancel := s.withBusyBudget(c.Request().Context(), w.wait)
 	defer cancel()
-	st, source, err := s.readOwn(ctx, c, id)
+	st, source, desc, err := s.readOwnDescribed(ctx, c, id)
 	if err != nil {
 		return err
 	}
 	if w.wait > 0 {
 		var met bool
 		w.wait -= time.Since(start) // a read that Temporal kept waiting counts in the wait
-		st, source, met = s.awaitState(c.Request().Context(), id, st, source, w)
+		st, source, met = s.awaitState(c.Request().Context(), id, read{st, source, desc}, w)
 		c.Response().Header().Set("Payout-Wait-Met", strconv.FormatBool(met))
 	}
 	c.Response().Header().Set("Payout-State-Source", source)

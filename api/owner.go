@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/payoutflow/payoutflow/payout"
 )
@@ -51,17 +52,25 @@ func mayReach(k Key, st payout.State) bool {
 // readOwn reads a payout as the caller may: another backend's payout is not found, as if it did not exist.
 // A read that Temporal refuses for want of capacity or time is made again until ctx ends (untilServed).
 func (s *Server) readOwn(ctx context.Context, c echo.Context, id string) (payout.State, string, error) {
+	st, source, _, err := s.readOwnDescribed(ctx, c, id)
+	return st, source, err
+}
+
+// readOwnDescribed is readOwn that also returns the Describe it read the state from.
+func (s *Server) readOwnDescribed(ctx context.Context, c echo.Context, id string) (payout.State, string, *workflowservice.DescribeWorkflowExecutionResponse, error) {
 	var st payout.State
 	var source string
+	var desc *workflowservice.DescribeWorkflowExecutionResponse
 	err := untilServed(ctx, func(ctx context.Context) (err error) {
-		st, source, err = s.readState(ctx, id)
+		st, source, desc, err = s.readDescribed(ctx, id)
 		return err
 	})
 	if err != nil {
-		return st, source, err
+		return st, source, nil, err
 	}
+	s.normaliseFailure(ctx, &st)
 	if !mayReach(caller(c), st) {
-		return payout.State{}, "", apiError(http.StatusNotFound, "payout_not_found", "no payout with id "+id)
+		return payout.State{}, "", nil, apiError(http.StatusNotFound, "payout_not_found", "no payout with id "+id)
 	}
-	return st, source, nil
+	return st, source, desc, nil
 }

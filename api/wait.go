@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -65,15 +66,24 @@ func (w waitParams) met(st payout.State) bool {
 	return st.Status.Final() || slices.Contains(w.until, st.Status)
 }
 
-// awaitState waits, up to w.wait, until the payout's state meets w (st is its state read at first), and returns
-// the state it answers with and whether the condition was met. The waiters of one payout share one watcher.
-func (s *Server) awaitState(ctx context.Context, id string, st payout.State, source string, w waitParams) (payout.State, string, bool) {
+// read is a payout's state as read by one Describe, with where it came from and the Describe.
+type read struct {
+	st     payout.State
+	source string
+	desc   *workflowservice.DescribeWorkflowExecutionResponse
+}
+
+// awaitState waits, up to w.wait, until the payout's state meets w (first is its state read at first), and returns
+// the state it answers with and whether the condition was met. The waiters of one payout share one watcher, which
+// a first waiter starts from its read.
+func (s *Server) awaitState(ctx context.Context, id string, first read, w waitParams) (payout.State, string, bool) {
+	st, source := first.st, first.source
 	if w.met(st) || w.wait <= 0 {
 		return st, source, w.met(st)
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.wait)
 	defer cancel()
-	wt := s.watches.join(s, id)
+	wt := s.watches.join(s, id, first)
 	defer s.watches.leave(id, wt)
 	for {
 		got, gotSource, changed := wt.current()
@@ -109,7 +119,7 @@ type watcher struct {
 	changed chan struct{}
 }
 
-func (ws *watchers) join(s *Server, id string) *watcher {
+func (ws *watchers) join(s *Server, id string, first read) *watcher {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if ws.m == nil {
@@ -120,7 +130,7 @@ func (ws *watchers) join(s *Server, id string) *watcher {
 		ctx, stop := context.WithCancel(context.Background())
 		w = &watcher{stop: stop, changed: make(chan struct{})}
 		ws.m[id] = w
-		go s.watch(ctx, id, w)
+		go s.watch(ctx, id, w, first)
 	}
 	w.waiters++
 	return w
@@ -156,23 +166,28 @@ func (w *watcher) publish(st payout.State, source string) {
 	w.changed = make(chan struct{})
 }
 
-// watch publishes the payout's state to w until ctx ends: read once (Describe), then each memo its workflow
-// upserts after that read, as its history tells by long poll; a closed run (ended, or continued as new) is read
-// again. A payout that publishes nothing (release 1's) is read again after each of its workflow tasks.
-func (s *Server) watch(ctx context.Context, id string, w *watcher) {
+// watch publishes the payout's state to w until ctx ends: first (the first waiter's read; else read once by a
+// Describe), then each memo its workflow upserts after that read, as its history tells by long poll; a closed run
+// (ended, or continued as new) is read again. A payout that publishes nothing (release 1's) is read again after
+// each of its workflow tasks.
+func (s *Server) watch(ctx context.Context, id string, w *watcher, first read) {
 	pause := waitRetry
 	for ctx.Err() == nil {
-		st, source, desc, err := s.readDescribed(ctx, id)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.logger(ctx).Warn("watch payout: read", "payout_id", id, "error", err)
+		st, source, desc := first.st, first.source, first.desc
+		if desc == nil {
+			var err error
+			st, source, desc, err = s.readDescribed(ctx, id)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.logger(ctx).Warn("watch payout: read", "payout_id", id, "error", err)
+				}
+				sleepCtx(ctx, pause)
+				pause = min(2*pause, waitRetryMax)
+				continue
 			}
-			sleepCtx(ctx, pause)
-			pause = min(2*pause, waitRetryMax)
-			continue
+			s.normaliseFailure(ctx, &st)
 		}
-		pause = waitRetry
-		s.normaliseFailure(ctx, &st)
+		first, pause = read{}, waitRetry
 		w.publish(st, source)
 		if st.Status.Final() {
 			<-ctx.Done()
