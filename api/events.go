@@ -102,7 +102,9 @@ func (s *Server) listEvents(c echo.Context) error {
 		settle = defaultEventsSettle
 	}
 	until := time.Now().Add(-settle - s.eventsCommitBound())
-	events, err := s.eventsAfter(c.Request().Context(), caller(c), from, after, until)
+	ctx, cancel := s.withBusyBudget(c.Request().Context(), 0)
+	defer cancel()
+	events, err := s.eventsAfter(ctx, caller(c), from, after, until)
 	if err != nil {
 		return err
 	}
@@ -129,7 +131,7 @@ func (s *Server) eventsAfter(ctx context.Context, me Key, from time.Time, after 
 	events := []payout.Event{}
 	var token []byte
 	for {
-		res, err := s.cfg.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		res, err := s.listWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			PageSize: 1000, NextPageToken: token, Query: query,
 		})
 		if err != nil {

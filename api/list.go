@@ -138,7 +138,9 @@ func (s *Server) listPayouts(c echo.Context) error {
 			return err
 		}
 	}
-	executions, next, err := s.newest(c.Request().Context(), query, after, from, limit)
+	ctx, cancel := s.withBusyBudget(c.Request().Context(), 0)
+	defer cancel()
+	executions, next, err := s.newest(ctx, query, after, from, limit)
 	if err != nil {
 		return err
 	}

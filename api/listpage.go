@@ -90,7 +90,11 @@ func (s *Server) newest(ctx context.Context, query string, after time.Time, from
 			window += fmt.Sprintf(" AND StartTime > '%s'", lower.Format(time.RFC3339Nano))
 		}
 		// Counted first: a count carries no memo, so a window too full to sort here costs the server little.
-		n, err := s.cfg.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: window})
+		var n *workflowservice.CountWorkflowExecutionsResponse
+		err := untilServed(ctx, func(ctx context.Context) (err error) {
+			n, err = s.cfg.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: window})
+			return err
+		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("count payouts: %w", err)
 		}
@@ -142,7 +146,7 @@ func (s *Server) listAll(ctx context.Context, query string) ([]*workflowpb.Workf
 	var out []*workflowpb.WorkflowExecutionInfo
 	var token []byte
 	for {
-		res, err := s.cfg.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		res, err := s.listWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			PageSize: 1000, NextPageToken: token, Query: query,
 		})
 		if err != nil {

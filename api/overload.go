@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 )
 
 // defaultBusyBudget is how long a request keeps asking a Temporal that refuses or times out its calls for want of
@@ -78,4 +79,14 @@ func (s *Server) signalFailed(ctx context.Context, c echo.Context, id, signal st
 		}
 	}
 	return fmt.Errorf("signal %s to payout %s: %w", signal, id, err)
+}
+
+// listWorkflow reads a page of executions from visibility, asked again while Temporal is too busy (untilServed).
+func (s *Server) listWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	var res *workflowservice.ListWorkflowExecutionsResponse
+	err := untilServed(ctx, func(ctx context.Context) (err error) {
+		res, err = s.cfg.Client.ListWorkflow(ctx, req)
+		return err
+	})
+	return res, err
 }
