@@ -55,8 +55,11 @@ func (s *Server) readDescribed(ctx context.Context, id string) (payout.State, st
 	}
 	info := desc.GetWorkflowExecutionInfo()
 	p, ok := info.GetMemo().GetFields()[workflows.MemoState]
-	if initial, fresh := info.GetMemo().GetFields()[memoInitialState]; !ok && fresh && s.notRunYet(ctx, id, info) {
-		p, ok = initial, true // no workflow task has completed yet: the state the API started it with is the state
+	if initial, fresh := info.GetMemo().GetFields()[memoInitialState]; !ok && fresh && (versioned(info) || s.notRunYet(ctx, id, info)) {
+		// No workflow task has completed yet, or the worker that ran it records a version (release 1 does not)
+		// and has published nothing since (a change no backend acts on waits, workflows.versionQuiet): the state
+		// the API started it with is the state.
+		p, ok = initial, true
 	}
 	if ok {
 		if err := s.cfg.DataConverter.FromPayload(p, &st); err != nil {
@@ -80,6 +83,16 @@ func (s *Server) readDescribed(ctx context.Context, id string) (payout.State, st
 		return st, "", nil, fmt.Errorf("read state of payout %s: %w", id, err)
 	}
 	return st, stateLive, desc, nil
+}
+
+// changeVersionAttr is the search attribute the Temporal SDK records a workflow's versions in (workflow.GetVersion).
+const changeVersionAttr = "TemporalChangeVersion"
+
+// versioned reports whether a worker that records the workflow's version has run the payout: every release since
+// release 1 does, in its first workflow task (the TemporalChangeVersion search attribute).
+func versioned(info *workflowpb.WorkflowExecutionInfo) bool {
+	_, ok := info.GetSearchAttributes().GetIndexedFields()[changeVersionAttr]
+	return ok
 }
 
 // notRunYet reports whether no workflow task of the payout's run has completed: its history is no longer than a

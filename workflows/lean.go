@@ -21,6 +21,13 @@ import (
 // lean reports whether the payout runs under versionLean or later.
 func (p *run) lean() bool { return p.version >= versionLean }
 
+// quiet reports whether the payout runs under versionQuiet or later.
+func (p *run) quiet() bool { return p.version >= versionQuiet }
+
+// quietFor is the longest a change no backend acts on waits for a publication (versionQuiet): it is published
+// with the next one that is urgent, or by the first workflow task this long after it was made.
+const quietFor = 10 * time.Second
+
 // changed tells the publisher that what the payout publishes may have changed (lean).
 func (p *run) changed() {
 	if p.lean() {
@@ -31,15 +38,30 @@ func (p *run) changed() {
 // publisher publishes the payout's state at most once per workflow task: once something changed, it lets every
 // other goroutine run on what the task brought (the story wakes on a signal its listener took, say), and publishes
 // when a round of them changed nothing more.
+//
+// Under versionQuiet a change no backend acts on waits (due).
 func (p *run) publisher(ctx workflow.Context) {
 	for {
-		_ = workflow.Await(ctx, func() bool { return p.changes != p.flushed && !p.localUnderWay(ctx) })
+		_ = workflow.Await(ctx, func() bool { return p.changes != p.flushed && !p.localUnderWay(ctx) && p.due(ctx) })
 		for seen := -1; seen != p.changes; {
 			seen = p.changes
 			yield(ctx)
 		}
 		p.flush(ctx)
 	}
+}
+
+// due reports whether the changes not yet published are to be published in this workflow task: always before
+// versionQuiet; under it, when one of them is urgent (publish) or the oldest was made quietFor ago or more.
+func (p *run) due(ctx workflow.Context) bool {
+	if !p.quiet() || p.urgent > p.flushed {
+		return true
+	}
+	now := workflow.Now(ctx)
+	if p.pendingSince.IsZero() {
+		p.pendingSince = now // the task of the oldest change not published
+	}
+	return now.Sub(p.pendingSince) >= quietFor
 }
 
 // runLocal runs a local activity. Within the workflow task it started in, the publisher waits for it: what it
@@ -71,7 +93,7 @@ func (p *run) flush(ctx workflow.Context) {
 	if p.flushed == p.changes {
 		return
 	}
-	p.flushed = p.changes
+	p.flushed, p.pendingSince = p.changes, time.Time{}
 	p.emit(ctx)
 }
 

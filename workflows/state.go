@@ -68,7 +68,11 @@ type run struct {
 	// the hash of the memo published last; stale are the timers left to fire unseen.
 	changes, flushed int
 	memoSum          uint64
-	stale            []staleTimer
+	// urgent is the count of changes at the last one published at the end of its task (versionQuiet);
+	// pendingSince is when the oldest change not published was made, once the publisher has seen it.
+	urgent       int
+	pendingSince time.Time
+	stale        []staleTimer
 	// local counts the local activities under way; localTask is the history length when the last one started.
 	local, localTask int
 }
@@ -121,6 +125,10 @@ func (p *run) setStatus(ctx workflow.Context, s payout.Status, note string) {
 		p.state.Attention = ""
 	}
 	p.note(ctx, note)
+	if p.quiet() && payout.EventFor(s) == "" {
+		p.prepare(ctx) // a status no backend acts on (submitted) is published with the next that is (lean.go)
+		return
+	}
 	p.publish(ctx)
 }
 
@@ -133,6 +141,17 @@ func (p *run) attention(ctx workflow.Context, why string) {
 // publish shows the status to operators: search attributes for filtering, current details in plain words; under
 // versionLean the publisher publishes it at the end of the workflow task (lean.go).
 func (p *run) publish(ctx workflow.Context) {
+	p.prepare(ctx)
+	if p.lean() {
+		p.changes++ // published by the publisher, once per workflow task
+		p.urgent = p.changes
+		return
+	}
+	p.emit(ctx)
+}
+
+// prepare makes the state ready to publish: its failure normalised, whether a cancel can still stop it, its events.
+func (p *run) prepare(ctx workflow.Context) {
 	if p.v3() {
 		p.state.NormaliseFailure() // a cancelled payout says why
 	}
@@ -146,11 +165,6 @@ func (p *run) publish(ctx workflow.Context) {
 	if p.eventsOn() {
 		p.recordEvents(ctx)
 	}
-	if p.lean() {
-		p.changes++ // published by the publisher, once per workflow task
-		return
-	}
-	p.emit(ctx)
 }
 
 // emit upserts the search attributes and the memo where they changed, and sets the current details.

@@ -29,8 +29,12 @@ const (
 	// (open, status) run as local activities; a timer no longer needed is cancelled only once it could fire while
 	// the payout waits.
 	versionLean workflow.Version = 5
+	// versionQuiet is "publish what backends act on" (issue 17, lean.go): a change no backend acts on (the
+	// provider's references, a note, the submitted status) waits for the next publication or quietFor, instead of
+	// a memo and search-attribute write of its own.
+	versionQuiet workflow.Version = 6
 
-	latestVersion = versionLean
+	latestVersion = versionQuiet
 )
 
 // readVersion reads the version the payout runs under from its version marker: latestVersion for a payout that

@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +43,7 @@ func main() {
 
 type options struct {
 	dev, peer, out, dir   string
+	only                  string
 	levels                []int
 	reps                  int
 	window                float64
@@ -77,6 +80,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.pollEvery, "poll-every", 100*time.Millisecond, "the GET interval when polling")
 	fs.IntVar(&o.scale, "scale", 0, "instead of the side-by-side runs: create this many payouts (10000 in make bench-scale), leave them waiting, read, approve all")
 	fs.IntVar(&o.scaleConc, "scale-concurrency", 50, "creates and confirms at once in -scale")
+	fs.StringVar(&o.only, "only", "", "run one side only (payoutflow or peer), to profile or compare builds; the table needs both")
 	fs.BoolVar(&o.keep, "keep", false, "keep -dir's data and logs")
 	fs.BoolVar(&o.render, "render", false, "run nothing: print the table of -out's latest.json and write its Markdown, plot and -readme again")
 	fs.StringVar(&o.readme, "readme", "", "also put the table between the <!-- bench:table --> markers of this file (make bench: README.md)")
@@ -93,6 +97,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.reps < 1:
 		return o, fmt.Errorf("-reps: at least 1")
+	case o.only != "" && o.only != "payoutflow" && o.only != "peer":
+		return o, fmt.Errorf("-only: %q is not payoutflow or peer", o.only)
 	case o.wait != "auto" && o.wait != "long-poll" && o.wait != "poll":
 		return o, fmt.Errorf("-wait: %q is not auto, long-poll or poll", o.wait)
 	}
@@ -206,6 +212,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					sides = []driver.Side{peerSide, pf}
 				}
 				for _, side := range sides {
+					if o.only != "" && side.Name() != o.only {
+						continue
+					}
 					if msg := st.Exited(); msg != "" {
 						return fmt.Errorf("a process of the stack ended: %s", msg)
 					}
@@ -218,8 +227,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 						return err
 					}
 					res.Rep = r
-					logf("  %.1f payouts/s over %.0f s (%d payouts), p50 %.0f ms, p99 %.0f ms, %.0f events, errors %v",
-						res.PerSecond, res.WindowSeconds, res.Completed, res.P50Ms, res.P99Ms, res.Events, res.Errors)
+					logf("  %.1f payouts/s over %.0f s (%d payouts), p50 %.0f ms, p99 %.0f ms, %.0f events, errors %v; CPU ms per payout %s",
+						res.PerSecond, res.WindowSeconds, res.Completed, res.P50Ms, res.P99Ms, res.Events, res.Errors, cpuLine(res.CPUMs))
 					runs = append(runs, res)
 				}
 			}
@@ -278,4 +287,13 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s/%s, %d cores (%s), %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model,
 		cmp.Or(runtime.Version(), "go"))
+}
+
+// cpuLine is each process's CPU per payout, by name, in name order.
+func cpuLine(cpu map[string]float64) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(cpu)) {
+		parts = append(parts, fmt.Sprintf("%s %.1f", name, cpu[name]))
+	}
+	return strings.Join(parts, ", ")
 }
