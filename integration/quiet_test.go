@@ -10,6 +10,7 @@ import (
 
 	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -78,11 +79,11 @@ func TestPublication_AChangeNoBackendActsOnIsPublishedByTheFirstTaskQuietForAfte
 	id := createNew(t, st.api.URL, t.Name(), cardPayout(cardSucceeds))
 	awaitSubmitted(t, id)
 	submitted := time.Now()
-	// A signal the payout ignores (a decision that names nobody) makes a workflow task that changes nothing.
+	// A signal that changes nothing (an action_required without a redirect) makes a workflow task of its own.
 	nudge := func() {
 		t.Helper()
 		before := len(runsOf(t, id)[0])
-		require.NoError(t, st.client.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm, payout.Decision{}))
+		require.NoError(t, st.client.SignalWorkflow(context.Background(), id, "", workflows.SignalActionRequired, providers.Event{}))
 		require.Eventually(t, func() bool {
 			events := runsOf(t, id)[0]
 			return len(events) > before+1 && events[len(events)-1].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED &&

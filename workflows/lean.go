@@ -28,11 +28,23 @@ func (p *run) quiet() bool { return p.version >= versionQuiet }
 // with the next one that is urgent, or by the first workflow task this long after it was made.
 const quietFor = 10 * time.Second
 
-// changed tells the publisher that what the payout publishes may have changed (lean).
+// changed tells the publisher that what the payout publishes may have changed (lean); unless made quietly, the
+// change is urgent: published at the end of its workflow task.
 func (p *run) changed() {
 	if p.lean() {
 		p.changes++
+		if !p.hush {
+			p.urgent = p.changes
+		}
 	}
+}
+
+// quietly makes what do changes as changes no backend acts on, when quiet holds and the payout runs under
+// versionQuiet: they wait for the next urgent publication, or for quietFor (due).
+func (p *run) quietly(quiet bool, do func()) {
+	p.hush = quiet && p.quiet()
+	defer func() { p.hush = false }()
+	do()
 }
 
 // publisher publishes the payout's state at most once per workflow task: once something changed, it lets every

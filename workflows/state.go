@@ -68,9 +68,11 @@ type run struct {
 	// the hash of the memo published last; stale are the timers left to fire unseen.
 	changes, flushed int
 	memoSum          uint64
-	// urgent is the count of changes at the last one published at the end of its task (versionQuiet);
-	// pendingSince is when the oldest change not published was made, once the publisher has seen it.
+	// urgent is the count of changes at the last one published at the end of its task (versionQuiet); hush
+	// makes the changes quiet while set (quietly); pendingSince is when the oldest change not published was
+	// made, once the publisher has seen it.
 	urgent       int
+	hush         bool
 	pendingSince time.Time
 	stale        []staleTimer
 	// local counts the local activities under way; localTask is the history length when the last one started.
@@ -125,10 +127,6 @@ func (p *run) setStatus(ctx workflow.Context, s payout.Status, note string) {
 		p.state.Attention = ""
 	}
 	p.note(ctx, note)
-	if p.quiet() && payout.EventFor(s) == "" {
-		p.prepare(ctx) // a status no backend acts on (submitted) is published with the next that is (lean.go)
-		return
-	}
 	p.publish(ctx)
 }
 
@@ -143,8 +141,7 @@ func (p *run) attention(ctx workflow.Context, why string) {
 func (p *run) publish(ctx workflow.Context) {
 	p.prepare(ctx)
 	if p.lean() {
-		p.changes++ // published by the publisher, once per workflow task
-		p.urgent = p.changes
+		p.changed() // published by the publisher, once per workflow task
 		return
 	}
 	p.emit(ctx)

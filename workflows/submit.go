@@ -43,10 +43,14 @@ func (p *run) open(ctx workflow.Context) bool {
 	if err != nil {
 		return p.failFromError(ctx, err, "the provider refused to open the payout")
 	}
-	p.absorb(providers.Outcome{Ref: ref, State: providers.StateCreated})
-	if ref.SessionID != "" {
-		p.note(ctx, "opened at "+payout.ProviderTitle(p.state.Provider))
-	}
+	// The session is the provider's reference to a payout that moves no money yet: published with the payout's next
+	// change a backend acts on.
+	p.quietly(true, func() {
+		p.absorb(providers.Outcome{Ref: ref, State: providers.StateCreated})
+		if ref.SessionID != "" {
+			p.note(ctx, "opened at "+payout.ProviderTitle(p.state.Provider))
+		}
+	})
 	return true
 }
 
@@ -120,8 +124,13 @@ func (p *run) submit(ctx workflow.Context) bool {
 	for attempt := 1; ctx.Err() == nil; attempt++ {
 		out, err := p.submitOnce(ctx)
 		if err == nil {
-			p.take(out)
-			p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
+			// Where the provider holds the payout for confirmation, its ready_to_confirm follows in moments: the
+			// submitted status is published with it (or by quietFor), unless the provider gave something for the
+			// backend (a payment page's link, say).
+			p.quietly(!p.in.ApproveBeforeSubmit && len(out.Details) == 0 && !out.State.Final(), func() {
+				p.take(out)
+				p.setStatus(ctx, payout.StatusSubmitted, "submitted to "+payout.ProviderTitle(p.state.Provider))
+			})
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
 		p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
