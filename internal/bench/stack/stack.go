@@ -57,9 +57,10 @@ func Start(opts Options) (s *Stack, err error) {
 	if err := os.MkdirAll(s.Logs, 0o755); err != nil {
 		return nil, err
 	}
+	started := s // a failed start returns a nil *Stack: what did start is stopped here
 	defer func() {
 		if err != nil {
-			s.Stop()
+			started.Stop()
 		}
 	}()
 	env := append(os.Environ(),
