@@ -151,8 +151,7 @@ func TestReadyz_TheAPIAndTheWorkerAreNotReadyUntilTheWorkerPolls(t *testing.T) {
 	requireLive(t, apiSide.url)
 	requireLive(t, workerSide.url)
 
-	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)
-	require.NoError(t, w.Start())
+	w := startWorker(t, cfg.TaskQueue)
 	t.Cleanup(w.Stop)
 
 	for _, side := range []probed{apiSide, workerSide} {

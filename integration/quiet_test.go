@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/providers"
 	"github.com/payoutflow/payoutflow/workflows"
@@ -19,13 +18,12 @@ import (
 func awaitSubmitted(t *testing.T, id string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		completed, submitted := 0, false
+		submitted := false
 		for _, ev := range runsOf(t, id)[0] {
 			switch ev.GetEventType() {
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 				submitted = true
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-				completed++
 				if submitted {
 					return true
 				}
@@ -52,8 +50,7 @@ func TestRead_PayoutRunButNotYetPublishedIsReadFromItsStartWithoutAWorker(t *tes
 	t.Cleanup(func() { st.sandbox.SetNoWebhooks(false) })
 	cfg := st.cfg
 	cfg.TaskQueue = "payouts-quiet-read"
-	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)
-	require.NoError(t, w.Start())
+	w := startWorker(t, cfg.TaskQueue)
 	base := newServer(t, st.newAPI(cfg))
 
 	id := createNew(t, base, t.Name(), cardPayout(cardSucceeds))
@@ -66,8 +63,7 @@ func TestRead_PayoutRunButNotYetPublishedIsReadFromItsStartWithoutAWorker(t *tes
 	require.Equal(t, payout.StatusCreated, publishedStatus(t, base, id))
 	require.Less(t, time.Since(start), 5*time.Second, "a read does not wait for a worker")
 
-	w = app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)
-	require.NoError(t, w.Start())
+	w = startWorker(t, cfg.TaskQueue)
 	t.Cleanup(w.Stop)
 	mustDecide(t, base, "alice", id, "cancel", "test over")
 	waitFor(t, id, payout.StatusCancelled)

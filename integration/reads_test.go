@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	pfclient "github.com/payoutflow/payoutflow/client"
-	"github.com/payoutflow/payoutflow/internal/app"
 	"github.com/payoutflow/payoutflow/payout"
 	"github.com/payoutflow/payoutflow/workflows"
 )
@@ -17,8 +16,7 @@ import (
 func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	cfg := st.cfg
 	cfg.TaskQueue = "payouts-worker-down"
-	w := app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)
-	require.NoError(t, w.Start())
+	w := startWorker(t, cfg.TaskQueue)
 	base := newServer(t, st.newAPI(cfg))
 
 	id := createNew(t, base, t.Name(), cardPayout(cardSucceeds))
@@ -47,8 +45,7 @@ func TestRead_PayoutIsReadableAndDecidableWithTheWorkerDown(t *testing.T) {
 	mustDecide(t, base, "alice", id, "confirm", "approved while the worker was down")
 	require.Empty(t, ledgerFor(id), "nothing moves until a worker is back")
 
-	w = app.NewWorker(st.client, cfg.TaskQueue, st.codecKeys, st.providers...)
-	require.NoError(t, w.Start())
+	w = startWorker(t, cfg.TaskQueue)
 	t.Cleanup(w.Stop)
 	done := waitFor(t, id, payout.StatusSucceeded)
 	require.Equal(t, "approved while the worker was down", done.Approval.Reason)

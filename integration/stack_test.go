@@ -25,6 +25,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/payoutflow/payoutflow/api"
@@ -457,6 +458,14 @@ func get(t *testing.T, id string) payout.State {
 	p, err := apiClient(st.api.URL, "test").Get(ctx, id)
 	require.NoError(t, err)
 	return asState(t, p)
+}
+
+// startWorker starts a payout worker of the stack's providers on a task queue of the test's own; the test stops it.
+func startWorker(t *testing.T, taskQueue string) worker.Worker {
+	t.Helper()
+	w := app.NewWorker(st.client, taskQueue, st.codecKeys, st.providers...)
+	require.NoError(t, w.Start())
+	return w
 }
 
 // waitFor polls the payout until it reaches the status, and returns its state.

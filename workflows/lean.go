@@ -40,7 +40,8 @@ func (p *run) changed() {
 }
 
 // quietly makes what do changes as changes no backend acts on, when quiet holds and the payout runs under
-// versionQuiet: they wait for the next urgent publication, or for quietFor (due).
+// versionQuiet: they wait for the next urgent publication, or for quietFor (due). do must not block: another
+// goroutine's changes made meanwhile would be quiet too.
 func (p *run) quietly(quiet bool, do func()) {
 	p.hush = quiet && p.quiet()
 	defer func() { p.hush = false }()
