@@ -27,6 +27,10 @@ const (
 	waitRetryMax = 8 * time.Second
 )
 
+// endRecheck is how often a watcher that waits for the payout's run to close reads the payout again meanwhile: an
+// operator's mark publishes a final state while the run goes on.
+const endRecheck = 10 * time.Second
+
 // waitParams are a GET's long-poll parameters: wait=<duration up to 60s>, until=<status,status,...>.
 type waitParams struct {
 	wait  time.Duration
@@ -66,6 +70,11 @@ func (w waitParams) met(st payout.State) bool {
 	return st.Status.Final() || slices.Contains(w.until, st.Status)
 }
 
+// endOnly reports whether only a final state meets w: no status of until is one a payout passes through.
+func (w waitParams) endOnly() bool {
+	return !slices.ContainsFunc(w.until, func(s payout.Status) bool { return !s.Final() })
+}
+
 // read is a payout's state as read by one Describe, with where it came from and the Describe.
 type read struct {
 	st     payout.State
@@ -75,7 +84,7 @@ type read struct {
 
 // awaitState waits, up to w.wait, until the payout's state meets w (first is its state read at first), and returns
 // the state it answers with and whether the condition was met. The waiters of one payout share one watcher, which
-// a first waiter starts from its read.
+// a first waiter starts from its read; those waiting for its end only share one that waits for its run to close.
 func (s *Server) awaitState(ctx context.Context, id string, first read, w waitParams) (payout.State, string, bool) {
 	st, source := first.st, first.source
 	if w.met(st) || w.wait <= 0 {
@@ -83,8 +92,9 @@ func (s *Server) awaitState(ctx context.Context, id string, first read, w waitPa
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.wait)
 	defer cancel()
-	wt := s.watches.join(s, id, first)
-	defer s.watches.leave(id, wt)
+	key := watchKey{id: id, endOnly: w.endOnly()}
+	wt := s.watches.join(s, key, first)
+	defer s.watches.leave(key, wt)
 	for {
 		got, gotSource, changed := wt.current()
 		if gotSource != "" && !got.UpdatedAt.Before(st.UpdatedAt) {
@@ -101,10 +111,18 @@ func (s *Server) awaitState(ctx context.Context, id string, first read, w waitPa
 	}
 }
 
-// watchers are the payouts being waited for, one watcher each, shared by its waiters.
+// watchers are the payouts being waited for, one watcher each (two when some wait for the payout's end only and
+// others for a status on the way), shared by its waiters.
 type watchers struct {
 	mu sync.Mutex
-	m  map[string]*watcher
+	m  map[watchKey]*watcher
+}
+
+// watchKey names a watcher: the payout, and whether it follows only the end of the payout's run (a close-event long
+// poll, which reads no history until the run closes) or every state it publishes (its history, by long poll).
+type watchKey struct {
+	id      string
+	endOnly bool
 }
 
 // watcher follows one payout's history with a long poll (GetWorkflowHistory, WaitNewEvent): each state its
@@ -119,29 +137,33 @@ type watcher struct {
 	changed chan struct{}
 }
 
-func (ws *watchers) join(s *Server, id string, first read) *watcher {
+func (ws *watchers) join(s *Server, key watchKey, first read) *watcher {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if ws.m == nil {
-		ws.m = map[string]*watcher{}
+		ws.m = map[watchKey]*watcher{}
 	}
-	w, ok := ws.m[id]
+	w, ok := ws.m[key]
 	if !ok {
 		ctx, stop := context.WithCancel(context.Background())
 		w = &watcher{stop: stop, changed: make(chan struct{})}
-		ws.m[id] = w
-		go s.watch(ctx, id, w, first)
+		ws.m[key] = w
+		if key.endOnly {
+			go s.watchEnd(ctx, key.id, w, first)
+		} else {
+			go s.watch(ctx, key.id, w, first)
+		}
 	}
 	w.waiters++
 	return w
 }
 
-func (ws *watchers) leave(id string, w *watcher) {
+func (ws *watchers) leave(key watchKey, w *watcher) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if w.waiters--; w.waiters == 0 {
 		w.stop()
-		delete(ws.m, id)
+		delete(ws.m, key)
 	}
 }
 
@@ -166,34 +188,12 @@ func (w *watcher) publish(st payout.State, source string) {
 	w.changed = make(chan struct{})
 }
 
-// watch publishes the payout's state to w until ctx ends: first (the first waiter's read; else read once by a
-// Describe), then each memo its workflow upserts after that read, as its history tells by long poll; a closed run
-// (ended, or continued as new) is read again. A payout that publishes nothing (release 1's) is read again after
-// each of its workflow tasks.
+// watch publishes the payout's state to w until ctx ends (follow): each memo its workflow upserts after a read, as
+// its history tells by long poll; a closed run (ended, or continued as new) is read again. A payout that publishes
+// nothing (release 1's) is read again after each of its workflow tasks.
 func (s *Server) watch(ctx context.Context, id string, w *watcher, first read) {
-	pause := waitRetry
-	for ctx.Err() == nil {
-		st, source, desc := first.st, first.source, first.desc
-		if desc == nil {
-			var err error
-			st, source, desc, err = s.readDescribed(ctx, id)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.logger(ctx).Warn("watch payout: read", "payout_id", id, "error", err)
-				}
-				sleepCtx(ctx, pause)
-				pause = min(2*pause, waitRetryMax)
-				continue
-			}
-			s.normaliseFailure(ctx, &st)
-		}
-		first, pause = read{}, waitRetry
-		w.publish(st, source)
-		if st.Status.Final() {
-			<-ctx.Done()
-			return
-		}
-		info := desc.GetWorkflowExecutionInfo()
+	s.follow(ctx, id, w, first, func(ctx context.Context, r read) bool {
+		info := r.desc.GetWorkflowExecutionInfo()
 		seen := info.GetHistoryLength()
 		events := s.cfg.Client.GetWorkflowHistory(ctx, id, info.GetExecution().GetRunId(), true,
 			enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -204,13 +204,13 @@ func (s *Server) watch(ctx context.Context, id string, w *watcher, first read) {
 					s.logger(ctx).Warn("watch payout: history", "payout_id", id, "error", err)
 					sleepCtx(ctx, waitRetry)
 				}
-				break
+				return false
 			}
 			if ev.GetEventId() <= seen {
 				continue
 			}
-			if source == stateLive && ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
-				break // read again: release 1 tells its state only when asked
+			if r.source == stateLive && ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+				return false // read again: release 1 tells its state only when asked
 			}
 			p, ok := ev.GetWorkflowPropertiesModifiedEventAttributes().GetUpsertedMemo().GetFields()[workflows.MemoState]
 			if !ok {
@@ -219,17 +219,92 @@ func (s *Server) watch(ctx context.Context, id string, w *watcher, first read) {
 			var next payout.State
 			if err := s.cfg.DataConverter.FromPayload(p, &next); err != nil {
 				s.logger(ctx).Warn("watch payout: read published state", "payout_id", id, "error", err)
-				break
+				return false
 			}
 			s.normaliseFailure(ctx, &next)
 			w.publish(next, statePublished)
 			if next.Status.Final() {
-				<-ctx.Done()
-				return
+				return true
 			}
 		}
-		// The run closed (ended, or continued as new), or its history could not be read: read it again.
+		return false // the run closed (ended, or continued as new): read it again
+	})
+}
+
+// watchEnd publishes the payout's state to w until ctx ends (follow), for waiters that only its end answers: read
+// again each time its run closes (ended, or continued as new), or endRecheck passes. It waits with a close-event
+// long poll, which Temporal answers from the payout's mutable state, reading no history until the run closes: the
+// payout's history is not read, nor sent, at each of its workflow tasks. The recheck finds a final state published
+// while the run goes on (an operator's mark; events still being delivered).
+func (s *Server) watchEnd(ctx context.Context, id string, w *watcher, first read) {
+	s.follow(ctx, id, w, first, func(ctx context.Context, r read) bool {
+		cycle, cancel := context.WithTimeout(ctx, endRecheck)
+		defer cancel()
+		events := s.cfg.Client.GetWorkflowHistory(cycle, id, r.desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), true,
+			enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+		var err error
+		if events.HasNext() {
+			_, err = events.Next()
+		}
+		if err != nil && cycle.Err() == nil && ctx.Err() == nil {
+			s.logger(ctx).Warn("watch payout: wait for its end", "payout_id", id, "error", err)
+			sleepCtx(ctx, waitRetry)
+		}
+		return false
+	})
+}
+
+// follow publishes the payout's state to w until ctx ends: first (the first waiter's read; else read by a
+// Describe), then after each wait, which watches for what comes next and tells whether what it published was
+// final, a Describe's again; until the state is final or the run ended.
+func (s *Server) follow(ctx context.Context, id string, w *watcher, first read, wait func(context.Context, read) (final bool)) {
+	reads := &watchReads{s: s, id: id, first: first}
+	for ctx.Err() == nil {
+		r, ok := reads.next(ctx)
+		if !ok {
+			continue
+		}
+		w.publish(r.st, r.source)
+		if r.st.Status.Final() || ended(r.desc) || wait(ctx, r) {
+			<-ctx.Done()
+			return
+		}
 	}
+}
+
+// ended reports whether the payout's run ended (terminated, failed, timed out) and was not continued: whatever it
+// published last is all it will publish.
+func ended(desc *workflowservice.DescribeWorkflowExecutionResponse) bool {
+	info := desc.GetWorkflowExecutionInfo()
+	return info.GetCloseTime() != nil && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
+}
+
+// watchReads are a watcher's reads of its payout: the first waiter's read, once, then a Describe each.
+type watchReads struct {
+	s     *Server
+	id    string
+	first read
+	pause time.Duration // after a read that failed; it doubles while reads fail
+}
+
+// next reads the payout; a read that fails is logged and answered false after a pause.
+func (r *watchReads) next(ctx context.Context) (read, bool) {
+	if first := r.first; first.desc != nil {
+		r.first = read{}
+		return first, true
+	}
+	st, source, desc, err := r.s.readDescribed(ctx, r.id)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.s.logger(ctx).Warn("watch payout: read", "payout_id", r.id, "error", err)
+		}
+		r.pause = min(max(2*r.pause, waitRetry), waitRetryMax)
+		sleepCtx(ctx, r.pause)
+		return read{}, false
+	}
+	r.pause = 0
+	r.s.normaliseFailure(ctx, &st)
+	return read{st: st, source: source, desc: desc}, true
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

@@ -75,3 +75,22 @@ func TestWait_BadWaitOrUntilIsRefusedNamingIt(t *testing.T) {
 	r := do(t, st.api.URL, http.MethodGet, "/v1/payouts/"+id+"?wait=10s&until=paid", nil, "")
 	require.Contains(t, string(r.Body), `\"paid\"`, "the bad status is named")
 }
+
+// A GET that waits for the payout's end is answered when an operator marks it, though the marked payout's run goes
+// on listening for its provider's word: its watcher, which waits for the run to close, reads the payout again
+// every few seconds meanwhile.
+func TestWait_AGetWaitingForThePayoutsEndIsAnsweredByAnOperatorsMark(t *testing.T) {
+	base, id, _ := heldPayout(t)
+	got := make(chan response, 1)
+	go func() { got <- do(t, base, http.MethodGet, "/v1/payouts/"+id+"?wait=30s&until=succeeded", nil, "") }()
+	time.Sleep(300 * time.Millisecond)
+	res := resolveAs(t, base, "bob", id, `{"action":"mark_failed","reason":"no funds until Monday"}`)
+	require.Equal(t, http.StatusAccepted, res.Status, string(res.Body))
+
+	r := <-got
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.Equal(t, "true", r.Header.Get("Payout-Wait-Met"))
+	require.Equal(t, payout.StatusFailed, r.state(t).Status)
+	require.Equal(t, "marked_failed", r.state(t).Failure.Code)
+	require.True(t, workflowRunning(t, id), "the marked payout's run goes on")
+}
