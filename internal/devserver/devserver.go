@@ -254,9 +254,38 @@ func (s *Server) Stop() error {
 	return s.stopErr
 }
 
-// prepareDB creates the schema if the file is new and the namespaces if missing, and returns the SQL config.
+// prepareDB creates the schema if the file is new (setupSchema) and the namespaces if missing, and returns the SQL
+// config.
 func prepareDB(path string, namespaces []string, sas map[string]enumspb.IndexedValueType) (*config.SQL, error) {
-	conf := &config.SQL{
+	conf := sqlConfig(path)
+	nsConfs := make([]*sqliteschema.NamespaceConfig, 0, len(namespaces))
+	for _, ns := range namespaces {
+		nsConf, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, sas) // fails on too many of a type
+		if err != nil {
+			return nil, fmt.Errorf("namespace %q: %w", ns, err)
+		}
+		nsConf.Detail.Config.CustomSearchAttributeAliases = columnAliases(sas)
+		nsConfs = append(nsConfs, nsConf)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := setupSchema(conf, nsConfs); err != nil {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				_ = os.Remove(path + suffix) // do not leave a half-made schema behind
+			}
+			return nil, fmt.Errorf("set up SQLite schema in %s: %w", path, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, nsConfs...); err != nil {
+		return nil, fmt.Errorf("create namespaces in %s: %w", path, err)
+	}
+	return conf, nil
+}
+
+// sqlConfig returns the SQL config of the SQLite file at path.
+func sqlConfig(path string) *config.SQL {
+	return &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: path,
 		ConnectAttributes: map[string]string{
@@ -271,28 +300,6 @@ func prepareDB(path string, namespaces []string, sas map[string]enumspb.IndexedV
 		MaxConns:     1,
 		MaxIdleConns: 1,
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if err := sqliteschema.SetupSchema(conf); err != nil {
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				_ = os.Remove(path + suffix) // do not leave a half-made schema behind
-			}
-			return nil, fmt.Errorf("set up SQLite schema in %s: %w", path, err)
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("stat %s: %w", path, err)
-	}
-	nsConfs := make([]*sqliteschema.NamespaceConfig, 0, len(namespaces))
-	for _, ns := range namespaces {
-		nsConf, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, sas)
-		if err != nil {
-			return nil, fmt.Errorf("namespace %q: %w", ns, err)
-		}
-		nsConfs = append(nsConfs, nsConf)
-	}
-	if err := sqliteschema.CreateNamespaces(conf, nsConfs...); err != nil {
-		return nil, fmt.Errorf("create namespaces in %s: %w", path, err)
-	}
-	return conf, nil
 }
 
 // buildConfig returns the server config: one process, one shard, internal services on free loopback ports.

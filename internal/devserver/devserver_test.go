@@ -17,7 +17,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -179,14 +178,7 @@ func requireSearchAttributes(ctx context.Context, t *testing.T, c client.Client,
 
 func dial(t *testing.T, addr string) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{
-		HostPort:  addr,
-		Namespace: "default",
-		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	return c
+	return dialNamespace(t, addr, "default")
 }
 
 func httpGet(t *testing.T, url string) string {
