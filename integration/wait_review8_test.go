@@ -54,3 +54,25 @@ func TestWait_AGetForThePayoutsEndAnswersWhenItSucceededThoughItsEventsAreStillB
 	require.Less(t, got.at.Sub(control.at), 2*time.Second,
 		"the GET waiting for the end answered %s after the one following the history", got.at.Sub(control.at))
 }
+
+// A GET that waits less than the recheck (here 5 s) for the payout's end, while an operator marks it failed, answers
+// the state of the moment its wait passed at the latest (README: "or when wait has passed, with the state of that
+// moment"): failed, not the needs_attention the payout left seconds before.
+func TestWait_AShortGetForThePayoutsEndAnswersAnOperatorsMarkMadeWhileItWaited(t *testing.T) {
+	base, id, _ := heldPayout(t)
+	got := make(chan response, 1)
+	go func() { got <- do(t, base, http.MethodGet, "/v1/payouts/"+id+"?wait=5s&until=succeeded", nil, "") }()
+	time.Sleep(300 * time.Millisecond)
+	res := resolveAs(t, base, "bob", id, `{"action":"mark_failed","reason":"no funds until Monday"}`)
+	require.Equal(t, http.StatusAccepted, res.Status, string(res.Body))
+	marked := time.Now()
+	require.Equal(t, payout.StatusFailed, waitFor(t, id, payout.StatusFailed).Status)
+	t.Logf("the payout read failed %s after the mark", time.Since(marked))
+
+	r := <-got
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.Equal(t, payout.StatusFailed, r.state(t).Status,
+		"answered %s after the mark, with the state the payout had left (Payout-Wait-Met: %s)",
+		time.Since(marked), r.Header.Get("Payout-Wait-Met"))
+	require.Equal(t, "true", r.Header.Get("Payout-Wait-Met"))
+}
