@@ -44,20 +44,28 @@ func (l *longPoll) Next() (*historypb.HistoryEvent, error) {
 }
 
 // Found while sizing for 3,000 long-poll GETs at once (503s): each asked Temporal for the payout twice, once to
-// answer and once more for its watcher. The watcher starts from the GET's own read: one Describe per waiting GET.
+// answer and once more for its watcher. The watcher starts from the GET's own read: one Describe per waiting GET,
+// and, for a wait for the payout's end, one more when the wait has passed (its watcher reads only now and then).
 func TestWait_ALongPollGETDescribesThePayoutOnceItsWatcherStartsFromThatRead(t *testing.T) {
-	const id = "po_0123456789abcdef0123456789abcdef"
-	wc := &waitingClient{publishedClient: &publishedClient{state: payout.State{ID: id, Status: payout.StatusAwaitingApproval,
-		Provider: "bank131", ApprovalsRequired: 1, UpdatedAt: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}}}
-	sum := sha256.Sum256([]byte("secret"))
-	keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
-	require.NoError(t, err)
-	h := New(Config{Client: wc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
-		Providers: providers.NewRegistry()})
+	for _, tc := range []struct {
+		until     string
+		describes int64
+	}{{"confirmed", 1}, {"succeeded", 2}} {
+		t.Run(tc.until, func(t *testing.T) {
+			const id = "po_0123456789abcdef0123456789abcdef"
+			wc := &waitingClient{publishedClient: &publishedClient{state: payout.State{ID: id, Status: payout.StatusAwaitingApproval,
+				Provider: "bank131", ApprovalsRequired: 1, UpdatedAt: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}}}
+			sum := sha256.Sum256([]byte("secret"))
+			keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
+			require.NoError(t, err)
+			h := New(Config{Client: wc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
+				Providers: providers.NewRegistry()})
 
-	rec := serve(h, http.MethodGet, "/v1/payouts/"+id+"?wait=300ms&until=succeeded", "")
-	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	require.Equal(t, "false", rec.Header().Get("Payout-Wait-Met"))
-	require.Contains(t, rec.Body.String(), `"status":"awaiting_approval"`)
-	require.EqualValues(t, 1, wc.describes.Load(), "Describes for one long-poll GET")
+			rec := serve(h, http.MethodGet, "/v1/payouts/"+id+"?wait=300ms&until="+tc.until, "")
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.Equal(t, "false", rec.Header().Get("Payout-Wait-Met"))
+			require.Contains(t, rec.Body.String(), `"status":"awaiting_approval"`)
+			require.Equal(t, tc.describes, wc.describes.Load(), "Describes for one long-poll GET")
+		})
+	}
 }

@@ -90,9 +90,9 @@ func (s *Server) awaitState(ctx context.Context, id string, first read, w waitPa
 	if w.met(st) || w.wait <= 0 {
 		return st, source, w.met(st)
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.wait)
+	waitCtx, cancel := context.WithTimeout(ctx, w.wait)
 	defer cancel()
-	key := watchKey{id: id, endOnly: w.endOnly()}
+	key := watchKey{id: id, endOnly: w.endOnly() && !s.deliversEvents()}
 	wt := s.watches.join(s, key, first)
 	defer s.watches.leave(key, wt)
 	for {
@@ -104,11 +104,39 @@ func (s *Server) awaitState(ctx context.Context, id string, first read, w waitPa
 			}
 		}
 		select {
-		case <-ctx.Done():
-			return st, source, false
+		case <-waitCtx.Done():
+			if key.endOnly && ctx.Err() == nil {
+				// The end-only watcher reads the payout only every endRecheck: the answer is the state of this
+				// moment, as a history-following one's is.
+				st, source = s.readAtWaitsEnd(ctx, id, st, source)
+			}
+			return st, source, w.met(st)
 		case <-changed:
 		}
 	}
+}
+
+// waitsEndRead bounds the read a waiting GET makes when its wait has passed.
+const waitsEndRead = 2 * time.Second
+
+// readAtWaitsEnd reads the payout once more when a wait for its end has passed; what it last knew (st) if the read
+// fails or is older.
+func (s *Server) readAtWaitsEnd(ctx context.Context, id string, st payout.State, source string) (payout.State, string) {
+	ctx, cancel := context.WithTimeout(ctx, waitsEndRead)
+	defer cancel()
+	now, nowSource, _, err := s.readDescribed(ctx, id)
+	if err != nil || now.UpdatedAt.Before(st.UpdatedAt) {
+		return st, source
+	}
+	s.normaliseFailure(ctx, &now)
+	return now, nowSource
+}
+
+// deliversEvents reports whether the API's payouts deliver events to endpoints (EVENTS_URL, EVENTS_FOR): such a
+// payout's run stays open after its final state until its events are delivered, so a wait for its end follows its
+// history rather than waiting for its run to close.
+func (s *Server) deliversEvents() bool {
+	return len(s.cfg.Events.Endpoints) > 0 || s.cfg.EventsFor != nil
 }
 
 // watchers are the payouts being waited for, one watcher each (two when some wait for the payout's end only and
@@ -188,56 +216,64 @@ func (w *watcher) publish(st payout.State, source string) {
 	w.changed = make(chan struct{})
 }
 
-// watch publishes the payout's state to w until ctx ends (follow): each memo its workflow upserts after a read, as
-// its history tells by long poll; a closed run (ended, or continued as new) is read again. A payout that publishes
-// nothing (release 1's) is read again after each of its workflow tasks.
+// watch publishes the payout's state to w until ctx ends (follow), with each state its workflow publishes
+// (followHistory).
 func (s *Server) watch(ctx context.Context, id string, w *watcher, first read) {
-	s.follow(ctx, id, w, first, func(ctx context.Context, r read) bool {
-		info := r.desc.GetWorkflowExecutionInfo()
-		seen := info.GetHistoryLength()
-		events := s.cfg.Client.GetWorkflowHistory(ctx, id, info.GetExecution().GetRunId(), true,
-			enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for events.HasNext() {
-			ev, err := events.Next()
-			if err != nil {
-				if ctx.Err() == nil {
-					s.logger(ctx).Warn("watch payout: history", "payout_id", id, "error", err)
-					sleepCtx(ctx, waitRetry)
-				}
-				return false
+	s.follow(ctx, id, w, first, func(ctx context.Context, r read) bool { return s.followHistory(ctx, id, w, r) })
+}
+
+// followHistory publishes to w each memo the payout's workflow upserts after the read r, as its history tells by
+// long poll, until the run closes (ended, or continued as new: read it again) or a final state is published (true).
+// A payout that publishes nothing (release 1's) is read again after each of its workflow tasks.
+func (s *Server) followHistory(ctx context.Context, id string, w *watcher, r read) bool {
+	info := r.desc.GetWorkflowExecutionInfo()
+	seen := info.GetHistoryLength()
+	events := s.cfg.Client.GetWorkflowHistory(ctx, id, info.GetExecution().GetRunId(), true,
+		enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for events.HasNext() {
+		ev, err := events.Next()
+		if err != nil {
+			if ctx.Err() == nil {
+				s.logger(ctx).Warn("watch payout: history", "payout_id", id, "error", err)
+				sleepCtx(ctx, waitRetry)
 			}
-			if ev.GetEventId() <= seen {
-				continue
-			}
-			if r.source == stateLive && ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
-				return false // read again: release 1 tells its state only when asked
-			}
-			p, ok := ev.GetWorkflowPropertiesModifiedEventAttributes().GetUpsertedMemo().GetFields()[workflows.MemoState]
-			if !ok {
-				continue
-			}
-			var next payout.State
-			if err := s.cfg.DataConverter.FromPayload(p, &next); err != nil {
-				s.logger(ctx).Warn("watch payout: read published state", "payout_id", id, "error", err)
-				return false
-			}
-			s.normaliseFailure(ctx, &next)
-			w.publish(next, statePublished)
-			if next.Status.Final() {
-				return true
-			}
+			return false
 		}
-		return false // the run closed (ended, or continued as new): read it again
-	})
+		if ev.GetEventId() <= seen {
+			continue
+		}
+		if r.source == stateLive && ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+			return false // read again: release 1 tells its state only when asked
+		}
+		p, ok := ev.GetWorkflowPropertiesModifiedEventAttributes().GetUpsertedMemo().GetFields()[workflows.MemoState]
+		if !ok {
+			continue
+		}
+		var next payout.State
+		if err := s.cfg.DataConverter.FromPayload(p, &next); err != nil {
+			s.logger(ctx).Warn("watch payout: read published state", "payout_id", id, "error", err)
+			return false
+		}
+		s.normaliseFailure(ctx, &next)
+		w.publish(next, statePublished)
+		if next.Status.Final() {
+			return true
+		}
+	}
+	return false // the run closed (ended, or continued as new): read it again
 }
 
 // watchEnd publishes the payout's state to w until ctx ends (follow), for waiters that only its end answers: read
 // again each time its run closes (ended, or continued as new), or endRecheck passes. It waits with a close-event
 // long poll, which Temporal answers from the payout's mutable state, reading no history until the run closes: the
-// payout's history is not read, nor sent, at each of its workflow tasks. The recheck finds a final state published
-// while the run goes on (an operator's mark; events still being delivered).
+// payout's history is not read, nor sent, at each of its workflow tasks. A payout that needs attention may be ended
+// by an operator's mark while its run goes on (listening for its provider): its history is followed. The recheck
+// finds such a final state in the other cases.
 func (s *Server) watchEnd(ctx context.Context, id string, w *watcher, first read) {
 	s.follow(ctx, id, w, first, func(ctx context.Context, r read) bool {
+		if r.st.Status == payout.StatusNeedsAttention {
+			return s.followHistory(ctx, id, w, r)
+		}
 		cycle, cancel := context.WithTimeout(ctx, endRecheck)
 		defer cancel()
 		events := s.cfg.Client.GetWorkflowHistory(cycle, id, r.desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), true,

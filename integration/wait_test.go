@@ -77,8 +77,7 @@ func TestWait_BadWaitOrUntilIsRefusedNamingIt(t *testing.T) {
 }
 
 // A GET that waits for the payout's end is answered when an operator marks it, though the marked payout's run goes
-// on listening for its provider's word: its watcher, which waits for the run to close, reads the payout again
-// every few seconds meanwhile.
+// on listening for its provider's word: the watcher of a payout that needs attention follows its history.
 func TestWait_AGetWaitingForThePayoutsEndIsAnsweredByAnOperatorsMark(t *testing.T) {
 	base, id, _ := heldPayout(t)
 	got := make(chan response, 1)
