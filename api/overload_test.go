@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/payoutflow/payoutflow/payout"
-	"github.com/payoutflow/payoutflow/providers"
 )
 
 // waitingClient is a Temporal client for one payout that published its state and then gets no new event: it
@@ -55,11 +52,7 @@ func TestWait_ALongPollGETDescribesThePayoutOnceItsWatcherStartsFromThatRead(t *
 			const id = "po_0123456789abcdef0123456789abcdef"
 			wc := &waitingClient{publishedClient: &publishedClient{state: payout.State{ID: id, Status: payout.StatusAwaitingApproval,
 				Provider: "bank131", ApprovalsRequired: 1, UpdatedAt: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}}}
-			sum := sha256.Sum256([]byte("secret"))
-			keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
-			require.NoError(t, err)
-			h := New(Config{Client: wc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
-				Providers: providers.NewRegistry()})
+			h := opsServer(t, wc)
 
 			rec := serve(h, http.MethodGet, "/v1/payouts/"+id+"?wait=300ms&until="+tc.until, "")
 			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())

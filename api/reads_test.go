@@ -57,12 +57,18 @@ func (c *publishedClient) SignalWorkflow(context.Context, string, string, string
 
 func publishedServer(t *testing.T, st payout.State) (http.Handler, *publishedClient) {
 	t.Helper()
+	fc := &publishedClient{state: st}
+	return opsServer(t, fc), fc
+}
+
+// opsServer is the API over the Temporal client c, with one key: "secret", of every scope.
+func opsServer(t *testing.T, c client.Client) http.Handler {
+	t.Helper()
 	sum := sha256.Sum256([]byte("secret"))
 	keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
 	require.NoError(t, err)
-	fc := &publishedClient{state: st}
-	return New(Config{Client: fc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
-		Providers: providers.NewRegistry()}), fc
+	return New(Config{Client: c, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
+		Providers: providers.NewRegistry()})
 }
 
 func serve(h http.Handler, method, path, body string) *httptest.ResponseRecorder {
@@ -150,12 +156,8 @@ func TestRead_APayoutWhoseFirstTaskHasNotCompletedIsReadFromWhatTheAPIStartedItW
 	const id = "po_0123456789abcdef0123456789abcdef"
 	initial := payout.State{ID: id, Status: payout.StatusCreated, Provider: "bank131", ApprovalsRequired: 1,
 		UpdatedAt: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
-	sum := sha256.Sum256([]byte("secret"))
-	keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
-	require.NoError(t, err)
 	fc := &startedClient{initial: initial}
-	h := New(Config{Client: fc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
-		Providers: providers.NewRegistry()})
+	h := opsServer(t, fc)
 
 	start := time.Now()
 	rec := serve(h, http.MethodGet, "/v1/payouts/"+id, "")

@@ -124,12 +124,11 @@ const waitsEndRead = 2 * time.Second
 func (s *Server) readAtWaitsEnd(ctx context.Context, id string, st payout.State, source string) (payout.State, string) {
 	ctx, cancel := context.WithTimeout(ctx, waitsEndRead)
 	defer cancel()
-	now, nowSource, _, err := s.readDescribed(ctx, id)
-	if err != nil || now.UpdatedAt.Before(st.UpdatedAt) {
+	now, err := s.readWatched(ctx, id)
+	if err != nil || now.st.UpdatedAt.Before(st.UpdatedAt) {
 		return st, source
 	}
-	s.normaliseFailure(ctx, &now)
-	return now, nowSource
+	return now.st, now.source
 }
 
 // deliversEvents reports whether the API's payouts deliver events to endpoints (EVENTS_URL, EVENTS_FOR): such a
@@ -153,8 +152,8 @@ type watchKey struct {
 	endOnly bool
 }
 
-// watcher follows one payout's history with a long poll (GetWorkflowHistory, WaitNewEvent): each state its
-// workflow publishes (an upserted memo) wakes its waiters, with no query and no worker.
+// watcher follows one payout, by its history (watch) or by its run's end (watchEnd): each state its workflow
+// publishes (an upserted memo) wakes its waiters, with no query and no worker.
 type watcher struct {
 	waiters int
 	stop    context.CancelFunc
@@ -292,20 +291,40 @@ func (s *Server) watchEnd(ctx context.Context, id string, w *watcher, first read
 
 // follow publishes the payout's state to w until ctx ends: first (the first waiter's read; else read by a
 // Describe), then after each wait, which watches for what comes next and tells whether what it published was
-// final, a Describe's again; until the state is final or the run ended.
+// final, a Describe's again; until the state is final or the run ended. A read that fails is tried again after a
+// pause that doubles while reads fail.
 func (s *Server) follow(ctx context.Context, id string, w *watcher, first read, wait func(context.Context, read) (final bool)) {
-	reads := &watchReads{s: s, id: id, first: first}
+	r, pause := first, time.Duration(0)
 	for ctx.Err() == nil {
-		r, ok := reads.next(ctx)
-		if !ok {
-			continue
+		if r.desc == nil {
+			var err error
+			if r, err = s.readWatched(ctx, id); err != nil {
+				if ctx.Err() == nil {
+					s.logger(ctx).Warn("watch payout: read", "payout_id", id, "error", err)
+				}
+				pause = min(max(2*pause, waitRetry), waitRetryMax)
+				sleepCtx(ctx, pause)
+				continue
+			}
+			pause = 0
 		}
 		w.publish(r.st, r.source)
 		if r.st.Status.Final() || ended(r.desc) || wait(ctx, r) {
 			<-ctx.Done()
 			return
 		}
+		r = read{}
 	}
+}
+
+// readWatched reads the payout for a watcher: its state, its failure in the vocabulary, and the Describe.
+func (s *Server) readWatched(ctx context.Context, id string) (read, error) {
+	st, source, desc, err := s.readDescribed(ctx, id)
+	if err != nil {
+		return read{}, err
+	}
+	s.normaliseFailure(ctx, &st)
+	return read{st: st, source: source, desc: desc}, nil
 }
 
 // ended reports whether the payout's run ended (terminated, failed, timed out) and was not continued: whatever it
@@ -313,34 +332,6 @@ func (s *Server) follow(ctx context.Context, id string, w *watcher, first read, 
 func ended(desc *workflowservice.DescribeWorkflowExecutionResponse) bool {
 	info := desc.GetWorkflowExecutionInfo()
 	return info.GetCloseTime() != nil && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
-}
-
-// watchReads are a watcher's reads of its payout: the first waiter's read, once, then a Describe each.
-type watchReads struct {
-	s     *Server
-	id    string
-	first read
-	pause time.Duration // after a read that failed; it doubles while reads fail
-}
-
-// next reads the payout; a read that fails is logged and answered false after a pause.
-func (r *watchReads) next(ctx context.Context) (read, bool) {
-	if first := r.first; first.desc != nil {
-		r.first = read{}
-		return first, true
-	}
-	st, source, desc, err := r.s.readDescribed(ctx, r.id)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.s.logger(ctx).Warn("watch payout: read", "payout_id", r.id, "error", err)
-		}
-		r.pause = min(max(2*r.pause, waitRetry), waitRetryMax)
-		sleepCtx(ctx, r.pause)
-		return read{}, false
-	}
-	r.pause = 0
-	r.s.normaliseFailure(ctx, &st)
-	return read{st: st, source: source, desc: desc}, true
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

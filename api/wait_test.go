@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"slices"
 	"sync"
@@ -18,7 +16,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/payoutflow/payoutflow/payout"
-	"github.com/payoutflow/payoutflow/providers"
 )
 
 // watchedClient is a Temporal client for one payout that published its state: it records the history filter of
@@ -76,11 +73,7 @@ func watchedServer(t *testing.T, closed bool) (http.Handler, *watchedClient) {
 	wc := &watchedClient{closed: closed, publishedClient: &publishedClient{state: payout.State{ID: id,
 		Status: payout.StatusAwaitingApproval, Provider: "bank131", ApprovalsRequired: 1,
 		UpdatedAt: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}}}
-	sum := sha256.Sum256([]byte("secret"))
-	keys, err := NewKeys([]Key{{Name: "ops", SHA256: hex.EncodeToString(sum[:]), Scopes: allScopes}})
-	require.NoError(t, err)
-	return New(Config{Client: wc, Keys: keys, FingerprintKeys: [][]byte{[]byte("f")}, DecisionKey: []byte("d"),
-		Providers: providers.NewRegistry()}), wc
+	return opsServer(t, wc), wc
 }
 
 // A GET that only the payout's end answers (until names final statuses, or none) waits for the run to close: a
