@@ -32,7 +32,8 @@ var (
 // SDK is the Temporal SDK's metrics handler of the process (client.Options.MetricsHandler): the SDK's metrics
 // (temporal_workflow_task_schedule_to_start_latency_seconds, temporal_activity_execution_failed_total,
 // temporal_sticky_cache_size, …) and those workflow code emits through workflow.GetMetricsHandler, which skips
-// replays, exported to Registry by OpenTelemetry's Prometheus exporter.
+// replays, exported to Registry by OpenTelemetry's Prometheus exporter; the handlers and instruments it hands out are
+// kept for the next ask (sdkcache.go).
 func SDK() client.MetricsHandler {
 	sdkOnce.Do(func() {
 		exporter, err := otelprom.New(otelprom.WithRegisterer(Registry), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
@@ -42,11 +43,11 @@ func SDK() client.MetricsHandler {
 			return
 		}
 		provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithView(buckets))
-		sdkHandler = temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
+		sdkHandler = cached(temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
 			Meter:                provider.Meter("temporal-sdk-go"),
 			UseMonotonicCounters: true,
 			OnError:              func(err error) { slog.Warn("a Temporal SDK metric is not recorded", "error", err) },
-		})
+		}))
 		// The SDK's failure counters appear at their first failure; exposed at 0 from the start, rates and alerts
 		// see them before it.
 		for _, name := range sdkFailures {

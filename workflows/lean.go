@@ -9,6 +9,8 @@ package workflows
 import (
 	"encoding/json"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -110,20 +112,26 @@ func (p *run) flush(ctx workflow.Context) {
 	p.emit(ctx)
 }
 
-// memoChanged reports whether the memo differs from the one published last, and remembers it as published.
-func (p *run) memoChanged(memo map[string]any) bool {
-	b, err := json.Marshal(memo)
-	if err != nil {
-		return true
-	}
+// leanMemo returns memo with each value as the JSON its upsert sends, and whether that differs from the memo
+// published last (remembered as published): each value is marshalled once, for the comparison and the upsert.
+func (p *run) leanMemo(memo map[string]any) (map[string]any, bool) {
+	raw := make(map[string]any, len(memo))
 	h := fnv.New64a()
-	_, _ = h.Write(b)
+	for _, k := range slices.Sorted(maps.Keys(memo)) {
+		b, err := json.Marshal(memo[k])
+		if err != nil {
+			return memo, true // the upsert reports it
+		}
+		raw[k] = json.RawMessage(b)
+		_, _ = h.Write([]byte(k))
+		_, _ = h.Write(b)
+	}
 	sum := h.Sum64()
 	if sum == p.memoSum {
-		return false
+		return raw, false
 	}
 	p.memoSum = sum
-	return true
+	return raw, true
 }
 
 // listenLean takes every signal in one goroutine. A provider's webhook is taken at once (its handler never waits);

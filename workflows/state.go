@@ -172,10 +172,16 @@ func (p *run) emit(ctx workflow.Context) {
 		}
 		p.publishedSA = searchKey(sa)
 	}
-	if memo := p.memo(); p.v2() && (!p.lean() || p.memoChanged(memo)) {
+	if p.v2() {
+		memo, changed := p.memo(), true
+		if p.lean() {
+			memo, changed = p.leanMemo(memo)
+		}
 		// The state is read from the memo (encrypted by the codec) when no worker answers queries.
-		if err := workflow.UpsertMemo(ctx, memo); err != nil {
-			workflow.GetLogger(ctx).Warn("upsert memo", "error", err)
+		if changed {
+			if err := workflow.UpsertMemo(ctx, memo); err != nil {
+				workflow.GetLogger(ctx).Warn("upsert memo", "error", err)
+			}
 		}
 	}
 	details := fmt.Sprintf("%s — %s", p.state.Summary(), describe(p.state))
