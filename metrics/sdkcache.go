@@ -3,6 +3,7 @@ package metrics
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -81,14 +82,21 @@ func get[V any](h *cachedHandler, m map[string]V, key string, make func() V) V {
 	return v
 }
 
-// tagsKey is tags in one string, the same for the same tags in any order.
+// tagsKey is tags in one string, the same for the same tags in any order and different for different tags: each
+// key and value is preceded by its length, so a separator inside one cannot make two tag sets one.
 func tagsKey(tags map[string]string) string {
 	var b strings.Builder
+	size := 0
+	for k, v := range tags {
+		size += len(k) + len(v) + 8
+	}
+	b.Grow(size)
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		b.WriteString(k)
-		b.WriteByte(0)
-		b.WriteString(tags[k])
-		b.WriteByte(0)
+		for _, s := range [2]string{k, tags[k]} {
+			b.WriteString(strconv.Itoa(len(s)))
+			b.WriteByte(':')
+			b.WriteString(s)
+		}
 	}
 	return b.String()
 }

@@ -2,11 +2,14 @@ package metrics
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 )
 
 // countingHandler counts the handlers and instruments it makes; each instrument adds to total.
@@ -83,6 +86,61 @@ func TestCachedHandler_BeyondItsLimitMakesAnewAndStillCounts(t *testing.T) {
 	h.WithTags(map[string]string{"n": fmt.Sprint(cacheLimit + 5)}).Counter("c").Inc(1)
 	require.Equal(t, cacheLimit+10+4, made, "a tag set past the limit is made at each ask")
 	require.Equal(t, int64(2), total["c"+fmt.Sprint(map[string]string{"n": fmt.Sprint(cacheLimit + 5)})])
+}
+
+func TestCachedHandler_TagValuesHoldingTheKeysSeparatorStillReachTheirOwnInstrument(t *testing.T) {
+	made := 0
+	total := map[string]int64{}
+	h := cached(countingHandler{made: &made, total: total})
+	a := map[string]string{"method": "card\x00provider\x00x", "provider": "y"}
+	b := map[string]string{"method": "card", "provider": "x\x00provider\x00y"}
+	h.WithTags(a).Counter("c").Inc(1)
+	h.WithTags(b).Counter("c").Inc(1)
+	require.Equal(t, map[string]int64{"c" + fmt.Sprint(a): 1, "c" + fmt.Sprint(b): 1}, total)
+}
+
+func TestCachedHandler_CountsFromManyGoroutinesAllReachPrometheusByTheirTags(t *testing.T) {
+	counted := func() (sum float64, series int) {
+		families, err := Registry.Gather()
+		require.NoError(t, err)
+		for _, f := range families {
+			if f.GetName() == "payoutflow_concurrent_test_total" {
+				for _, m := range f.GetMetric() {
+					sum += m.GetCounter().GetValue()
+					series++
+				}
+			}
+		}
+		return sum, series
+	}
+	before, _ := counted()
+	h := cached(SDK().(*cachedHandler).Unwrap())
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 200 {
+				tagged := h.WithTags(map[string]string{"g": fmt.Sprint(g % 4), "i": fmt.Sprint(i % 7)})
+				tagged.WithTags(map[string]string{"x": "y"}).Counter("payoutflow_concurrent_test").Inc(1)
+				tagged.Gauge("payoutflow_concurrent_test_gauge").Update(1)
+			}
+		})
+	}
+	wg.Wait()
+	after, series := counted()
+	require.Equal(t, 16*200.0, after-before)
+	require.Equal(t, 4*7, series)
+}
+
+func TestCachedHandler_ExtractMetricsHandlerUnwrapsToTheTaggedOpenTelemetryHandler(t *testing.T) {
+	require.NotNil(t, temporalotel.ExtractMetricsHandler(SDK()))
+	o := temporalotel.ExtractMetricsHandler(SDK().WithTags(map[string]string{"a": "1"}).WithTags(map[string]string{"b": "2"}))
+	require.NotNil(t, o)
+	attrs := o.GetAttributes()
+	for k, want := range map[string]string{"a": "1", "b": "2"} {
+		v, ok := attrs.Value(attribute.Key(k))
+		require.True(t, ok, k)
+		require.Equal(t, want, v.AsString(), k)
+	}
 }
 
 func TestSDK_ACachedCounterStillReachesPrometheus(t *testing.T) {
