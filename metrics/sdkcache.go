@@ -62,15 +62,15 @@ func (h *cachedHandler) Timer(name string) client.MetricsTimer {
 	return get(h, h.timers, name, func() client.MetricsTimer { return h.inner.Timer(name) })
 }
 
-// get returns m[key], made by make and kept if it is not there yet and m has room.
-func get[V any](h *cachedHandler, m map[string]V, key string, make func() V) V {
+// get returns m[key], made by build and kept if it is not there yet and m has room.
+func get[V any](h *cachedHandler, m map[string]V, key string, build func() V) V {
 	h.mu.RLock()
 	v, ok := m[key]
 	h.mu.RUnlock()
 	if ok {
 		return v
 	}
-	v = make()
+	v = build()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if kept, ok := m[key]; ok {
