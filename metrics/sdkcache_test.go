@@ -144,16 +144,7 @@ func TestCachedHandler_ExtractMetricsHandlerUnwrapsToTheTaggedOpenTelemetryHandl
 }
 
 func TestSDK_ACachedCounterStillReachesPrometheus(t *testing.T) {
-	total := func() float64 {
-		families, err := Registry.Gather()
-		require.NoError(t, err)
-		for _, f := range families {
-			if f.GetName() == "payoutflow_cache_test_total" {
-				return f.GetMetric()[0].GetCounter().GetValue()
-			}
-		}
-		return 0
-	}
+	total := func() float64 { return firstMetric(t, "payoutflow_cache_test_total").GetCounter().GetValue() }
 	before := total() // the registry is the process's: another run of the test counted into it
 	SDK().WithTags(map[string]string{"provider": "cache-test"}).Counter("payoutflow_cache_test").Inc(1)
 	SDK().WithTags(map[string]string{"provider": "cache-test"}).Counter("payoutflow_cache_test").Inc(2)
