@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	mathrand "math/rand/v2"
@@ -29,6 +30,11 @@ import (
 
 	"github.com/payoutflow/payoutflow/internal/chaos"
 	"github.com/payoutflow/payoutflow/internal/stacktest"
+	"github.com/payoutflow/payoutflow/payout"
+	"github.com/payoutflow/payoutflow/providers"
+	"github.com/payoutflow/payoutflow/providers/bank131"
+	"github.com/payoutflow/payoutflow/providers/bepaid"
+	"github.com/payoutflow/payoutflow/providers/mandarin"
 	"github.com/payoutflow/payoutflow/workflows"
 )
 
@@ -102,7 +108,9 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 	t.Logf("workers (pids %d, %d) and API up at %s", w1.Pid(), w2.Pid(), time.Since(started).Round(time.Second))
 
 	a := &stacktest.API{URL: "http://" + apiAddr, Keys: keys}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// The calls get a minute beyond the run's deadline: one under way then ends, and the report names what did not.
+	deadline := time.Now().Add(runFor(t))
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(time.Minute))
 	defer cancel()
 	ids := make([]string, payouts)
 	for i := range payouts {
@@ -116,7 +124,7 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 	states := map[string]stacktest.Payout{}
 	approved, passed := map[string]bool{}, map[string]bool{}
 	var killedAt time.Time
-	openAtKill := 0
+	openAtKill, reported := 0, time.Now()
 	for {
 		open := 0
 		for _, id := range ids {
@@ -153,14 +161,30 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 			t.Logf("worker 1 killed (SIGKILL) at %s with %d of %d payouts under way", killedAt.Sub(started).Round(time.Second),
 				open, payouts)
 		}
-		if ctx.Err() != nil {
+		if time.Since(reported) >= time.Minute { // a payout waiting out its provider's settling period shows here
+			reported = time.Now()
+			var under []string
+			for _, id := range ids {
+				if st := states[id]; !st.Final() {
+					under = append(under, fmt.Sprintf("%s (%s) %s", id, st.Provider, st.Status))
+				}
+			}
+			t.Logf("%s: %d under way: %s", time.Since(started).Round(time.Second), open, strings.Join(under, ", "))
+		}
+		if time.Now().After(deadline) {
 			var under []string
 			for _, id := range ids {
 				if !states[id].Final() {
 					under = append(under, states[id].String())
 				}
 			}
-			t.Fatalf("%d payouts did not end:\n%s\n%s", open, strings.Join(under, "\n"), c.tails())
+			kill := "worker 1 not killed"
+			if !killedAt.IsZero() {
+				kill = "worker 1 killed at " + killedAt.Sub(started).Round(time.Second).String()
+			}
+			// The payouts last: what a CI log keeps of a failure is its end.
+			t.Fatalf("%d payouts did not end in %s\n%s\n%d payouts did not end (%s):\n%s", open,
+				time.Since(started).Round(time.Second), c.tails(), open, kill, strings.Join(under, "\n"))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -208,6 +232,24 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 	t.Logf("payouts with workflow tasks on worker 1: %d, on worker 2: %d, on both: %d", byWorker[1], byWorker[2], handedOver)
 	require.Positive(t, byWorker[1], "worker 1 ran payouts before it was killed")
 	require.Positive(t, handedOver, "payouts begun on worker 1 finished on worker 2")
+}
+
+// runFor is how long the payouts may take to end. Worker 1 may die while it sends a payout: the submit's heartbeat
+// stops and it times out (30 s), the provider is asked, and a payout the provider shows none of is sent again only
+// once it has shown none for its settling period (bePaid's: 10 minutes). The rest of the run takes
+// seconds; three minutes are left for it on a slow machine.
+func runFor(t *testing.T) time.Duration {
+	t.Helper()
+	plugins := map[string]providers.Plugin{"bank131": &bank131.Provider{}, "bepaid": &bepaid.Provider{}, "mandarin": &mandarin.Provider{}}
+	var settle time.Duration
+	for i := range payouts {
+		var req payout.Request
+		require.NoError(t, json.Unmarshal([]byte(chaos.Mix(i)), &req), "payout %d", i)
+		p, ok := plugins[req.Provider]
+		require.True(t, ok, "payout %d: provider %q", i, req.Provider)
+		settle = max(settle, p.Capabilities(req).SettlePeriod)
+	}
+	return 30*time.Second + settle + 3*time.Minute
 }
 
 // cluster is the Temporal server on PostgreSQL, with the namespace set up, and the binaries the test built.
