@@ -5,12 +5,16 @@ import "iter"
 // cardNumbers yields where each card number in s starts and ends, left to right: 13 to 19 digits with a card
 // scheme's prefix that pass the Luhn check, written whole or in groups joined by spaces, dashes, dots or no-break
 // spaces. A card number never starts or ends inside a run of digits, so a longer number, such as a 20-digit account
-// number, holds none. LooksLikeCardNumber and MaskCardNumbers both read s through it, so that what one refuses the
-// other masks.
+// number, holds none; nor does a payout ID, a hash whose hex digits may run like one. LooksLikeCardNumber and
+// MaskCardNumbers both read s through it, so that what one refuses the other masks.
 func cardNumbers[T string | []byte](s T) iter.Seq2[int, int] {
 	return func(yield func(start, end int) bool) {
 		var buf [16]digitGroup
 		for i := 0; i < len(s); {
+			if n := payoutIDLen(s, i); n > 0 {
+				i += n
+				continue
+			}
 			if !isDigit(s[i]) {
 				i++
 				continue
@@ -38,6 +42,24 @@ func cardNumbers[T string | []byte](s T) iter.Seq2[int, int] {
 		}
 	}
 }
+
+// payoutIDLen returns the length of the payout ID at s[i] (po_ and 32 lower-case hex digits, standing alone: no
+// letter or digit just before or after it); 0 if there is none.
+func payoutIDLen[T string | []byte](s T, i int) int {
+	const n = len("po_") + 32
+	if i+n > len(s) || s[i] != 'p' || s[i+1] != 'o' || s[i+2] != '_' || (i > 0 && isAlnum(s[i-1])) ||
+		(i+n < len(s) && isAlnum(s[i+n])) {
+		return 0
+	}
+	for j := i + 3; j < i+n; j++ {
+		if !isDigit(s[j]) && (s[j] < 'a' || s[j] > 'f') {
+			return 0
+		}
+	}
+	return n
+}
+
+func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
 
 // digitGroup is a run of digits, s[start:end].
 type digitGroup struct{ start, end int }

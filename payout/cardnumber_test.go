@@ -34,6 +34,15 @@ func TestMaskCardNumbers_MasksEveryCardNumberLooksLikeCardNumberFinds(t *testing
 		{"phone", "+7 900 123-45-67", "+7 900 123-45-67"},
 		{"timestamp", "2025-01-15 10:20:30.123456", "2025-01-15 10:20:30.123456"},
 		{"empty", "", ""},
+		// A payout ID is a hash: about one in 1,550 holds a run of digits that reads as a card number.
+		{"payout id", "po_a61546353248371706e6769d35dc7f1e", "po_a61546353248371706e6769d35dc7f1e"},
+		{"payout id in a path", "/v1/payouts/po_a61546353248371706e6769d35dc7f1e/confirm", "/v1/payouts/po_a61546353248371706e6769d35dc7f1e/confirm"},
+		{"payout id in json", `{"tracking_id":"po_a61546353248371706e6769d35dc7f1e"}`, `{"tracking_id":"po_a61546353248371706e6769d35dc7f1e"}`},
+		{"card beside a payout id", "po_a61546353248371706e6769d35dc7f1e 4242424242424242", "po_a61546353248371706e6769d35dc7f1e 424242******4242"},
+		{"card after a payout id's dash", "po_a61546353248371706e6769d35dc7f1e-4242424242424242", "po_a61546353248371706e6769d35dc7f1e-424242******4242"},
+		{"too long for a payout id", "po_a61546353248371706e6769d35dc7f1e0", "po_a615463*******1706e6769d35dc7f1e0"},
+		{"inside a longer word", "xpo_a61546353248371706e6769d35dc7f1e", "xpo_a615463*******1706e6769d35dc7f1e"},
+		{"upper-case hex is not a payout id", "po_A61546353248371706E6769D35DC7F1E", "po_A615463*******1706E6769D35DC7F1E"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +111,17 @@ func TestLooksLikeCardNumber_LetsOrdinaryIDsPass(t *testing.T) {
 	require.Less(t, rate16, 0.045, "at most the share of scheme prefixes times the Luhn check's one in ten")
 	require.Zero(t, rate20)
 	require.Zero(t, rate20ru)
+}
+
+func TestLooksLikeCardNumber_NeverTakesAPayoutIDForOne(t *testing.T) {
+	// Payout IDs travel in paths, logs, Temporal UI (masked by the codec server) and providers' error texts (withheld
+	// when they hold a card number): one taken for a card number would be masked or withheld wherever it goes.
+	for i := range 20_000 {
+		id := OwnedID("backend", fmt.Sprintf("order-%d", i))
+		require.False(t, LooksLikeCardNumber(id), "key order-%d: %s", i, id)
+		require.False(t, LooksLikeCardNumber(`{"error":"no transaction `+id+`"}`), "key order-%d: %s", i, id)
+		require.False(t, LooksLikeCardNumber(ID(fmt.Sprintf("order-%d", i))), "legacy key order-%d", i)
+	}
 }
 
 func TestValidate_LetsAccountNumbersAndOrderIDsPass(t *testing.T) {

@@ -23,6 +23,9 @@ func TestError(t *testing.T) {
 			"error text withheld: it holds a card-like number", false},
 		{"a card number with spaces is withheld", errors.New("card 4242 4242 4242 4242 is bad"),
 			"error text withheld: it holds a card-like number", false},
+		{"a payout id whose hex digits run like a card number is kept",
+			errors.New("tracking_id po_a61546353248371706e6769d35dc7f1e: transaction not found"),
+			"tracking_id po_a61546353248371706e6769d35dc7f1e: transaction not found", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
