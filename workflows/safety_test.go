@@ -119,6 +119,11 @@ func TestPayout_UnknownSubmitIsSentAgainOnlyAfterTheProviderShowedNothingForItsS
 	require.Len(t, sent, 2)
 	require.GreaterOrEqual(t, sent[1].Sub(sent[0]), DefaultSettleFor, "resent only after the settling period")
 	require.GreaterOrEqual(t, len(asked), 4, "asked several times before the resend, not once")
+	// An operator (or a backend) reading the payout meanwhile is told why nothing happens for ten minutes.
+	until := sent[0].Add(DefaultSettleFor).UTC().Format("15:04:05")
+	require.True(t, hasNote(st, "submit did not succeed (OutcomeUnknown): not sent again before "+until+
+		" UTC (the provider's settling period, 10m0s: a payout sent may take that long to show); asking the provider meanwhile"),
+		"notes: %q", notes(st))
 }
 
 func TestPayout_FirstSubmitToAProviderWithoutAStepBeforeItAsksFirst(t *testing.T) {

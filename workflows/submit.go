@@ -133,8 +133,16 @@ func (p *run) submit(ctx workflow.Context) bool {
 			})
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
-		p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
-		if p.v2() && !(isRejected(err) && !unknownBefore) {
+		settling := p.v2() && !(isRejected(err) && !unknownBefore)
+		if settling && !isExisting(err) {
+			// A note's text changes no command: it needs no version.
+			p.note(ctx, fmt.Sprintf("submit did not succeed (%s): not sent again before %s UTC (the provider's "+
+				"settling period, %s: a payout sent may take that long to show); asking the provider meanwhile",
+				errorCode(err), workflow.Now(ctx).Add(p.settleFor()).UTC().Format("15:04:05"), p.settleFor()))
+		} else {
+			p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
+		}
+		if settling {
 			out = p.settle(ctx, isExisting(err)) // the outcome is unknown: give the provider time to show it
 		} else {
 			out = p.lookup(ctx)
