@@ -126,6 +126,34 @@ func TestPayout_UnknownSubmitIsSentAgainOnlyAfterTheProviderShowedNothingForItsS
 		"notes: %q", notes(st))
 }
 
+func TestPayout_UnknownLastSubmitPromisesNoResendItWillNotMake(t *testing.T) {
+	e := newEnvWithoutSession(t)
+	var sent []time.Time
+	e.OnActivity(acts.Submit, mock.Anything, mock.Anything).Return(func(context.Context, activities.SubmitCall) (providers.Outcome, error) {
+		sent = append(sent, e.Now())
+		return providers.Outcome{}, unknownOutcome
+	})
+	e.OnActivity(acts.Status, mock.Anything, mock.Anything).Return(func(_ context.Context, c activities.Call) (providers.Outcome, error) {
+		return providers.Outcome{Ref: c.Ref, State: providers.StateCreated}, nil
+	})
+	e.at(time.Minute, SignalConfirm, payout.Decision{By: "alice"})
+	e.at(3*time.Hour, SignalCancel, payout.Decision{By: "bob", Reason: "never arrived"})
+
+	st := e.runBeforeSubmit()
+	require.Len(t, sent, maxAttempts, "sent once per attempt, never after the last")
+	promises := 0
+	for _, n := range notes(st) {
+		if strings.Contains(n, "not sent again before") {
+			promises++
+		}
+	}
+	// Each note "not sent again before <time>" reads as: it will be sent again then. After the last attempt
+	// nothing is ever sent again (an operator is asked to cancel it), so that note must not say so.
+	require.Equal(t, len(sent)-1, promises, "a resend is promised only where one follows; notes: %q", notes(st))
+	require.True(t, hasNote(st, "the last of 3 attempts: asking the provider until"), "notes: %q", notes(st))
+	require.True(t, hasNote(st, "submit failed 3 times and the provider has no payout"), "an operator was asked")
+}
+
 func TestPayout_FirstSubmitToAProviderWithoutAStepBeforeItAsksFirst(t *testing.T) {
 	// After a workflow reset, or a new run under the same payout id once retention dropped the old one, the payout
 	// may be paid already.

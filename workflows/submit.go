@@ -134,12 +134,18 @@ func (p *run) submit(ctx workflow.Context) bool {
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
 		settling := p.v2() && !(isRejected(err) && !unknownBefore)
-		if settling && !isExisting(err) {
-			// A note's text changes no command: it needs no version.
+		until := workflow.Now(ctx).Add(p.settleFor()).UTC().Format("15:04:05")
+		// A note's text changes no command: it needs no version.
+		switch {
+		case settling && !isExisting(err) && attempt < maxAttempts:
 			p.note(ctx, fmt.Sprintf("submit did not succeed (%s): not sent again before %s UTC (the provider's "+
 				"settling period, %s: a payout sent may take that long to show); asking the provider meanwhile",
-				errorCode(err), workflow.Now(ctx).Add(p.settleFor()).UTC().Format("15:04:05"), p.settleFor()))
-		} else {
+				errorCode(err), until, p.settleFor()))
+		case settling && !isExisting(err):
+			p.note(ctx, fmt.Sprintf("submit did not succeed (%s), the last of %d attempts: asking the provider "+
+				"until %s UTC (its settling period, %s); if it shows no payout by then, an operator is asked",
+				errorCode(err), maxAttempts, until, p.settleFor()))
+		default:
 			p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
 		}
 		if settling {
