@@ -234,10 +234,12 @@ func everyPayoutFinishes(t *testing.T, c *cluster) {
 	require.Positive(t, handedOver, "payouts begun on worker 1 finished on worker 2")
 }
 
-// runFor is how long the payouts may take to end. Worker 1 may die while it sends a payout: the submit's heartbeat
-// stops and it times out (30 s), the provider is asked, and a payout the provider shows none of is sent again only
-// once it has shown none for its settling period (bePaid's: 10 minutes). The rest of the run takes
-// seconds; three minutes are left for it on a slow machine.
+// runFor is how long the payouts may take to end, counted from before they are created. Worker 1 may die while it
+// sends a payout: the submit's heartbeat stops and it times out (30 s), the provider is asked, and a payout the
+// provider shows none of is sent again only once it has shown none for its settling period (bePaid's: 10 minutes),
+// and a backoff (10 s) after that: about 11 minutes after the kill. Four minutes are left for the rest on a slow
+// machine: the creates, the run up to the kill, the handover of the killed worker's sticky tasks (5 s), the
+// provider's answer to the resend.
 func runFor(t *testing.T) time.Duration {
 	t.Helper()
 	plugins := map[string]providers.Plugin{"bank131": &bank131.Provider{}, "bepaid": &bepaid.Provider{}, "mandarin": &mandarin.Provider{}}
@@ -249,7 +251,7 @@ func runFor(t *testing.T) time.Duration {
 		require.True(t, ok, "payout %d: provider %q", i, req.Provider)
 		settle = max(settle, p.Capabilities(req).SettlePeriod)
 	}
-	return 30*time.Second + settle + 3*time.Minute
+	return 30*time.Second + settle + 4*time.Minute
 }
 
 // cluster is the Temporal server on PostgreSQL, with the namespace set up, and the binaries the test built.
