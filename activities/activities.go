@@ -216,6 +216,10 @@ func (a *Activities) Watch(ctx context.Context, c WatchCall) (providers.Outcome,
 		select {
 		case <-ctx.Done():
 			return out, ctx.Err()
+		case <-activity.GetWorkerStopChannel(ctx):
+			// A stopping worker lets the calls under way finish (WORKER_STOP_TIMEOUT); a watch never finishes on
+			// its own: it gives way, to be retried on another worker.
+			return out, errors.New("watch: the worker is stopping; another worker watches on")
 		case <-time.After(every):
 		}
 	}

@@ -161,14 +161,20 @@ func NewWorkerWithEvents(c client.Client, taskQueue string, codecKeys []codec.Ke
 // NewConfiguredWorker is NewWorkerWithEvents for the worker of a process, sized by cfg's WORKER_* settings. The
 // cache size is the process's: call it before any worker of the process starts.
 func NewConfiguredWorker(c client.Client, cfg config.Config, codecKeys []codec.Key, ps ...providers.Provider) worker.Worker {
+	worker.SetStickyWorkflowCacheSize(cfg.Perf.Worker.CacheSize)
+	return NewWorkerWithOptions(c, cfg.TaskQueue, WorkerOptions(cfg), codecKeys, cfg.Events, ps...)
+}
+
+// WorkerOptions are the options of the worker of a process, by cfg's WORKER_* settings.
+func WorkerOptions(cfg config.Config) worker.Options {
 	size := cfg.Perf.Worker
-	worker.SetStickyWorkflowCacheSize(size.CacheSize)
-	return NewWorkerWithOptions(c, cfg.TaskQueue, worker.Options{
+	return worker.Options{
 		MaxConcurrentWorkflowTaskExecutionSize: size.WorkflowTasks,
 		MaxConcurrentActivityExecutionSize:     size.Activities,
 		MaxConcurrentWorkflowTaskPollers:       size.WorkflowPollers,
 		MaxConcurrentActivityTaskPollers:       size.ActivityPollers,
-	}, codecKeys, cfg.Events, ps...)
+		WorkerStopTimeout:                      size.StopTimeout,
+	}
 }
 
 // NewWorkerWithOptions is NewWorkerWithEvents on worker options of its own (a worker of workflow tasks only, or

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 )
@@ -27,6 +28,9 @@ type Worker struct {
 	Activities      int // WORKER_ACTIVITIES: activities (provider calls, event deliveries) run at once
 	WorkflowPollers int // WORKER_WORKFLOW_POLLERS: long polls for workflow tasks
 	ActivityPollers int // WORKER_ACTIVITY_POLLERS: long polls for activity tasks
+	// StopTimeout is WORKER_STOP_TIMEOUT: how long a worker told to stop (SIGTERM) lets the calls under way finish
+	// before it cuts them short; a provider call that moves money and is cut short has an unknown outcome.
+	StopTimeout time.Duration
 }
 
 // DefaultWorker is the worker's sizing when no WORKER_* variable says otherwise. A payout's workflow in the cache
@@ -34,7 +38,10 @@ type Worker struct {
 // +27 KB with a cache of 100), so the SDK's 10,000 alone would take 1.5 GB with 10,000 payouts waiting; 1,000 holds
 // twice the 500 in flight that `make bench` runs, and a payout that waits beyond it is replayed from its history
 // at its next task (a few milliseconds). The rest are the SDK's own defaults: no measurement asked for others.
-var DefaultWorker = Worker{CacheSize: 1000, WorkflowTasks: 1000, Activities: 1000, WorkflowPollers: 2, ActivityPollers: 2}
+// The stop timeout leaves a provider's answer time to come (they answer in seconds) within Kubernetes' default
+// grace period of 30 s.
+var DefaultWorker = Worker{CacheSize: 1000, WorkflowTasks: 1000, Activities: 1000, WorkflowPollers: 2, ActivityPollers: 2,
+	StopTimeout: 20 * time.Second}
 
 // Compression settings (TEMPORAL_GRPC_COMPRESSION).
 const (
@@ -63,6 +70,9 @@ func loadPerf() (Perf, error) {
 	}
 	if w.WorkflowPollers < 2 {
 		return p, fmt.Errorf("WORKER_WORKFLOW_POLLERS: %d is fewer than 2 (the SDK needs one for the task queue and one for the worker's own sticky queue)", w.WorkflowPollers)
+	}
+	if w.StopTimeout, err = duration("WORKER_STOP_TIMEOUT", w.StopTimeout); err != nil {
+		return p, err
 	}
 	p.Worker = w
 	switch p.Compression = strings.ToLower(env("TEMPORAL_GRPC_COMPRESSION", CompressionAuto)); p.Compression {

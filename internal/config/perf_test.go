@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -39,6 +40,8 @@ func TestLoad_PerformanceSettingsAreCheckedOrRefused(t *testing.T) {
 	withCache.CacheSize = 3000
 	withPollers := DefaultWorker
 	withPollers.WorkflowPollers, withPollers.ActivityPollers = 4, 8
+	withStop := DefaultWorker
+	withStop.StopTimeout = time.Minute
 	for _, tc := range []struct {
 		name, variable, value string
 		want                  Perf
@@ -53,6 +56,8 @@ func TestLoad_PerformanceSettingsAreCheckedOrRefused(t *testing.T) {
 		{"a cache of none", "WORKER_CACHE_SIZE", "0", Perf{}, "WORKER_CACHE_SIZE"},
 		{"not a number", "WORKER_ACTIVITIES", "many", Perf{}, "WORKER_ACTIVITIES"},
 		{"one workflow poller cannot poll both queues", "WORKER_WORKFLOW_POLLERS", "1", Perf{}, "WORKER_WORKFLOW_POLLERS"},
+		{"a longer stop", "WORKER_STOP_TIMEOUT", "1m", sized(withStop), ""},
+		{"a stop timeout without a unit", "WORKER_STOP_TIMEOUT", "20", Perf{}, "WORKER_STOP_TIMEOUT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			isolate(t)
