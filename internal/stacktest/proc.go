@@ -6,11 +6,13 @@ package stacktest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -83,14 +85,46 @@ func (p *Proc) Kill() {
 	<-p.exited
 }
 
-// FreeAddr is a loopback address with a port free now.
+// FreeAddr is a loopback address with a port free now, for a process the test starts to listen on. The port is
+// outside the kernel's ephemeral range, from which every process that listens on port 0 or connects out is handed
+// one: a port from that range may be taken by another before the process binds it.
 func FreeAddr() (string, error) {
+	if lo, hi, ok := quietPorts(); ok {
+		for range 100 {
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+rand.IntN(hi-lo)))
+			if ln, err := net.Listen("tcp", addr); err == nil {
+				ln.Close()
+				return addr, nil
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// quietPorts is a range of ports [lo, hi) the kernel hands out to no one (Linux: below or above
+// ip_local_port_range, never below 10000), and whether there is one of at least 5,000 ports.
+func quietPorts() (lo, hi int, ok bool) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0, false
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(b), &low, &high); err != nil {
+		return 0, 0, false
+	}
+	const floor, size = 10000, 5000
+	switch {
+	case low-floor >= size:
+		return floor, low, true
+	case 65536-(high+1) >= size:
+		return high + 1, 65536, true
+	}
+	return 0, 0, false
 }
 
 // Dials reports whether addr takes TCP connections.
