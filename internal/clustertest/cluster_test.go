@@ -484,8 +484,16 @@ func envMap(env []string) map[string]string {
 	return m
 }
 
-// lowFreePort is a loopback port below 32768 that is free now.
+// lowFreePort is a loopback port below 32768 that is free now: one of FreeAddr's (below the kernel's ephemeral
+// range, and never handed out twice), or, where the kernel's range starts lower, one picked at random.
 func lowFreePort(t *testing.T) string {
+	for range 100 {
+		a, err := stacktest.FreeAddr()
+		require.NoError(t, err)
+		if p := port(a); len(p) < 5 || p < "32768" {
+			return p
+		}
+	}
 	for range 100 {
 		p := strconv.Itoa(20000 + mathrand.IntN(12000))
 		if ln, err := net.Listen("tcp", "127.0.0.1:"+p); err == nil {

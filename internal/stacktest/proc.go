@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -88,10 +89,15 @@ func (p *Proc) Kill() {
 // FreeAddr is a loopback address with a port free now, for a process the test starts to listen on. The port is
 // outside the kernel's ephemeral range, from which every process that listens on port 0 or connects out is handed
 // one: a port from that range may be taken by another before the process binds it.
+// A port is handed out once per process: the processes a test starts may bind theirs all at once, later.
 func FreeAddr() (string, error) {
 	if lo, hi, ok := quietPorts(); ok {
 		for range 100 {
-			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+rand.IntN(hi-lo)))
+			port := lo + rand.IntN(hi-lo)
+			if _, taken := handedOut.LoadOrStore(port, true); taken {
+				continue
+			}
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 			if ln, err := net.Listen("tcp", addr); err == nil {
 				ln.Close()
 				return addr, nil
@@ -105,6 +111,9 @@ func FreeAddr() (string, error) {
 	defer ln.Close()
 	return ln.Addr().String(), nil
 }
+
+// handedOut are the ports FreeAddr has handed out.
+var handedOut sync.Map
 
 // quietPorts is a range of ports [lo, hi) the kernel hands out to no one (Linux: below or above
 // ip_local_port_range, never below 10000), and whether there is one of at least 5,000 ports.
