@@ -134,20 +134,7 @@ func (p *run) submit(ctx workflow.Context) bool {
 			return !p.at.State.Final() || p.finishNow(ctx)
 		}
 		settling := p.v2() && !(isRejected(err) && !unknownBefore)
-		until := workflow.Now(ctx).Add(p.settleFor()).UTC().Format("15:04:05")
-		// A note's text changes no command: it needs no version.
-		switch {
-		case settling && !isExisting(err) && attempt < maxAttempts:
-			p.note(ctx, fmt.Sprintf("submit did not succeed (%s): not sent again before %s UTC (the provider's "+
-				"settling period, %s: a payout sent may take that long to show); asking the provider meanwhile",
-				errorCode(err), until, p.settleFor()))
-		case settling && !isExisting(err):
-			p.note(ctx, fmt.Sprintf("submit did not succeed (%s), the last of %d attempts: asking the provider "+
-				"until %s UTC (its settling period, %s); if it shows no payout by then, an operator is asked",
-				errorCode(err), maxAttempts, until, p.settleFor()))
-		default:
-			p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
-		}
+		p.noteSubmitFailed(ctx, err, attempt, settling && !isExisting(err))
 		if settling {
 			out = p.settle(ctx, isExisting(err)) // the outcome is unknown: give the provider time to show it
 		} else {
@@ -177,6 +164,25 @@ func (p *run) submit(ctx workflow.Context) bool {
 		}
 	}
 	return false // the workflow was cancelled
+}
+
+// noteSubmitFailed notes a submit that did not succeed. Before the provider's settling period (settles), it says
+// until when the payout is not sent again, or, on the last attempt, that an operator is asked after it. A note's
+// text changes no command: it needs no version.
+func (p *run) noteSubmitFailed(ctx workflow.Context, err error, attempt int, settles bool) {
+	until := workflow.Now(ctx).Add(p.settleFor()).UTC().Format("15:04:05")
+	switch {
+	case settles && attempt < maxAttempts:
+		p.note(ctx, fmt.Sprintf("submit did not succeed (%s): not sent again before %s UTC (the provider's "+
+			"settling period, %s: a payout sent may take that long to show); asking the provider meanwhile",
+			errorCode(err), until, p.settleFor()))
+	case settles:
+		p.note(ctx, fmt.Sprintf("submit did not succeed (%s), the last of %d attempts: asking the provider "+
+			"until %s UTC (its settling period, %s); if it shows no payout by then, an operator is asked",
+			errorCode(err), maxAttempts, until, p.settleFor()))
+	default:
+		p.note(ctx, "submit did not succeed ("+errorCode(err)+"), asking the provider")
+	}
 }
 
 // settle asks the provider, after a submit whose outcome is unknown, until it names the payout or has shown none

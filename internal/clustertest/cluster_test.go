@@ -490,8 +490,8 @@ func lowFreePort(t *testing.T) string {
 	for range 100 {
 		a, err := stacktest.FreeAddr()
 		require.NoError(t, err)
-		if p := port(a); len(p) < 5 || p < "32768" {
-			return p
+		if n, _ := strconv.Atoi(port(a)); n < 32768 {
+			return port(a)
 		}
 	}
 	for range 100 {

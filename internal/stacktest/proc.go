@@ -88,12 +88,12 @@ func (p *Proc) Kill() {
 
 // FreeAddr is a loopback address with a port free now, for a process the test starts to listen on. The port is
 // outside the kernel's ephemeral range, from which every process that listens on port 0 or connects out is handed
-// one: a port from that range may be taken by another before the process binds it.
-// A port is handed out once per process: the processes a test starts may bind theirs all at once, later.
+// one: a port from that range may be taken by another before the process binds it. A port is handed out once per
+// process: the processes a test starts may bind theirs all at once, later.
 func FreeAddr() (string, error) {
-	if lo, hi, ok := quietPorts(); ok {
+	if r, ok := quietPorts(); ok {
 		for range 100 {
-			port := lo + rand.IntN(hi-lo)
+			port := r[0] + rand.IntN(r[1]-r[0])
 			if _, taken := handedOut.LoadOrStore(port, true); taken {
 				continue
 			}
@@ -115,25 +115,27 @@ func FreeAddr() (string, error) {
 // handedOut are the ports FreeAddr has handed out.
 var handedOut sync.Map
 
-// quietPorts is a range of ports [lo, hi) the kernel hands out to no one (Linux: below or above
-// ip_local_port_range, never below 10000), and whether there is one of at least 5,000 ports.
-func quietPorts() (lo, hi int, ok bool) {
+// quietPorts is a range of ports [r[0], r[1]) the kernel hands out to no one (Linux: below or above
+// ip_local_port_range, never below 10000), and whether there is one of at least 5,000 ports; read once.
+var quietPorts = sync.OnceValues(readQuietPorts)
+
+func readQuietPorts() (r [2]int, ok bool) {
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	if err != nil {
-		return 0, 0, false
+		return r, false
 	}
 	var low, high int
 	if _, err := fmt.Sscan(string(b), &low, &high); err != nil {
-		return 0, 0, false
+		return r, false
 	}
 	const floor, size = 10000, 5000
 	switch {
 	case low-floor >= size:
-		return floor, low, true
+		return [2]int{floor, low}, true
 	case 65536-(high+1) >= size:
-		return high + 1, 65536, true
+		return [2]int{high + 1, 65536}, true
 	}
-	return 0, 0, false
+	return r, false
 }
 
 // Dials reports whether addr takes TCP connections.
